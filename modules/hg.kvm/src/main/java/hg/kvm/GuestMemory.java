@@ -1,0 +1,178 @@
+package hg.kvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Guest-physical memory: a sorted set of non-overlapping regions, each backed by a host
+ * memory segment. Every access is bounds-checked against one region, so nothing a guest or
+ * a file says can reach host memory outside the guest.
+ */
+public final class GuestMemory implements AutoCloseable {
+
+    /** One contiguous guest-physical range and the host memory behind it. */
+    public record Region(long guestAddress, MemorySegment host) {
+        public long size() {
+            return host.byteSize();
+        }
+
+        public long end() {
+            return guestAddress + host.byteSize();
+        }
+    }
+
+    /** A guest-physical range to back with memory. */
+    public record Range(long guestAddress, long size) {
+        public Range {
+            if (guestAddress < 0 || size <= 0 || guestAddress + size < guestAddress) {
+                throw new IllegalArgumentException("bad guest range " + guestAddress + "+" + size);
+            }
+        }
+    }
+
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final List<Region> regions;
+    private final AutoCloseable release;
+
+    GuestMemory(List<Region> regions, AutoCloseable release) {
+        List<Region> sorted = new ArrayList<>(regions);
+        sorted.sort(Comparator.comparingLong(Region::guestAddress));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (sorted.get(i).guestAddress() < sorted.get(i - 1).end()) {
+                throw new IllegalArgumentException("overlapping guest memory regions");
+            }
+        }
+        this.regions = List.copyOf(sorted);
+        this.release = release;
+    }
+
+    /**
+     * Guest memory backed by native memory from a confined arena: zeroed, page-aligned,
+     * released by {@link #close()}. For tests and tools that need no KVM.
+     */
+    public static GuestMemory allocate(List<Range> ranges) {
+        Arena arena = Arena.ofShared();
+        List<Region> regions = new ArrayList<>();
+        for (Range r : ranges) {
+            regions.add(new Region(r.guestAddress(), arena.allocate(r.size(), 4096)));
+        }
+        return new GuestMemory(regions, arena::close);
+    }
+
+    public List<Region> regions() {
+        return regions;
+    }
+
+    /** Sum of the region sizes. */
+    public long size() {
+        return regions.stream().mapToLong(Region::size).sum();
+    }
+
+    /** The highest guest-physical address backed, plus one. */
+    public long end() {
+        return regions.isEmpty() ? 0 : regions.getLast().end();
+    }
+
+    /** Whether [address, address + length) lies inside one region. */
+    public boolean contains(long address, long length) {
+        return find(address, length) != null;
+    }
+
+    /** The host memory behind [address, address + length); the range must lie in one region. */
+    public MemorySegment slice(long address, long length) {
+        Region r = find(address, length);
+        if (r == null) {
+            throw new GuestMemoryException(String.format(
+                    "guest range 0x%x+0x%x is not backed by guest memory", address, length));
+        }
+        return r.host().asSlice(address - r.guestAddress(), length);
+    }
+
+    private Region find(long address, long length) {
+        if (address < 0 || length < 0 || address + length < address) {
+            return null;
+        }
+        for (Region r : regions) {
+            if (address >= r.guestAddress() && address + length <= r.end()) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    public void write(long address, byte[] data) {
+        write(address, data, 0, data.length);
+    }
+
+    public void write(long address, byte[] data, int offset, int length) {
+        MemorySegment.copy(data, offset, slice(address, length), ValueLayout.JAVA_BYTE, 0, length);
+    }
+
+    public void read(long address, byte[] into) {
+        read(address, into, 0, into.length);
+    }
+
+    public void read(long address, byte[] into, int offset, int length) {
+        MemorySegment.copy(slice(address, length), ValueLayout.JAVA_BYTE, 0, into, offset, length);
+    }
+
+    public byte[] read(long address, int length) {
+        byte[] out = new byte[length];
+        read(address, out);
+        return out;
+    }
+
+    public void fill(long address, long length, byte value) {
+        slice(address, length).fill(value);
+    }
+
+    public int readU8(long address) {
+        return Byte.toUnsignedInt(slice(address, 1).get(ValueLayout.JAVA_BYTE, 0));
+    }
+
+    public int readU16(long address) {
+        return Short.toUnsignedInt(slice(address, 2).get(U16, 0));
+    }
+
+    public int readU32(long address) {
+        return slice(address, 4).get(U32, 0);
+    }
+
+    public long readU64(long address) {
+        return slice(address, 8).get(U64, 0);
+    }
+
+    public void writeU8(long address, int value) {
+        slice(address, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) value);
+    }
+
+    public void writeU16(long address, int value) {
+        slice(address, 2).set(U16, 0, (short) value);
+    }
+
+    public void writeU32(long address, int value) {
+        slice(address, 4).set(U32, 0, value);
+    }
+
+    public void writeU64(long address, long value) {
+        slice(address, 8).set(U64, 0, value);
+    }
+
+    /** Unmaps or frees the backing memory; the regions must not be used afterwards. */
+    @Override
+    public void close() {
+        try {
+            release.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("releasing guest memory failed", e);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+/** Typed access to /dev/kvm and the few libc calls a VMM needs, all through the FFM API. */
+module hg.kvm {
+    exports hg.kvm;
+}
