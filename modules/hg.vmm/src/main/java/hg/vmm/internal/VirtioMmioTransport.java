@@ -98,7 +98,7 @@ public final class VirtioMmioTransport implements BusDevice {
     }
 
     private int readRegister(int reg) {
-        VirtQueue q = queueSel < queues.size() ? queues.get(queueSel) : null;
+        VirtQueue q = selectedQueue();
         return switch (reg) {
             case REG_MAGIC -> MAGIC;
             case REG_VERSION -> VERSION;
@@ -141,7 +141,7 @@ public final class VirtioMmioTransport implements BusDevice {
     }
 
     private void writeRegister(int reg, int v) {
-        VirtQueue q = queueSel < queues.size() ? queues.get(queueSel) : null;
+        VirtQueue q = selectedQueue();
         // Queue registers may change only while the queue is not live.
         boolean queueWritable = q != null && !q.ready() && (status & STATUS_DRIVER_OK) == 0;
         switch (reg) {
@@ -183,6 +183,11 @@ public final class VirtioMmioTransport implements BusDevice {
                 // read-only or unknown: ignored
             }
         }
+    }
+
+    /** The queue QueueSel names, or null: the driver may select any 32-bit value. */
+    private VirtQueue selectedQueue() {
+        return queueSel >= 0 && queueSel < queues.size() ? queues.get(queueSel) : null;
     }
 
     private static long low(long old, int v) {
