@@ -19,7 +19,7 @@ import static hg.vmm.internal.Virtio.STATUS_FEATURES_OK;
  * the device DEVICE_NEEDS_RESET, logs one line and raises a config-change interrupt; the
  * device then does nothing until the driver resets it.
  */
-public final class VirtioMmioTransport implements BusDevice {
+public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
 
     public static final long SIZE = 0x1000;
     public static final int MAGIC = 0x74726976;   // "virt"
@@ -319,6 +319,7 @@ public final class VirtioMmioTransport implements BusDevice {
     }
 
     /** Releases the device's host resources. */
+    @Override
     public synchronized void close() {
         device.close();
     }
