@@ -25,6 +25,10 @@ final class ExitRoundTrip implements Figure {
     private static final long CODE = 0x1000;
     private static final byte[] GUEST = {(byte) 0xe6, PORT, (byte) 0xeb, (byte) 0xfc}; // out 0x10, al; jmp -4
     private static final long WARMUP = 30_000;
+    private static final com.sun.management.ThreadMXBean ALLOCATION =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    /** Heap bytes the timed loop of the last Java run allocated per exit (goal: 0). */
+    static double lastAllocatedPerExit;
 
     @Override
     public String name() {
@@ -40,14 +44,16 @@ final class ExitRoundTrip implements Figure {
         // Size the runs from the C side so both do the same number of exits, about secondsPerRun each.
         double calibrateUs = peerRun(runner, 1_000, 20_000);
         long exits = Math.max(10_000, (long) (options.secondsPerRun() * 1e6 / calibrateUs));
-        double[] java = new double[options.runs()];
+        double[] javaUs = new double[options.runs()];
         double[] c = new double[options.runs()];
         for (int i = 0; i < options.runs(); i++) {
-            java[i] = javaRun(exits);
+            javaUs[i] = javaRun(exits);
             c[i] = peerRun(runner, WARMUP, exits);
         }
-        Stats j = Stats.of(java);
+        Stats j = Stats.of(javaUs);
         Stats p = Stats.of(c);
+        System.err.printf(java.util.Locale.ROOT, "bench: %s: %d exits per run, C %.3f..%.3f us/exit,"
+                        + " Java loop allocated %.2f bytes/exit%n", NAME, exits, p.min(), p.max(), lastAllocatedPerExit);
         return new Result(NAME, UNIT, j.median(), p.median(), PEER, GOAL, j.runs(), j.min(), j.max(), null);
     }
 
@@ -73,9 +79,11 @@ final class ExitRoundTrip implements Figure {
             vcpu.setSregs(s.toBuilder().cs(s.cs().withBase(0).withSelector(0)).build());
             vcpu.setRegs(Regs.builder().rip(CODE).build());
             loop(vcpu, WARMUP);
+            long a0 = ALLOCATION.getCurrentThreadAllocatedBytes();
             long t0 = System.nanoTime();
             loop(vcpu, exits);
             long t1 = System.nanoTime();
+            lastAllocatedPerExit = (double) (ALLOCATION.getCurrentThreadAllocatedBytes() - a0) / exits;
             return (t1 - t0) / 1000.0 / exits;
         }
     }
