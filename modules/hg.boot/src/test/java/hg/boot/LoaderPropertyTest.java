@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * exception escapes, and a refusal leaves guest memory as it was. Guest memory has a hole
  * (17..18 MiB) so that mutated addresses also land across region boundaries.
  */
-class LoaderProperties {
+class LoaderPropertyTest {
     static final long MiB = 1 << 20;
     static final GuestMemory MEMORY = GuestMemory.allocate(List.of(
             new GuestMemory.Range(0, 17 * MiB), new GuestMemory.Range(18 * MiB, 2 * MiB)));

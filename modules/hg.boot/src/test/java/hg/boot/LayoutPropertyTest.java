@@ -13,7 +13,7 @@ import java.util.OptionalLong;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Any memory size and vCPU count in range gives a valid E820 map and MP table. */
-class LayoutProperties {
+class LayoutPropertyTest {
     static final long MiB = 1 << 20;
     static final GuestMemory SMALL = GuestMemory.allocate(List.of(new GuestMemory.Range(0, 4 * MiB)));
     static final LoadedKernel KERNEL = new LoadedKernel(KernelFormat.VMLINUX, 0x200000, 0x200000, 0x300000,
