@@ -136,9 +136,11 @@ public final class Vm {
         resources.push(vmFd);
         vmFd.setTssAddress(TSS_ADDRESS);
         vmFd.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        // Memory slots before the irqchip and PIT: a slot change waits for an SRCU grace
+        // period, which costs milliseconds once the in-kernel devices exist.
+        vmFd.registerMemory(memory);
         vmFd.createIrqchip();
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
-        vmFd.registerMemory(memory);
 
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
