@@ -139,6 +139,21 @@ class VmLifecycleTest {
     }
 
     @Test
+    void aConsoleListenerMayDestroyItsVm() throws Exception {
+        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        StringBuilder seen = new StringBuilder();
+        // Listeners run on the vCPU thread that wrote the byte: destroy must not wait for that thread.
+        vm.console().attach(bytes -> {
+            seen.append(new String(bytes, StandardCharsets.US_ASCII));
+            if (seen.toString().endsWith("ready\n")) {
+                vm.destroy();
+            }
+        });
+        assertEquals(new StopReason.Destroyed(), VmTest.awaitStop(vm));
+        assertEquals(0, vmThreads());
+    }
+
+    @Test
     void pauseHoldsTheGuestAndResumeLetsItGoOn() throws Exception {
         Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");
