@@ -12,6 +12,7 @@ import hg.boot.X86Layout;
 import hg.kvm.EventFd;
 import hg.kvm.GuestMemory;
 import hg.kvm.Kvm;
+import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
@@ -142,6 +143,13 @@ public final class Vm {
 
         VmFd vmFd = kvm.createVm();
         resources.push(vmFd);
+        int maxVcpus = vmFd.checkExtension(KvmCap.MAX_VCPUS);
+        if (maxVcpus <= 0) {
+            maxVcpus = vmFd.checkExtension(KvmCap.NR_VCPUS);
+        }
+        if (maxVcpus > 0 && config.vcpus() > maxVcpus) {
+            throw new VmException("this host runs at most " + maxVcpus + " vCPUs per VM, not " + config.vcpus());
+        }
         vmFd.setTssAddress(TSS_ADDRESS);
         vmFd.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
         // Memory slots before the irqchip and PIT: a slot change waits for an SRCU grace
