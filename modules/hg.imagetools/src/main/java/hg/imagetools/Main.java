@@ -16,8 +16,8 @@ public final class Main {
               mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--quiet]
                   raw ext4 image from SRC: a directory, a tar (plain/gzip/xz/bzip2/zstd), a cpio,
                   a Debian .deb, or a container image (docker save tarball / OCI layout, tar or dir)
-              rootfs --out IMAGE [--busybox-deb FILE] [--size 64M] [--journal] [--tree-out DIR]
-                  the default busybox guest rootfs image
+              rootfs --out IMAGE [--busybox-deb FILE] [--size 64M] [--label NAME] [--journal] [--initramfs]
+                  the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz
               initramfs --from SRC --out FILE.cpio.gz
                   a gzipped cpio (newc) archive of SRC
             SOURCE_DATE_EPOCH fixes the times that do not come from the source.""";
@@ -39,7 +39,7 @@ public final class Main {
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
                 case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid"), Set.of("journal", "quiet")), err);
-                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "size", "tree-out"), Set.of("journal", "quiet")), err);
+                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
                 case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
@@ -150,10 +150,34 @@ public final class Main {
     }
 
     static void rootfs(Flags f, PrintStream err) throws IOException {
-        throw new UsageException("rootfs: not yet available");
+        Path out = Path.of(f.need("out"));
+        Path given = f.get("busybox-deb") == null ? null : Path.of(f.get("busybox-deb"));
+        Path tmp = java.nio.file.Files.createTempDirectory("hg-imagetools-");
+        try {
+            Path deb = Rootfs.findBusyboxDeb(given, tmp);
+            Ext4ImageWriter w = writer(f, err);
+            try (FsTree tree = Rootfs.tree(deb, Ext4ImageWriter.envSourceDateEpoch())) {
+                if (f.has("initramfs")) {
+                    new Initramfs().writeGzip(tree, out);
+                    if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, deb.getFileName());
+                    return;
+                }
+                Ext4Image img = w.write(tree, out);
+                if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, busybox from %s%n", out, img.sizeBytes() >> 20, deb.getFileName());
+            }
+        } finally {
+            try (var s = java.nio.file.Files.list(tmp)) {
+                for (Path p : (Iterable<Path>) s::iterator) java.nio.file.Files.deleteIfExists(p);
+            }
+            java.nio.file.Files.deleteIfExists(tmp);
+        }
     }
 
     static void initramfs(Flags f, PrintStream err) throws IOException {
-        throw new UsageException("initramfs: not yet available");
+        Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
+        try (FsTree tree = Sources.read(from)) {
+            new Initramfs().writeGzip(tree, out);
+        }
+        if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s%n", out);
     }
 }
