@@ -38,7 +38,7 @@ import java.util.zip.CRC32C;
  */
 public final class Ext4Builder {
     static final int BS = 4096;
-    static final int BPG = 32768;
+    static final int DEFAULT_BPG = 32768;
     static final int INODE_SIZE = 256;
     static final int EXTRA_ISIZE = 32;
     static final int FIRST_INO = 11;
@@ -61,6 +61,7 @@ public final class Ext4Builder {
     private final boolean journal;
     private final OptionalLong sourceDateEpoch;
     private final Progress progress;
+    private int bpg = DEFAULT_BPG;
 
     /** Everything about one inode we write; index in {@link #inodes} is ino - 1. */
     static final class Ino {
@@ -124,6 +125,13 @@ public final class Ext4Builder {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Smaller block groups (a multiple of 64, at most 32768): tests use them to get many groups and fragmented files. */
+    public Ext4Builder blocksPerGroup(int n) {
+        if (n < 64 || n > DEFAULT_BPG || n % 64 != 0) throw new IllegalArgumentException("blocks per group: " + n);
+        this.bpg = n;
+        return this;
     }
 
     public Ext4Image write(Path out) throws IOException {
@@ -342,7 +350,7 @@ public final class Ext4Builder {
         return false;
     }
 
-    long groupStart(int g) { return (long) g * BPG; }
+    long groupStart(int g) { return (long) g * bpg; }
 
     long groupEnd(int g) { return Math.min(groupStart(g + 1), blocks); }
 
@@ -380,7 +388,7 @@ public final class Ext4Builder {
         long n = used + Math.max(used / 5, 4096) + inodesUsed / 16 + 64;
         n += defaultJournalBlocks(n);
         for (int tries = 0; ; tries++) {
-            n += (n / BPG + 1) * (2 + 2 + itbFor(n, inodesUsed)); // per-group metadata
+            n += (n / bpg + 1) * (2 + 2 + itbFor(n, inodesUsed)); // per-group metadata
             String why = tryLayout(n, inodesUsed);
             if (why == null) return;
             if (tries > 40) throw new ImageToolsException.DoesNotFit(why);
@@ -388,17 +396,17 @@ public final class Ext4Builder {
         }
     }
 
-    private static int groupsFor(long n) { return (int) ceilDiv(n, BPG); }
+    private int groupsFor(long n) { return (int) ceilDiv(n, bpg); }
 
-    private static int ipgFor(long n, long inodesUsed) {
+    private int ipgFor(long n, long inodesUsed) {
         int g = groupsFor(n);
         long wanted = Math.max(n / 4, inodesUsed + Math.max(inodesUsed / 5, 64));
         long per = ceilDiv(wanted, g);
         per = (per + 15) & ~15L;
-        return (int) Math.min(Math.max(per, 16), BPG);
+        return (int) Math.min(Math.max(per, 16), BS * 8);
     }
 
-    private static int itbFor(long n, long inodesUsed) { return ipgFor(n, inodesUsed) * INODE_SIZE / BS; }
+    private int itbFor(long n, long inodesUsed) { return ipgFor(n, inodesUsed) * INODE_SIZE / BS; }
 
     /** Sets up the layout for {@code n} blocks and allocates everything; returns why it does not fit, or null. */
     private String tryLayout(long n, long inodesUsed) {
@@ -448,7 +456,7 @@ public final class Ext4Builder {
         while (want > 0) {
             long start = nextFree();
             if (start < 0) return false;
-            int g = (int) (start / BPG);
+            int g = (int) (start / bpg);
             int len = (int) Math.min(Math.min(want, groupEnd(g) - start), MAX_EXTENT_LEN);
             i.addRun(start, len);
             cursor = start + len;
@@ -469,7 +477,7 @@ public final class Ext4Builder {
     private long nextFree() {
         while (true) {
             if (cursor >= blocks) return -1;
-            int g = (int) (cursor / BPG);
+            int g = (int) (cursor / bpg);
             if (cursor < dataStart(g)) cursor = dataStart(g);
             if (cursor < groupEnd(g)) return cursor;
             cursor = groupStart(g + 1);
@@ -556,8 +564,9 @@ public final class Ext4Builder {
             this.uuid = uuid;
             this.hashSeed = hashSeed;
             this.csum = new Csum(uuid);
-            this.blockBitmap = new long[(int) ceilDiv((long) groups * BPG, 64)];
-            long t = sourceDateEpoch.orElse(newestMtime);
+            this.blockBitmap = new long[(int) ceilDiv((long) groups * bpg, 64)];
+            // without SOURCE_DATE_EPOCH: the newest time in the tree, but never in the future (e2fsck objects)
+            long t = sourceDateEpoch.orElse(Math.min(newestMtime, System.currentTimeMillis() / 1000));
             this.time = (int) Math.max(0, Math.min(t, 0xFFFF_FFFFL));
         }
 
@@ -571,7 +580,7 @@ public final class Ext4Builder {
             if (journalIno != null) markInode(journalIno);
             for (Ino i : inodes) if (i != null) markInode(i);
             // blocks past the end of the last group are "in use" padding
-            mark(blocks, (long) groups * BPG - blocks);
+            mark(blocks, (long) groups * bpg - blocks);
 
             for (Ino i : inodes) if (i != null && i.dir != null) writeDirectory(i);
             if (journalIno != null) writeJournalSuperblock();
@@ -604,11 +613,11 @@ public final class Ext4Builder {
                 byte[] bbm = new byte[BS];
                 long base = groupStart(g);
                 ByteBuffer.wrap(bbm).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer()
-                        .put(blockBitmap, (int) (base >>> 6), BPG / 64);
+                        .put(blockBitmap, (int) (base >>> 6), bpg / 64);
                 int usedBlocks = 0;
-                for (int k = 0; k < BPG / 64; k++) usedBlocks += Long.bitCount(blockBitmap[(int) (base >>> 6) + k]);
-                int groupBlocks = (int) (groupEnd(g) - base);
-                int free = BPG - usedBlocks; // padding bits are set, so they are not counted free
+                for (int k = 0; k < bpg / 64; k++) usedBlocks += Long.bitCount(blockBitmap[(int) (base >>> 6) + k]);
+                for (int k = bpg; k < BS * 8; k++) bbm[k >>> 3] |= (byte) (1 << (k & 7)); // past the group: "in use"
+                int free = bpg - usedBlocks; // padding bits are set, so they are not counted free
                 writeSparse(bbm, blockBitmap(g) * BS);
                 freeBlocks += free;
                 freeInodes += ipg - usedHere;
@@ -622,7 +631,7 @@ public final class Ext4Builder {
                 Le.u16(gdt, d + 0x10, dirs);
                 Le.u16(gdt, d + 0x12, 0x4); // EXT4_BG_INODE_ZEROED
                 CRC32C c = csum.seeded();
-                c.update(bbm, 0, BPG / 8);
+                c.update(bbm, 0, bpg / 8);
                 Le.u16(gdt, d + 0x18, Csum.value(c));
                 c = csum.seeded();
                 c.update(ibm, 0, ipg / 8);
@@ -633,7 +642,6 @@ public final class Ext4Builder {
                 c.update(gdt, d, 0x1E);
                 c.update(new byte[2]);
                 Le.u16(gdt, d + 0x1E, Csum.value(c));
-                assert groupBlocks > 0;
                 progress.update("writing metadata", g + 1, groups);
             }
             for (int g = 0; g < groups; g++) {
@@ -821,8 +829,8 @@ public final class Ext4Builder {
             Le.u32(s, 0x14, 0); // first data block (4 KiB blocks)
             Le.u32(s, 0x18, 2); // log2(4096) - 10
             Le.u32(s, 0x1C, 2);
-            Le.u32(s, 0x20, BPG);
-            Le.u32(s, 0x24, BPG);
+            Le.u32(s, 0x20, bpg);
+            Le.u32(s, 0x24, bpg);
             Le.u32(s, 0x28, ipg);
             Le.u32(s, 0x2C, 0); // mount time
             Le.u32(s, 0x30, time); // write time
