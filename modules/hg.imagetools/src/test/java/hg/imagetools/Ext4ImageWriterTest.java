@@ -97,23 +97,7 @@ class Ext4ImageWriterTest {
     void largeFileOverManyGroups() throws Exception {
         // 300 MiB, mostly zeros (not written: sparse) with marks at the start, the middle and the end
         long size = 300L << 20;
-        Content c = new Content() {
-            @Override public long size() { return size; }
-            @Override public java.io.InputStream open() {
-                return new java.io.InputStream() {
-                    long pos;
-                    @Override public int read() { byte[] b = new byte[1]; return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff; }
-                    @Override public int read(byte[] b, int off, int len) {
-                        if (pos >= size) return -1;
-                        int n = (int) Math.min(len, size - pos);
-                        java.util.Arrays.fill(b, off, off + n, (byte) 0);
-                        for (long mark : new long[] {0, size / 2, size - 1}) if (mark >= pos && mark < pos + n) b[off + (int) (mark - pos)] = 7;
-                        pos += n;
-                        return n;
-                    }
-                };
-            }
-        };
+        Content c = Trees.zeros(size, 0, size / 2, size - 1);
         try (FsTree t = new FsTree()) {
             t.put("big", new Node.File(Trees.meta(0644), c));
             t.put("after", new Node.File(Trees.meta(0644), Content.of(Trees.bytes(5000, 9))));

@@ -26,12 +26,12 @@ import java.util.regex.Pattern;
  * exactly the expected tree (names, types, modes, owners, link counts, sizes, contents, link
  * targets, device numbers).
  */
-final class ImageCheck {
+public final class ImageCheck {
     private ImageCheck() {}
 
-    record Run(int exit, String out) {}
+    public record Run(int exit, String out) {}
 
-    static Run run(Path cwd, String... cmd) throws IOException, InterruptedException {
+    public static Run run(Path cwd, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
@@ -45,7 +45,7 @@ final class ImageCheck {
             "e2fsck \\d.*|Pass [1-5]: .*|.*: \\d+/\\d+ files \\(.*\\), \\d+/\\d+ blocks|\\s*");
 
     /** e2fsck -fn exits 0 and says nothing beyond its pass headers and the summary. */
-    static void e2fsckClean(Path image) throws Exception {
+    public static void e2fsckClean(Path image) throws Exception {
         Run r = run(image.getParent(), "e2fsck", "-fn", image.toString());
         List<String> extra = new ArrayList<>();
         for (String l : r.out().split("\n")) if (!FSCK_QUIET.matcher(l).matches()) extra.add(l);
@@ -53,10 +53,10 @@ final class ImageCheck {
     }
 
     /** What we expect at one path, and what we read back. */
-    record Entry(String type, int perms, int uid, int gid, int links, long size, String digest, String target, int major, int minor) {}
+    public record Entry(String type, int perms, int uid, int gid, int links, long size, String digest, String target, int major, int minor) {}
 
     /** The expected view of a tree, by path ("/a/b"), the root included as "/". */
-    static Map<String, Entry> expected(FsTree tree) throws IOException {
+    public static Map<String, Entry> expected(FsTree tree) throws IOException {
         Map<Node, Integer> refs = new IdentityHashMap<>();
         countRefs(tree.root(), refs);
         Map<String, Entry> out = new TreeMap<>();
@@ -97,13 +97,13 @@ final class ImageCheck {
         }
     }
 
-    static String digest(Content c) throws IOException {
+    public static String digest(Content c) throws IOException {
         try (InputStream in = c.open()) {
             return digest(in);
         }
     }
 
-    static String digest(InputStream in) throws IOException {
+    public static String digest(InputStream in) throws IOException {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] b = new byte[1 << 16];
@@ -121,7 +121,7 @@ final class ImageCheck {
     private static final Pattern STAT_DEV = Pattern.compile("Device major/minor number: (\\d+):(\\d+)");
 
     /** Reads the image back with debugfs and compares it with {@code want} (paths beyond it, except /lost+found, are errors). */
-    static void assertImageHolds(Path image, Map<String, Entry> want, Path scratch) throws Exception {
+    public static void assertImageHolds(Path image, Map<String, Entry> want, Path scratch) throws Exception {
         // one debugfs run: stat every path, list every directory
         Path cmds = scratch.resolve("debugfs.cmds");
         StringBuilder sb = new StringBuilder();
@@ -150,20 +150,19 @@ final class ImageCheck {
             }
         }
         // every directory holds exactly the expected names
+        Map<String, java.util.Set<String>> wantChildren = new java.util.HashMap<>();
+        for (String p : want.keySet()) {
+            if (p.equals("/")) continue;
+            String parent = p.substring(0, p.lastIndexOf('/'));
+            wantChildren.computeIfAbsent(parent.isEmpty() ? "/" : parent, k -> new java.util.HashSet<>()).add(p.substring(p.lastIndexOf('/') + 1));
+        }
         for (Map.Entry<String, List<String>> l : listings.entrySet()) {
             String dir = l.getKey();
-            for (String name : l.getValue()) {
-                String p = (dir.equals("/") ? "/" : dir + "/") + name;
-                if (p.equals("/lost+found")) continue;
-                assertTrue(want.containsKey(p), "image has unexpected " + p);
-            }
-            List<String> expectedNames = new ArrayList<>();
-            for (String p : want.keySet()) {
-                if (p.equals("/")) continue;
-                String parent = p.substring(0, p.lastIndexOf('/'));
-                if ((parent.isEmpty() ? "/" : parent).equals(dir)) expectedNames.add(p.substring(p.lastIndexOf('/') + 1));
-            }
-            for (String n : expectedNames) assertTrue(l.getValue().contains(n), "image lacks " + dir + "/" + n + " (has " + l.getValue() + ")");
+            java.util.Set<String> got = new java.util.HashSet<>(l.getValue());
+            if (dir.equals("/")) got.remove("lost+found");
+            java.util.Set<String> exp = wantChildren.getOrDefault(dir, java.util.Set.of());
+            if (dir.equals("/")) { exp = new java.util.HashSet<>(exp); exp.remove("lost+found"); }
+            assertEquals(new java.util.TreeSet<>(exp), new java.util.TreeSet<>(got), "names in " + dir);
         }
         // rdump for contents and symlink targets
         Path dump = scratch.resolve("rdump");
@@ -214,7 +213,7 @@ final class ImageCheck {
     }
 
     /** Writes, checks with e2fsck, and compares with debugfs. */
-    static Ext4Image roundTrip(FsTree tree, Ext4ImageWriter writer, Path scratch) throws Exception {
+    public static Ext4Image roundTrip(FsTree tree, Ext4ImageWriter writer, Path scratch) throws Exception {
         Path img = scratch.resolve("image.ext4");
         Ext4Image r = writer.write(tree, img);
         e2fsckClean(img);

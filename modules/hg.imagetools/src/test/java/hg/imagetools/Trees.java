@@ -12,15 +12,15 @@ import java.util.List;
 import java.util.Random;
 
 /** Test trees: a hand-made one with every kind of inode, and random ones. */
-final class Trees {
+public final class Trees {
     private Trees() {}
 
-    static final long T = 1_700_000_000L;
+    public static final long T = 1_700_000_000L;
 
-    static Meta meta(int perms) { return new Meta(perms, 0, 0, T); }
+    public static Meta meta(int perms) { return new Meta(perms, 0, 0, T); }
 
     /** Every file type, odd modes and owners, both symlink kinds, hard links, sizes at block edges. */
-    static FsTree everyKind() {
+    public static FsTree everyKind() {
         FsTree t = new FsTree();
         t.root().meta(new Meta(0755, 0, 0, T));
         t.put("etc", new Node.Dir(meta(0755)));
@@ -54,7 +54,7 @@ final class Trees {
         return t;
     }
 
-    static byte[] bytes(int n, int seed) {
+    public static byte[] bytes(int n, int seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
         return b;
@@ -63,7 +63,7 @@ final class Trees {
     private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+,=@ ";
     private static final int[] SIZES = {0, 1, 59, 60, 4095, 4096, 4097, 8191, 8192, 8193, 12288, 49152, 65536, 65537, 200_000};
 
-    static String name(Random r) {
+    public static String name(Random r) {
         int len = switch (r.nextInt(10)) {
             case 0 -> 255;
             case 1 -> 200 + r.nextInt(56);
@@ -76,7 +76,7 @@ final class Trees {
     }
 
     /** A random tree of about {@code inodes} entries, shaped by {@code seed}. */
-    static FsTree random(long seed, int inodes) {
+    public static FsTree random(long seed, int inodes) {
         Random r = new Random(seed);
         FsTree t = new FsTree();
         t.root().meta(new Meta(0755, 0, 0, T));
@@ -119,9 +119,30 @@ final class Trees {
         return t;
     }
 
-    static Path tempDir() throws IOException { return Files.createTempDirectory("hg-imagetools-test-"); }
+    /** {@code size} bytes of zeros (cheap to make), except a 7 at each of {@code marks}. */
+    public static Content zeros(long size, long... marks) {
+        return new Content() {
+            @Override public long size() { return size; }
+            @Override public java.io.InputStream open() {
+                return new java.io.InputStream() {
+                    long pos;
+                    @Override public int read() { byte[] b = new byte[1]; return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff; }
+                    @Override public int read(byte[] b, int off, int len) {
+                        if (pos >= size) return -1;
+                        int n = (int) Math.min(len, size - pos);
+                        java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                        for (long mark : marks) if (mark >= pos && mark < pos + n) b[off + (int) (mark - pos)] = 7;
+                        pos += n;
+                        return n;
+                    }
+                };
+            }
+        };
+    }
 
-    static void delete(Path dir) throws IOException {
+    public static Path tempDir() throws IOException { return Files.createTempDirectory("hg-imagetools-test-"); }
+
+    public static void delete(Path dir) throws IOException {
         if (!Files.exists(dir)) return;
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException { Files.delete(f); return FileVisitResult.CONTINUE; }
