@@ -126,7 +126,8 @@ public final class Commands {
             cmd.handler().run(args, out, console);
             return Outcome.OK;
         } catch (ShellException e) {
-            out.println("error: " + e.getMessage());
+            // Control characters typed by the user must not break the one line apart.
+            out.println("error: " + e.getMessage().replaceAll("\\p{Cntrl}", "?"));
             return Outcome.FAILED;
         } catch (RuntimeException e) {
             // A bug, not a user error: still one line, and the shell goes on.
@@ -321,7 +322,8 @@ public final class Commands {
     /** Parses an id word: non-negative decimal. */
     private static int id(String word, String what, String lister) throws ShellException {
         if (!word.matches("\\d{1,9}")) {
-            throw new ShellException("'" + word + "' is not a " + what + " id: ids are numbers (" + lister + " shows them)");
+            throw new ShellException("'" + word + "' is not " + (what.startsWith("i") ? "an " : "a ") + what
+                    + " id: ids are numbers (" + lister + " shows them)");
         }
         return Integer.parseInt(word);
     }
