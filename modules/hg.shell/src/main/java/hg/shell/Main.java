@@ -53,6 +53,11 @@ public final class Main {
 
     /** Runs the shell; interactive on the system terminal when {@code interactive}, else batch over {@code in}. */
     static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, boolean interactive) {
+        return run(args, env, in, out, interactive, Path.of("/proc/cmdline"));
+    }
+
+    static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, boolean interactive,
+                   Path procCmdline) {
         Options options;
         try {
             options = parse(args, env);
@@ -67,7 +72,7 @@ public final class Main {
             out.flush();
             return 0;
         }
-        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), Path.of("/proc/cmdline"));
+        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
                 dirs.imageDir(), dirs.imageNotGiven(), new HeaderKernelProbe());
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
