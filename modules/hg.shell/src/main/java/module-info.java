@@ -1,6 +1,7 @@
 /** The hyper-gen shell: the catalog of kernels and images and the commands that manage VMs. */
 module hg.shell {
     requires hg.vmm;
+    requires hg.boot;
     requires org.jline.terminal;
     requires org.jline.reader;
     // JLine finds its terminal providers by name at run time; requiring the FFM one puts it into every

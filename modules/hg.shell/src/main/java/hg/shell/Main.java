@@ -5,7 +5,7 @@ import hg.shell.internal.BatchShell;
 import hg.shell.internal.Commands;
 import hg.shell.internal.DirectoryCatalog;
 import hg.shell.internal.GuestDirs;
-import hg.shell.internal.HeaderKernelProbe;
+import hg.shell.internal.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
 import hg.shell.internal.Machines;
 import hg.shell.internal.NoMachines;
@@ -74,7 +74,7 @@ public final class Main {
         }
         GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
-                dirs.imageDir(), dirs.imageNotGiven(), new HeaderKernelProbe());
+                dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe());
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
         List<String> startLines = new ArrayList<>();
         for (String problem : new String[] {catalog.kernelDirProblem(), catalog.imageDirProblem()}) {

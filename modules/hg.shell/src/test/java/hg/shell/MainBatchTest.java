@@ -28,14 +28,7 @@ class MainBatchTest {
     void dirs() throws Exception {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
-        byte[] elf = new byte[64];
-        elf[0] = 0x7F;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
-        elf[4] = 2;
-        elf[16] = 2;
-        elf[18] = 0x3E;
+        byte[] elf = hg.shell.internal.KernelFixtures.vmlinux();
         Files.write(kernels.resolve("vmlinux"), elf);
         Files.writeString(kernels.resolve("README"), "guest kernels go here\n".repeat(40));
         Process p = new ProcessBuilder("mke2fs", "-q", "-t", "ext4", "-L", "ROOT", "-F",
@@ -67,7 +60,7 @@ class MainBatchTest {
         assertEquals("hyper-gen:# kernel_list", l.get(0));
         assertTrue(l.get(1).startsWith("id"), l.toString());
         assertTrue(l.get(2).matches("-\\s+README\\s+.*not a kernel.*"), l.get(2));
-        assertTrue(l.get(3).matches("0\\s+vmlinux\\s+64 B\\s+vmlinux"), l.get(3));
+        assertTrue(l.get(3).matches("0\\s+vmlinux\\s+4.0 KiB\\s+vmlinux"), l.get(3));
         assertEquals("hyper-gen:# image_list", l.get(4));
         assertTrue(l.get(6).matches("0\\s+root.ext4\\s+8 MiB\\s+ext4 label ROOT"), l.get(6));
         assertEquals("hyper-gen:# ", l.get(7));

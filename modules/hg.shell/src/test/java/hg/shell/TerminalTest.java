@@ -26,14 +26,7 @@ class TerminalTest {
     void dirs() throws Exception {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
-        byte[] elf = new byte[64];
-        elf[0] = 0x7F;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
-        elf[4] = 2;
-        elf[16] = 2;
-        elf[18] = 0x3E;
+        byte[] elf = hg.shell.internal.KernelFixtures.vmlinux();
         Files.write(kernels.resolve("vmlinux-test"), elf);
     }
 
@@ -65,7 +58,7 @@ class TerminalTest {
             t.keys("Tab");
             t.awaitText(PROMPT + "kernel_list");
             t.keys("Enter");
-            t.await("the kernel table", s -> s.matches("(?s).*0\\s+vmlinux-test\\s+64 B\\s+vmlinux.*"));
+            t.await("the kernel table", s -> s.matches("(?s).*0\\s+vmlinux-test\\s+4.0 KiB\\s+vmlinux.*"));
 
             // ...and an id: the only kernel is 0.
             t.text("vm_create ");
@@ -97,14 +90,7 @@ class TerminalTest {
 
             t.text("exit");
             t.keys("Enter");
-            t.await("the shell ended", x -> {
-                try {
-                    return t.ended();
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            assertEquals(0, t.exitStatus());
+            assertEquals(0, t.awaitExit());
         }
     }
 

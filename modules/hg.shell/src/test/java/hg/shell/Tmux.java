@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A private tmux server with one window running a command: keys in, screen text out. */
 final class Tmux implements AutoCloseable {
@@ -26,9 +28,10 @@ final class Tmux implements AutoCloseable {
         Tmux t = new Tmux("hg-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         List<String> args = new ArrayList<>(List.of("-f", "/dev/null", "new-session", "-d", "-s", t.session,
                 "-x", String.valueOf(columns), "-y", String.valueOf(rows)));
+        // The shell prints the command's exit status when it ends, and keeps the pane for the test to read.
+        args.addAll(List.of("sh", "-c", "\"$@\"; echo \"[exit status $?]\"; exec sleep 600", "sh"));
         args.addAll(command);
         t.tmux(args.toArray(String[]::new));
-        t.tmux("set-option", "-t", t.session, "remain-on-exit", "on");
         return t;
     }
 
@@ -66,13 +69,16 @@ final class Tmux implements AutoCloseable {
         return await("'" + text + "'", s -> s.contains(text));
     }
 
-    /** Whether the command in the window has ended. */
-    boolean ended() throws IOException, InterruptedException {
-        return tmux("display-message", "-p", "-t", session, "#{pane_dead}").strip().equals("1");
+    /** Waits for the command to end; returns its exit status. */
+    int awaitExit() throws IOException, InterruptedException {
+        String screen = await("the command ending", x -> x.contains("[exit status "));
+        Matcher m = Pattern.compile("\\[exit status (\\d+)]").matcher(screen);
+        m.find();
+        return Integer.parseInt(m.group(1));
     }
 
-    int exitStatus() throws IOException, InterruptedException {
-        return Integer.parseInt(tmux("display-message", "-p", "-t", session, "#{pane_dead_status}").strip());
+    boolean ended() throws IOException, InterruptedException {
+        return screen().contains("[exit status ");
     }
 
     private String tmux(String... args) throws IOException, InterruptedException {

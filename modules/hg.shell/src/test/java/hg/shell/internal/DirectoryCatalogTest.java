@@ -19,7 +19,7 @@ class DirectoryCatalogTest {
     Path tmp;
 
     private DirectoryCatalog catalog(Path kernels, Path images) {
-        return new DirectoryCatalog(kernels, "no kernel dir given", images, "no image dir given", new HeaderKernelProbe());
+        return new DirectoryCatalog(kernels, "no kernel dir given", images, "no image dir given", new BootKernelProbe());
     }
 
     private Path dir(String name) throws IOException {
@@ -64,19 +64,19 @@ class DirectoryCatalogTest {
     @Test
     void kernelsByTheirHeaders() throws Exception {
         Path kernels = dir("kernels");
-        Files.write(kernels.resolve("vmlinux-6.1"), HeaderKernelProbeTest.elfHeader(2, 2, 0x3E));
-        Files.write(kernels.resolve("bzImage"), HeaderKernelProbeTest.bzImageHeader());
-        Files.write(kernels.resolve("arm64-Image"), HeaderKernelProbeTest.elfHeader(2, 2, 0xB7));
+        Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("bzImage"), KernelFixtures.bzImage());
+        Files.write(kernels.resolve("arm64-Image"), KernelFixtures.arm64Elf());
         Files.writeString(kernels.resolve("config-6.1"), "CONFIG_KVM=y\n".repeat(100));
         Files.write(kernels.resolve("empty"), new byte[0]);
         List<CatalogEntry> all = catalog(kernels, null).kernels();
         assertEquals(List.of("arm64-Image", "bzImage", "config-6.1", "empty", "vmlinux-6.1"),
                 all.stream().map(CatalogEntry::fileName).toList());
         assertInstanceOf(CatalogEntry.Rejected.class, all.get(0));
-        assertEquals(new CatalogEntry.Kernel(0, kernels.resolve("bzImage"), 0x400, "bzImage"), all.get(1));
+        assertEquals(new CatalogEntry.Kernel(0, kernels.resolve("bzImage"), 0x600, "bzImage"), all.get(1));
         assertInstanceOf(CatalogEntry.Rejected.class, all.get(2));
-        assertTrue(((CatalogEntry.Rejected) all.get(3)).reason().contains("0 bytes, too short"));
-        assertEquals(new CatalogEntry.Kernel(1, kernels.resolve("vmlinux-6.1"), 64, "vmlinux"), all.get(4));
+        assertTrue(((CatalogEntry.Rejected) all.get(3)).reason().equals("not a kernel: empty file"));
+        assertEquals(new CatalogEntry.Kernel(1, kernels.resolve("vmlinux-6.1"), 0x1010, "vmlinux"), all.get(4));
         assertEquals(kernels.resolve("vmlinux-6.1"), catalog(kernels, null).kernel(1).path());
         ShellException e = assertThrows(ShellException.class, () -> catalog(kernels, null).kernel(2));
         assertEquals("no kernel with id 2: kernel_list shows ids 0-1", e.getMessage());
@@ -85,11 +85,11 @@ class DirectoryCatalogTest {
     @Test
     void addingAFileAfterTheLastKeepsTheEarlierIds() throws Exception {
         Path kernels = dir("kernels");
-        Files.write(kernels.resolve("a"), HeaderKernelProbeTest.elfHeader(2, 2, 0x3E));
-        Files.write(kernels.resolve("b"), HeaderKernelProbeTest.elfHeader(2, 2, 0x3E));
+        Files.write(kernels.resolve("a"), KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("b"), KernelFixtures.vmlinux());
         DirectoryCatalog c = catalog(kernels, null);
         assertEquals(kernels.resolve("b"), c.kernel(1).path());
-        Files.write(kernels.resolve("c"), HeaderKernelProbeTest.bzImageHeader());
+        Files.write(kernels.resolve("c"), KernelFixtures.bzImage());
         assertEquals(kernels.resolve("b"), c.kernel(1).path());
         assertEquals(kernels.resolve("c"), c.kernel(2).path());
     }
