@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.jline.terminal.spi.SystemStream;
@@ -100,6 +101,12 @@ public final class Main {
     private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
             throws IOException {
         try (Terminal terminal = TerminalBuilder.builder().system(true).name("hyper-gen").build()) {
+            Size size = terminal.getSize();
+            if (size.getColumns() <= 0 || size.getRows() <= 0) {
+                // A serial console has no size until someone sets one; line editing needs one.
+                terminal.setSize(new Size(size.getColumns() > 0 ? size.getColumns() : 80,
+                        size.getRows() > 0 ? size.getRows() : 24));
+            }
             PrintWriter w = terminal.writer();
             startLines.forEach(w::println);
             w.println("hyper-gen shell: help lists the commands");

@@ -108,4 +108,19 @@ class TerminalTest {
             assertFalse(t.ended());
         }
     }
+
+    @Test
+    void aConsoleWithoutASizeGetsOneAndLineEditingWorks() throws Exception {
+        // A serial console starts with 0 rows and 0 columns.
+        try (Tmux t = Tmux.start(100, 30, "stty rows 0 cols 0", Launch.command("--guest-kernel", kernels.toString(),
+                "--guest-image", images.toString()))) {
+            t.awaitText(PROMPT);
+            t.text("kernel_li");
+            t.keys("Tab", "Enter");
+            t.await("the kernel table", s -> s.matches("(?s).*0\\s+vmlinux-test\\s+4.0 KiB\\s+vmlinux.*"));
+            t.text("quit");
+            t.keys("Enter");
+            assertEquals(0, t.awaitExit());
+        }
+    }
 }

@@ -23,13 +23,18 @@ final class Tmux implements AutoCloseable {
     }
 
     static Tmux start(int columns, int rows, List<String> command) throws IOException, InterruptedException {
+        return start(columns, rows, ":", command);
+    }
+
+    /** Starts {@code command} after the shell snippet {@code before} (e.g. an stty call). */
+    static Tmux start(int columns, int rows, String before, List<String> command) throws IOException, InterruptedException {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")) || Files.isExecutable(Path.of("/bin/tmux")),
                 "tmux is not installed");
         Tmux t = new Tmux("hg-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         List<String> args = new ArrayList<>(List.of("-f", "/dev/null", "new-session", "-d", "-s", t.session,
                 "-x", String.valueOf(columns), "-y", String.valueOf(rows)));
         // The shell prints the command's exit status when it ends, and keeps the pane for the test to read.
-        args.addAll(List.of("sh", "-c", "\"$@\"; echo \"[exit status $?]\"; exec sleep 600", "sh"));
+        args.addAll(List.of("sh", "-c", before + "; \"$@\"; echo \"[exit status $?]\"; exec sleep 600", "sh"));
         args.addAll(command);
         t.tmux(args.toArray(String[]::new));
         return t;
