@@ -2,6 +2,7 @@
 module hg.shell {
     requires hg.vmm;
     requires hg.boot;
+    requires hg.kvm;
     requires org.jline.terminal;
     requires org.jline.reader;
     // JLine finds its terminal providers by name at run time; requiring the FFM one puts it into every

@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import hg.kvm.KvmCheck;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -49,16 +51,22 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        System.exit(run(args, System.getenv(), System.in, System.out, stdinIsTerminal()));
+        System.exit(run(args, System.getenv(), System.in, System.out, stdinIsTerminal(), Path.of("/proc/cmdline"),
+                Main::kvmLines));
+    }
+
+    /** What KVM is here, as hg.kvm reports it; on a PVM host it says that Linux guests cannot run. */
+    static List<String> kvmLines() {
+        try {
+            return KvmCheck.check().lines();
+        } catch (RuntimeException | LinkageError e) {
+            return List.of("kvm: the KVM check failed (" + e + "); vm_create may fail");
+        }
     }
 
     /** Runs the shell; interactive on the system terminal when {@code interactive}, else batch over {@code in}. */
-    static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, boolean interactive) {
-        return run(args, env, in, out, interactive, Path.of("/proc/cmdline"));
-    }
-
     static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, boolean interactive,
-                   Path procCmdline) {
+                   Path procCmdline, Supplier<List<String>> kvmCheck) {
         Options options;
         try {
             options = parse(args, env);
@@ -77,7 +85,7 @@ public final class Main {
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
                 dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe());
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
-        List<String> startLines = new ArrayList<>();
+        List<String> startLines = new ArrayList<>(kvmCheck.get());
         for (String problem : new String[] {catalog.kernelDirProblem(), catalog.imageDirProblem()}) {
             if (problem != null) {
                 startLines.add("warning: " + problem);

@@ -37,13 +37,15 @@ class MainBatchTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "mke2fs");
     }
 
+    List<String> kvmLines = List.of();
+
     record Run(int code, List<String> lines) {}
 
     private Run run(String script, Map<String, String> env, Path cmdline, String... args) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         int code = Main.run(args, env, new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)), out, false,
-                cmdline);
+                cmdline, () -> kvmLines);
         return new Run(code, bytes.toString(StandardCharsets.UTF_8).lines().toList());
     }
 
@@ -117,6 +119,15 @@ class MainBatchTest {
     }
 
     @Test
+    void theKvmCheckComesFirst() {
+        kvmLines = List.of("kvm: /dev/kvm API version 12, CPU vendor AMD", "kvm: this is a PVM host (kvm_pvm, "
+                + "pagetable-based nested KVM): tiny guests run here, but stock Linux guests will not boot on it");
+        Run r = run("vm_list\n", "--guest-kernel", kernels.toString(), "--guest-image", images.toString());
+        assertEquals(kvmLines, r.lines().subList(0, 2));
+        assertEquals("hyper-gen:# vm_list", r.lines().get(2));
+    }
+
+    @Test
     void wrongArgumentsAreOneLinePlusUsage() {
         Run r = run("", "--guest-kernel");
         assertEquals(2, r.code());
@@ -137,6 +148,10 @@ class MainBatchTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), out);
+        assertTrue(out.startsWith("kvm: "), "the real KVM check is printed first: " + out);
+        if (Files.isDirectory(Path.of("/sys/module/kvm_pvm"))) {
+            assertTrue(out.contains("stock Linux guests will not boot on it"), out);
+        }
         List<String> l = out.lines().filter(s -> !s.startsWith("kvm:")).toList();
         assertEquals("hyper-gen:# kernel_list", l.get(0));
         assertTrue(l.contains("hyper-gen:# vm_list"), out);
