@@ -67,6 +67,11 @@ public final class SetupHeader {
         return s == 0 ? 4 : s;
     }
 
+    /** Size of the protected-mode code in 16-byte paragraphs, as the kernel build recorded it. */
+    public long sysSize() {
+        return Integer.toUnsignedLong(u32(0x1f4));
+    }
+
     public int bootFlag() {
         return u16(0x1fe);
     }
