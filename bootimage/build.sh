@@ -165,5 +165,6 @@ menuentry 'hyper-gen' {
 	initrd /boot/hyper-gen/initramfs.img
 }
 EOF
+echo "$main_kind" >"$OUT/main"
 echo "$stamp" >"$OUT/.stamp"
 say "built in $((SECONDS - t0)) s: bzImage $(du -h "$OUT/bzImage" | cut -f1), initramfs.img $(du -h "$OUT/initramfs.img" | cut -f1) (runtime $(du -sh "$RT" | cut -f1), unpacked $(du -sh "$STAGE" | cut -f1))"
