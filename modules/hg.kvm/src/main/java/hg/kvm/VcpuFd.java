@@ -398,6 +398,11 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+    public int tscKhz() {
+        return Libc.ioctl(fd, Ioctls.KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
+    }
+
     /** Queues external interrupt {@code vector} (only without an in-kernel irqchip). */
     public void interrupt(int vector) {
         try (Arena a = Arena.ofConfined()) {
