@@ -74,6 +74,8 @@ public final class Ioctls {
     public static final long KVM_NMI = io(0x9a);
     public static final long KVM_GET_VCPU_EVENTS = ior(0x9f, KVM_VCPU_EVENTS.byteSize());
     public static final long KVM_SET_VCPU_EVENTS = iow(0xa0, KVM_VCPU_EVENTS.byteSize());
+    public static final long KVM_SET_TSC_KHZ = io(0xa2);
+    public static final long KVM_GET_TSC_KHZ = io(0xa3);
     public static final long KVM_GET_XCRS = ior(0xa6, KVM_XCRS.byteSize());
     public static final long KVM_SET_XCRS = iow(0xa7, KVM_XCRS.byteSize());
 
@@ -119,6 +121,8 @@ public final class Ioctls {
         m.put("KVM_GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS);
         m.put("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS);
         m.put("KVM_GET_XCRS", KVM_GET_XCRS);
+        m.put("KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ);
+        m.put("KVM_GET_TSC_KHZ", KVM_GET_TSC_KHZ);
         m.put("KVM_SET_XCRS", KVM_SET_XCRS);
         return m;
     }
