@@ -24,14 +24,13 @@ import static org.junit.jupiter.api.Assertions.*;
  * The real guest kernel, loaded and configured by hg.boot, runs on this machine's /dev/kvm (with
  * the in-kernel irqchip and the host's supported CPUID) far enough to parse everything hg.boot
  * wrote: the test then reads the kernel's own log buffer out of guest memory and checks that Linux
- * saw the command line, the E820 map and the MP table's CPUs as hg.boot laid them out. (On a PVM
+ * saw the command line, the E820 map, the initrd and the MP table's CPUs as hg.boot laid them out. (On a PVM
  * host the kernel stops at its first cmpxchg16b in the slab allocator, after these steps; on a
  * full KVM host the test stops the vCPU once the lines are there.)
  */
 class LinuxEarlyBootTest {
     static final long MiB = 1 << 20;
     static final long KERNEL_MAP = 0xffffffff80000000L; // __START_KERNEL_map: kernel virtual = physical + this
-    static final int LOG_BUF_SIZE = 1 << 17;             // CONFIG_LOG_BUF_SHIFT=17
 
     @ParameterizedTest
     @ValueSource(strings = {"linux64", "pvh"})
@@ -42,8 +41,11 @@ class LinuxEarlyBootTest {
         Assumptions.assumeTrue(Kvm.present(), "/dev/kvm is absent on this host: no guest can run");
         Path vmlinux = Path.of(dir, "guest-vmlinux");
         assertTrue(Files.isRegularFile(vmlinux), vmlinux + " is missing although HG_KERNELS is set");
-        long logBuf = Long.parseUnsignedLong(RealKernelTest.run("nm", vmlinux.toString()).lines()
-                .filter(l -> l.endsWith(" __log_buf")).findFirst().orElseThrow().split(" ")[0], 16) - KERNEL_MAP;
+        // "address size type name" of the kernel's printk buffer.
+        String[] symbol = RealKernelTest.run("nm", "-S", vmlinux.toString()).lines()
+                .filter(l -> l.endsWith(" __log_buf")).findFirst().orElseThrow().split(" ");
+        long logBuf = Long.parseUnsignedLong(symbol[0], 16) - KERNEL_MAP;
+        int logSize = Integer.parseInt(symbol[1], 16);
         String cmdline = "console=ttyS0 hg.test=" + path;
         int vcpus = 3;
         String expectDone = "Processors: " + vcpus;
@@ -54,7 +56,8 @@ class LinuxEarlyBootTest {
             vm.createPit2(0);
             vm.registerMemory(memory);
             LoadedKernel k = KernelLoader.load(memory, vmlinux);
-            BootConfig config = new BootConfig(cmdline, vcpus);
+            InitrdPlacement rd = InitrdLoader.load(memory, Fixtures.pattern(300_000, 9), k);
+            BootConfig config = new BootConfig(cmdline, vcpus, rd);
             BootSetup boot = path.equals("pvh") ? LinuxBoot.configurePvh(memory, k, config)
                     : LinuxBoot.configure(memory, k, config);
             List<String> exits = new ArrayList<>();
@@ -63,7 +66,7 @@ class LinuxEarlyBootTest {
                 vcpu.bindToCurrentThread();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 watchdog.scheduleWithFixedDelay(() -> {
-                    if (log(memory, logBuf).contains(expectDone) || System.nanoTime() > deadline) {
+                    if (log(memory, logBuf, logSize).contains(expectDone) || System.nanoTime() > deadline) {
                         vcpu.kick();
                     }
                 }, 50, 50, TimeUnit.MILLISECONDS);
@@ -88,7 +91,7 @@ class LinuxEarlyBootTest {
                 watchdog.shutdownNow();
                 watchdog.awaitTermination(5, TimeUnit.SECONDS);
             }
-            String log = log(memory, logBuf);
+            String log = log(memory, logBuf, logSize);
             String context = "guest stopped: " + exits + "; kernel log:\n" + log;
             assertTrue(log.contains("Command line: " + cmdline), context);
             for (E820Entry e : boot.e820()) {
@@ -102,13 +105,16 @@ class LinuxEarlyBootTest {
                 assertTrue(log.contains("Processor #" + cpu), "CPU " + cpu + " not found; " + context);
             }
             assertTrue(log.contains(expectDone), context);
+            long ramdiskEnd = (rd.end() + 4095) & ~4095L;
+            String ramdisk = String.format("RAMDISK: [mem %#010x-%#010x]", rd.address(), ramdiskEnd - 1);
+            assertTrue(log.contains(ramdisk), "missing '" + ramdisk + "'; " + context);
             assertFalse(log.contains("BIOS bug"), context);
         }
     }
 
     /** The printable text of the kernel's printk buffer, records separated by newlines. */
-    static String log(GuestMemory memory, long logBuf) {
-        byte[] raw = memory.read(logBuf, LOG_BUF_SIZE);
+    static String log(GuestMemory memory, long logBuf, int logSize) {
+        byte[] raw = memory.read(logBuf, logSize);
         StringBuilder text = new StringBuilder();
         for (byte b : raw) {
             if (b >= 32 && b < 127) {
