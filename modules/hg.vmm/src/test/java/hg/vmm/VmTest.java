@@ -76,6 +76,10 @@ class VmTest {
         assertTrue(text(vm).startsWith("hello from the guest: every byte of this line left through the THRE interrupt\nready\n"),
                 text(vm));
         assertTrue(text(vm).endsWith("got: ping\n"), text(vm));
+        // The guest touched the boot timer once, early.
+        assertEquals(1, vm.bootMarks().size());
+        assertEquals(1L, vm.bootMarks().getFirst().getKey());
+        assertTrue(vm.bootMarks().getFirst().getValue().compareTo(vm.uptime()) < 0);
     }
 
     @Test
