@@ -8,7 +8,7 @@ import hg.shell.internal.GuestDirs;
 import hg.shell.internal.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
 import hg.shell.internal.Machines;
-import hg.shell.internal.NoMachines;
+import hg.shell.internal.VmmMachines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.VmManager;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -91,7 +92,7 @@ public final class Main {
                 startLines.add("warning: " + problem);
             }
         }
-        try (Machines machines = new NoMachines()) {
+        try (Machines machines = new VmmMachines(new VmManager())) {
             Commands commands = new Commands(catalog, machines, exitRefusal);
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
