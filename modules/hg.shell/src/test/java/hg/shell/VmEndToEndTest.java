@@ -30,10 +30,7 @@ class VmEndToEndTest {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
         Files.move(EchoGuest.build(tmp), kernels.resolve("echo.elf"));
-        Process p = new ProcessBuilder("mke2fs", "-q", "-t", "ext4", "-L", "ROOT", "-F",
-                images.resolve("root.ext4").toString(), "8M").redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "mke2fs");
+        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
     }
 
     /** Types a command line and waits for the next prompt after its output. */
@@ -149,6 +146,7 @@ class VmEndToEndTest {
         int detached = l.indexOf("[vm " + first + " detached]");
         assertTrue(detached == 11 || detached == 12 && "echo guest ready".startsWith(l.get(11)), out);
         assertEquals("vm " + first + " destroyed", l.get(detached + 2));
-        assertTrue(l.getLast().matches("\\d+\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
+        assertTrue(l.get(l.size() - 2).matches("\\d+\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
+        assertTrue(l.getLast().matches("destroying vm \\d+"), "leaving says which VMs it destroys: " + out);
     }
 }
