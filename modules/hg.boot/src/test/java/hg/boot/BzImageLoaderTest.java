@@ -31,7 +31,7 @@ class BzImageLoaderTest {
         assertArrayEquals(bz.payload, memory.read(0x100000, bz.payload.length));
         assertArrayEquals(Arrays.copyOfRange(image, 0x1f1, 0x26c), k.setupHeader().bytes());
         assertEquals(0x020f, k.setupHeader().version());
-        assertEquals(2048, k.setupHeader().cmdlineSize());
+        assertEquals(2047, k.setupHeader().cmdlineSize());
         assertTrue(k.pvhEntry().isEmpty());
     }
 

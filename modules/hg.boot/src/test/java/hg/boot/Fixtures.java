@@ -103,7 +103,7 @@ final class Fixtures {
         int bootFlag = 0xaa55, magic = 0x53726448;
         int relocatable = 1;
         long kernelAlignment = 0x200000, prefAddress = 0x1000000, initSize = 0x400000;
-        long cmdlineSize = 2048, initrdAddrMax = 0x7fffffff;
+        long cmdlineSize = 2047, initrdAddrMax = 0x7fffffff;
         byte[] payload = pattern(0x2000, 3);
 
         byte[] build() {

@@ -63,7 +63,7 @@ class LinuxBootTest {
         assertEquals(1, memory.readU8(zp + 0x211) & 1, "LOADED_HIGH");
         assertEquals(0x20000, memory.readU32(zp + 0x228), "cmd_line_ptr");
         assertEquals(0, memory.readU32(zp + 0xc8), "ext_cmd_line_ptr");
-        assertEquals(2048, memory.readU32(zp + 0x238), "cmdline_size");
+        assertEquals(2047, memory.readU32(zp + 0x238), "cmdline_size");
         assertEquals(0x1000000, memory.readU32(zp + 0x230), "kernel_alignment");
         assertEquals("console=ttyS0 root=/dev/vda\0",
                 new String(memory.read(0x20000, 28), StandardCharsets.US_ASCII));
@@ -116,13 +116,13 @@ class LinuxBootTest {
         assertEquals(0x10, s.cs().selector());
         assertTrue(s.cs().l());
         assertFalse(s.cs().db());
-        for (Segment d : List.of(s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
+        for (SegmentRegister d : List.of(s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
             assertEquals(0x18, d.selector());
             assertTrue(d.present() && d.s() && d.db() && d.g());
             assertEquals(0xffffffff, d.limit());
         }
         // The GDT in memory holds exactly the descriptors of the segment registers.
-        for (Segment seg : List.of(s.cs(), s.ds(), s.tr())) {
+        for (SegmentRegister seg : List.of(s.cs(), s.ds(), s.tr())) {
             assertEquals(seg.descriptor(), memory.readU64(s.gdt().base() + seg.selector()), "selector " + seg.selector());
         }
         assertTrue(s.tr().selector() + 15 <= s.gdt().limit(), "the 16-byte TSS descriptor is inside the GDT limit");
@@ -179,9 +179,9 @@ class LinuxBootTest {
         LoadedKernel k = ElfLoader.load(memory, Fixtures.vmlinux().build());
         byte[] before = memory.read(0, (int) (16 * MiB));
         CmdlineException tooLong = assertThrows(CmdlineException.class,
-                () -> LinuxBoot.configure(memory, k, new BootConfig("x".repeat(2049), 1)));
-        assertTrue(tooLong.getMessage().contains("2049 bytes"), tooLong.getMessage());
-        LinuxBoot.configure(memory, k, new BootConfig("x".repeat(2048), 1)); // exactly the limit is fine
+                () -> LinuxBoot.configure(memory, k, new BootConfig("x".repeat(2048), 1)));
+        assertTrue(tooLong.getMessage().contains("2048 bytes"), tooLong.getMessage());
+        LinuxBoot.configure(memory, k, new BootConfig("x".repeat(2047), 1)); // exactly the limit is fine
         before = memory.read(0, (int) (16 * MiB));
         assertThrows(CmdlineException.class, () -> LinuxBoot.configure(memory, k, new BootConfig("a\0b", 1)));
         assertThrows(GuestLayoutException.class, () -> LinuxBoot.configure(memory, k, new BootConfig("", 0)));

@@ -17,6 +17,7 @@ import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
 import hg.kvm.VmFd;
 import hg.vmm.internal.BootState;
+import hg.vmm.internal.BootTimer;
 import hg.vmm.internal.Bus;
 import hg.vmm.internal.ConsoleBuffer;
 import hg.vmm.internal.CpuidSetup;
@@ -39,6 +40,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,7 @@ public final class Vm {
     private final int id;
     private final VmConfig config;
     private final Instant started = Instant.now();
+    private final BootTimer bootTimer = new BootTimer(System.nanoTime());
     private final ConsoleBuffer console = new ConsoleBuffer();
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final List<VcpuLoop> loops = new ArrayList<>();
@@ -90,9 +93,14 @@ public final class Vm {
      * {@link VmException} names the problem (missing file, not a kernel, busy image, KVM error).
      */
     public static Vm create(Kvm kvm, int id, VmConfig config) {
+        return create(kvm, kvm.supportedCpuid(), id, config);
+    }
+
+    /** {@link #create(Kvm, int, VmConfig)} with KVM's supported CPUID already read (it is the same for every VM). */
+    public static Vm create(Kvm kvm, List<hg.kvm.CpuidEntry> supportedCpuid, int id, VmConfig config) {
         Vm vm = new Vm(id, config);
         try {
-            vm.build(kvm);
+            vm.build(kvm, supportedCpuid);
             vm.startThreads();
             return vm;
         } catch (RuntimeException | Error e) {
@@ -108,7 +116,7 @@ public final class Vm {
         }
     }
 
-    private void build(Kvm kvm) {
+    private void build(Kvm kvm, List<hg.kvm.CpuidEntry> supported) {
         requireFile(config.kernel(), "kernel");
         config.initrd().ifPresent(p -> requireFile(p, "initrd"));
         // The disk first: a busy image must fail before anything else is made.
@@ -136,9 +144,11 @@ public final class Vm {
         resources.push(vmFd);
         vmFd.setTssAddress(TSS_ADDRESS);
         vmFd.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        // Memory slots before the irqchip and PIT: a slot change waits for an SRCU grace
+        // period, which costs milliseconds once the in-kernel devices exist.
+        vmFd.registerMemory(memory);
         vmFd.createIrqchip();
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
-        vmFd.registerMemory(memory);
 
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
@@ -147,6 +157,7 @@ public final class Vm {
         pio.register(Serial16550.COM1_PORT, Serial16550.PORT_COUNT, serial);
         pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(irqLine(vmFd, I8042.KBD_IRQ), this::stop));
         pio.register(DebugExitPort.PORT, DebugExitPort.PORT_COUNT, new DebugExitPort(this::stop));
+        mmio.register(BootTimer.ADDRESS, BootTimer.SIZE, bootTimer);
 
         IoLoop io = new IoLoop("vm" + id + "-io");
         resources.push(io);
@@ -186,7 +197,6 @@ public final class Vm {
             throw new VmException("cannot boot " + config.kernel() + ": " + e.getMessage(), e);
         }
 
-        List<hg.kvm.CpuidEntry> supported = kvm.supportedCpuid();
         for (int i = 0; i < config.vcpus(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
             vcpu.setCpuid(CpuidSetup.forVcpu(supported, i, config.vcpus()));
@@ -275,9 +285,16 @@ public final class Vm {
         Thread.ofVirtual().name("vm" + id + "-release").start(this::release);
     }
 
-    /** Stops the VM if it runs and releases every resource: threads, fds, memory, the image lock. Idempotent. */
+    /**
+     * Stops the VM if it runs and releases every resource: threads, fds, memory, the image
+     * lock; returns when all is released. Idempotent. Called from one of the VM's own threads
+     * (a console listener runs on a vCPU thread) it returns at once and the release follows.
+     */
     public void destroy() {
         stop(new StopReason.Destroyed());
+        if (threads.contains(Thread.currentThread())) {
+            return;
+        }
         release();
     }
 
@@ -391,6 +408,17 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), config.image(), config.vcpus(), config.memoryBytes(), state, uptime());
+    }
+
+    /** Guest-physical address of the boot timer page (see {@link #bootMarks()}). */
+    public static final long BOOT_TIMER_ADDRESS = BootTimer.ADDRESS;
+
+    /**
+     * Times since creation at which the guest wrote to {@link #BOOT_TIMER_ADDRESS}, in order,
+     * as (value written, time): the guest's init does {@code devmem 0xd0f00000 8 <n>}.
+     */
+    public List<Map.Entry<Long, Duration>> bootMarks() {
+        return bootTimer.marks().stream().map(m -> Map.entry(m.value(), m.sinceCreate())).toList();
     }
 
     /** The disk's failure (DEVICE_NEEDS_RESET reason), if the guest's driver broke it. */

@@ -1,5 +1,6 @@
 package hg.vmm;
 
+import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
 import hg.kvm.KvmException;
 
@@ -20,6 +21,7 @@ public final class VmManager implements AutoCloseable {
     private final Map<Integer, Vm> vms = new ConcurrentSkipListMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
     private Kvm kvm;
+    private List<CpuidEntry> supportedCpuid;
     private boolean closed;
 
     private synchronized Kvm kvm() {
@@ -29,6 +31,7 @@ public final class VmManager implements AutoCloseable {
         if (kvm == null) {
             try {
                 kvm = Kvm.open();
+                supportedCpuid = kvm.supportedCpuid();
             } catch (KvmException e) {
                 throw new VmException("cannot open /dev/kvm: " + e.getMessage(), e);
             }
@@ -40,7 +43,7 @@ public final class VmManager implements AutoCloseable {
     public int create(VmConfig config) {
         Kvm k = kvm();
         int id = nextId.getAndIncrement();
-        Vm vm = Vm.create(k, id, config);
+        Vm vm = Vm.create(k, supportedCpuid, id, config);
         vms.put(id, vm);
         return id;
     }

@@ -26,12 +26,12 @@ public final class BootState {
                 s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), current.apicBase(), current.interruptBitmap());
     }
 
-    static hg.kvm.Segment segment(hg.boot.Segment s) {
+    static hg.kvm.Segment segment(hg.boot.SegmentRegister s) {
         return new hg.kvm.Segment(s.base(), s.limit(), s.selector(), s.type(), s.present(), s.dpl(), s.db(), s.s(),
                 s.l(), s.g(), s.avl(), s.unusable());
     }
 
-    static hg.kvm.DescriptorTable table(hg.boot.DescriptorTable t) {
+    static hg.kvm.DescriptorTable table(hg.boot.TableRegister t) {
         return new hg.kvm.DescriptorTable(t.base(), t.limit());
     }
 

@@ -6,6 +6,7 @@ import hg.kvm.GuestMemoryException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static hg.vmm.internal.Virtio.STATUS_DEVICE_NEEDS_RESET;
 import static hg.vmm.internal.Virtio.STATUS_DRIVER;
@@ -53,7 +54,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private int driverFeaturesSel;
     private long driverFeatures;
     private int queueSel;
-    private int interruptStatus;
+    /** Read and acknowledged without the lock: the guest's interrupt handler must not wait for a flush. */
+    private final AtomicInteger interruptStatus = new AtomicInteger();
     private int configGeneration;
     private boolean active;
     private String failure;
@@ -82,7 +84,20 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     }
 
     @Override
-    public synchronized void read(long offset, byte[] data) {
+    public void read(long offset, byte[] data) {
+        if (offset == REG_INTERRUPT_STATUS && data.length == 4) {
+            int v = interruptStatus.get();
+            for (int i = 0; i < 4; i++) {
+                data[i] = (byte) (v >>> (8 * i));
+            }
+            return;
+        }
+        synchronized (this) {
+            readLocked(offset, data);
+        }
+    }
+
+    private void readLocked(long offset, byte[] data) {
         Arrays.fill(data, (byte) 0);
         if (offset >= REG_CONFIG) {
             device.readConfig(offset - REG_CONFIG, data);
@@ -111,7 +126,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
             };
             case REG_QUEUE_NUM_MAX -> q == null ? 0 : q.maxSize();
             case REG_QUEUE_READY -> q != null && q.ready() ? 1 : 0;
-            case REG_INTERRUPT_STATUS -> interruptStatus;
+            case REG_INTERRUPT_STATUS -> interruptStatus.get();
             case REG_STATUS -> status;
             case REG_SHM_LEN_LOW, REG_SHM_LEN_HIGH, REG_SHM_BASE_LOW, REG_SHM_BASE_HIGH -> -1; // no shared memory
             case REG_CONFIG_GENERATION -> configGeneration;
@@ -121,6 +136,11 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
 
     @Override
     public void write(long offset, byte[] data) {
+        if (offset == REG_INTERRUPT_ACK && data.length == 4) {
+            int v = (data[0] & 0xff) | (data[1] & 0xff) << 8 | (data[2] & 0xff) << 16 | (data[3] & 0xff) << 24;
+            interruptStatus.getAndUpdate(s -> s & ~v);
+            return;
+        }
         synchronized (this) {
             if (offset >= REG_CONFIG) {
                 if ((status & STATUS_FAILED) == 0) {
@@ -177,7 +197,6 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
             case REG_QUEUE_DRIVER_HIGH -> { if (queueWritable) q.setAvailRing(high(q.availRing(), v)); }
             case REG_QUEUE_DEVICE_LOW -> { if (queueWritable) q.setUsedRing(low(q.usedRing(), v)); }
             case REG_QUEUE_DEVICE_HIGH -> { if (queueWritable) q.setUsedRing(high(q.usedRing(), v)); }
-            case REG_INTERRUPT_ACK -> interruptStatus &= ~v;
             case REG_STATUS -> writeStatus(v & 0xff);
             default -> {
                 // read-only or unknown: ignored
@@ -259,7 +278,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         status = 0;
         driverFeatures = 0;
         deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
-        interruptStatus = 0;
+        interruptStatus.set(0);
         failure = null;
         for (VirtQueue q : queues) {
             q.reset();
@@ -288,10 +307,10 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         raise(Virtio.INTERRUPT_USED_BUFFER);
     }
 
+    /** Sets interrupt bits; an edge goes out only when none was pending (the driver reads them all). */
     private void raise(int bits) {
-        boolean idle = interruptStatus == 0;
-        interruptStatus |= bits;
-        if (idle) {
+        int before = interruptStatus.getAndUpdate(s -> s | bits);
+        if (before == 0) {
             irq.trigger();
         }
     }
@@ -314,8 +333,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         return status;
     }
 
-    public synchronized int interruptStatus() {
-        return interruptStatus;
+    public int interruptStatus() {
+        return interruptStatus.get();
     }
 
     /** Releases the device's host resources. */

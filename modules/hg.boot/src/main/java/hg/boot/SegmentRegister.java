@@ -5,12 +5,12 @@ package hg.boot;
  * CPU applies it (0xffffffff for a flat 4 GiB segment with G set); {@link #descriptor()} gives the
  * matching 8-byte GDT entry, so the GDT in guest memory and the registers never disagree.
  */
-public record Segment(long base, int limit, int selector, int type, boolean present, int dpl, boolean db,
+public record SegmentRegister(long base, int limit, int selector, int type, boolean present, int dpl, boolean db,
                       boolean s, boolean l, boolean g, boolean avl, boolean unusable) {
 
     /** A segment register that holds nothing (LDTR before any LDT is loaded). */
-    public static Segment unusableSegment() {
-        return new Segment(0, 0, 0, 0, false, 0, false, false, false, false, false, true);
+    public static SegmentRegister empty() {
+        return new SegmentRegister(0, 0, 0, 0, false, 0, false, false, false, false, false, true);
     }
 
     /** The low 8 bytes of the descriptor for this segment (a 64-bit system segment's high half is base[63:32]). */
