@@ -83,7 +83,12 @@ public final class X86Layout {
      */
     public static List<E820Entry> e820(List<GuestMemory.Range> ranges) throws GuestLayoutException {
         List<GuestMemory.Range> sorted = new ArrayList<>(ranges);
-        sorted.sort(Comparator.comparingLong(GuestMemory.Range::guestAddress));
+        sorted.sort(new Comparator<>() {
+            @Override
+            public int compare(GuestMemory.Range a, GuestMemory.Range b) {
+                return Long.compare(a.guestAddress(), b.guestAddress());
+            }
+        });
         if (sorted.isEmpty() || sorted.getFirst().guestAddress() != 0
                 || sorted.getFirst().size() <= HIMEM_START) {
             throw new GuestLayoutException("guest RAM must start at 0 and extend above 1 MiB");
@@ -106,6 +111,10 @@ public final class X86Layout {
 
     /** The ranges a guest memory is made of. */
     static List<GuestMemory.Range> rangesOf(GuestMemory memory) {
-        return memory.regions().stream().map(r -> new GuestMemory.Range(r.guestAddress(), r.size())).toList();
+        List<GuestMemory.Range> ranges = new ArrayList<>();
+        for (GuestMemory.Region r : memory.regions()) {
+            ranges.add(new GuestMemory.Range(r.guestAddress(), r.size()));
+        }
+        return ranges;
     }
 }

@@ -138,7 +138,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         if (loads.isEmpty()) {
             throw new InvalidKernelException("ELF file has no loadable (PT_LOAD) segment");
         }
-        if (loads.stream().noneMatch(s -> s.holds(entry))) {
+        if (!anyHolds(loads, entry)) {
             throw new InvalidKernelException(String.format("ELF entry point 0x%x is outside every loadable segment", entry));
         }
         OptionalLong pvh = OptionalLong.empty();
@@ -146,7 +146,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
             OptionalLong found = pvhEntry(source, n);
             if (found.isPresent()) {
                 long e = found.getAsLong();
-                if (loads.stream().noneMatch(s -> s.holds(e))) {
+                if (!anyHolds(loads, e)) {
                     throw new InvalidKernelException(String.format(
                             "PVH entry point 0x%x (Xen note) is outside every loadable segment", e));
                 }
@@ -154,6 +154,15 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
             }
         }
         return new ElfImage(entry, List.copyOf(loads), pvh);
+    }
+
+    private static boolean anyHolds(List<Segment> loads, long address) {
+        for (Segment s : loads) {
+            if (s.holds(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static OptionalLong pvhEntry(Source source, Segment note) throws IOException, InvalidKernelException {
