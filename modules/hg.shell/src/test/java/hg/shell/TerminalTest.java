@@ -100,6 +100,7 @@ class TerminalTest {
             t.text("exit");
             t.keys("Enter");
             t.awaitText("error: exit is refused on the boot console: the shell must stay up here");
+            t.await("a new prompt", x -> x.stripTrailing().endsWith(PROMPT.strip()));
             t.keys("C-d");
             t.await("the refusal twice", s -> count(s, "error: exit is refused") == 2);
             t.text("help");
