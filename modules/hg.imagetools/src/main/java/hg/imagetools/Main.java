@@ -118,7 +118,7 @@ public final class Main {
             long last = System.nanoTime();
             @Override public void update(String phase, long done, long total) {
                 long now = System.nanoTime();
-                if (now - last < 1_000_000_000L || total <= 0) return;
+                if (now - last < 1_000_000_000L || total <= 0 || done >= total) return;
                 last = now;
                 err.printf("hg-imagetools: %s %d%%%n", phase, done * 100 / total);
             }
@@ -142,6 +142,7 @@ public final class Main {
     static void mkfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         Ext4ImageWriter w = writer(f, err);
+        if (!f.has("quiet")) err.printf("hg-imagetools: reading %s%n", from);
         try (FsTree tree = Sources.read(from)) {
             Ext4Image img = w.write(tree, out);
             if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, %d MiB free, %d inodes free, UUID %s%n",
