@@ -64,7 +64,9 @@ class RootfsBootTest {
                 if (n < 0) break;
                 out.append(new String(buf, 0, n, StandardCharsets.UTF_8));
                 if (!sent && out.indexOf("hyper-gen-guest:/# ") >= 0) {
-                    cmd.write("echo MARK-$((6*7)) $(hostname); poweroff\n".getBytes(StandardCharsets.US_ASCII));
+                    // the guest kernel allocates in our bitmaps and group descriptors: e2fsck checks the result below
+                    cmd.write(("echo written-by-guest > /root/f; mkdir -p /root/d; for i in 1 2 3 4 5 6 7 8; do cp /bin/busybox /root/d/bb$i; done; "
+                            + "rm /root/d/bb3; ln -s /root/f /root/l; sync; echo MARK-$((6*7)) $(hostname); poweroff\n").getBytes(StandardCharsets.US_ASCII));
                     cmd.flush();
                     sent = true;
                 }
@@ -79,5 +81,8 @@ class RootfsBootTest {
         assertTrue(log.contains("EXT4-fs (vda): mounted filesystem"), log);
         assertTrue(log.contains("reboot: System halted") || log.contains("reboot: Power down"), "poweroff did not finish:\n" + log);
         assertTrue(!log.contains("EXT4-fs error") && !log.contains("Kernel panic"), log);
+        ImageCheck.e2fsckClean(img);
+        ImageCheck.Run cat = ImageCheck.run(tmp, "debugfs", "-R", "cat /root/f", img.toString());
+        assertTrue(cat.out().contains("written-by-guest"), cat.out());
     }
 }
