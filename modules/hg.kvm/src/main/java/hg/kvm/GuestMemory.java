@@ -1,5 +1,7 @@
 package hg.kvm;
 
+import hg.kvm.internal.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,11 +62,53 @@ public final class GuestMemory implements AutoCloseable {
      */
     public static GuestMemory allocate(List<Range> ranges) {
         Arena arena = Arena.ofShared();
-        List<Region> regions = new ArrayList<>();
-        for (Range r : ranges) {
-            regions.add(new Region(r.guestAddress(), arena.allocate(r.size(), 4096)));
+        try {
+            List<Region> regions = new ArrayList<>();
+            for (Range r : ranges) {
+                regions.add(new Region(r.guestAddress(), arena.allocate(r.size(), 4096)));
+            }
+            return new GuestMemory(regions, arena::close);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
         }
-        return new GuestMemory(regions, arena::close);
+    }
+
+    /**
+     * Guest memory in anonymous private mappings (MAP_NORESERVE: pages are only backed when the
+     * guest touches them), one mapping per range, unmapped by {@link #close()}. With
+     * {@code hugepages} each mapping is advised MADV_HUGEPAGE (transparent huge pages). Range
+     * addresses and sizes must be page aligned, as KVM memory slots need.
+     */
+    public static GuestMemory map(List<Range> ranges, boolean hugepages) {
+        Arena arena = Arena.ofShared();
+        try {
+            List<Region> regions = new ArrayList<>();
+            for (Range r : ranges) {
+                if ((r.guestAddress() & 0xfff) != 0 || (r.size() & 0xfff) != 0) {
+                    throw new IllegalArgumentException(String.format(
+                            "guest range 0x%x+0x%x is not page aligned", r.guestAddress(), r.size()));
+                }
+                long size = r.size();
+                long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
+                MemorySegment host = MemorySegment.ofAddress(address)
+                        .reinterpret(size, arena, s -> Libc.munmap(address, size));
+                if (hugepages) {
+                    Libc.madvise(address, size, Libc.MADV_HUGEPAGE, "MADV_HUGEPAGE");
+                }
+                regions.add(new Region(r.guestAddress(), host));
+            }
+            return new GuestMemory(regions, arena::close);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** {@link #map(List, boolean)} without hugepages. */
+    public static GuestMemory map(List<Range> ranges) {
+        return map(ranges, false);
     }
 
     public List<Region> regions() {

@@ -1,0 +1,12 @@
+package hg.boot;
+
+/** The kernel command line is too long for the kernel or contains a NUL byte. */
+public final class CmdlineException extends BootException {
+    public CmdlineException(String message) {
+        super(message);
+    }
+
+    public CmdlineException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

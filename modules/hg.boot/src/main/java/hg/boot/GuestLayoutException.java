@@ -1,0 +1,12 @@
+package hg.boot;
+
+/** The guest memory size, vCPU count or memory regions cannot hold the x86 boot layout. */
+public final class GuestLayoutException extends BootException {
+    public GuestLayoutException(String message) {
+        super(message);
+    }
+
+    public GuestLayoutException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,12 @@
+package hg.boot;
+
+/** The kernel file is not a well-formed kernel of its format (truncated, bad magic, wrong class or machine, unsupported boot protocol, bad PVH note). */
+public final class InvalidKernelException extends BootException {
+    public InvalidKernelException(String message) {
+        super(message);
+    }
+
+    public InvalidKernelException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,438 @@
+package hg.kvm;
+
+import hg.kvm.internal.Errno;
+import hg.kvm.internal.Ioctls;
+import hg.kvm.internal.Layouts;
+import hg.kvm.internal.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static hg.kvm.KvmRun.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One vCPU and its mapped kvm_run page. {@link #run()} belongs to one thread at a time (the
+ * vCPU's thread, a platform thread); {@link #kick()} may be called from any thread.
+ */
+public final class VcpuFd implements AutoCloseable {
+    /** The signal {@link #kick()} sends: its default action is "ignore", so a stray one is harmless. */
+    static final int KICK_SIGNAL = 23; // SIGURG
+
+    private final int fd;
+    private final int id;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment run;
+    private final MemorySegment runCallState;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private final VcpuExit.IoIn ioIn;
+    private final VcpuExit.IoOut ioOut;
+    private final VcpuExit.MmioRead mmioRead;
+    private final VcpuExit.MmioWrite mmioWrite;
+    private static final VcpuExit.Hlt HLT = new VcpuExit.Hlt();
+    private static final VcpuExit.Shutdown SHUTDOWN = new VcpuExit.Shutdown();
+    private static final VcpuExit.Interrupted INTERRUPTED = new VcpuExit.Interrupted();
+
+    /** Thread id of the thread that called {@link #bindToCurrentThread()}, 0 if none. */
+    private volatile int kickTid;
+    private int kickPid;
+
+    VcpuFd(int fd, int id, int mmapSize) {
+        this.fd = fd;
+        this.id = id;
+        long address = Libc.mmap(0, mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0, "kvm_run");
+        this.run = MemorySegment.ofAddress(address).reinterpret(mmapSize, arena, s -> Libc.munmap(address, mmapSize));
+        this.runCallState = Libc.newCallState(arena);
+        this.ioIn = new VcpuExit.IoIn(run);
+        this.ioOut = new VcpuExit.IoOut(run);
+        this.mmioRead = new VcpuExit.MmioRead(run);
+        this.mmioWrite = new VcpuExit.MmioWrite(run);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** The vCPU id given at creation (its initial APIC id). */
+    public int id() {
+        return id;
+    }
+
+    /**
+     * Enters the guest until the next exit. I/O and MMIO exits are views valid until the next
+     * call; an interrupted run (kick, signal) returns {@link VcpuExit.Interrupted}.
+     */
+    public VcpuExit run() {
+        int r;
+        try {
+            r = (int) Libc.IOCTL_LONG.invokeExact(runCallState, fd, Ioctls.KVM_RUN, 0L);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (r < 0) {
+            return failedRun(Libc.errno(runCallState));
+        }
+        int reason = run.get(JAVA_INT, EXIT_REASON);
+        if (reason == EXIT_IO) {
+            return run.get(JAVA_BYTE, IO_DIRECTION) != 0 ? ioOut : ioIn;
+        }
+        if (reason == EXIT_MMIO) {
+            return run.get(JAVA_BYTE, MMIO_IS_WRITE) != 0 ? mmioWrite : mmioRead;
+        }
+        return rareExit(reason);
+    }
+
+    private VcpuExit failedRun(int errno) {
+        if (errno == Errno.EINTR || errno == Errno.EAGAIN) {
+            run.set(JAVA_BYTE, IMMEDIATE_EXIT, (byte) 0);
+            if (kickTid != 0) {
+                consumeKickSignal();
+            }
+            return INTERRUPTED;
+        }
+        throw new KvmException("KVM_RUN", errno);
+    }
+
+    private VcpuExit rareExit(int reason) {
+        return switch (reason) {
+            case EXIT_HLT -> HLT;
+            case EXIT_SHUTDOWN -> SHUTDOWN;
+            case EXIT_INTR -> INTERRUPTED;
+            case EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(run.get(JAVA_LONG, FAIL_ENTRY_REASON),
+                    run.get(JAVA_INT, FAIL_ENTRY_CPU));
+            case EXIT_INTERNAL_ERROR -> new VcpuExit.InternalError(run.get(JAVA_INT, INTERNAL_SUBERROR),
+                    longs(INTERNAL_DATA, run.get(JAVA_INT, INTERNAL_NDATA)));
+            case EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(run.get(JAVA_INT, SYSTEM_EVENT_TYPE),
+                    longs(SYSTEM_EVENT_DATA, run.get(JAVA_INT, SYSTEM_EVENT_NDATA)));
+            default -> new VcpuExit.Unknown(reason, run.get(JAVA_LONG, HW_EXIT_REASON));
+        };
+    }
+
+    private long[] longs(long at, int n) {
+        int count = Math.max(0, Math.min(16, n));
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = run.get(JAVA_LONG, at + 8L * i);
+        }
+        return out;
+    }
+
+    /**
+     * Makes {@link #kick()} able to interrupt a {@link #run()} that is blocked in the kernel
+     * (e.g. a halted guest with an in-kernel irqchip). Call it on the thread that will run this
+     * vCPU, before running: it blocks the kick signal in that thread and has KVM unblock it only
+     * while the guest runs, so the signal interrupts KVM_RUN and is never delivered to Java code.
+     */
+    public void bindToCurrentThread() {
+        if (Thread.currentThread().isVirtual()) {
+            // the signal mask and the kick target belong to the carrier, which can change
+            throw new IllegalStateException("run vCPUs on platform threads, not virtual threads");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = a.allocate(Libc.SIGSET_SIZE, 8);
+            MemorySegment old = a.allocate(Libc.SIGSET_SIZE, 8);
+            set.set(JAVA_LONG, 0, 1L << (KICK_SIGNAL - 1));
+            int rc = (int) Libc.PTHREAD_SIGMASK.invokeExact(Libc.SIG_BLOCK, set, old);
+            if (rc != 0) {
+                throw new KvmException("pthread_sigmask", rc);
+            }
+            long runMask = old.get(JAVA_LONG, 0) & ~(1L << (KICK_SIGNAL - 1));
+            MemorySegment mask = a.allocate(Layouts.KVM_SIGNAL_MASK.byteSize() + Libc.KERNEL_SIGSET_SIZE, 8);
+            mask.set(JAVA_INT, 0, Libc.KERNEL_SIGSET_SIZE);
+            // sigset follows len directly, at offset 4.
+            mask.set(JAVA_INT, 4, (int) runMask);
+            mask.set(JAVA_INT, 8, (int) (runMask >>> 32));
+            Libc.ioctl(fd, Ioctls.KVM_SET_SIGNAL_MASK, mask, "KVM_SET_SIGNAL_MASK");
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        kickPid = Libc.getpid();
+        kickTid = Libc.gettid();
+    }
+
+    /**
+     * Makes the current or next {@link #run()} return {@link VcpuExit.Interrupted} soon. Safe from
+     * any thread; interrupts a run blocked in the kernel only after {@link #bindToCurrentThread()}.
+     */
+    public void kick() {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            run.set(JAVA_BYTE, IMMEDIATE_EXIT, (byte) 1);
+        } catch (IllegalStateException closedMeanwhile) {
+            return;
+        }
+        VarHandle.fullFence();
+        int tid = kickTid;
+        if (tid != 0) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment state = Libc.newCallState(a);
+                // ESRCH (thread gone) is fine: then there is nothing to interrupt.
+                int ignored = (int) Libc.TGKILL.invokeExact(state, kickPid, tid, KICK_SIGNAL);
+            } catch (Throwable t) {
+                throw Libc.rethrow(t);
+            }
+        }
+    }
+
+    /** Forgets the thread bound by {@link #bindToCurrentThread()} (call it before that thread ends). */
+    public void unbindThread() {
+        kickTid = 0;
+    }
+
+    private void consumeKickSignal() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = a.allocate(Libc.SIGSET_SIZE, 8);
+            set.set(JAVA_LONG, 0, 1L << (KICK_SIGNAL - 1));
+            MemorySegment zero = a.allocate(16, 8); // struct timespec {0, 0}: poll, do not wait
+            MemorySegment state = Libc.newCallState(a);
+            int ignored = (int) Libc.SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, zero);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** Whether immediate_exit is set (a kick is pending). */
+    public boolean kickPending() {
+        return run.get(JAVA_BYTE, IMMEDIATE_EXIT) != 0;
+    }
+
+    // ---- registers and state
+
+    public Regs regs() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_REGS);
+            Libc.ioctl(fd, Ioctls.KVM_GET_REGS, s, "KVM_GET_REGS");
+            return Structs.readRegs(s);
+        }
+    }
+
+    public void setRegs(Regs regs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_REGS);
+            Structs.writeRegs(s, regs);
+            Libc.ioctl(fd, Ioctls.KVM_SET_REGS, s, "KVM_SET_REGS");
+        }
+    }
+
+    public Sregs sregs() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_SREGS);
+            Libc.ioctl(fd, Ioctls.KVM_GET_SREGS, s, "KVM_GET_SREGS");
+            return Structs.readSregs(s);
+        }
+    }
+
+    public void setSregs(Sregs sregs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_SREGS);
+            Structs.writeSregs(s, sregs);
+            Libc.ioctl(fd, Ioctls.KVM_SET_SREGS, s, "KVM_SET_SREGS");
+        }
+    }
+
+    public Fpu fpu() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_FPU);
+            Libc.ioctl(fd, Ioctls.KVM_GET_FPU, s, "KVM_GET_FPU");
+            return Structs.readFpu(s);
+        }
+    }
+
+    public void setFpu(Fpu fpu) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_FPU);
+            Structs.writeFpu(s, fpu);
+            Libc.ioctl(fd, Ioctls.KVM_SET_FPU, s, "KVM_SET_FPU");
+        }
+    }
+
+    /** Reads the given MSRs; fails naming the first index KVM would not read. */
+    public List<MsrEntry> msrs(int... indices) {
+        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * indices.length, 8);
+            s.set(JAVA_INT, 0, indices.length);
+            for (int i = 0; i < indices.length; i++) {
+                s.set(JAVA_INT, 8 + entry * i, indices[i]);
+            }
+            int read = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
+            if (read != indices.length) {
+                throw new KvmException("KVM_GET_MSRS", String.format("MSR 0x%x is not supported", indices[read]));
+            }
+            List<MsrEntry> out = new ArrayList<>(indices.length);
+            for (int i = 0; i < indices.length; i++) {
+                out.add(new MsrEntry(s.get(JAVA_INT, 8 + entry * i), s.get(JAVA_LONG, 16 + entry * i)));
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    /** Writes the given MSRs; fails naming the first one KVM refused. */
+    public void setMsrs(List<MsrEntry> msrs) {
+        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * msrs.size(), 8);
+            s.set(JAVA_INT, 0, msrs.size());
+            for (int i = 0; i < msrs.size(); i++) {
+                s.set(JAVA_INT, 8 + entry * i, msrs.get(i).index());
+                s.set(JAVA_LONG, 16 + entry * i, msrs.get(i).data());
+            }
+            int written = Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
+            if (written != msrs.size()) {
+                throw new KvmException("KVM_SET_MSRS",
+                        String.format("MSR 0x%x was refused", msrs.get(written).index()));
+            }
+        }
+    }
+
+    /** Sets what CPUID answers in the guest (usually {@link Kvm#supportedCpuid()}, adjusted). */
+    public void setCpuid(List<CpuidEntry> entries) {
+        long entry = Layouts.KVM_CPUID_ENTRY2.byteSize();
+        long header = Layouts.KVM_CPUID2.byteSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(header + entry * entries.size(), 8);
+            s.set(JAVA_INT, 0, entries.size());
+            for (int i = 0; i < entries.size(); i++) {
+                Structs.writeCpuidEntry(s, header + entry * i, entries.get(i));
+            }
+            Libc.ioctl(fd, Ioctls.KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
+        }
+    }
+
+    /** What CPUID answers in the guest (KVM_GET_CPUID2). */
+    public List<CpuidEntry> cpuid() {
+        return Kvm.readCpuid2(fd, Ioctls.KVM_GET_CPUID2, "KVM_GET_CPUID2");
+    }
+
+    /** The local APIC registers (needs the in-kernel irqchip). */
+    public LapicState lapic() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_LAPIC_STATE);
+            Libc.ioctl(fd, Ioctls.KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
+            return new LapicState(s.toArray(JAVA_BYTE));
+        }
+    }
+
+    public void setLapic(LapicState state) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_LAPIC_STATE);
+            MemorySegment.copy(MemorySegment.ofArray(state.regs()), 0, s, 0, LapicState.SIZE);
+            Libc.ioctl(fd, Ioctls.KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
+        }
+    }
+
+    /** KVM_MP_STATE_RUNNABLE and friends. */
+    public static final int MP_STATE_RUNNABLE = 0;
+    public static final int MP_STATE_UNINITIALIZED = 1;
+    public static final int MP_STATE_INIT_RECEIVED = 2;
+    public static final int MP_STATE_HALTED = 3;
+    public static final int MP_STATE_SIPI_RECEIVED = 4;
+
+    public int mpState() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MP_STATE);
+            Libc.ioctl(fd, Ioctls.KVM_GET_MP_STATE, s, "KVM_GET_MP_STATE");
+            return s.get(JAVA_INT, 0);
+        }
+    }
+
+    public void setMpState(int state) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MP_STATE);
+            s.set(JAVA_INT, 0, state);
+            Libc.ioctl(fd, Ioctls.KVM_SET_MP_STATE, s, "KVM_SET_MP_STATE");
+        }
+    }
+
+    /** The extended control registers (needs {@link KvmCap#XCRS}). */
+    public List<Xcr> xcrs() {
+        long xcrs = Layouts.offset(Layouts.KVM_XCRS, "xcrs");
+        long size = Layouts.KVM_XCR.byteSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_XCRS);
+            Libc.ioctl(fd, Ioctls.KVM_GET_XCRS, s, "KVM_GET_XCRS");
+            int n = Math.min(16, s.get(JAVA_INT, 0));
+            List<Xcr> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(new Xcr(s.get(JAVA_INT, xcrs + size * i), s.get(JAVA_LONG, xcrs + size * i + 8)));
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    public void setXcrs(List<Xcr> values) {
+        if (values.size() > 16) {
+            throw new IllegalArgumentException("at most 16 XCRs, not " + values.size());
+        }
+        long xcrs = Layouts.offset(Layouts.KVM_XCRS, "xcrs");
+        long size = Layouts.KVM_XCR.byteSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_XCRS);
+            s.set(JAVA_INT, 0, values.size());
+            for (int i = 0; i < values.size(); i++) {
+                s.set(JAVA_INT, xcrs + size * i, values.get(i).xcr());
+                s.set(JAVA_LONG, xcrs + size * i + 8, values.get(i).value());
+            }
+            Libc.ioctl(fd, Ioctls.KVM_SET_XCRS, s, "KVM_SET_XCRS");
+        }
+    }
+
+    public VcpuEvents vcpuEvents() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_VCPU_EVENTS);
+            Libc.ioctl(fd, Ioctls.KVM_GET_VCPU_EVENTS, s, "KVM_GET_VCPU_EVENTS");
+            return Structs.readEvents(s);
+        }
+    }
+
+    public void setVcpuEvents(VcpuEvents events) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_VCPU_EVENTS);
+            Structs.writeEvents(s, events);
+            Libc.ioctl(fd, Ioctls.KVM_SET_VCPU_EVENTS, s, "KVM_SET_VCPU_EVENTS");
+        }
+    }
+
+    /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+    public int tscKhz() {
+        return Libc.ioctl(fd, Ioctls.KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
+    }
+
+    /** Queues external interrupt {@code vector} (only without an in-kernel irqchip). */
+    public void interrupt(int vector) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_INTERRUPT);
+            s.set(JAVA_INT, 0, vector);
+            Libc.ioctl(fd, Ioctls.KVM_INTERRUPT, s, "KVM_INTERRUPT");
+        }
+    }
+
+    /** Whether the guest can take an interrupt now (kvm_run's ready_for_interrupt_injection). */
+    public boolean readyForInterruptInjection() {
+        return run.get(JAVA_BYTE, Layouts.offset(Layouts.KVM_RUN, "ready_for_interrupt_injection")) != 0;
+    }
+
+    /** Asks KVM to exit with an interrupt window as soon as the guest can take an interrupt. */
+    public void requestInterruptWindow(boolean request) {
+        run.set(JAVA_BYTE, Layouts.offset(Layouts.KVM_RUN, "request_interrupt_window"), (byte) (request ? 1 : 0));
+    }
+
+    /** Unmaps kvm_run and closes the vCPU fd. Must not race with {@link #run()}. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            kickTid = 0;
+            arena.close();
+            Libc.close(fd);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package hg.kvm.internal;
+
+import hg.kvm.KvmException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The libc functions hg.kvm calls, as FFM downcall handles. Every handle that can fail takes
+ * a call-state segment first (errno is captured right after the call, before the JVM can
+ * overwrite it); the {@code check*} helpers turn a failure into a {@link KvmException}.
+ */
+public final class Libc {
+    private Libc() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+
+    /** Layout of the captured call state (holds errno). */
+    public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final long ERRNO_OFFSET =
+            CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+
+    public static final int O_RDWR = 2;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 1;
+    public static final int MAP_PRIVATE = 2;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MADV_DONTNEED = 4;
+    public static final int MADV_HUGEPAGE = 14;
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int SIG_BLOCK = 0;
+    public static final int SIG_UNBLOCK = 1;
+    public static final int SIG_SETMASK = 2;
+
+    public static final MethodHandle OPEN = errnoHandle("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    public static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    /** ioctl(fd, request, pointer). */
+    public static final MethodHandle IOCTL_PTR = errnoHandle("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    /** ioctl(fd, request, integer). */
+    public static final MethodHandle IOCTL_LONG = errnoHandle("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    public static final MethodHandle MMAP = errnoHandle("mmap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    public static final MethodHandle MUNMAP = errnoHandle("munmap",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
+    public static final MethodHandle MADVISE = errnoHandle("madvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
+    public static final MethodHandle EVENTFD = errnoHandle("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    public static final MethodHandle EPOLL_CREATE1 = errnoHandle("epoll_create1",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    public static final MethodHandle EPOLL_CTL = errnoHandle("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
+    public static final MethodHandle EPOLL_WAIT = errnoHandle("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), -1);
+    public static final MethodHandle READ = errnoHandle("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    public static final MethodHandle WRITE = errnoHandle("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    public static final MethodHandle GETTID = plainHandle("gettid", FunctionDescriptor.of(JAVA_INT));
+    public static final MethodHandle GETPID = plainHandle("getpid", FunctionDescriptor.of(JAVA_INT));
+    public static final MethodHandle TGKILL = errnoHandle("tgkill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    /** pthread_sigmask returns the error number instead of setting errno. */
+    public static final MethodHandle PTHREAD_SIGMASK = plainHandle("pthread_sigmask",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    public static final MethodHandle SIGTIMEDWAIT = errnoHandle("sigtimedwait",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
+
+    private static MethodHandle errnoHandle(String name, FunctionDescriptor fd, int firstVariadic) {
+        MemorySegment symbol = LOOKUP.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return firstVariadic < 0
+                ? LINKER.downcallHandle(symbol, fd, ERRNO)
+                : LINKER.downcallHandle(symbol, fd, ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    private static MethodHandle plainHandle(String name, FunctionDescriptor fd) {
+        MemorySegment symbol = LOOKUP.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, fd);
+    }
+
+    /** errno as captured in a call-state segment. */
+    public static int errno(MemorySegment callState) {
+        return callState.get(JAVA_INT, ERRNO_OFFSET);
+    }
+
+    public static MemorySegment newCallState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    /** Wraps a Throwable from invokeExact: only runtime exceptions and errors can really occur. */
+    public static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** ioctl(fd, request, arg) that throws a KvmException naming {@code name} on failure. */
+    public static int ioctl(int fd, long request, MemorySegment arg, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) IOCTL_PTR.invokeExact(state, fd, request, arg);
+            if (r < 0) {
+                throw new KvmException(name, errno(state));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** ioctl(fd, request, integer) that throws a KvmException naming {@code name} on failure. */
+    public static int ioctl(int fd, long request, long arg, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) IOCTL_LONG.invokeExact(state, fd, request, arg);
+            if (r < 0) {
+                throw new KvmException(name, errno(state));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int open(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0);
+            if (r < 0) {
+                throw new KvmException("open " + path, errno(state));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void close(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) CLOSE.invokeExact(state, fd);
+            // EINTR on close on Linux still releases the fd: retrying could close someone else's.
+            if (r < 0 && errno(state) != Errno.EINTR) {
+                throw new KvmException("close", errno(state));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** mmap that returns the mapping's address or throws. */
+    public static long mmap(long addr, long length, int prot, int flags, int fd, long offset, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            long r = (long) MMAP.invokeExact(state, addr, length, prot, flags, fd, offset);
+            if (r == -1L) {
+                throw new KvmException("mmap " + what, errno(state));
+            }
+            return r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void munmap(long addr, long length) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) MUNMAP.invokeExact(state, addr, length);
+            if (r < 0) {
+                throw new KvmException("munmap", errno(state));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void madvise(long addr, long length, int advice, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) MADVISE.invokeExact(state, addr, length, advice);
+            if (r < 0) {
+                throw new KvmException("madvise " + what, errno(state));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Size of the kernel's sigset (what KVM_SET_SIGNAL_MASK takes), in bytes. */
+    public static final int KERNEL_SIGSET_SIZE = 8;
+    /** Size of glibc's sigset_t. */
+    public static final int SIGSET_SIZE = 128;
+
+    public static final ValueLayout.OfLong SIGSET_WORD = JAVA_LONG;
+}
