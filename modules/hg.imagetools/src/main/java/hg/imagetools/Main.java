@@ -16,8 +16,11 @@ public final class Main {
               mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--quiet]
                   raw ext4 image from SRC: a directory, a tar (plain/gzip/xz/bzip2/zstd), a cpio,
                   a Debian .deb, or a container image (docker save tarball / OCI layout, tar or dir)
-              rootfs --out IMAGE [--busybox-deb FILE] [--size 64M] [--label NAME] [--journal] [--initramfs]
-                  the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz
+              rootfs --out IMAGE [--busybox-deb FILE | --busybox BINARY] [--size 64M] [--label NAME] [--journal] [--initramfs]
+                  the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz;
+                  busybox from Debian's busybox-static package (apt cache, else apt-get download)
+                  or from a static busybox binary
+            --output is accepted for --out.
               initramfs --from SRC --out FILE.cpio.gz
                   a gzipped cpio (newc) archive of SRC
             SOURCE_DATE_EPOCH fixes the times that do not come from the source.""";
@@ -39,7 +42,7 @@ public final class Main {
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
                 case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid"), Set.of("journal", "quiet")), err);
-                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
+                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
                 case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
@@ -71,6 +74,7 @@ public final class Main {
                 String name = a.substring(2), value = null;
                 int eq = name.indexOf('=');
                 if (eq >= 0) { value = name.substring(eq + 1); name = name.substring(0, eq); }
+                if (name.equals("output")) name = "out";
                 if (bool.contains(name) && value == null) { s.add(name); continue; }
                 if (!valued.contains(name)) throw new UsageException("unknown option '--" + name + "'");
                 if (value == null) {
@@ -152,19 +156,21 @@ public final class Main {
 
     static void rootfs(Flags f, PrintStream err) throws IOException {
         Path out = Path.of(f.need("out"));
+        if (f.get("busybox") != null && f.get("busybox-deb") != null) throw new UsageException("give --busybox or --busybox-deb, not both");
         Path given = f.get("busybox-deb") == null ? null : Path.of(f.get("busybox-deb"));
+        Ext4ImageWriter w = writer(f, err);
         Path tmp = java.nio.file.Files.createTempDirectory("hg-imagetools-");
         try {
-            Path deb = Rootfs.findBusyboxDeb(given, tmp);
-            Ext4ImageWriter w = writer(f, err);
-            try (FsTree tree = Rootfs.tree(deb, Ext4ImageWriter.envSourceDateEpoch())) {
+            Path from = f.get("busybox") != null ? Path.of(f.get("busybox")) : Rootfs.findBusyboxDeb(given, tmp);
+            try (FsTree tree = f.get("busybox") != null ? Rootfs.treeFromBinary(from, Ext4ImageWriter.envSourceDateEpoch())
+                    : Rootfs.tree(from, Ext4ImageWriter.envSourceDateEpoch())) {
                 if (f.has("initramfs")) {
                     new Initramfs().writeGzip(tree, out);
-                    if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, deb.getFileName());
+                    if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, from);
                     return;
                 }
                 Ext4Image img = w.write(tree, out);
-                if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, busybox from %s%n", out, img.sizeBytes() >> 20, deb.getFileName());
+                if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, busybox from %s%n", out, img.sizeBytes() >> 20, from);
             }
         } finally {
             try (var s = java.nio.file.Files.list(tmp)) {
