@@ -54,8 +54,15 @@ public final class Main {
         } catch (ImageToolsException e) {
             err.println("hg-imagetools: " + e.getMessage());
             return 2;
+        } catch (IllegalArgumentException e) {
+            // a value the model refuses (e.g. an empty symlink target in an archive)
+            err.println("hg-imagetools: bad input: " + e.getMessage());
+            return 2;
         } catch (IOException | java.io.UncheckedIOException e) {
             err.println("hg-imagetools: I/O error: " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("hg-imagetools: failed: " + e);
             return 1;
         }
     }
