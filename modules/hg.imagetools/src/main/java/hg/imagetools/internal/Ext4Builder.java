@@ -69,6 +69,7 @@ public final class Ext4Builder {
         final Node node; // null for the journal
         int links;
         int parent;
+        String path = "/"; // the first name it was found under, for messages
         long size;
         long dataBlocks;
         byte[] dir; // directory blocks without checksums
@@ -177,6 +178,7 @@ public final class Ext4Builder {
         Node.Dir lostFound = lf instanceof Node.Dir d ? d : null;
         Ino lfIno = add(lostFound != null ? lostFound : new Node.Dir(new Meta(0700, 0, 0, 0)));
         lfIno.parent = ROOT_INO;
+        lfIno.path = "/lost+found";
         if (lf != null && lostFound == null)
             throw new ImageToolsException.BadSource("/lost+found in the source is not a directory");
 
@@ -196,6 +198,7 @@ public final class Ext4Builder {
                 Ino ci = byNode.get(c);
                 if (ci == null) {
                     ci = add(c);
+                    ci.path = (d.ino == ROOT_INO ? "/" : d.path + "/") + e.getKey();
                     if (c instanceof Node.Dir) {
                         ci.parent = d.ino;
                         subdirs.add(ci);
@@ -238,12 +241,12 @@ public final class Ext4Builder {
                 List<Xattrs.Entry> es = Xattrs.encode(m.xattrs());
                 if (Xattrs.inInodeBytes(es) > INODE_SIZE - 128 - EXTRA_ISIZE) {
                     if (!Xattrs.fitBlock(es, BS))
-                        throw new ImageToolsException.DoesNotFit("extended attributes of one file exceed " + BS + " bytes");
+                        throw new ImageToolsException.DoesNotFit("extended attributes of " + i.path + " exceed " + BS + " bytes");
                     i.xattrBlock = es;
                 }
             }
             if (!(i.node instanceof Node.Dir) && i.links > LINK_MAX)
-                throw new ImageToolsException.BadSource("more than " + LINK_MAX + " hard links to one file");
+                throw new ImageToolsException.BadSource("more than " + LINK_MAX + " hard links to " + i.path);
         }
     }
 
@@ -539,8 +542,8 @@ public final class Ext4Builder {
         progress.update("writing files", totalFileBytes, totalFileBytes);
     }
 
-    private String describe(Ino i) {
-        return "inode " + i.ino;
+    private static String describe(Ino i) {
+        return i.path;
     }
 
     private static final byte[] ZERO_BLOCK = new byte[BS];
