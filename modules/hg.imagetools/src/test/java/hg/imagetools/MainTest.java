@@ -40,6 +40,9 @@ class MainTest {
         assertEquals(0, r.exit(), r.err());
         assertEquals(32 << 20, Files.size(img));
         ImageCheck.e2fsckClean(img);
+        Path again = tmp.resolve("again.img");
+        assertEquals(0, run("mkfs", "--from", src.toString(), "--out", again.toString(), "--size", "32M", "--label", "t", "--journal", "--quiet").exit());
+        assertEquals(-1, Files.mismatch(img, again), "the same directory gave different images");
     }
 
     @Test
