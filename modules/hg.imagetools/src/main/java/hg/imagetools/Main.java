@@ -13,7 +13,7 @@ import java.util.UUID;
 public final class Main {
     static final String USAGE = """
             usage: hg-imagetools COMMAND [OPTIONS]
-              mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--quiet]
+              mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--owner 0:0] [--quiet]
                   raw ext4 image from SRC: a directory, a tar (plain/gzip/xz/bzip2/zstd), a cpio,
                   a Debian .deb, or a container image (docker save tarball / OCI layout, tar or dir)
               rootfs --out IMAGE [--busybox-deb FILE | --busybox BINARY] [--size 64M] [--label NAME] [--journal] [--initramfs]
@@ -21,8 +21,9 @@ public final class Main {
                   busybox from Debian's busybox-static package (apt cache, else apt-get download)
                   or from a static busybox binary
             --output is accepted for --out.
-              initramfs --from SRC --out FILE.cpio.gz
+              initramfs --from SRC --out FILE.cpio.gz [--owner 0:0]
                   a gzipped cpio (newc) archive of SRC
+            --owner UID:GID makes every file owned by UID:GID (for trees gathered without root).
             SOURCE_DATE_EPOCH fixes the times that do not come from the source.""";
 
     private Main() {}
@@ -41,9 +42,9 @@ public final class Main {
             String cmd = args[0];
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
-                case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid"), Set.of("journal", "quiet")), err);
+                case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid", "owner"), Set.of("journal", "quiet")), err);
                 case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
-                case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out"), Set.of("quiet")), err);
+                case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out", "owner"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
             return 0;
@@ -150,11 +151,25 @@ public final class Main {
         return w;
     }
 
+    /** --owner UID:GID gives every file that owner. */
+    static void owner(Flags f, FsTree tree) {
+        String o = f.get("owner");
+        if (o == null) return;
+        String[] p = o.split(":");
+        try {
+            if (p.length != 2) throw new NumberFormatException();
+            tree.forceOwner(Integer.parseUnsignedInt(p[0]), Integer.parseUnsignedInt(p[1]));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--owner wants UID:GID in numbers, e.g. 0:0, not '" + o + "'");
+        }
+    }
+
     static void mkfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         Ext4ImageWriter w = writer(f, err);
         if (!f.has("quiet")) err.printf("hg-imagetools: reading %s%n", from);
         try (FsTree tree = Sources.read(from)) {
+            owner(f, tree);
             Ext4Image img = w.write(tree, out);
             if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, %d MiB free, %d inodes free, UUID %s%n",
                     out, img.sizeBytes() >> 20, img.freeBlocks() * 4096 >> 20, img.freeInodes(), img.uuid());
@@ -190,6 +205,7 @@ public final class Main {
     static void initramfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         try (FsTree tree = Sources.read(from)) {
+            owner(f, tree);
             new Initramfs().writeGzip(tree, out);
         }
         if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s%n", out);

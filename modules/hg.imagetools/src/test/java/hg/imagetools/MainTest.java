@@ -51,9 +51,11 @@ class MainTest {
         Files.createDirectories(src.resolve("bin"));
         Files.writeString(src.resolve("init"), "#!/bin/sh\n");
         Path out = tmp.resolve("i.cpio.gz");
-        assertEquals(0, run("initramfs", "--from", src.toString(), "--out", out.toString(), "--quiet").exit());
+        assertEquals(0, run("initramfs", "--from", src.toString(), "--out", out.toString(), "--quiet", "--owner", "123:456").exit());
         ImageCheck.Run l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -it --quiet");
         assertEquals("bin\ninit\n", l.out());
+        l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -itv --numeric-uid-gid --quiet");
+        assertTrue(l.out().lines().allMatch(x -> x.matches("\\S+\\s+\\d+\\s+123\\s+456\\s.*")), l.out());
     }
 
     @Test
@@ -68,6 +70,7 @@ class MainTest {
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--size", "lots"), "not a size");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--bogus"), "unknown option");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--uuid", "xyz"), "not a UUID");
+        refused(run("mkfs", "--from", src.toString(), "--out", out, "--owner", "root"), "--owner wants");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--label", "a-label-longer-than-16"), "label");
         refused(run("mkfs", "--from", tmp.resolve("missing").toString(), "--out", out), "no such file");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--size", "4M"), "image is 4 MiB");
