@@ -18,6 +18,9 @@ public final class Decompress {
     /** A short reason for a read failure (some carry no message). */
     public static String reason(Throwable t) {
         if (t instanceof java.io.EOFException) return "unexpected end of data";
+        if (t instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (t instanceof java.nio.file.NoSuchFileException) return "no such file or directory";
+        if (t instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
         String m = t.getMessage();
         return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
     }

@@ -389,8 +389,8 @@ public final class Ext4Builder {
     }
 
     private void chooseLayoutAndAllocate() {
-        long used = 0, links = 0;
-        for (Ino i : inodes) if (i != null) { used += i.dataBlocks; links++; }
+        long used = 0;
+        for (Ino i : inodes) if (i != null) used += i.dataBlocks + (i.xattrBlock != null ? 1 : 0);
         long inodesUsed = inodes.size();
         if (sizeBytes.isPresent()) {
             long n = sizeBytes.getAsLong() / BS;
