@@ -307,12 +307,15 @@ public final class Vm {
     }
 
     private void release() {
+        boolean first;
         synchronized (stateLock) {
-            if (tearingDown) {
-                awaitReleased();
-                return;
-            }
+            first = !tearingDown;
             tearingDown = true;
+        }
+        if (!first) {
+            // Wait outside the lock: the vCPU threads being joined may still call stop().
+            awaitReleased();
+            return;
         }
         for (Thread t : threads) {
             joinKicking(t);
