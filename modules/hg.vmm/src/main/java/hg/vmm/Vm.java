@@ -13,6 +13,7 @@ import hg.kvm.EventFd;
 import hg.kvm.GuestMemory;
 import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
+import hg.kvm.KvmCheck;
 import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
@@ -280,8 +281,17 @@ public final class Vm {
         }
     }
 
+    /** Whether /dev/kvm is a PVM (its instruction emulator stops stock Linux guests early). */
+    private static final class Host {
+        static final boolean PVM = KvmCheck.check().pvm();
+    }
+
     /** Ends the VM with {@code reason} (the first reason wins) and releases it in the background. */
     void stop(StopReason reason) {
+        if (reason instanceof StopReason.InternalError(String message) && message.contains("emulation failed") && Host.PVM) {
+            reason = new StopReason.InternalError(message
+                    + " (this host's /dev/kvm is a PVM, which cannot run stock Linux guests)");
+        }
         synchronized (stateLock) {
             if (state instanceof VmState.Stopped) {
                 return;
