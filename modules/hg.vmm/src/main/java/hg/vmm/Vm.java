@@ -300,7 +300,7 @@ public final class Vm {
             stoppedAt = Instant.now();
         }
         if (!(reason instanceof StopReason.Destroyed) && !(reason instanceof StopReason.GuestReset)) {
-            LOG.log(System.Logger.Level.INFO, "vm " + id + " stopped: " + reason);
+            LOG.log(System.Logger.Level.DEBUG, "vm " + id + " stopped: " + reason);
         }
         for (VcpuLoop l : loops) {
             l.finish();
