@@ -64,13 +64,13 @@ public final class Bench {
 
     static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        String header = String.format(Locale.ROOT, "%-18s %-9s %12s %12s %8s %-8s %s%n",
+        String header = String.format(Locale.ROOT, "%-18s %-21s %10s %10s %7s %-7s %s%n",
                 "figure", "unit", "hyper-gen", "peer", "ratio", "goal", "peer / runs (min..max) / why");
         b.append(header);
         for (Result r : results) {
             String detail = r.why() != null ? r.why()
                     : String.format(Locale.ROOT, "%s / %d runs (%.3f..%.3f)", r.peerName(), r.runs(), r.min(), r.max());
-            b.append(String.format(Locale.ROOT, "%-18s %-9s %12s %12s %8s %-8s %s%n", r.figure(), r.unit(),
+            b.append(String.format(Locale.ROOT, "%-18s %-21s %10s %10s %7s %-7s %s%n", r.figure(), r.unit(),
                     fmt(r.hyperGen()), fmt(r.peer()), fmt(r.ratio()), r.goal(), detail));
         }
         return b.toString();

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 public record Options(Path out, boolean quick) {
     /** Timed runs per side: fewer when quick. */
     public int runs() {
-        return quick ? 3 : 7;
+        return quick ? 5 : 9;
     }
 
     /** Target wall time of one timed run, in seconds. */

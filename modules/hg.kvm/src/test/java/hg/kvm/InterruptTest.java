@@ -81,4 +81,15 @@ class InterruptTest {
             });
         }
     }
+
+    @Test
+    void gsiRoutingSendsAnotherGsiToThePicPin() {
+        try (EventFd irq = EventFd.create()) {
+            interruptReachesHandler((m, vcpu) -> {
+                m.vm().setGsiRouting(java.util.List.of(new IrqRoute.Irqchip(10, IrqRoute.Chip.PIC_MASTER, IRQ)));
+                m.vm().registerIrqfd(irq, 10);
+                irq.write(1);
+            });
+        }
+    }
 }

@@ -11,9 +11,11 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Creating and destroying VMs gives back every fd and mapping. */
 class LifecycleTest {
+    static final long GUEST_KIB = 256;
     @BeforeEach
     void kvm() {
         KvmTestSupport.assumeKvm();
@@ -24,18 +26,22 @@ class LifecycleTest {
         try (Kvm kvm = Kvm.open()) {
             cycle(kvm); // warm up lazily opened JDK files before counting
             long fds = openFds();
-            long maps = mappings();
+            long runMappings = kvmRunMappings();
+            long virtualKib = virtualKib();
             for (int i = 0; i < 1000; i++) {
                 cycle(kvm);
             }
             assertEquals(fds, openFds(), "open fds after 1000 VMs");
-            assertEquals(maps, mappings(), "mappings after 1000 VMs");
+            assertEquals(runMappings, kvmRunMappings(), "kvm_run mappings after 1000 VMs");
+            // 1000 leaked guest memories would add 1000 * 256 KiB; the JVM's own growth is far less
+            long grownKib = virtualKib() - virtualKib;
+            assertTrue(grownKib < GUEST_KIB * 1000 / 4, "address space grew by " + grownKib + " KiB");
         }
     }
 
     private static void cycle(Kvm kvm) {
         try (VmFd vm = kvm.createVm();
-             GuestMemory mem = GuestMemory.map(List.of(new GuestMemory.Range(0, 0x10000)));
+             GuestMemory mem = GuestMemory.map(List.of(new GuestMemory.Range(0, GUEST_KIB * 1024)));
              EventFd irq = EventFd.create()) {
             vm.registerMemory(mem);
             mem.write(0x1000, new Asm(0x1000).hlt().code());
@@ -79,7 +85,16 @@ class LifecycleTest {
         }
     }
 
-    private static long mappings() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/maps")).size();
+    private static long kvmRunMappings() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("kvm-vcpu")).count();
+    }
+
+    private static long virtualKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmSize:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmSize in /proc/self/status");
     }
 }

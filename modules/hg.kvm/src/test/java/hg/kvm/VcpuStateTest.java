@@ -87,6 +87,7 @@ class VcpuStateTest {
                     back.stream().filter(e -> e.function() == 0).toList());
             assertTrue(back.size() > 1 && back.size() <= supported.size());
 
+            assertTrue(vcpu.tscKhz() > 100_000, "TSC of at least 100 MHz: " + vcpu.tscKhz());
             assertEquals(VcpuFd.MP_STATE_RUNNABLE, vcpu.mpState());
             vcpu.setMpState(VcpuFd.MP_STATE_HALTED);
             assertEquals(VcpuFd.MP_STATE_HALTED, vcpu.mpState());
