@@ -43,8 +43,8 @@ public final class LinuxBoot {
      */
     public static BootSetup configure(GuestMemory memory, LoadedKernel kernel, BootConfig config) throws BootException {
         Checked c = check(memory, kernel, config, kernel.entry());
-        long initrdAddress = config.initrd().map(InitrdPlacement::address).orElse(0L);
-        long initrdSize = config.initrd().map(InitrdPlacement::size).orElse(0L);
+        long initrdAddress = config.initrd().isPresent() ? config.initrd().get().address() : 0;
+        long initrdSize = config.initrd().isPresent() ? config.initrd().get().size() : 0;
         try {
             writeCommon(memory, c, config.vcpus());
             PageTables.writeIdentity(memory, X86Layout.PML4_ADDRESS, X86Layout.PDPT_ADDRESS, X86Layout.PD_ADDRESS,
@@ -151,7 +151,7 @@ public final class LinuxBoot {
         gdt.putLong(0).putLong(CODE32.descriptor()).putLong(CODE64.descriptor()).putLong(DATA.descriptor())
                 .putLong(TSS.descriptor()).putLong(0); // a 64-bit TSS descriptor's upper half: base[63:32] = 0
         memory.write(X86Layout.GDT_ADDRESS, gdt.array());
-        memory.writeU64(X86Layout.IDT_ADDRESS, 0);
+        memory.write(X86Layout.IDT_ADDRESS, new byte[8]);
         byte[] line = new byte[c.cmdline.length + 1];
         System.arraycopy(c.cmdline, 0, line, 0, c.cmdline.length);
         memory.write(X86Layout.CMDLINE_ADDRESS, line);
