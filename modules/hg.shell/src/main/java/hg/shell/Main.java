@@ -153,12 +153,13 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--guest-kernel", "--guest-image" -> {
+                // --kernels and --images: the names an early boot image script used.
+                case "--guest-kernel", "--guest-image", "--kernels", "--images" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                         throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/guests");
                     }
                     Path dir = Path.of(args[++i]);
-                    if (a.equals("--guest-kernel")) {
+                    if (a.equals("--guest-kernel") || a.equals("--kernels")) {
                         kernel = dir;
                     } else {
                         image = dir;
