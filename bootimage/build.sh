@@ -86,9 +86,10 @@ jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal
 rm -f "$RT/lib/server/classes_nocoops.jsa" "$RT/bin/keytool"
 # The runtime is dynamically linked: bring this machine's glibc (the JDK was built against it)
 # at the paths the loader looks in. libgcc_s is dlopen'd by glibc when a thread unwinds.
-libs=$(find "$RT" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec ldd {} + 2>/dev/null \
+# (ldd fails on the launcher script: only its output matters, the loader check below is the guard)
+libs=$(find "$RT" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec sh -c 'ldd "$@" || true' ldd {} + 2>/dev/null \
   | awk '/^\t/ { p = ($2 == "=>") ? $3 : $1; if (p ~ "^/" && index(p, "'"$RT"'") != 1) print p }' | sort -u)
-libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ { print $NF; exit }')
+libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !found { print $NF; found = 1 }')
 for l in $libs $libgcc; do
   mkdir -p "$STAGE$(dirname "$l")"
   cp -L "$l" "$STAGE$l"
@@ -108,18 +109,25 @@ else
 fi
 
 # 3. Start-up: a JDK 25 AOT cache from a training run of the main on this machine.
-shell_args='--kernels "$HG_KERNELS" --images "$HG_IMAGES"'
 if [[ $START == aot && -n $main ]]; then
   say "AOT cache: training run of $main"
   aot=$RT/lib/hyper-gen.aot
   case $main_kind in
-    shell) train=(-m "$main" --kernels "$STAGE/usr/share/hyper-gen/kernels"
-                  --images "$STAGE/usr/share/hyper-gen/images" --batch) ;;
+    shell) train=(-m "$main" --guest-kernel "$STAGE/usr/share/hyper-gen/kernels"
+                  --guest-image "$STAGE/usr/share/hyper-gen/images") ;;
     kvmcheck) train=(-m "$main") ;;
   esac
-  printf 'kernel_list\nimage_list\nvm_list\nhelp\nexit\n' \
-    | "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
-    || say "training run ended with rc $? (see $WORK/aot-training.log)"
+  if [[ $main_kind == shell ]]; then
+    # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
+    # part of what the cache holds.
+    printf -v cmd '%q ' "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}"
+    { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
+      | TERM=vt100 timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
+      || say "training run ended with rc $? (see $WORK/aot-training.log)"
+  else
+    "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
+      || say "training run ended with rc $? (see $WORK/aot-training.log)"
+  fi
   [[ -f $aot ]] || { cat "$WORK/aot-training.log" >&2; die "the AOT training run made no cache"; }
   # A JVM whose module graph differs from the training run's silently starts without it.
   aot_flag="-XX:AOTCache=/opt/hyper-gen/lib/hyper-gen.aot"
@@ -142,7 +150,6 @@ cat >"$STAGE/etc/hyper-gen/build" <<EOF
 PATH=/opt/hyper-gen/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 HG_MAIN=$main_kind
-HG_SHELL_ARGS="$shell_args"
 HG_JAVA_OPTIONS="$aot_flag"
 EOF
 echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"

@@ -4,13 +4,14 @@
 # virtualization (so hyper-gen's own KVM works inside); otherwise TCG with an emulated AMD CPU
 # that has SVM. Always bounded by a timeout; QEMU exits when the nest reboots.
 #
-# usage: up.sh [--vga] [--display D] [--append "ARGS"] [--disk FILE] [--monitor SOCK]
+# usage: up.sh [--vga] [--display D] [--append "ARGS"] [--initrd FILE] [--disk FILE] [--monitor SOCK]
 #              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--dry-run]
 #   --vga           a PC (q35) with a VGA display instead of microvm: ALT+F3 shows the shell on tty3
 #                   (display: curses in this terminal, or --display gtk/sdl/none); serial then goes
 #                   to build/boot-image/serial.log unless --monitor is given
 #   --append ARGS   more kernel cmdline (e.g. guest_kernel=/k guest_image=/i root=/dev/vda)
 #   --disk FILE     a raw disk, read-only, as /dev/vda in the nest
+#   --initrd FILE   this initramfs instead of the boot image's (tests append files to a copy)
 #   --monitor SOCK  QEMU's monitor (HMP) on a unix socket; serial stays on stdio unmultiplexed
 #   --serial2 SOCK  a second serial port (ttyS1 in the nest) on a unix socket
 #   --timeout SECS  stop QEMU after this long (default 3600)
@@ -25,13 +26,14 @@ IMAGE=${HG_BOOT_IMAGE:-$ROOT/build/boot-image}
 say() { printf 'up: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-vga= display= append= disk= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
+vga= display= append= initrd= disk= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
 while (($#)); do
   case "$1" in
     --vga) vga=1 ;;
     --display) display=${2:?--display needs a QEMU display name}; shift ;;
     --append) append=${2?--append needs arguments}; shift ;;
     --disk) disk=${2:?--disk needs a file}; shift ;;
+    --initrd) initrd=${2:?--initrd needs a file}; shift ;;
     --monitor) monitor=${2:?--monitor needs a socket path}; shift ;;
     --serial2) serial2=${2:?--serial2 needs a socket path}; shift ;;
     --timeout) timeout=${2:?--timeout needs seconds}; shift ;;
@@ -47,6 +49,7 @@ done
 
 [[ -f $IMAGE/bzImage && -f $IMAGE/initramfs.img ]] || die "no boot image in $IMAGE: run ./hg build"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+[[ -z $initrd || -f $initrd ]] || die "--initrd $initrd: no such file"
 [[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die "--timeout must be a positive number of seconds"
 
 # A real KVM with nested virtualization: the nest's own KVM then runs on hardware support.
@@ -65,7 +68,7 @@ tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${quiet:+ $quiet}${append:+ $append}"
 
 args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp"
-      -kernel "$IMAGE/bzImage" -initrd "$IMAGE/initramfs.img" -append "$cmdline")
+      -kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline")
 if real_nested_kvm; then
   args+=(-accel kvm -cpu host)
   accel="KVM (nested)"

@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import hg.e2e.nest.TinyGuestCheck;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The boot image (host bzImage + initramfs) booted in QEMU under TCG with an emulated SVM CPU (or
@@ -57,13 +60,19 @@ class NestBootTest {
 
     @Test
     @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
-    void devKvmWorksInsideTheNest() {
-        try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("kvm").withAppend("hg_selftest=kvm"))) {
+    void devKvmWorksInsideTheNest(@TempDir Path tmp) {
+        Path initrd = ExtraInitrd.withMain(image, TinyGuestCheck.class, tmp.resolve("initramfs-selftest.img"));
+        NestedRig.Options options = NestedRig.Options.named("kvm").withAppend("hg_selftest=kvm").withInitrd(initrd);
+        try (NestedRig rig = NestedRig.start(image, options)) {
             Matcher rc = rig.serial().waitFor("hg-selftest kvm: rc=(\\d+)", BOOT);
             String out = rig.serial().text();
             assertTrue(out.matches("(?s).*crw\\S*\\s+1 root\\s+root\\s+10,\\s+232 .*/dev/kvm.*"),
                     "/dev/kvm is not the KVM character device (10, 232) in the nest:\n" + rig.serial().tail(3000));
-            assertEquals("0", rc.group(1), "hg.kvm.KvmCheck failed in the nest:\n" + rig.serial().tail(3000));
+            assertTrue(out.matches("(?s).*kvm: /dev/kvm API version 12, CPU vendor \\w+\n.*"),
+                    "hg.kvm.KvmCheck did not find a usable KVM in the nest:\n" + rig.serial().tail(3000));
+            assertTrue(out.contains("tiny guest: ok"),
+                    "the tiny guest did not run on the nest's /dev/kvm:\n" + rig.serial().tail(3000));
+            assertEquals("0", rc.group(1), "the kvm self-test failed in the nest:\n" + rig.serial().tail(3000));
             // The self-test ends in a reboot, and QEMU (-no-reboot) exits cleanly.
             assertEquals(0, rig.waitForExit(Duration.ofSeconds(60)), "QEMU's exit status after the nest rebooted");
         }

@@ -28,23 +28,29 @@ final class NestedRig implements AutoCloseable {
      * @param vga         a q35 PC with a VGA display (and a keyboard controller) instead of microvm
      * @param append      more kernel cmdline
      * @param debugShell  a busybox sh on the nest's ttyS1 ({@link #debugShell()})
+     * @param initrd      an initramfs to boot instead of the image's, or null
      * @param hardTimeout QEMU is killed after this, whatever happens
      */
-    record Options(String name, boolean vga, String append, boolean debugShell, Duration hardTimeout) {
+    record Options(String name, boolean vga, String append, boolean debugShell, Path initrd, Duration hardTimeout) {
         static Options named(String name) {
-            return new Options(name, false, "", false, Duration.ofMinutes(5));
+            return new Options(name, false, "", false, null, Duration.ofMinutes(5));
         }
 
         Options withVga() {
-            return new Options(name, true, append, debugShell, hardTimeout);
+            return new Options(name, true, append, debugShell, initrd, hardTimeout);
         }
 
         Options withAppend(String more) {
-            return new Options(name, vga, (append + " " + more).strip(), debugShell, hardTimeout);
+            return new Options(name, vga, (append + " " + more).strip(), debugShell, initrd, hardTimeout);
         }
 
         Options withDebugShell() {
-            return new Options(name, vga, append, true, hardTimeout);
+            return new Options(name, vga, append, true, initrd, hardTimeout);
+        }
+
+        /** Boots this initramfs instead of the image's own (see {@link ExtraInitrd}). */
+        Options withInitrd(Path file) {
+            return new Options(name, vga, append, debugShell, file, hardTimeout);
         }
     }
 
@@ -82,6 +88,9 @@ final class NestedRig implements AutoCloseable {
                 "--monitor", monitorSocket.toString()));
         if (o.vga()) {
             cmd.addAll(List.of("--vga", "--display", "none"));
+        }
+        if (o.initrd() != null) {
+            cmd.addAll(List.of("--initrd", o.initrd().toString()));
         }
         String append = o.append();
         if (o.debugShell()) {
