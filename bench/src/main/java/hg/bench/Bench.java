@@ -14,7 +14,7 @@ public final class Bench {
 
     /** Every figure this build can measure, in the order they are printed. */
     static List<Figure> figures() {
-        return List.of(new ExitRoundTrip());
+        return List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm());
     }
 
     public static void main(String[] args) throws Exception {
