@@ -2,4 +2,6 @@
 module hg.vmm {
     requires transitive hg.kvm;
     requires transitive hg.boot;
+
+    exports hg.vmm;
 }

@@ -19,6 +19,14 @@ import java.util.List;
  * not overlapping) before anything is written, so a refused kernel leaves guest memory untouched.
  */
 public final class ElfLoader {
+    // Plain classes rather than lambdas here and on the boot path: a VM start is a cold, one-shot run.
+    private static final Comparator<ElfImage.Segment> BY_ADDRESS = new Comparator<>() {
+        @Override
+        public int compare(ElfImage.Segment a, ElfImage.Segment b) {
+            return Long.compare(a.physAddress(), b.physAddress());
+        }
+    };
+
     private ElfLoader() {
     }
 
@@ -39,7 +47,7 @@ public final class ElfLoader {
     static LoadedKernel load(GuestMemory memory, Source source) throws IOException, BootException {
         ElfImage elf = ElfImage.parse(source);
         List<ElfImage.Segment> segments = new ArrayList<>(elf.loads());
-        segments.sort(Comparator.comparingLong(ElfImage.Segment::physAddress));
+        segments.sort(BY_ADDRESS);
         for (int i = 0; i < segments.size(); i++) {
             ElfImage.Segment s = segments.get(i);
             Placement.requireKernelRange(memory, "ELF segment " + s.index(), s.physAddress(), s.memSize());

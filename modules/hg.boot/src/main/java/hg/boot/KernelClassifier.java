@@ -48,8 +48,11 @@ public final class KernelClassifier {
         try {
             if (ElfImage.hasMagic(source)) {
                 ElfImage elf = ElfImage.parse(source);
-                long start = elf.loads().stream().mapToLong(ElfImage.Segment::physAddress).min().orElseThrow();
-                long end = elf.loads().stream().mapToLong(ElfImage.Segment::end).max().orElseThrow();
+                long start = Long.MAX_VALUE, end = 0;
+                for (ElfImage.Segment s : elf.loads()) {
+                    start = Math.min(start, s.physAddress());
+                    end = Math.max(end, s.end());
+                }
                 return new KernelKind.Vmlinux(elf.entry(), elf.pvhEntry(), start, end);
             }
             if (ParsedBzImage.hasMagic(source)) {

@@ -29,10 +29,10 @@ public final class LinuxBoot {
     public static final int MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083;
     public static final int MSR_SYSCALL_MASK = 0xc0000084, MSR_KERNEL_GS_BASE = 0xc0000102;
 
-    static final Segment CODE32 = flat(CODE32_SELECTOR, 0xb, true, false);
-    static final Segment CODE64 = flat(CODE64_SELECTOR, 0xb, false, true);
-    static final Segment DATA = flat(DATA_SELECTOR, 0x3, true, false);
-    static final Segment TSS = new Segment(0, TSS_LIMIT, TSS_SELECTOR, 0xb, true, 0, false, false, false, false, false, false);
+    static final SegmentRegister CODE32 = flat(CODE32_SELECTOR, 0xb, true, false);
+    static final SegmentRegister CODE64 = flat(CODE64_SELECTOR, 0xb, false, true);
+    static final SegmentRegister DATA = flat(DATA_SELECTOR, 0x3, true, false);
+    static final SegmentRegister TSS = new SegmentRegister(0, TSS_LIMIT, TSS_SELECTOR, 0xb, true, 0, false, false, false, false, false, false);
 
     private LinuxBoot() {
     }
@@ -43,8 +43,8 @@ public final class LinuxBoot {
      */
     public static BootSetup configure(GuestMemory memory, LoadedKernel kernel, BootConfig config) throws BootException {
         Checked c = check(memory, kernel, config, kernel.entry());
-        long initrdAddress = config.initrd().map(InitrdPlacement::address).orElse(0L);
-        long initrdSize = config.initrd().map(InitrdPlacement::size).orElse(0L);
+        long initrdAddress = config.initrd().isPresent() ? config.initrd().get().address() : 0;
+        long initrdSize = config.initrd().isPresent() ? config.initrd().get().size() : 0;
         try {
             writeCommon(memory, c, config.vcpus());
             PageTables.writeIdentity(memory, X86Layout.PML4_ADDRESS, X86Layout.PDPT_ADDRESS, X86Layout.PD_ADDRESS,
@@ -57,7 +57,7 @@ public final class LinuxBoot {
         GeneralRegisters regs = new GeneralRegisters(0, 0, 0, 0, X86Layout.ZERO_PAGE_ADDRESS, 0,
                 X86Layout.BOOT_STACK_POINTER, X86Layout.BOOT_STACK_POINTER, 0, 0, 0, 0, 0, 0, 0, 0, kernel.entry(), 2);
         SpecialRegisters sregs = new SpecialRegisters(CODE64, DATA, DATA, DATA, DATA, DATA, TSS,
-                Segment.unusableSegment(), gdtr(), idtr(),
+                SegmentRegister.empty(), gdtr(), idtr(),
                 SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET | SpecialRegisters.CR0_PG, 0,
                 X86Layout.PML4_ADDRESS, SpecialRegisters.CR4_PAE, 0,
                 SpecialRegisters.EFER_LME | SpecialRegisters.EFER_LMA);
@@ -89,7 +89,7 @@ public final class LinuxBoot {
         GeneralRegisters regs = new GeneralRegisters(0, X86Layout.PVH_INFO_ADDRESS, 0, 0, 0, 0, 0, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, entry, 2);
         SpecialRegisters sregs = new SpecialRegisters(CODE32, DATA, DATA, DATA, DATA, DATA, TSS,
-                Segment.unusableSegment(), gdtr(), idtr(),
+                SegmentRegister.empty(), gdtr(), idtr(),
                 SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET, 0, 0, 0, 0, 0);
         return new BootSetup(new VcpuState(regs, sregs, FpuState.DEFAULT, bootMsrs()), X86Layout.PVH_INFO_ADDRESS,
                 X86Layout.CMDLINE_ADDRESS, c.cmdline.length, c.e820, X86Layout.MPTABLE_ADDRESS,
@@ -151,22 +151,22 @@ public final class LinuxBoot {
         gdt.putLong(0).putLong(CODE32.descriptor()).putLong(CODE64.descriptor()).putLong(DATA.descriptor())
                 .putLong(TSS.descriptor()).putLong(0); // a 64-bit TSS descriptor's upper half: base[63:32] = 0
         memory.write(X86Layout.GDT_ADDRESS, gdt.array());
-        memory.writeU64(X86Layout.IDT_ADDRESS, 0);
+        memory.write(X86Layout.IDT_ADDRESS, new byte[8]);
         byte[] line = new byte[c.cmdline.length + 1];
         System.arraycopy(c.cmdline, 0, line, 0, c.cmdline.length);
         memory.write(X86Layout.CMDLINE_ADDRESS, line);
         memory.write(X86Layout.MPTABLE_ADDRESS, MpTable.build(X86Layout.MPTABLE_ADDRESS, vcpus));
     }
 
-    private static DescriptorTable gdtr() {
-        return new DescriptorTable(X86Layout.GDT_ADDRESS, GDT_BYTES - 1);
+    private static TableRegister gdtr() {
+        return new TableRegister(X86Layout.GDT_ADDRESS, GDT_BYTES - 1);
     }
 
-    private static DescriptorTable idtr() {
-        return new DescriptorTable(X86Layout.IDT_ADDRESS, 7);
+    private static TableRegister idtr() {
+        return new TableRegister(X86Layout.IDT_ADDRESS, 7);
     }
 
-    private static Segment flat(int selector, int type, boolean db, boolean longMode) {
-        return new Segment(0, 0xffffffff, selector, type, true, 0, db, true, longMode, true, false, false);
+    private static SegmentRegister flat(int selector, int type, boolean db, boolean longMode) {
+        return new SegmentRegister(0, 0xffffffff, selector, type, true, 0, db, true, longMode, true, false, false);
     }
 }

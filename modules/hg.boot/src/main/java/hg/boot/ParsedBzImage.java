@@ -71,6 +71,12 @@ record ParsedBzImage(SetupHeader header, long protectedModeOffset, long protecte
             throw new InvalidKernelException(String.format(
                     "truncated bzImage: no protected-mode code after %d setup sectors (%d bytes)", h.setupSects(), size));
         }
+        long declared = h.sysSize() * 16;
+        if (declared > size - pmOffset + 15) {
+            throw new InvalidKernelException(String.format(
+                    "truncated bzImage: protected-mode part is %d bytes, its header (syssize) says %d",
+                    size - pmOffset, declared));
+        }
         if (h.relocatable() && Long.bitCount(h.kernelAlignment()) != 1) {
             throw new InvalidKernelException(String.format(
                     "bzImage kernel_alignment 0x%x is not a power of two", h.kernelAlignment()));

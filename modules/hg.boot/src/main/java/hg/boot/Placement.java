@@ -30,14 +30,4 @@ final class Placement {
         }
         return "RAM " + sb;
     }
-
-    /** The region that holds {@code address}, as its end; -1 when none does. */
-    static long regionEnd(GuestMemory memory, long address) {
-        for (GuestMemory.Region r : memory.regions()) {
-            if (address >= r.guestAddress() && address < r.end()) {
-                return r.end();
-            }
-        }
-        return -1;
-    }
 }

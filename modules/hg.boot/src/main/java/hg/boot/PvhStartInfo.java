@@ -29,10 +29,10 @@ final class PvhStartInfo {
         b.putLong(32, 0);                                 // rsdp_paddr: no ACPI
         b.putLong(40, address + MEMMAP_OFFSET);
         b.putInt(48, e820.size());
-        initrd.ifPresent(rd -> {
-            b.putLong(MODLIST_OFFSET, rd.address());
-            b.putLong(MODLIST_OFFSET + 8, rd.size());
-        });
+        if (initrd.isPresent()) {
+            b.putLong(MODLIST_OFFSET, initrd.get().address());
+            b.putLong(MODLIST_OFFSET + 8, initrd.get().size());
+        }
         for (int i = 0; i < e820.size(); i++) {
             int at = MEMMAP_OFFSET + i * MEMMAP_ENTRY_SIZE;
             b.putLong(at, e820.get(i).address());

@@ -22,8 +22,11 @@ public final class SetupHeader {
     public static final int XLF_CAN_BE_LOADED_ABOVE_4G = 0x02;
     public static final int MAGIC_HDRS = 0x53726448; // "HdrS" little-endian
     public static final int BOOT_FLAG = 0xAA55;
-    /** COMMAND_LINE_SIZE of x86 Linux: the cmdline limit assumed for a vmlinux. */
-    public static final int VMLINUX_CMDLINE_SIZE = 2048;
+    /**
+     * The command line limit assumed for a vmlinux: x86 Linux's COMMAND_LINE_SIZE (2048) less the
+     * NUL, the value its bzImage header reports as cmdline_size.
+     */
+    public static final int VMLINUX_CMDLINE_SIZE = 2047;
 
     private final byte[] bytes; // boot_params[OFFSET, LIMIT), zero beyond length
     private final int length;   // bytes taken from the kernel (or filled)
@@ -65,6 +68,11 @@ public final class SetupHeader {
     public int setupSects() {
         int s = u8(0x1f1);
         return s == 0 ? 4 : s;
+    }
+
+    /** Size of the protected-mode code in 16-byte paragraphs, as the kernel build recorded it. */
+    public long sysSize() {
+        return Integer.toUnsignedLong(u32(0x1f4));
     }
 
     public int bootFlag() {

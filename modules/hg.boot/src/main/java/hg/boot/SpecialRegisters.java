@@ -1,11 +1,11 @@
 package hg.boot;
 
 /**
- * Segment, descriptor-table and control registers of a vCPU (the parts of KVM's {@code kvm_sregs}
+ * SegmentRegister, descriptor-table and control registers of a vCPU (the parts of KVM's {@code kvm_sregs}
  * a boot sets; the APIC base and interrupt bitmap stay as KVM creates them).
  */
-public record SpecialRegisters(Segment cs, Segment ds, Segment es, Segment fs, Segment gs, Segment ss,
-                               Segment tr, Segment ldt, DescriptorTable gdt, DescriptorTable idt,
+public record SpecialRegisters(SegmentRegister cs, SegmentRegister ds, SegmentRegister es, SegmentRegister fs, SegmentRegister gs, SegmentRegister ss,
+                               SegmentRegister tr, SegmentRegister ldt, TableRegister gdt, TableRegister idt,
                                long cr0, long cr2, long cr3, long cr4, long cr8, long efer) {
 
     public static final long CR0_PE = 1L, CR0_ET = 1L << 4, CR0_PG = 1L << 31;

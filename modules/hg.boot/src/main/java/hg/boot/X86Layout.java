@@ -19,6 +19,10 @@ public final class X86Layout {
     public static final long MMIO_HOLE_START = 3 * GiB;
     /** End (exclusive) of the MMIO hole; the IOAPIC (0xfec00000) and LAPIC (0xfee00000) sit at its top. */
     public static final long MMIO_HOLE_END = 4 * GiB;
+    /** The IOAPIC's registers (top of the MMIO hole; the MP table names it): keep devices off this page. */
+    public static final long IOAPIC_ADDRESS = 0xfec00000L;
+    /** The local APICs' registers: keep devices off this page. */
+    public static final long LAPIC_ADDRESS = 0xfee00000L;
     /** Smallest guest memory the layout accepts. */
     public static final long MIN_MEMORY_SIZE = 2 * MiB;
     /** Largest guest memory the layout accepts. */
@@ -83,7 +87,12 @@ public final class X86Layout {
      */
     public static List<E820Entry> e820(List<GuestMemory.Range> ranges) throws GuestLayoutException {
         List<GuestMemory.Range> sorted = new ArrayList<>(ranges);
-        sorted.sort(Comparator.comparingLong(GuestMemory.Range::guestAddress));
+        sorted.sort(new Comparator<>() {
+            @Override
+            public int compare(GuestMemory.Range a, GuestMemory.Range b) {
+                return Long.compare(a.guestAddress(), b.guestAddress());
+            }
+        });
         if (sorted.isEmpty() || sorted.getFirst().guestAddress() != 0
                 || sorted.getFirst().size() <= HIMEM_START) {
             throw new GuestLayoutException("guest RAM must start at 0 and extend above 1 MiB");
@@ -106,6 +115,10 @@ public final class X86Layout {
 
     /** The ranges a guest memory is made of. */
     static List<GuestMemory.Range> rangesOf(GuestMemory memory) {
-        return memory.regions().stream().map(r -> new GuestMemory.Range(r.guestAddress(), r.size())).toList();
+        List<GuestMemory.Range> ranges = new ArrayList<>();
+        for (GuestMemory.Region r : memory.regions()) {
+            ranges.add(new GuestMemory.Range(r.guestAddress(), r.size()));
+        }
+        return ranges;
     }
 }

@@ -53,6 +53,11 @@ public final class Epoll implements AutoCloseable {
         ctl(CTL_ADD, watched, events, token, "EPOLL_CTL_ADD");
     }
 
+    /** Watches an eventfd for readability (it was written to). */
+    public void add(EventFd eventFd, long token) {
+        add(eventFd.fd(), IN, token);
+    }
+
     public void modify(int watched, int events, long token) {
         ctl(CTL_MOD, watched, events, token, "EPOLL_CTL_MOD");
     }

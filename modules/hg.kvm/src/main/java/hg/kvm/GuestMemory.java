@@ -62,11 +62,16 @@ public final class GuestMemory implements AutoCloseable {
      */
     public static GuestMemory allocate(List<Range> ranges) {
         Arena arena = Arena.ofShared();
-        List<Region> regions = new ArrayList<>();
-        for (Range r : ranges) {
-            regions.add(new Region(r.guestAddress(), arena.allocate(r.size(), 4096)));
+        try {
+            List<Region> regions = new ArrayList<>();
+            for (Range r : ranges) {
+                regions.add(new Region(r.guestAddress(), arena.allocate(r.size(), 4096)));
+            }
+            return new GuestMemory(regions, arena::close);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
         }
-        return new GuestMemory(regions, arena::close);
     }
 
     /**

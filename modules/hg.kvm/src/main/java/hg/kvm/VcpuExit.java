@@ -135,7 +135,7 @@ public sealed interface VcpuExit {
 
         /** All items, {@code size() * count()} bytes inside the kvm_run page. */
         public MemorySegment data() {
-            return run.asSlice(dataOffset(), (long) size() * count());
+            return run.asSlice(dataOffset(), (long) size() * Integer.toUnsignedLong(count()));
         }
 
         final long dataOffset() {

@@ -19,7 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One vCPU and its mapped kvm_run page. {@link #run()} belongs to one thread at a time (the
- * vCPU's thread); {@link #kick()} may be called from any thread.
+ * vCPU's thread, a platform thread); {@link #kick()} may be called from any thread.
  */
 public final class VcpuFd implements AutoCloseable {
     /** The signal {@link #kick()} sends: its default action is "ignore", so a stray one is harmless. */
@@ -131,6 +131,10 @@ public final class VcpuFd implements AutoCloseable {
      * while the guest runs, so the signal interrupts KVM_RUN and is never delivered to Java code.
      */
     public void bindToCurrentThread() {
+        if (Thread.currentThread().isVirtual()) {
+            // the signal mask and the kick target belong to the carrier, which can change
+            throw new IllegalStateException("run vCPUs on platform threads, not virtual threads");
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment set = a.allocate(Libc.SIGSET_SIZE, 8);
             MemorySegment old = a.allocate(Libc.SIGSET_SIZE, 8);
@@ -396,6 +400,11 @@ public final class VcpuFd implements AutoCloseable {
             Structs.writeEvents(s, events);
             Libc.ioctl(fd, Ioctls.KVM_SET_VCPU_EVENTS, s, "KVM_SET_VCPU_EVENTS");
         }
+    }
+
+    /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+    public int tscKhz() {
+        return Libc.ioctl(fd, Ioctls.KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
     }
 
     /** Queues external interrupt {@code vector} (only without an in-kernel irqchip). */

@@ -114,6 +114,39 @@ public final class VmFd implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the whole GSI routing table (KVM_SET_GSI_ROUTING): which irqchip pins or MSI
+     * messages each GSI drives. The irqchip starts with GSI n on PIC/IOAPIC pin n.
+     */
+    public void setGsiRouting(List<IrqRoute> routes) {
+        long header = Layouts.KVM_IRQ_ROUTING.byteSize();
+        long size = Layouts.KVM_IRQ_ROUTING_ENTRY.byteSize();
+        var e = Layouts.KVM_IRQ_ROUTING_ENTRY;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(header + size * routes.size(), 8);
+            s.set(JAVA_INT, 0, routes.size());
+            for (int i = 0; i < routes.size(); i++) {
+                long at = header + size * i;
+                IrqRoute r = routes.get(i);
+                s.set(JAVA_INT, at + Layouts.offset(e, "gsi"), r.gsi());
+                switch (r) {
+                    case IrqRoute.Irqchip c -> {
+                        s.set(JAVA_INT, at + Layouts.offset(e, "type"), IrqRoute.TYPE_IRQCHIP);
+                        s.set(JAVA_INT, at + Layouts.offset(e, "u", "irqchip", "irqchip"), c.chip().id());
+                        s.set(JAVA_INT, at + Layouts.offset(e, "u", "irqchip", "pin"), c.pin());
+                    }
+                    case IrqRoute.Msi m -> {
+                        s.set(JAVA_INT, at + Layouts.offset(e, "type"), IrqRoute.TYPE_MSI);
+                        s.set(JAVA_INT, at + Layouts.offset(e, "u", "msi", "address_lo"), (int) m.address());
+                        s.set(JAVA_INT, at + Layouts.offset(e, "u", "msi", "address_hi"), (int) (m.address() >>> 32));
+                        s.set(JAVA_INT, at + Layouts.offset(e, "u", "msi", "data"), m.data());
+                    }
+                }
+            }
+            Libc.ioctl(fd, Ioctls.KVM_SET_GSI_ROUTING, s, "KVM_SET_GSI_ROUTING");
+        }
+    }
+
     /** Each write to {@code eventFd} raises edge-triggered interrupt {@code gsi}. */
     public void registerIrqfd(EventFd eventFd, int gsi) {
         irqfd(eventFd, gsi, 0, "KVM_IRQFD");

@@ -8,6 +8,32 @@ import java.util.List;
 final class KvmTestSupport {
     private KvmTestSupport() {}
 
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "vcpu-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
+     * Runs the vCPU on the calling thread; if the guest has not exited within 10 s (e.g. it
+     * halts forever waiting for an interrupt that never comes) the vCPU is kicked and the test
+     * fails instead of hanging.
+     */
+    static VcpuExit runGuarded(VcpuFd vcpu) {
+        vcpu.bindToCurrentThread();
+        var kick = WATCHDOG.schedule(vcpu::kick, 10, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            VcpuExit exit = vcpu.run();
+            if (exit instanceof VcpuExit.Interrupted) {
+                org.junit.jupiter.api.Assertions.fail("guest did not exit within 10 s");
+            }
+            return exit;
+        } finally {
+            kick.cancel(false);
+        }
+    }
+
     static void assumeKvm() {
         Assumptions.assumeTrue(Kvm.present(), "/dev/kvm is absent on this host: KVM tests cannot run");
     }

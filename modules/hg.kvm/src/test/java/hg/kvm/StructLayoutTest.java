@@ -78,6 +78,11 @@ class StructLayoutTest {
         caps.put("KVM_MP_STATE_RUNNABLE", (long) VcpuFd.MP_STATE_RUNNABLE);
         caps.put("KVM_MP_STATE_HALTED", (long) VcpuFd.MP_STATE_HALTED);
         caps.put("KVM_API_VERSION", (long) Kvm.API_VERSION);
+        caps.put("KVM_IRQ_ROUTING_IRQCHIP", (long) IrqRoute.TYPE_IRQCHIP);
+        caps.put("KVM_IRQ_ROUTING_MSI", (long) IrqRoute.TYPE_MSI);
+        caps.put("KVM_IRQCHIP_PIC_MASTER", (long) IrqRoute.Chip.PIC_MASTER.id());
+        caps.put("KVM_IRQCHIP_PIC_SLAVE", (long) IrqRoute.Chip.PIC_SLAVE.id());
+        caps.put("KVM_IRQCHIP_IOAPIC", (long) IrqRoute.Chip.IOAPIC.id());
         for (Map.Entry<String, Long> e : caps.entrySet()) {
             emit(e.getKey(), e.getKey(), e.getValue());
         }

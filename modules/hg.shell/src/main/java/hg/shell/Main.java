@@ -8,7 +8,8 @@ import hg.shell.internal.GuestDirs;
 import hg.shell.internal.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
 import hg.shell.internal.Machines;
-import hg.shell.internal.NoMachines;
+import hg.shell.internal.TerminalTypes;
+import hg.shell.internal.VmmMachines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.VmManager;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -91,7 +93,7 @@ public final class Main {
                 startLines.add("warning: " + problem);
             }
         }
-        try (Machines machines = new NoMachines()) {
+        try (Machines machines = new VmmMachines(new VmManager())) {
             Commands commands = new Commands(catalog, machines, exitRefusal);
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
@@ -99,7 +101,9 @@ public final class Main {
             PrintWriter writer = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), false);
             startLines.forEach(writer::println);
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            return BatchShell.run(reader, writer, commands, new BatchConsole(out));
+            int code = BatchShell.run(reader, writer, commands, new BatchConsole(out));
+            sayDestroyed(machines, writer);
+            return code;
         } catch (IOException e) {
             out.println("error: reading the commands failed: " + e.getMessage());
             return 1;
@@ -108,7 +112,20 @@ public final class Main {
 
     private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
             throws IOException {
-        try (Terminal terminal = TerminalBuilder.builder().system(true).name("hyper-gen").build()) {
+        // CTRL+c outside line editing must not kill the shell (SIG_DFL would); the line reader handles it inside.
+        TerminalTypes.register();
+        TerminalBuilder builder = TerminalBuilder.builder().system(true).name("hyper-gen")
+                .signalHandler(Terminal.SignalHandler.SIG_IGN);
+        String type = TerminalTypes.choose(System.getenv("TERM"));
+        if (type != null) {
+            builder.type(type);
+        }
+        try (Terminal terminal = builder.build()) {
+            if (exitRefusal != null) {
+                // On the boot console the shell must stay up: no stopping it with CTRL+z or CTRL+\.
+                terminal.handle(Terminal.Signal.TSTP, Terminal.SignalHandler.SIG_IGN);
+                terminal.handle(Terminal.Signal.QUIT, Terminal.SignalHandler.SIG_IGN);
+            }
             Size size = terminal.getSize();
             if (size.getColumns() <= 0 || size.getRows() <= 0) {
                 // A serial console has no size until someone sets one; line editing needs one.
@@ -119,7 +136,19 @@ public final class Main {
             startLines.forEach(w::println);
             w.println("hyper-gen shell: help lists the commands");
             w.flush();
-            return InteractiveShell.run(terminal, commands, exitRefusal);
+            int code = InteractiveShell.run(terminal, commands, exitRefusal);
+            sayDestroyed(commands.machines(), w);
+            return code;
+        }
+    }
+
+    /** Leaving destroys every VM (the caller closes the machines); say so when there are any. */
+    private static void sayDestroyed(Machines machines, PrintWriter out) {
+        List<Machines.Info> left = machines.list();
+        if (!left.isEmpty()) {
+            out.println("destroying " + (left.size() == 1 ? "vm " : "vms ")
+                    + String.join(", ", left.stream().map(vm -> String.valueOf(vm.id())).toList()));
+            out.flush();
         }
     }
 
@@ -131,12 +160,13 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--guest-kernel", "--guest-image" -> {
+                // --kernels and --images: the names an early boot image script used.
+                case "--guest-kernel", "--guest-image", "--kernels", "--images" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                         throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/guests");
                     }
                     Path dir = Path.of(args[++i]);
-                    if (a.equals("--guest-kernel")) {
+                    if (a.equals("--guest-kernel") || a.equals("--kernels")) {
                         kernel = dir;
                     } else {
                         image = dir;

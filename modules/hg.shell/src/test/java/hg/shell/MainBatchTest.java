@@ -31,10 +31,7 @@ class MainBatchTest {
         byte[] elf = hg.shell.internal.KernelFixtures.vmlinux();
         Files.write(kernels.resolve("vmlinux"), elf);
         Files.writeString(kernels.resolve("README"), "guest kernels go here\n".repeat(40));
-        Process p = new ProcessBuilder("mke2fs", "-q", "-t", "ext4", "-L", "ROOT", "-F",
-                images.resolve("root.ext4").toString(), "8M").redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "mke2fs");
+        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
     }
 
     List<String> kvmLines = List.of();
@@ -94,6 +91,13 @@ class MainBatchTest {
         Run env = run("exit\n", Map.of(Main.CONSOLE_ENV, "1"), tmp.resolve("no-cmdline"), "--guest-kernel",
                 kernels.toString(), "--guest-image", images.toString());
         assertEquals("error: " + Main.EXIT_REFUSAL, env.lines().get(1));
+    }
+
+    @Test
+    void theShortFlagNamesWorkToo() {
+        Run r = run("image_list\n", "--kernels", kernels.toString(), "--images", images.toString());
+        assertEquals(0, r.code(), r.lines().toString());
+        assertTrue(r.lines().get(2).contains("ext4 label ROOT"), r.lines().toString());
     }
 
     @Test

@@ -53,7 +53,8 @@ final class Tmux implements AutoCloseable {
     }
 
     String screen() throws IOException, InterruptedException {
-        return tmux("capture-pane", "-p", "-J", "-t", session);
+        // From the start of the scroll-back, so earlier output never scrolls out of a test's sight.
+        return tmux("capture-pane", "-p", "-J", "-S", "-", "-t", session);
     }
 
     /** Waits until the screen satisfies {@code until}; fails with the screen shown. */

@@ -46,6 +46,7 @@ public final class Ioctls {
     public static final long KVM_SET_IDENTITY_MAP_ADDR = iow(0x48, 8);
     public static final long KVM_CREATE_IRQCHIP = io(0x60);
     public static final long KVM_IRQ_LINE = iow(0x61, KVM_IRQ_LEVEL.byteSize());
+    public static final long KVM_SET_GSI_ROUTING = iow(0x6a, KVM_IRQ_ROUTING.byteSize());
     public static final long KVM_IRQFD = iow(0x76, Layouts.KVM_IRQFD.byteSize());
     public static final long KVM_CREATE_PIT2 = iow(0x77, KVM_PIT_CONFIG.byteSize());
     public static final long KVM_IOEVENTFD = iow(0x79, Layouts.KVM_IOEVENTFD.byteSize());
@@ -73,6 +74,8 @@ public final class Ioctls {
     public static final long KVM_NMI = io(0x9a);
     public static final long KVM_GET_VCPU_EVENTS = ior(0x9f, KVM_VCPU_EVENTS.byteSize());
     public static final long KVM_SET_VCPU_EVENTS = iow(0xa0, KVM_VCPU_EVENTS.byteSize());
+    public static final long KVM_SET_TSC_KHZ = io(0xa2);
+    public static final long KVM_GET_TSC_KHZ = io(0xa3);
     public static final long KVM_GET_XCRS = ior(0xa6, KVM_XCRS.byteSize());
     public static final long KVM_SET_XCRS = iow(0xa7, KVM_XCRS.byteSize());
 
@@ -92,6 +95,7 @@ public final class Ioctls {
         m.put("KVM_CREATE_IRQCHIP", KVM_CREATE_IRQCHIP);
         m.put("KVM_IRQ_LINE", KVM_IRQ_LINE);
         m.put("KVM_IRQFD", KVM_IRQFD);
+        m.put("KVM_SET_GSI_ROUTING", KVM_SET_GSI_ROUTING);
         m.put("KVM_CREATE_PIT2", KVM_CREATE_PIT2);
         m.put("KVM_IOEVENTFD", KVM_IOEVENTFD);
         m.put("KVM_SET_CLOCK", KVM_SET_CLOCK);
@@ -117,6 +121,8 @@ public final class Ioctls {
         m.put("KVM_GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS);
         m.put("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS);
         m.put("KVM_GET_XCRS", KVM_GET_XCRS);
+        m.put("KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ);
+        m.put("KVM_GET_TSC_KHZ", KVM_GET_TSC_KHZ);
         m.put("KVM_SET_XCRS", KVM_SET_XCRS);
         return m;
     }

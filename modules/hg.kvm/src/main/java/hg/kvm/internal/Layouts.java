@@ -121,6 +121,17 @@ public final class Layouts {
 
     public static final StructLayout KVM_INTERRUPT = structLayout(u32("irq")).withName("kvm_interrupt");
 
+    public static final StructLayout KVM_IRQ_ROUTING_ENTRY = structLayout(
+            u32("gsi"), u32("type"), u32("flags"), u32("pad"),
+            unionLayout(
+                    structLayout(u32("irqchip"), u32("pin")).withName("irqchip"),
+                    structLayout(u32("address_lo"), u32("address_hi"), u32("data"),
+                            unionLayout(u32("pad"), u32("devid"))).withName("msi"),
+                    sequenceLayout(8, U32).withName("pad")).withName("u")).withName("kvm_irq_routing_entry");
+
+    /** Header of kvm_irq_routing; {@code entries[nr]} follow. */
+    public static final StructLayout KVM_IRQ_ROUTING = structLayout(u32("nr"), u32("flags")).withName("kvm_irq_routing");
+
     public static final StructLayout KVM_RUN = structLayout(
             u8("request_interrupt_window"), u8("immediate_exit"), bytes("padding1", 6),
             u32("exit_reason"), u8("ready_for_interrupt_injection"), u8("if_flag"), u16("flags"),
@@ -149,7 +160,7 @@ public final class Layouts {
         for (GroupLayout g : new GroupLayout[] {KVM_REGS, KVM_SEGMENT, KVM_DTABLE, KVM_SREGS, KVM_FPU,
                 KVM_MSR_ENTRY, KVM_MSRS, KVM_MSR_LIST, KVM_CPUID_ENTRY2, KVM_CPUID2, KVM_LAPIC_STATE,
                 KVM_MP_STATE, KVM_XCR, KVM_XCRS, KVM_VCPU_EVENTS, KVM_CLOCK_DATA, KVM_USERSPACE_MEMORY_REGION,
-                KVM_IRQ_LEVEL, KVM_IRQFD, KVM_IOEVENTFD, KVM_PIT_CONFIG, KVM_SIGNAL_MASK, KVM_INTERRUPT,
+                KVM_IRQ_LEVEL, KVM_IRQFD, KVM_IOEVENTFD, KVM_IRQ_ROUTING_ENTRY, KVM_IRQ_ROUTING, KVM_PIT_CONFIG, KVM_SIGNAL_MASK, KVM_INTERRUPT,
                 KVM_RUN}) {
             m.put(g.name().orElseThrow(), g);
         }

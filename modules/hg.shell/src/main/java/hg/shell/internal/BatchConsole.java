@@ -16,25 +16,32 @@ public final class BatchConsole implements Commands.ConsoleFrontEnd {
     public void run(int vmId, Machines machines, PrintWriter out) throws ShellException {
         out.println("[vm " + vmId + " console, recent output; batch mode passes no keystrokes]");
         out.flush();
+        int[] last = {'\n'};
         OutputStream sink = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
                 raw.write(b);
+                last[0] = b;
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 raw.write(b, off, len);
+                if (len > 0) {
+                    last[0] = b[off + len - 1];
+                }
             }
         };
-        try (Machines.Console c = machines.attach(vmId, sink)) {
-            synchronized (raw) {
-                raw.flush();
-            }
+        // Closing right away: the replay is written, then the console detaches.
+        machines.attach(vmId, sink).close();
+        try {
+            raw.flush();
         } catch (IOException e) {
             throw new ShellException("cannot write the console output: " + e.getMessage());
         }
-        out.println();
+        if (last[0] != '\n') {
+            out.println();
+        }
         out.println("[vm " + vmId + " detached]");
     }
 }

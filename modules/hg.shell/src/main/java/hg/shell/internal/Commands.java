@@ -81,10 +81,12 @@ public final class Commands {
         Handler exit = (a, out, c) -> {
             throw new IllegalStateException("exit is handled by execute");
         };
-        add("exit", "exit", "leave the shell (destroys every VM)",
+        String exitSummary = exitRefusal == null ? "leave the shell (destroys every VM)"
+                : "refused here: this console's shell stays up";
+        add("exit", "exit", exitSummary,
                 "Destroys every VM and leaves the shell. Refused on the boot image's console, where the shell stays up.",
                 List.of(), exit);
-        add("quit", "quit", "same as exit", "Same as exit.", List.of(), exit);
+        add("quit", "quit", exitRefusal == null ? "same as exit" : exitSummary, "Same as exit.", List.of(), exit);
     }
 
     private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {

@@ -40,8 +40,8 @@ public interface Machines extends AutoCloseable {
     List<Info> list();
 
     /**
-     * Attaches to VM {@code id}'s serial console: the recent output is written to {@code sink} before this
-     * returns, later output as it comes (from another thread) until the console is closed.
+     * Attaches to VM {@code id}'s serial console: the recent output, then later output as it comes, is written
+     * to {@code sink} (from another thread) until the console is closed; closing writes what is still queued.
      */
     Console attach(int id, OutputStream sink) throws ShellException;
 

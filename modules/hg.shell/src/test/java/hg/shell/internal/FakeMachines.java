@@ -12,9 +12,9 @@ import java.util.Map;
 
 /** VMs held in memory, for the command tests only: records what the shell asked for. */
 final class FakeMachines implements Machines {
-    final Map<Integer, Info> vms = new LinkedHashMap<>();
+    final Map<Integer, Info> vms = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     final List<Spec> created = new ArrayList<>();
-    final List<String> inputs = new ArrayList<>();
+    final List<String> inputs = java.util.Collections.synchronizedList(new ArrayList<>());
     String failCreateWith;
     String consoleHistory = "login: ";
     int nextId = 1;

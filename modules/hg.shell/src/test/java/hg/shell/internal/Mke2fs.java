@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Makes real ext2/3/4 images with e2fsprogs' mke2fs, for the catalog tests. */
-final class Mke2fs {
+public final class Mke2fs {
     private Mke2fs() {}
 
-    static Path make(Path file, String type, String label, String size) throws IOException, InterruptedException {
+    public static Path make(Path file, String type, String label, String size) throws IOException, InterruptedException {
         assumeTrue(Files.isExecutable(Path.of("/sbin/mke2fs")) || Files.isExecutable(Path.of("/usr/sbin/mke2fs")),
                 "mke2fs (e2fsprogs) is not installed");
         String exe = Files.isExecutable(Path.of("/sbin/mke2fs")) ? "/sbin/mke2fs" : "/usr/sbin/mke2fs";

@@ -1,5 +1,0 @@
-package hg.boot;
-
-/** GDTR or IDTR: base address and limit (size in bytes minus one). */
-public record DescriptorTable(long base, int limit) {
-}

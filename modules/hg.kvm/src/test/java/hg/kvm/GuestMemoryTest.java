@@ -1,0 +1,55 @@
+package hg.kvm;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Guest memory never reaches outside its regions, whatever address and length come in. */
+class GuestMemoryTest {
+    static final List<GuestMemory.Range> RANGES = List.of(
+            new GuestMemory.Range(0, 0x10000), new GuestMemory.Range(0x100000, 0x2000));
+
+    @Property(tries = 300)
+    void accessesInsideSucceedAndOutsideFail(@ForAll @LongRange(min = -16, max = 0x110000) long address,
+                                             @ForAll @IntRange(min = 0, max = 64) int length) {
+        try (GuestMemory mem = GuestMemory.map(RANGES)) {
+            boolean inside = (address >= 0 && address + length <= 0x10000)
+                    || (address >= 0x100000 && address + length <= 0x102000);
+            assertEquals(inside, mem.contains(address, length));
+            if (inside) {
+                byte[] data = new byte[length];
+                java.util.Arrays.fill(data, (byte) 0x5a);
+                mem.write(address, data);
+                assertEquals(java.util.Arrays.toString(data), java.util.Arrays.toString(mem.read(address, length)));
+            } else {
+                assertThrows(GuestMemoryException.class, () -> mem.read(address, length));
+                assertThrows(GuestMemoryException.class, () -> mem.write(address, new byte[length]));
+            }
+        }
+    }
+
+    @Test
+    void mappedMemoryStartsZeroedAndKeepsValues() {
+        try (GuestMemory mem = GuestMemory.map(RANGES)) {
+            assertEquals(0x12000, mem.size());
+            assertEquals(0x102000, mem.end());
+            assertEquals(0, mem.readU64(0x100000));
+            mem.writeU16(0x101ffe, 0xbeef);
+            assertEquals(0xbeef, mem.readU16(0x101ffe));
+            assertThrows(GuestMemoryException.class, () -> mem.readU32(0x101ffe));
+        }
+    }
+
+    @Test
+    void overlappingRangesAreRefusedAndNothingStaysMapped() {
+        assertThrows(IllegalArgumentException.class, () -> GuestMemory.map(List.of(
+                new GuestMemory.Range(0, 0x2000), new GuestMemory.Range(0x1000, 0x2000))));
+    }
+}

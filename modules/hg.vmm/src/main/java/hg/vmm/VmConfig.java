@@ -1,0 +1,66 @@
+package hg.vmm;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a VM is made of.
+ *
+ * @param kernel       an uncompressed vmlinux (or bzImage) to boot
+ * @param initrd       an optional initramfs
+ * @param cmdlineExtra appended to the kernel command line hyper-gen builds (console, root, devices)
+ * @param memoryBytes  guest RAM; a multiple of 4 KiB, at least 2 MiB
+ * @param vcpus        number of vCPUs, 1 to 254
+ * @param image        the raw root file system image, attached as /dev/vda; empty for none
+ * @param readOnly     attach the image read-only (shared lock, VIRTIO_BLK_F_RO, {@code ro} on the cmdline)
+ */
+public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
+                       Optional<Path> image, boolean readOnly) {
+
+    public static final long DEFAULT_MEMORY = 256L << 20;
+    public static final int DEFAULT_VCPUS = 1;
+    public static final int MAX_VCPUS = 254;
+
+    public VmConfig {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(initrd, "initrd");
+        Objects.requireNonNull(image, "image");
+        cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
+        if (memoryBytes < (2L << 20) || memoryBytes % 4096 != 0) {
+            throw new VmException("memory must be a multiple of 4 KiB and at least 2 MiB, not " + memoryBytes + " bytes");
+        }
+        if (vcpus < 1 || vcpus > MAX_VCPUS) {
+            throw new VmException("vCPU count must be 1 to " + MAX_VCPUS + ", not " + vcpus);
+        }
+    }
+
+    /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline. */
+    public static VmConfig of(Path kernel, Path image) {
+        return new VmConfig(kernel, Optional.empty(), "", DEFAULT_MEMORY, DEFAULT_VCPUS, Optional.ofNullable(image), false);
+    }
+
+    public VmConfig withMemory(long bytes) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly);
+    }
+
+    public VmConfig withVcpus(int count) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly);
+    }
+
+    public VmConfig withCmdline(String extra) {
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly);
+    }
+
+    public VmConfig withInitrd(Path file) {
+        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly);
+    }
+
+    public VmConfig withImage(Path file) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly);
+    }
+
+    public VmConfig withReadOnly(boolean ro) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro);
+    }
+}

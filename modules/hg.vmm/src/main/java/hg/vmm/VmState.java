@@ -1,0 +1,21 @@
+package hg.vmm;
+
+/** The life of a VM as its owner sees it. */
+public sealed interface VmState {
+
+    /** vCPUs are running (or runnable). */
+    record Running() implements VmState {
+        @Override
+        public String toString() {
+            return "running";
+        }
+    }
+
+    /** The VM stopped for good; {@code reason} says why. Its resources may still be held until destroyed. */
+    record Stopped(StopReason reason) implements VmState {
+        @Override
+        public String toString() {
+            return "stopped (" + reason + ")";
+        }
+    }
+}

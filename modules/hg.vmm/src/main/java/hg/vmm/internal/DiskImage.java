@@ -1,0 +1,153 @@
+package hg.vmm.internal;
+
+import hg.vmm.ImageBusyException;
+import hg.vmm.VmException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A raw disk image opened for one device, holding an advisory lock while attached:
+ * exclusive for read-write, shared for read-only. Other processes see the lock through
+ * the file system; inside this JVM a registry does the same job, because file locks belong
+ * to the process: a second lock from this JVM would not conflict, and closing any channel
+ * of the file would drop the lock. So all read-only users of one file share one channel.
+ */
+public final class DiskImage implements AutoCloseable {
+
+    /** One locked file shared by every read-only user in this JVM. */
+    private static final class Holder {
+        final FileChannel channel;
+        final FileLock lock;
+        final boolean readOnly;
+        int users;
+
+        Holder(FileChannel channel, FileLock lock, boolean readOnly) {
+            this.channel = channel;
+            this.lock = lock;
+            this.readOnly = readOnly;
+        }
+    }
+
+    private static final Map<Object, Holder> HOLDERS = new HashMap<>();
+
+    private final Path path;
+    private final boolean readOnly;
+    private final FileChannel channel;
+    private final Object key;
+    private boolean closed;
+
+    private DiskImage(Path path, boolean readOnly, FileChannel channel, Object key) {
+        this.path = path;
+        this.readOnly = readOnly;
+        this.channel = channel;
+        this.key = key;
+    }
+
+    /** Opens and locks {@code path}; fails with a clear message when missing or busy. */
+    public static DiskImage open(Path path, boolean readOnly) {
+        if (!Files.isRegularFile(path)) {
+            throw new VmException("disk image " + path + " does not exist or is not a regular file");
+        }
+        if (!readOnly && !Files.isWritable(path)) {
+            throw new VmException("disk image " + path + " is not writable (attach it read-only)");
+        }
+        Object key;
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
+            key = attrs.fileKey() != null ? attrs.fileKey() : path.toRealPath();
+        } catch (IOException e) {
+            throw new VmException("cannot read disk image " + path + ": " + e.getMessage(), e);
+        }
+        synchronized (HOLDERS) {
+            Holder h = HOLDERS.get(key);
+            if (h != null) {
+                if (!(h.readOnly && readOnly)) {
+                    throw new ImageBusyException("disk image " + path + " is already attached "
+                            + (h.readOnly ? "read-only" : "read-write") + " to another VM");
+                }
+                h.users++;
+                return new DiskImage(path, readOnly, h.channel, key);
+            }
+            FileChannel channel = null;
+            try {
+                channel = readOnly
+                        ? FileChannel.open(path, StandardOpenOption.READ)
+                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                FileLock lock = channel.tryLock(0, Long.MAX_VALUE, readOnly);
+                if (lock == null) {
+                    throw new ImageBusyException("disk image " + path + " is locked by another process");
+                }
+                h = new Holder(channel, lock, readOnly);
+                h.users = 1;
+                HOLDERS.put(key, h);
+                return new DiskImage(path, readOnly, channel, key);
+            } catch (NoSuchFileException e) {
+                closeQuietly(channel);
+                throw new VmException("disk image " + path + " does not exist", e);
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw new VmException("cannot open disk image " + path + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                closeQuietly(channel);
+                throw e;
+            }
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    /** Size in bytes right now. */
+    public long size() throws IOException {
+        return channel.size();
+    }
+
+    /** The last user in this JVM releases the lock and closes the channel. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (HOLDERS) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Holder h = HOLDERS.get(key);
+            if (h != null && --h.users == 0) {
+                HOLDERS.remove(key);
+                try {
+                    h.lock.release();
+                } catch (IOException ignored) {
+                    // closing the channel drops it anyway
+                }
+                closeQuietly(h.channel);
+            }
+        }
+    }
+}
