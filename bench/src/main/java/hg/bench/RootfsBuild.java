@@ -142,6 +142,15 @@ final class RootfsBuild {
         }
     }
 
+    /** Writes the default busybox rootfs image (hg.imagetools' defaults, fixed times) to {@code image}. */
+    static Ext4Image defaultRootfsImage(Path work, Path image) throws Exception {
+        Path download = Files.createDirectories(work.resolve("deb"));
+        Path deb = Rootfs.findBusyboxDeb(null, download);
+        try (FsTree tree = Rootfs.tree(deb, OptionalLong.of(EPOCH))) {
+            return new Ext4ImageWriter().sourceDateEpoch(EPOCH).write(tree, image);
+        }
+    }
+
     /** The unpacked linux-source tree of kernel-src/build.sh's cache, else /usr/share. */
     static Map.Entry<Path, String> largeTree(Path work) throws Exception {
         String env = System.getenv("HG_CACHE");
