@@ -16,16 +16,8 @@ public final class Bench {
     static List<Figure> figures() {
         List<Figure> all = new ArrayList<>(List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm()));
         all.add(new NestBoot());
-        String blk = "needs dd runs inside a Linux guest in the nest on both VMMs (same image, direct I/O);"
-                + " the nest probe does not run them yet";
-        String blkPeer = "QEMU microvm virtio-blk in the same nest";
-        all.add(new NotYet("blk_seq_read", "MB/s (1 MiB direct)", blkPeer, ">= 1.0", blk));
-        all.add(new NotYet("blk_seq_write", "MB/s (1 MiB direct)", blkPeer, ">= 1.0", blk));
-        all.add(new NotYet("blk_rand_read", "IOPS (4 KiB direct)", blkPeer, ">= 1.0", blk));
-        all.add(new NotYet("blk_rand_write", "IOPS (4 KiB direct)", blkPeer, ">= 1.0", blk));
-        all.add(new NotYet("boots_per_core_s", "boots to init / core s", "QEMU microvm in the same nest", ">= 1.0",
-                "needs many guests booted back to back on one pinned core in the nest on both VMMs; the nest probe"
-                        + " boots one at a time and does not count CPU"));
+        all.addAll(NestBlk.figures());
+        all.add(new BootsPerCore());
         all.addAll(RootfsBuild.figures());
         String net = "virtio-net not implemented yet";
         all.add(new NotYet("net_tcp_gbps", "Gbit/s guest to host", "QEMU microvm with TAP in the same nest", ">= 1.0", net));

@@ -21,6 +21,14 @@ final class Gcc {
         return binary;
     }
 
+    /** Compiles resource {@code name} into a static binary in {@code dir} (to run inside a Linux guest). */
+    static Path buildStatic(String name, Path dir) throws IOException, InterruptedException {
+        Path source = unpack(name, dir);
+        Path binary = dir.resolve(name.replaceFirst("\\.c$", "") + "-static");
+        run(List.of("gcc", "-O2", "-Wall", "-static", "-o", binary.toString(), source.toString()), 120);
+        return binary;
+    }
+
     /**
      * Assembles the freestanding guest {@code name} (a .S resource) with linker script {@code script}
      * into an ELF in {@code dir}; returns the ELF.

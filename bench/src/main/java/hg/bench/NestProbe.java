@@ -66,12 +66,166 @@ public final class NestProbe {
                 hyperGen(manager, config, run, timeoutMs);
                 qemu(qemuCmd, run, timeoutMs);
             }
+            String blkCommand = conf.getProperty("blk_command");
+            int blkRuns = Integer.parseInt(conf.getProperty("blk_runs", "0"));
+            VmConfig rw = config.withReadOnly(false);
+            List<String> qemuRw = qemuCmd.stream()
+                    .map(a -> a.replace(",readonly=on", "").replace("root=/dev/vda ro ", "root=/dev/vda rw ")).toList();
+            for (int run = 1; blkCommand != null && run <= blkRuns; run++) {
+                blkHyperGen(manager, rw, blkCommand, run, timeoutMs);
+                blkQemu(qemuRw, blkCommand, run, timeoutMs);
+            }
         }
+    }
+
+    /** Boots hyper-gen with a writable disk, runs the guest's blk benchmark on its console, prints its figures. */
+    static void blkHyperGen(VmManager manager, VmConfig config, String command, int run, long timeoutMs) {
+        StringBuilder seen = new StringBuilder();
+        int id;
+        try {
+            id = manager.create(config);
+        } catch (RuntimeException e) {
+            System.out.println("hg-bench blk hyper-gen failed: create: " + e.getMessage());
+            return;
+        }
+        Vm vm = manager.require(id);
+        Console.Attachment a = vm.console().attach(bytes -> {
+            synchronized (seen) {
+                seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
+                seen.notifyAll();
+            }
+        });
+        try {
+            long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+            String out = converse(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), command,
+                    deadline, () -> vm.state() instanceof hg.vmm.VmState.Running);
+            report("hyper-gen", run, out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            a.close();
+            manager.destroy(id);
+        }
+    }
+
+    static void blkQemu(List<String> cmd, String command, int run, long timeoutMs) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            byte[] buf = new byte[4096];
+            try (InputStream in = p.getInputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    synchronized (seen) {
+                        seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                        seen.notifyAll();
+                    }
+                }
+            } catch (java.io.IOException ignored) {
+                // QEMU was stopped
+            }
+        });
+        try {
+            long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+            String out = converse(seen, line -> {
+                try {
+                    p.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
+                    p.getOutputStream().flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, command, deadline, p::isAlive);
+            report("qemu", run, out);
+        } finally {
+            p.destroy();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+            reader.join(1000);
+        }
+    }
+
+    /**
+     * Waits for the guest's shell prompt after its start-up line, types {@code command}, waits for
+     * "hg-blk done" or "hg-blk error"; returns the console text from the command on, or an explanation
+     * starting with "failed:".
+     */
+    static String converse(StringBuilder seen, java.util.function.Consumer<String> type, String command, long deadline,
+                           java.util.function.BooleanSupplier alive) throws InterruptedException {
+        int from;
+        synchronized (seen) {
+            int ready = waitFor(seen, READY, 0, deadline, alive);
+            if (ready < 0) {
+                return "failed: no '" + READY + "' on the console; tail: " + tail(seen);
+            }
+            if (waitFor(seen, "# ", ready, deadline, alive) < 0) {
+                return "failed: no shell prompt; tail: " + tail(seen);
+            }
+            from = seen.length();
+        }
+        // Typed without holding the lock: hyper-gen's UART passes output to the listener (which takes
+        // this lock) while holding its own lock, which input needs too.
+        type.accept(command + "\n");
+        synchronized (seen) {
+            int end = -1;
+            while (end < 0 && System.nanoTime() < deadline && alive.getAsBoolean()) {
+                if (seen.indexOf("hg-blk done", from) >= 0 || seen.indexOf("hg-blk error", from) >= 0) {
+                    end = seen.length();
+                } else {
+                    seen.wait(100);
+                }
+            }
+            if (end < 0) {
+                return "failed: the guest's blk benchmark did not finish; tail: " + tail(seen);
+            }
+            // let the rest of the last line arrive
+            seen.wait(200);
+            return seen.substring(from);
+        }
+    }
+
+    private static int waitFor(StringBuilder seen, String text, int from, long deadline, java.util.function.BooleanSupplier alive)
+            throws InterruptedException {
+        int at;
+        while ((at = seen.indexOf(text, from)) < 0) {
+            if (System.nanoTime() > deadline || !alive.getAsBoolean()) {
+                return -1;
+            }
+            seen.wait(100);
+        }
+        return at + text.length();
+    }
+
+    private static String tail(StringBuilder seen) {
+        return seen.substring(Math.max(0, seen.length() - 600)).replaceAll("[\\r\\n]+", " | ");
+    }
+
+    private static void report(String side, int run, String out) {
+        if (out.startsWith("failed:")) {
+            System.out.println("hg-bench blk " + side + " failed: " + out.substring(7).strip());
+            return;
+        }
+        StringBuilder line = new StringBuilder("hg-bench blk " + side + " run=" + run);
+        for (String l : out.split("[\\r\\n]+")) {
+            String t = l.strip();
+            if (t.startsWith("hg-blk error")) {
+                System.out.println("hg-bench blk " + side + " failed: " + t);
+                return;
+            }
+            if (t.startsWith("hg-blk ") && !t.equals("hg-blk done") && t.split(" ").length == 3) {
+                String[] f = t.split(" ");
+                line.append(' ').append(f[1]).append('=').append(f[2]);
+            }
+        }
+        System.out.println(line);
     }
 
     static void hyperGen(VmManager manager, VmConfig config, int run, long timeoutMs) {
         StringBuilder seen = new StringBuilder();
         long[] readyAt = {0};
+        long[] cpuAt = {0};
+        long cpu0 = cpuMs("self");
         long t0 = System.nanoTime();
         int id;
         try {
@@ -86,6 +240,7 @@ public final class NestProbe {
                 seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
                 if (readyAt[0] == 0 && seen.indexOf(READY) >= 0) {
                     readyAt[0] = System.nanoTime();
+                    cpuAt[0] = cpuMs("self");
                     seen.notifyAll();
                 }
             }
@@ -107,8 +262,8 @@ public final class NestProbe {
             List<Map.Entry<Long, java.time.Duration>> marks = vm.bootMarks();
             String markerMs = marks.isEmpty() ? "none" : String.format(java.util.Locale.ROOT, "%.1f",
                     marks.getFirst().getValue().toNanos() / 1e6);
-            System.out.printf(java.util.Locale.ROOT, "hg-bench boot hyper-gen run=%d console_ms=%.1f marker_ms=%s%n",
-                    run, (readyAt[0] - t0) / 1e6, markerMs);
+            System.out.printf(java.util.Locale.ROOT, "hg-bench boot hyper-gen run=%d console_ms=%.1f marker_ms=%s cpu_ms=%d%n",
+                    run, (readyAt[0] - t0) / 1e6, markerMs, cpuAt[0] - cpu0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -121,6 +276,7 @@ public final class NestProbe {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         long[] readyAt = {0};
+        long[] cpuAt = {0};
         StringBuilder seen = new StringBuilder();
         Thread reader = Thread.ofPlatform().daemon().start(() -> {
             byte[] buf = new byte[4096];
@@ -131,6 +287,7 @@ public final class NestProbe {
                         seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
                         if (readyAt[0] == 0 && seen.indexOf(READY) >= 0) {
                             readyAt[0] = System.nanoTime();
+                            cpuAt[0] = cpuMs(Long.toString(p.pid()));
                             seen.notifyAll();
                         }
                     }
@@ -155,7 +312,8 @@ public final class NestProbe {
                         + "); output tail: " + tail);
                 return;
             }
-            System.out.printf(java.util.Locale.ROOT, "hg-bench boot qemu run=%d console_ms=%.1f%n", run, (readyAt[0] - t0) / 1e6);
+            System.out.printf(java.util.Locale.ROOT, "hg-bench boot qemu run=%d console_ms=%.1f cpu_ms=%d%n", run,
+                    (readyAt[0] - t0) / 1e6, cpuAt[0]);
         } finally {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
@@ -163,6 +321,21 @@ public final class NestProbe {
                 p.waitFor(5, TimeUnit.SECONDS);
             }
             reader.join(1000);
+        }
+    }
+
+    /**
+     * CPU ms (user + system, all threads, guest time included: KVM charges it to the vCPU thread)
+     * of process {@code pid} ("self" for this JVM) from /proc/PID/stat, in clock ticks of 10 ms.
+     */
+    static long cpuMs(String pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the command: state(3) ... utime(14) stime(15), numbered from 1 over the whole line
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 }
