@@ -118,4 +118,14 @@ class VmTest {
         assertInstanceOf(StopReason.DebugExit.class, awaitStop(survivor));
         assertTrue(text(survivor).endsWith("got: still here\n"));
     }
+
+    @Test
+    void everyVcpuStartsWhenTheGuestSendsInitAndSipi() throws Exception {
+        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("smp"), null).withMemory(MEM)
+                .withVcpus(3).withCmdline("smp_vcpus=3")));
+        assertEquals(new StopReason.DebugExit(3), awaitStop(vm), () -> "console: " + text(vm));
+        // Each application processor printed its APIC id (1 and 2, in either order).
+        assertEquals("12", text(vm).chars().sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint,
+                StringBuilder::append).toString());
+    }
 }
