@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Assembles the hyper-gen boot image in build/boot-image/:
+#   bzImage         the host kernel (kernel-src/build.sh -> build/kernels/host-bzImage)
+#   initramfs.img   gzip'd cpio newc: a jlink runtime of hg.shell and the modules below it,
+#                   busybox with its applet links, /init, and the embedded default guest
+#                   kernel (and busybox rootfs image when hg-imagetools can make one)
+#   grub.cfg        a GRUB menu entry for installing the pair under /boot/hyper-gen/
+# Needs the module jars in build/lib (./hg build puts them there) and the kernels.
+# Skips all work when none of its inputs changed.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${HG_ROOT:-$(cd "$HERE/.." && pwd)}
+LIB=$ROOT/build/lib
+KERNELS=${HG_KERNELS:-$ROOT/build/kernels}
+OUT=$ROOT/build/boot-image
+WORK=$ROOT/build/boot-image.work
+BUSYBOX=${HG_BUSYBOX:-/bin/busybox}
+# How the runtime starts fast: "aot" (JDK 25 AOT cache from a training run) or "cds" (jlink's
+# default CDS archive only).
+START=${HG_BOOT_START:-aot}
+
+say() { printf 'boot-image: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+[[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/jlink ]] || die "JAVA_HOME must name a JDK 25 with jlink"
+jar_of() { compgen -G "$LIB/$1-*.jar" | head -n 1; }
+for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
+  [[ -n $(jar_of "$m") ]] || die "$LIB has no $m jar: run ./hg build (it builds the jars first)"
+done
+[[ -f $KERNELS/host-bzImage ]] || die "$KERNELS/host-bzImage is missing: run kernel-src/build.sh"
+[[ -f $KERNELS/guest-vmlinux ]] || die "$KERNELS/guest-vmlinux is missing: run kernel-src/build.sh"
+[[ -x $BUSYBOX ]] || die "$BUSYBOX is missing (apt-get install busybox-static)"
+if readelf -l "$BUSYBOX" | grep -q 'Requesting program interpreter'; then
+  die "$BUSYBOX is dynamically linked; the boot image needs Debian's busybox-static"
+fi
+command -v cpio >/dev/null || die "cpio is missing (apt-get install cpio)"
+
+has_class() { "$JAVA_HOME/bin/jar" tf "$1" | grep -qx "$2"; }
+# The shell is the boot image's main; until it exists, the kvm check stands in for it.
+if has_class "$(jar_of hg.shell)" hg/shell/Main.class; then
+  main_kind=shell main=hg.shell/hg.shell.Main
+elif has_class "$(jar_of hg.kvm)" hg/kvm/KvmCheck.class; then
+  main_kind=kvmcheck main=hg.kvm/hg.kvm.KvmCheck
+else
+  main_kind=none main=
+fi
+imagetools=$(jar_of hg.imagetools || true)
+if [[ -n $imagetools ]] && has_class "$imagetools" hg/imagetools/Main.class; then
+  have_imagetools=1
+else
+  have_imagetools=
+fi
+# hg-imagetools runs here, on the build's module path (Commons Compress stays out of the image).
+hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools.Main "$@"; }
+
+# Everything the output depends on; an unchanged stamp means nothing to do.
+stamp=$( {
+  echo "start=$START main=$main_kind imagetools=$have_imagetools"
+  "$JAVA_HOME/bin/java" -version 2>&1
+  sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$HERE/build.sh"
+  (cd "$HERE/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+} | sha256sum | cut -c1-32)
+if [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$stamp" && -f $OUT/initramfs.img ]]; then
+  say "up to date ($OUT)"
+  exit 0
+fi
+
+t0=$SECONDS
+rm -rf "$WORK" && mkdir -p "$WORK/jars" "$WORK/root"
+STAGE=$WORK/root
+RT=$STAGE/opt/hyper-gen
+
+# 1. The Java runtime: hg.shell and below, JLine with its FFM terminal; no hg.imagetools and no
+#    Commons Compress (it would pull java.desktop in). JLine's exec terminal provider is off: it
+#    forks stty and friends, which took 5-9 s of the shell's start in the nested rig (the FFM
+#    provider does the same with no process).
+for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
+  cp "$(jar_of "$m")" "$WORK/jars/"
+done
+say "jlink: runtime of hg.shell (main: ${main:-none})"
+jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm
+  --strip-debug --no-man-pages --no-header-files --compress zip-6
+  "--add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
+  --generate-cds-archive --output "$RT")
+[[ $main_kind == shell ]] && jlink_args+=(--launcher "hyper-gen=$main")
+# The CDS dump lists JDK classes of modules we leave out (java.logging): harmless warnings.
+"$JAVA_HOME/bin/jlink" "${jlink_args[@]}" >"$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }
+# Only for heaps over 32 GiB; and keytool has no use here.
+rm -f "$RT/lib/server/classes_nocoops.jsa" "$RT/bin/keytool"
+# The runtime is dynamically linked: bring this machine's glibc (the JDK was built against it)
+# at the paths the loader looks in. libgcc_s is dlopen'd by glibc when a thread unwinds.
+# (ldd fails on the launcher script: only its output matters, the loader check below is the guard)
+libs=$(find "$RT" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec sh -c 'ldd "$@" || true' ldd {} + 2>/dev/null \
+  | awk '/^\t/ { p = ($2 == "=>") ? $3 : $1; if (p ~ "^/" && index(p, "'"$RT"'") != 1) print p }' | sort -u)
+libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !found { print $NF; found = 1 }')
+for l in $libs $libgcc; do
+  mkdir -p "$STAGE$(dirname "$l")"
+  cp -L "$l" "$STAGE$l"
+done
+[[ -f $STAGE/lib64/ld-linux-x86-64.so.2 ]] || die "did not find the dynamic loader of $RT/bin/java"
+
+# 2. The embedded defaults: guest kernel 0 and (when hg-imagetools exists) busybox image 0.
+mkdir -p "$STAGE/usr/share/hyper-gen/kernels" "$STAGE/usr/share/hyper-gen/images"
+cp -L "$KERNELS/guest-vmlinux" "$STAGE/usr/share/hyper-gen/kernels/vmlinux-6.1"
+if [[ -n $have_imagetools ]]; then
+  say "default image: hg-imagetools rootfs (busybox, ext4)"
+  # A fixed time, so the image is the same bytes on every build.
+  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
+    hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M \
+    >"$WORK/imagetools.log" 2>&1 || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
+else
+  say "default image: none (hg-imagetools is not in build/lib yet): image_list will be empty"
+fi
+
+# 3. Start-up: a JDK 25 AOT cache from a training run of the main on this machine.
+if [[ $START == aot && -n $main ]]; then
+  say "AOT cache: training run of $main"
+  aot=$RT/lib/hyper-gen.aot
+  case $main_kind in
+    shell) train=(-m "$main" --guest-kernel "$STAGE/usr/share/hyper-gen/kernels"
+                  --guest-image "$STAGE/usr/share/hyper-gen/images") ;;
+    kvmcheck) train=(-m "$main") ;;
+  esac
+  if [[ $main_kind == shell ]]; then
+    # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
+    # part of what the cache holds.
+    printf -v cmd '%q ' "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}"
+    { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
+      | TERM=vt100 timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
+      || say "training run ended with rc $? (see $WORK/aot-training.log)"
+  else
+    "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
+      || say "training run ended with rc $? (see $WORK/aot-training.log)"
+  fi
+  [[ -f $aot ]] || { cat "$WORK/aot-training.log" >&2; die "the AOT training run made no cache"; }
+  # A JVM whose module graph differs from the training run's silently starts without it.
+  aot_flag="-XX:AOTCache=/opt/hyper-gen/lib/hyper-gen.aot"
+  if [[ -f $RT/bin/hyper-gen ]]; then
+    sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$aot_flag'|" "$RT/bin/hyper-gen"
+    grep -qF -- "$aot_flag" "$RT/bin/hyper-gen" || die "could not add the AOT cache to the hyper-gen launcher"
+  fi
+else
+  aot_flag=
+fi
+
+# 4. The rest of the root: busybox and its applets, init and its helpers.
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,mnt,etc/hyper-gen}
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+"$BUSYBOX" --list-full | while read -r applet; do
+  [[ -e $STAGE/$applet ]] || ln -s /bin/busybox "$STAGE/$applet"
+done
+cp -a "$HERE/rootfs/." "$STAGE/"
+cat >"$STAGE/etc/hyper-gen/build" <<EOF
+PATH=/opt/hyper-gen/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+HG_MAIN=$main_kind
+HG_JAVA_OPTIONS="$aot_flag"
+EOF
+echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
+echo "root:x:0:" >"$STAGE/etc/group"
+
+# 5. Pack.
+mkdir -p "$OUT"
+if [[ -n $have_imagetools ]]; then
+  say "packing initramfs (hg-imagetools initramfs: cpio newc, gzip)"
+  hg_imagetools initramfs --from "$STAGE" --out "$WORK/initramfs.img" --quiet >>"$WORK/imagetools.log" 2>&1 \
+    || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools initramfs failed"; }
+else
+  say "packing initramfs (cpio newc, gzip)"
+  (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
+    | gzip -n -6 >"$WORK/initramfs.img"
+fi
+mv "$WORK/initramfs.img" "$OUT/initramfs.img"
+cp -L "$KERNELS/host-bzImage" "$OUT/bzImage"
+cat >"$OUT/grub.cfg" <<'EOF'
+# hyper-gen: copy bzImage and initramfs.img to /boot/hyper-gen/, then add this entry (for example
+# to /etc/grub.d/40_custom, then run update-grub). root= names the device that holds the
+# guest_kernel= and guest_image= directories; it is mounted read-only. Without guest_kernel= and
+# guest_image= the shell offers the guest kernel and image embedded in initramfs.img.
+menuentry 'hyper-gen' {
+	linux  /boot/hyper-gen/bzImage console=ttyS0 root=/dev/sda1 guest_kernel=/srv/kernels guest_image=/srv/images
+	initrd /boot/hyper-gen/initramfs.img
+}
+EOF
+echo "$main_kind" >"$OUT/main"
+echo "$stamp" >"$OUT/.stamp"
+say "built in $((SECONDS - t0)) s: bzImage $(du -h "$OUT/bzImage" | cut -f1), initramfs.img $(du -h "$OUT/initramfs.img" | cut -f1) (runtime $(du -sh "$RT" | cut -f1), unpacked $(du -sh "$STAGE" | cut -f1))"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Boots build/boot-image (bzImage + initramfs.img) in QEMU, the way it boots on a machine, with
+# its serial console on this terminal. KVM acceleration where /dev/kvm is a real KVM with nested
+# virtualization (so hyper-gen's own KVM works inside); otherwise TCG with an emulated AMD CPU
+# that has SVM. Always bounded by a timeout; QEMU exits when the nest reboots.
+#
+# usage: up.sh [--vga] [--display D] [--append "ARGS"] [--initrd FILE] [--disk FILE] [--monitor SOCK]
+#              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--bare] [--dry-run]
+#   --vga           a PC (q35) with a VGA display instead of microvm: ALT+F3 shows the shell on tty3
+#                   (display: curses in this terminal, or --display gtk/sdl/none); serial then goes
+#                   to build/boot-image/serial.log unless --monitor is given
+#   --append ARGS   more kernel cmdline (e.g. guest_kernel=/k guest_image=/i root=/dev/vda)
+#   --disk FILE     a raw disk, read-only, as /dev/vda in the nest
+#   --initrd FILE   this initramfs instead of the boot image's (tests append files to a copy)
+#   --monitor SOCK  QEMU's monitor (HMP) on a unix socket; serial stays on stdio unmultiplexed
+#   --serial2 SOCK  a second serial port (ttyS1 in the nest) on a unix socket
+#   --timeout SECS  stop QEMU after this long (default 3600)
+#   --kernel-log    show the nest kernel's boot messages (default: quiet)
+#   --bare          nothing on the cmdline but console=ttyS0 and --append's arguments (as from GRUB)
+# Ctrl-A x quits QEMU when the serial console is on this terminal.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${HG_ROOT:-$(cd "$HERE/.." && pwd)}
+IMAGE=${HG_BOOT_IMAGE:-$ROOT/build/boot-image}
+
+say() { printf 'up: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+vga= display= append= initrd= disk= bare= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
+while (($#)); do
+  case "$1" in
+    --vga) vga=1 ;;
+    --display) display=${2:?--display needs a QEMU display name}; shift ;;
+    --append) append=${2?--append needs arguments}; shift ;;
+    --disk) disk=${2:?--disk needs a file}; shift ;;
+    --initrd) initrd=${2:?--initrd needs a file}; shift ;;
+    --monitor) monitor=${2:?--monitor needs a socket path}; shift ;;
+    --serial2) serial2=${2:?--serial2 needs a socket path}; shift ;;
+    --timeout) timeout=${2:?--timeout needs seconds}; shift ;;
+    --mem) mem=${2:?--mem needs MiB}; shift ;;
+    --smp) smp=${2:?--smp needs a count}; shift ;;
+    --kernel-log) quiet= ;;
+    --bare) bare=1 ;;
+    --dry-run) dry=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+[[ -f $IMAGE/bzImage && -f $IMAGE/initramfs.img ]] || die "no boot image in $IMAGE: run ./hg build"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+[[ -z $initrd || -f $initrd ]] || die "--initrd $initrd: no such file"
+[[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die "--timeout must be a positive number of seconds"
+
+# A real KVM with nested virtualization: the nest's own KVM then runs on hardware support.
+# A PVM (/sys/module/kvm_pvm) runs no stock Linux guests, so it counts as no KVM here.
+real_nested_kvm() {
+  [[ -r /dev/kvm && -w /dev/kvm && ! -e /sys/module/kvm_pvm ]] || return 1
+  local p
+  for p in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/parameters/nested; do
+    [[ -r $p ]] && grep -qiE '^(y|1)$' "$p" && return 0
+  done
+  return 1
+}
+
+# The nest kernel calibrates its TSC badly under TCG when the machine is busy; tell it the rate.
+tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+if [[ -n $bare ]]; then
+  cmdline="console=ttyS0${append:+ $append}"
+else
+  cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${quiet:+ $quiet}${append:+ $append}"
+fi
+
+args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp"
+      -kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline")
+if real_nested_kvm; then
+  args+=(-accel kvm -cpu host)
+  accel="KVM (nested)"
+else
+  args+=(-accel tcg -cpu EPYC-Rome,+svm,+npt)
+  accel="TCG, emulated EPYC-Rome with SVM"
+fi
+if [[ -n $vga ]]; then
+  # microvm has no display and no keyboard controller: a q35 PC shows the VGA text console.
+  args+=(-M q35 -vga std -display "${display:-curses}")
+  blk=virtio-blk-pci
+else
+  args+=(-M microvm,acpi=off -display none)
+  blk=virtio-blk-device
+fi
+if [[ -n $monitor ]]; then
+  args+=(-serial stdio -monitor "unix:$monitor,server=on,wait=off")
+elif [[ -n $vga && ${display:-curses} == curses ]]; then
+  args+=(-serial "file:$IMAGE/serial.log")
+  say "serial console: $IMAGE/serial.log"
+else
+  args+=(-serial mon:stdio)
+fi
+if [[ -n $serial2 ]]; then
+  args+=(-chardev "socket,id=serial2,path=$serial2,server=on,wait=off" -device isa-serial,chardev=serial2,index=1)
+fi
+if [[ -n $disk ]]; then
+  [[ -f $disk ]] || die "--disk $disk: no such file"
+  args+=(-drive "file=$disk,format=raw,if=none,id=disk0,readonly=on" -device "$blk,drive=disk0")
+fi
+
+if [[ -n $dry ]]; then
+  printf '%q ' timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"; echo
+  exit 0
+fi
+say "booting $IMAGE in QEMU ($accel, ${mem} MiB, $smp vCPUs, stops after ${timeout} s)"
+[[ -z $monitor && -z $vga ]] && say "Ctrl-A x quits"
+exec timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"

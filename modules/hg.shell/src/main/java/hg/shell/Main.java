@@ -1,0 +1,196 @@
+package hg.shell;
+
+import hg.shell.internal.BatchConsole;
+import hg.shell.internal.BatchShell;
+import hg.shell.internal.Commands;
+import hg.shell.internal.DirectoryCatalog;
+import hg.shell.internal.GuestDirs;
+import hg.shell.internal.BootKernelProbe;
+import hg.shell.internal.InteractiveShell;
+import hg.shell.internal.Machines;
+import hg.shell.internal.TerminalTypes;
+import hg.shell.internal.VmmMachines;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import hg.kvm.KvmCheck;
+import hg.vmm.VmManager;
+import org.jline.terminal.Size;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import org.jline.terminal.spi.SystemStream;
+import org.jline.terminal.spi.TerminalProvider;
+
+/**
+ * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console]}.
+ *
+ * <p>Without the directory flags they come from {@code guest_kernel=} and {@code guest_image=} on
+ * /proc/cmdline. {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
+ * image's console, where exit and quit are refused because the shell must stay up. When stdin is not a
+ * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
+ * code is 1 when any command failed.
+ */
+public final class Main {
+    /** The environment variable that marks the boot image's console, like {@code --console}. */
+    public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
+    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console]";
+    static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
+            + "(vm_destroy stops VMs; other consoles may exit)";
+
+    record Options(Path kernelDir, Path imageDir, boolean console) {}
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv(), System.in, System.out, stdinIsTerminal(), Path.of("/proc/cmdline"),
+                Main::kvmLines));
+    }
+
+    /** What KVM is here, as hg.kvm reports it; on a PVM host it says that Linux guests cannot run. */
+    static List<String> kvmLines() {
+        try {
+            return KvmCheck.check().lines();
+        } catch (RuntimeException | LinkageError e) {
+            return List.of("kvm: the KVM check failed (" + e + "); vm_create may fail");
+        }
+    }
+
+    /** Runs the shell; interactive on the system terminal when {@code interactive}, else batch over {@code in}. */
+    static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, boolean interactive,
+                   Path procCmdline, Supplier<List<String>> kvmCheck) {
+        Options options;
+        try {
+            options = parse(args, env);
+        } catch (IllegalArgumentException e) {
+            out.println("error: " + e.getMessage());
+            out.println(USAGE);
+            out.flush();
+            return 2;
+        }
+        if (options == null) {
+            out.println(USAGE);
+            out.flush();
+            return 0;
+        }
+        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), procCmdline);
+        DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
+                dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe());
+        String exitRefusal = options.console() ? EXIT_REFUSAL : null;
+        List<String> startLines = new ArrayList<>(kvmCheck.get());
+        for (String problem : new String[] {catalog.kernelDirProblem(), catalog.imageDirProblem()}) {
+            if (problem != null) {
+                startLines.add("warning: " + problem);
+            }
+        }
+        try (Machines machines = new VmmMachines(new VmManager())) {
+            Commands commands = new Commands(catalog, machines, exitRefusal);
+            if (interactive) {
+                return interactive(commands, startLines, exitRefusal, out);
+            }
+            PrintWriter writer = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), false);
+            startLines.forEach(writer::println);
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            int code = BatchShell.run(reader, writer, commands, new BatchConsole(out));
+            sayDestroyed(machines, writer);
+            return code;
+        } catch (IOException e) {
+            out.println("error: reading the commands failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
+            throws IOException {
+        // CTRL+c outside line editing must not kill the shell (SIG_DFL would); the line reader handles it inside.
+        TerminalTypes.register();
+        TerminalBuilder builder = TerminalBuilder.builder().system(true).name("hyper-gen")
+                .signalHandler(Terminal.SignalHandler.SIG_IGN);
+        String type = TerminalTypes.choose(System.getenv("TERM"));
+        if (type != null) {
+            builder.type(type);
+        }
+        try (Terminal terminal = builder.build()) {
+            if (exitRefusal != null) {
+                // On the boot console the shell must stay up: no stopping it with CTRL+z or CTRL+\.
+                terminal.handle(Terminal.Signal.TSTP, Terminal.SignalHandler.SIG_IGN);
+                terminal.handle(Terminal.Signal.QUIT, Terminal.SignalHandler.SIG_IGN);
+            }
+            Size size = terminal.getSize();
+            if (size.getColumns() <= 0 || size.getRows() <= 0) {
+                // A serial console has no size until someone sets one; line editing needs one.
+                terminal.setSize(new Size(size.getColumns() > 0 ? size.getColumns() : 80,
+                        size.getRows() > 0 ? size.getRows() : 24));
+            }
+            PrintWriter w = terminal.writer();
+            startLines.forEach(w::println);
+            w.println("hyper-gen shell: help lists the commands");
+            w.flush();
+            int code = InteractiveShell.run(terminal, commands, exitRefusal);
+            sayDestroyed(commands.machines(), w);
+            return code;
+        }
+    }
+
+    /** Leaving destroys every VM (the caller closes the machines); say so when there are any. */
+    private static void sayDestroyed(Machines machines, PrintWriter out) {
+        List<Machines.Info> left = machines.list();
+        if (!left.isEmpty()) {
+            out.println("destroying " + (left.size() == 1 ? "vm " : "vms ")
+                    + String.join(", ", left.stream().map(vm -> String.valueOf(vm.id())).toList()));
+            out.flush();
+        }
+    }
+
+    /** The options, or null for --help; throws with one line on a wrong argument. */
+    static Options parse(String[] args, Map<String, String> env) {
+        Path kernel = null;
+        Path image = null;
+        boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                // --kernels and --images: the names an early boot image script used.
+                case "--guest-kernel", "--guest-image", "--kernels", "--images" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                        throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/guests");
+                    }
+                    Path dir = Path.of(args[++i]);
+                    if (a.equals("--guest-kernel") || a.equals("--kernels")) {
+                        kernel = dir;
+                    } else {
+                        image = dir;
+                    }
+                }
+                case "--console" -> console = true;
+                case "-h", "--help" -> {
+                    return null;
+                }
+                default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
+            }
+        }
+        return new Options(kernel, image, console);
+    }
+
+    /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */
+    static boolean stdinIsTerminal() {
+        for (String name : new String[] {"ffm", "exec"}) {
+            try {
+                return TerminalProvider.load(name).isSystemStream(SystemStream.Input);
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // try the next provider
+            }
+        }
+        return System.console() != null && System.console().isTerminal();
+    }
+}

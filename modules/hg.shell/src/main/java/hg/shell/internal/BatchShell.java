@@ -1,0 +1,29 @@
+package hg.shell.internal;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/** Commands read line by line from a non-terminal stdin; each is echoed after the prompt, then its result. */
+public final class BatchShell {
+    private BatchShell() {}
+
+    /** Runs every line; returns 0 when all succeeded, 1 when any failed. */
+    public static int run(BufferedReader in, PrintWriter out, Commands commands, Commands.ConsoleFrontEnd console)
+            throws IOException {
+        boolean failed = false;
+        String line;
+        while ((line = in.readLine()) != null) {
+            out.println(InteractiveShell.PROMPT + line);
+            out.flush();
+            Commands.Outcome o = commands.execute(line, out, console);
+            if (o == Commands.Outcome.FAILED) {
+                failed = true;
+            } else if (o == Commands.Outcome.EXIT) {
+                break;
+            }
+        }
+        out.flush();
+        return failed ? 1 : 0;
+    }
+}

@@ -1,0 +1,425 @@
+package hg.shell.internal;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The shell's commands: parsing, checks and output. Interactive and batch mode both run lines through
+ * {@link #execute}; a wrong input ends as one "error: ..." line, never as a stack trace.
+ */
+public final class Commands {
+    public static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
+    public static final int DEFAULT_CPUS = 1;
+    public static final int MAX_CPUS = 255;
+    static final long MIN_MEMORY = 16 * Sizes.MIB;
+
+    public enum Outcome { OK, FAILED, EXIT }
+
+    /** How {@code vm_console} talks to the user: raw keystrokes on a terminal, or only the replay in batch mode. */
+    public interface ConsoleFrontEnd {
+        void run(int vmId, Machines machines, PrintWriter out) throws ShellException;
+    }
+
+    /** What completion offers for the words after a command name. */
+    public enum ArgKind { NONE, COMMAND, KERNEL_ID, IMAGE_ID, VM_ID, CREATE_OPTION }
+
+    private interface Handler {
+        void run(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException;
+    }
+
+    public record Command(String name, String usage, String summary, String details, List<ArgKind> args,
+                          Handler handler) {}
+
+    private final Catalog catalog;
+    private final Machines machines;
+    private final String exitRefusal;
+    private final Map<String, Command> commands = new LinkedHashMap<>();
+
+    /**
+     * @param exitRefusal null where exit/quit leave the shell; else why they are refused (the boot image's console)
+     */
+    public Commands(Catalog catalog, Machines machines, String exitRefusal) {
+        this.catalog = catalog;
+        this.machines = machines;
+        this.exitRefusal = exitRefusal;
+        add("kernel_list", "kernel_list", "list the guest kernels with their ids",
+                "Lists the files of the guest kernel directory sorted by name: id, file, size and format "
+                        + "(vmlinux or bzImage). Files that are not kernels are shown without an id, with the reason.",
+                List.of(), (a, out, c) -> kernelList(a, out));
+        add("image_list", "image_list", "list the guest root images with their ids",
+                "Lists the files of the guest image directory sorted by name: id, file, size, filesystem and label. "
+                        + "Files that are not ext2/3/4 images are shown without an id, with the reason.",
+                List.of(), (a, out, c) -> imageList(a, out));
+        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro]",
+                "boot a kernel with an image as its root disk; prints the new vm id",
+                "Boots kernel <kernel id> (kernel_list) with image <image id> (image_list) on virtio-blk as the root "
+                        + "disk. --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
+                        + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
+                        + "(an image can be used read-write by one VM at a time).",
+                List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
+        add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime",
+                "Lists every VM with its id, kernel, image, vCPUs, memory, state (running, or stopped with the "
+                        + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
+                List.of(), (a, out, c) -> vmList(a, out));
+        add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
+                "Shows the VM's recent console output, then passes every keystroke to the VM. CTRL+d detaches and "
+                        + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown.",
+                List.of(ArgKind.VM_ID), this::vmConsole);
+        add("vm_destroy", "vm_destroy <vm id>", "stop a VM and free everything it held",
+                "Stops the VM's vCPUs, closes its devices and image, frees its memory and removes it from vm_list.",
+                List.of(ArgKind.VM_ID), (a, out, c) -> vmDestroy(a, out));
+        add("help", "help [command]", "list the commands, or explain one",
+                "Without an argument lists every command; with one, explains it.",
+                List.of(ArgKind.COMMAND), (a, out, c) -> help(a, out));
+        Handler exit = (a, out, c) -> {
+            throw new IllegalStateException("exit is handled by execute");
+        };
+        String exitSummary = exitRefusal == null ? "leave the shell (destroys every VM)"
+                : "refused here: this console's shell stays up";
+        add("exit", "exit", exitSummary,
+                "Destroys every VM and leaves the shell. Refused on the boot image's console, where the shell stays up.",
+                List.of(), exit);
+        add("quit", "quit", exitRefusal == null ? "same as exit" : exitSummary, "Same as exit.", List.of(), exit);
+    }
+
+    private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {
+        commands.put(name, new Command(name, usage, summary, details, args, h));
+    }
+
+    public Map<String, Command> commands() {
+        return commands;
+    }
+
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    public Machines machines() {
+        return machines;
+    }
+
+    /** Runs one line; prints its output and, if it fails, one error line. */
+    public Outcome execute(String line, PrintWriter out, ConsoleFrontEnd console) {
+        try {
+            List<String> words = Words.split(line);
+            if (words.isEmpty()) {
+                return Outcome.OK;
+            }
+            String name = words.getFirst();
+            Command cmd = commands.get(name);
+            if (cmd == null) {
+                throw new ShellException(unknownCommand(name));
+            }
+            List<String> args = words.subList(1, words.size());
+            if (name.equals("exit") || name.equals("quit")) {
+                noArguments(name, args);
+                if (exitRefusal != null) {
+                    throw new ShellException(exitRefusal);
+                }
+                return Outcome.EXIT;
+            }
+            cmd.handler().run(args, out, console);
+            return Outcome.OK;
+        } catch (ShellException e) {
+            // Control characters typed by the user must not break the one line apart.
+            out.println("error: " + e.getMessage().replaceAll("\\p{Cntrl}", "?"));
+            return Outcome.FAILED;
+        } catch (RuntimeException e) {
+            // A bug, not a user error: still one line, and the shell goes on.
+            out.println("error: internal error (" + e + "); the shell goes on");
+            return Outcome.FAILED;
+        } finally {
+            out.flush();
+        }
+    }
+
+    private String unknownCommand(String name) {
+        String near = commands.keySet().stream()
+                .filter(c -> distance(c, name.toLowerCase(Locale.ROOT)) <= 2)
+                .findFirst().orElse(null);
+        String all = String.join(", ", commands.keySet());
+        return "unknown command '" + name + "'"
+                + (near != null ? ": did you mean " + near + "? " : ": ")
+                + "the commands are " + all + " (help explains them)";
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    private static void noArguments(String name, List<String> args) throws ShellException {
+        if (!args.isEmpty()) {
+            throw new ShellException(name + " takes no arguments (got '" + String.join(" ", args) + "'): type just " + name);
+        }
+    }
+
+    // ---- kernel_list, image_list
+
+    private void kernelList(List<String> args, PrintWriter out) throws ShellException {
+        noArguments("kernel_list", args);
+        List<CatalogEntry> entries = catalog.kernels();
+        String problem = catalog.kernelDirProblem();
+        if (entries.isEmpty()) {
+            out.println(problem != null ? "no kernels: " + problem
+                    : "no kernels: the guest kernel directory " + catalog.kernelDir() + " has no files");
+            return;
+        }
+        Table t = new Table("id", "file", "size", "kind");
+        for (CatalogEntry e : entries) {
+            switch (e) {
+                case CatalogEntry.Kernel k -> t.row(String.valueOf(k.id()), k.fileName(), Sizes.human(k.size()), k.format());
+                case CatalogEntry.Rejected r -> t.row("-", r.fileName(), Sizes.human(r.size()), r.reason());
+                case CatalogEntry.Image i -> t.row("-", i.fileName(), Sizes.human(i.size()), "an image, not a kernel");
+            }
+        }
+        t.print(out);
+    }
+
+    private void imageList(List<String> args, PrintWriter out) throws ShellException {
+        noArguments("image_list", args);
+        List<CatalogEntry> entries = catalog.images();
+        String problem = catalog.imageDirProblem();
+        if (entries.isEmpty()) {
+            out.println(problem != null ? "no images: " + problem
+                    : "no images: the guest image directory " + catalog.imageDir() + " has no files");
+            return;
+        }
+        Table t = new Table("id", "file", "size", "kind");
+        for (CatalogEntry e : entries) {
+            switch (e) {
+                case CatalogEntry.Image i -> t.row(String.valueOf(i.id()), i.fileName(), Sizes.human(i.size()),
+                        i.label().isEmpty() ? i.fsType() + " (no label)" : i.fsType() + " label " + i.label());
+                case CatalogEntry.Rejected r -> t.row("-", r.fileName(), Sizes.human(r.size()), r.reason());
+                case CatalogEntry.Kernel k -> t.row("-", k.fileName(), Sizes.human(k.size()), "a kernel, not an image");
+            }
+        }
+        t.print(out);
+    }
+
+    // ---- vm_create
+
+    private void vmCreate(List<String> args, PrintWriter out) throws ShellException {
+        List<String> positional = new ArrayList<>();
+        long memory = DEFAULT_MEMORY;
+        int cpus = DEFAULT_CPUS;
+        String cmdline = "";
+        boolean readOnly = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String value = null;
+            String option = a;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                option = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            switch (option) {
+                case "--mem" -> {
+                    value = value != null ? value : optionValue(args, ++i, "--mem", "a size like 512M or 2G");
+                    memory = Sizes.parseMemory(value);
+                    if (memory < MIN_MEMORY) {
+                        throw new ShellException("--mem " + value + " is too little for a Linux guest: give at least "
+                                + (MIN_MEMORY / Sizes.MIB) + "M, e.g. --mem 512M");
+                    }
+                }
+                case "--cpus" -> {
+                    value = value != null ? value : optionValue(args, ++i, "--cpus", "a number of vCPUs like 2");
+                    cpus = cpuCount(value);
+                }
+                case "--cmdline" -> cmdline = value != null ? value
+                        : optionValue(args, ++i, "--cmdline", "the added kernel arguments in quotes, e.g. --cmdline \"quiet\"");
+                case "--ro" -> {
+                    if (value != null) {
+                        throw new ShellException("--ro takes no value: write just --ro");
+                    }
+                    readOnly = true;
+                }
+                default -> {
+                    if (a.startsWith("-") && !a.matches("-\\d+")) {
+                        throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
+                                + "--cmdline \"...\" and --ro");
+                    }
+                    positional.add(a);
+                }
+            }
+        }
+        String usage = "vm_create <kernel id> <image id>, e.g. vm_create 0 0";
+        if (positional.isEmpty()) {
+            throw new ShellException("vm_create needs a kernel id and an image id: " + usage
+                    + " (kernel_list and image_list show the ids)");
+        }
+        if (positional.size() == 1) {
+            throw new ShellException("vm_create needs an image id after the kernel id: vm_create "
+                    + positional.getFirst() + " <image id> (image_list shows the ids)");
+        }
+        if (positional.size() > 2) {
+            throw new ShellException("vm_create takes two ids, got " + positional.size() + " ('"
+                    + String.join(" ", positional) + "'): " + usage);
+        }
+        int kernelId = id(positional.get(0), "kernel", "kernel_list");
+        int imageId = id(positional.get(1), "image", "image_list");
+        CatalogEntry.Kernel kernel = catalog.kernel(kernelId);
+        CatalogEntry.Image image = catalog.image(imageId);
+        if (!readOnly) {
+            Path wanted = realPath(image.path());
+            for (Machines.Info vm : machines.list()) {
+                if (!vm.readOnly() && realPath(vm.image()).equals(wanted)) {
+                    throw new ShellException("image " + imageId + " (" + image.fileName() + ") is in use read-write by vm "
+                            + vm.id() + ": vm_destroy " + vm.id() + " first, or add --ro to attach it read-only");
+                }
+            }
+        }
+        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly));
+        out.println(id);
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (java.io.IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+
+    private static String optionValue(List<String> args, int i, String option, String what) throws ShellException {
+        if (i >= args.size() || args.get(i).startsWith("--")) {
+            throw new ShellException(option + " needs a value: " + what);
+        }
+        return args.get(i);
+    }
+
+    private static int cpuCount(String value) throws ShellException {
+        if (!value.matches("\\d{1,9}")) {
+            throw new ShellException("--cpus " + value + " is not a number: give the number of vCPUs, e.g. --cpus 2");
+        }
+        int n = Integer.parseInt(value);
+        if (n < 1 || n > MAX_CPUS) {
+            throw new ShellException("--cpus " + value + " is out of range: give 1 to " + MAX_CPUS + ", e.g. --cpus 2");
+        }
+        return n;
+    }
+
+    /** Parses an id word: non-negative decimal. */
+    private static int id(String word, String what, String lister) throws ShellException {
+        if (!word.matches("\\d{1,9}")) {
+            throw new ShellException("'" + word + "' is not " + (what.startsWith("i") ? "an " : "a ") + what
+                    + " id: ids are numbers (" + lister + " shows them)");
+        }
+        return Integer.parseInt(word);
+    }
+
+    // ---- vm_list, vm_console, vm_destroy
+
+    private void vmList(List<String> args, PrintWriter out) throws ShellException {
+        noArguments("vm_list", args);
+        List<Machines.Info> vms = machines.list();
+        if (vms.isEmpty()) {
+            out.println("no VMs: vm_create <kernel id> <image id> makes one");
+            return;
+        }
+        Table t = new Table("id", "kernel", "image", "vcpus", "memory", "state", "uptime");
+        for (Machines.Info vm : vms) {
+            String state = switch (vm.state()) {
+                case Machines.State.Running r -> "running";
+                case Machines.State.Stopped s -> "stopped: " + s.reason();
+            };
+            t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),
+                    vm.image().getFileName() + (vm.readOnly() ? " (ro)" : ""), String.valueOf(vm.cpus()),
+                    Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()));
+        }
+        t.print(out);
+    }
+
+    static String uptime(Duration d) {
+        long s = Math.max(0, d.toSeconds());
+        String hms = String.format(Locale.ROOT, "%d:%02d:%02d", (s / 3600) % 24, (s / 60) % 60, s % 60);
+        return s >= 86400 ? (s / 86400) + "d " + hms : hms;
+    }
+
+    private void vmConsole(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException {
+        int id = vmId("vm_console", args);
+        console.run(id, machines, out);
+    }
+
+    private void vmDestroy(List<String> args, PrintWriter out) throws ShellException {
+        int id = vmId("vm_destroy", args);
+        machines.destroy(id);
+        out.println("vm " + id + " destroyed");
+    }
+
+    /** The one VM id argument of vm_console and vm_destroy, checked to exist. */
+    private int vmId(String command, List<String> args) throws ShellException {
+        if (args.isEmpty()) {
+            throw new ShellException(command + " needs a vm id: " + command + " <vm id>, e.g. " + command + " 1 ("
+                    + knownVms() + ")");
+        }
+        if (args.size() > 1) {
+            throw new ShellException(command + " takes one vm id, got '" + String.join(" ", args) + "': "
+                    + command + " <vm id>");
+        }
+        String word = args.getFirst();
+        if (!word.matches("\\d{1,9}")) {
+            throw new ShellException("'" + word + "' is not a vm id: ids are numbers (" + knownVms() + ")");
+        }
+        int id = Integer.parseInt(word);
+        if (machines.list().stream().noneMatch(vm -> vm.id() == id)) {
+            throw new ShellException("no vm with id " + id + " (" + knownVms() + ")");
+        }
+        return id;
+    }
+
+    private String knownVms() {
+        List<Machines.Info> vms = machines.list();
+        if (vms.isEmpty()) {
+            return "there are no VMs; vm_create makes one";
+        }
+        return "vm_list shows " + (vms.size() == 1 ? "id " : "ids ")
+                + vms.stream().map(vm -> String.valueOf(vm.id())).collect(Collectors.joining(", "));
+    }
+
+    // ---- help
+
+    private void help(List<String> args, PrintWriter out) throws ShellException {
+        if (args.isEmpty()) {
+            Table t = new Table("command", "what it does");
+            for (Command c : commands.values()) {
+                t.row(c.name(), c.summary());
+            }
+            t.print(out);
+            out.println("help <command> shows its arguments; TAB completes commands and ids; up/down recall lines.");
+            return;
+        }
+        if (args.size() > 1) {
+            throw new ShellException("help takes one command name, e.g. help vm_create");
+        }
+        Command c = commands.get(args.getFirst());
+        if (c == null) {
+            throw new ShellException("no command '" + args.getFirst() + "' to explain: the commands are "
+                    + String.join(", ", commands.keySet()));
+        }
+        out.println("usage: " + c.usage());
+        out.println(c.details());
+    }
+}

@@ -1,0 +1,16 @@
+package hg.shell.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Tells whether a file is a bootable guest kernel. */
+public interface KernelProbe {
+    /** The kernel's format ("vmlinux" or "bzImage"), or a {@link NotAKernel} saying why it is not one. */
+    String classify(Path file) throws NotAKernel, IOException;
+
+    final class NotAKernel extends Exception {
+        public NotAKernel(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package hg.shell.internal;
+
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** What the shell needs from the VMs it manages. Ids are small positive numbers, never reused in one run. */
+public interface Machines extends AutoCloseable {
+
+    /** What to boot: the catalog has already resolved the ids to files. */
+    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {}
+
+    /** The state as vm_list shows it. */
+    sealed interface State {
+        record Running() implements State {}
+
+        record Stopped(String reason) implements State {}
+    }
+
+    record Info(int id, Path kernel, Path image, int cpus, long memoryBytes, boolean readOnly, State state,
+                Duration uptime) {}
+
+    /** A live attachment to a VM's serial console. */
+    interface Console extends AutoCloseable {
+        /** Sends keystrokes to the VM's serial port. */
+        void input(byte[] bytes) throws ShellException;
+
+        /** The VM's state now; the console front end stops when it is no longer running. */
+        State state();
+
+        /** Detaches; the VM keeps running. */
+        @Override
+        void close();
+    }
+
+    /** Creates and starts a VM; on any failure nothing of it remains. Returns the new id. */
+    int create(Spec spec) throws ShellException;
+
+    List<Info> list();
+
+    /**
+     * Attaches to VM {@code id}'s serial console: the recent output, then later output as it comes, is written
+     * to {@code sink} (from another thread) until the console is closed; closing writes what is still queued.
+     */
+    Console attach(int id, OutputStream sink) throws ShellException;
+
+    /** Stops VM {@code id} and frees everything it held. */
+    void destroy(int id) throws ShellException;
+
+    /** Destroys every VM. */
+    @Override
+    void close();
+}

@@ -1,0 +1,95 @@
+package hg.shell.internal;
+
+import java.util.List;
+import java.util.Set;
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
+import org.jline.reader.LineReader;
+import org.jline.reader.ParsedLine;
+
+/** TAB completion: command names first, then the ids and options each command takes. */
+public final class ShellCompleter implements Completer {
+    private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline");
+    private final Commands commands;
+
+    public ShellCompleter(Commands commands) {
+        this.commands = commands;
+    }
+
+    @Override
+    public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
+        List<String> words = line.words();
+        int index = line.wordIndex();
+        if (index == 0) {
+            commandNames(candidates);
+            return;
+        }
+        Commands.Command cmd = commands.commands().get(words.getFirst());
+        if (cmd == null) {
+            return;
+        }
+        Commands.ArgKind kind = argKind(cmd, words.subList(1, Math.min(index, words.size())));
+        switch (kind) {
+            case COMMAND -> {
+                if (index == 1) {
+                    commandNames(candidates);
+                }
+            }
+            case KERNEL_ID -> commands.catalog().kernels().forEach(e -> {
+                if (e instanceof CatalogEntry.Kernel k) {
+                    candidates.add(idCandidate(k.id(), k.fileName() + " (" + k.format() + ")"));
+                }
+            });
+            case IMAGE_ID -> commands.catalog().images().forEach(e -> {
+                if (e instanceof CatalogEntry.Image i) {
+                    candidates.add(idCandidate(i.id(), i.fileName() + (i.label().isEmpty() ? "" : " (" + i.label() + ")")));
+                }
+            });
+            case VM_ID -> {
+                if (index == 1) {
+                    commands.machines().list().forEach(vm -> candidates.add(idCandidate(vm.id(),
+                            vm.kernel().getFileName() + " + " + vm.image().getFileName())));
+                }
+            }
+            case CREATE_OPTION -> {
+                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro")) {
+                    candidates.add(new Candidate(o, o, null, null, null, null, !VALUED_OPTIONS.contains(o)));
+                }
+            }
+            case NONE -> { }
+        }
+    }
+
+    /** Which argument the cursor is on, given the words typed before it. */
+    static Commands.ArgKind argKind(Commands.Command cmd, List<String> before) {
+        if (cmd.args().isEmpty()) {
+            return Commands.ArgKind.NONE;
+        }
+        if (!cmd.args().contains(Commands.ArgKind.CREATE_OPTION)) {
+            return before.isEmpty() ? cmd.args().getFirst() : Commands.ArgKind.NONE;
+        }
+        int positional = 0;
+        for (int i = 0; i < before.size(); i++) {
+            String w = before.get(i);
+            if (VALUED_OPTIONS.contains(w)) {
+                if (i == before.size() - 1) {
+                    return Commands.ArgKind.NONE; // the cursor is on the option's value
+                }
+                i++;
+            } else if (!w.startsWith("--")) {
+                positional++;
+            }
+        }
+        return positional < 2 ? cmd.args().get(positional) : Commands.ArgKind.CREATE_OPTION;
+    }
+
+    private void commandNames(List<Candidate> candidates) {
+        for (Commands.Command c : commands.commands().values()) {
+            candidates.add(new Candidate(c.name(), c.name(), null, c.summary(), null, null, true));
+        }
+    }
+
+    private static Candidate idCandidate(int id, String description) {
+        return new Candidate(String.valueOf(id), String.valueOf(id), null, description, null, null, true);
+    }
+}

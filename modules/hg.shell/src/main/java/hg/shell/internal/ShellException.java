@@ -1,0 +1,15 @@
+package hg.shell.internal;
+
+/**
+ * A wrong input or a refused request, told to the user as one line: what was wrong and what would
+ * work. The shell prints the message and goes on; it never shows a stack trace for these.
+ */
+public final class ShellException extends Exception {
+    public ShellException(String message) {
+        super(message, null, false, false);
+    }
+
+    public ShellException(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
+}

@@ -1,0 +1,166 @@
+package hg.shell.internal;
+
+import hg.vmm.Console.Attachment;
+import hg.vmm.ImageBusyException;
+import hg.vmm.StopReason;
+import hg.vmm.Vm;
+import hg.vmm.VmConfig;
+import hg.vmm.VmException;
+import hg.vmm.VmInfo;
+import hg.vmm.VmManager;
+import hg.vmm.VmState;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/** The shell's VMs on hg.vmm's {@link VmManager}: real VMs on /dev/kvm. */
+public final class VmmMachines implements Machines {
+    /** Left to the host and this JVM when a new guest's RAM is weighed against what is available. */
+    static final long HOST_RESERVE = 64 * Sizes.MIB;
+
+    private final VmManager manager;
+    private final Supplier<OptionalLong> availableMemory;
+
+    public VmmMachines(VmManager manager) {
+        this(manager, VmmMachines::memAvailable);
+    }
+
+    VmmMachines(VmManager manager, Supplier<OptionalLong> availableMemory) {
+        this.manager = manager;
+        this.availableMemory = availableMemory;
+    }
+
+    @Override
+    public int create(Spec spec) throws ShellException {
+        OptionalLong available = availableMemory.get();
+        if (available.isPresent() && spec.memoryBytes() > available.getAsLong() - HOST_RESERVE) {
+            long fits = Math.max(0, available.getAsLong() - HOST_RESERVE) / Sizes.MIB;
+            throw new ShellException("out of memory: " + Sizes.human(spec.memoryBytes()) + " asked, "
+                    + Sizes.human(available.getAsLong()) + " available on this host"
+                    + (fits >= Commands.MIN_MEMORY / Sizes.MIB ? "; try --mem " + fits + "M or less" : "; destroy a VM first"));
+        }
+        VmConfig config;
+        try {
+            config = VmConfig.of(spec.kernel(), spec.image())
+                    .withMemory(spec.memoryBytes())
+                    .withVcpus(spec.cpus())
+                    .withCmdline(spec.cmdline())
+                    .withReadOnly(spec.readOnly());
+        } catch (VmException e) {
+            throw new ShellException(e.getMessage());
+        }
+        try {
+            return manager.create(config);
+        } catch (ImageBusyException e) {
+            throw new ShellException(e.getMessage() + (spec.readOnly() ? ": destroy the VM that writes it first"
+                    : ": destroy the VM that uses it first, or use another image"));
+        } catch (VmException e) {
+            throw new ShellException("the VM could not be made: " + e.getMessage());
+        } catch (OutOfMemoryError e) {
+            throw new ShellException("out of memory while making the VM: try a smaller --mem");
+        }
+    }
+
+    @Override
+    public List<Info> list() {
+        List<Info> out = new ArrayList<>();
+        for (VmInfo i : manager.list()) {
+            boolean readOnly = manager.get(i.id()).map(vm -> vm.config().readOnly()).orElse(false);
+            out.add(new Info(i.id(), i.kernel(), i.image().orElse(Path.of("-")), i.vcpus(), i.memoryBytes(), readOnly,
+                    state(i.state()), i.uptime()));
+        }
+        return out;
+    }
+
+    static State state(VmState s) {
+        return switch (s) {
+            case VmState.Running r -> new State.Running();
+            case VmState.Stopped st -> new State.Stopped(reason(st.reason()));
+        };
+    }
+
+    private static String reason(StopReason r) {
+        return switch (r) {
+            case StopReason.GuestReset g -> "the guest rebooted (reset)";
+            case StopReason.Shutdown sd -> "the guest shut down (triple fault or shutdown on vCPU " + sd.vcpu() + ")";
+            case StopReason.DebugExit d -> "the guest exited with code " + d.code();
+            case StopReason.InternalError e -> "VMM error: " + e.message();
+            case StopReason.Destroyed d -> "destroyed";
+        };
+    }
+
+    @Override
+    public Console attach(int id, OutputStream sink) throws ShellException {
+        Vm vm = vm(id);
+        ConsolePump pump = new ConsolePump(sink);
+        Attachment attachment = vm.console().attach(pump::offer);
+        return new Console() {
+            @Override
+            public void input(byte[] bytes) {
+                vm.console().input(bytes);
+            }
+
+            @Override
+            public State state() {
+                return VmmMachines.state(vm.state());
+            }
+
+            @Override
+            public void close() {
+                attachment.close();
+                pump.close();
+            }
+        };
+    }
+
+    @Override
+    public void destroy(int id) throws ShellException {
+        try {
+            manager.destroy(id);
+        } catch (VmException e) {
+            throw new ShellException("vm " + id + " could not be destroyed: " + e.getMessage());
+        }
+    }
+
+    private Vm vm(int id) throws ShellException {
+        Optional<Vm> vm = manager.get(id);
+        if (vm.isEmpty()) {
+            throw new ShellException("no vm with id " + id + " (vm_list shows the ids)");
+        }
+        return vm.get();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** MemAvailable from /proc/meminfo, in bytes; empty where it cannot be read. */
+    static OptionalLong memAvailable() {
+        try {
+            return parseMemAvailable(Files.readAllLines(Path.of("/proc/meminfo")));
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    static OptionalLong parseMemAvailable(List<String> meminfo) {
+        for (String line : meminfo) {
+            if (line.startsWith("MemAvailable:")) {
+                String[] f = line.substring("MemAvailable:".length()).trim().split("\\s+");
+                try {
+                    return OptionalLong.of(Long.parseLong(f[0]) * Sizes.KIB);
+                } catch (NumberFormatException e) {
+                    return OptionalLong.empty();
+                }
+            }
+        }
+        return OptionalLong.empty();
+    }
+}

@@ -1,0 +1,279 @@
+package hg.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.StringLength;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class CommandsTest {
+    private final FakeCatalog catalog = FakeCatalog.standard();
+    private final FakeMachines machines = new FakeMachines();
+    private final List<Integer> consoleRuns = new ArrayList<>();
+    private final Commands.ConsoleFrontEnd console = (id, m, out) -> {
+        consoleRuns.add(id);
+        out.println("attached " + id);
+    };
+    private Commands commands = new Commands(catalog, machines, null);
+    private Commands.Outcome outcome;
+
+    private String run(String line) {
+        StringWriter s = new StringWriter();
+        outcome = commands.execute(line, new PrintWriter(s), console);
+        return s.toString();
+    }
+
+    /** Runs a line that must fail; returns its one error line. */
+    private String fails(String line) {
+        String out = run(line);
+        assertEquals(Commands.Outcome.FAILED, outcome, line + " -> " + out);
+        assertEquals(1, out.lines().count(), "one line: " + out);
+        assertTrue(out.startsWith("error: "), out);
+        assertFalse(out.contains("Exception"), out);
+        return out.strip();
+    }
+
+    @Test
+    void emptyAndBlankLinesDoNothing() {
+        assertEquals("", run(""));
+        assertEquals("", run("   \t "));
+        assertEquals(Commands.Outcome.OK, outcome);
+    }
+
+    @Test
+    void unknownCommandNamesTheCommandsAndSuggestsTheNearOne() {
+        String e = fails("vm_creat 0 0");
+        assertTrue(e.contains("unknown command 'vm_creat'"), e);
+        assertTrue(e.contains("did you mean vm_create?"), e);
+        assertTrue(e.contains("kernel_list"), e);
+        assertFalse(fails("frobnicate").contains("did you mean"));
+    }
+
+    @Test
+    void kernelListShowsIdsForKernelsAndReasonsForTheRest() {
+        List<String> lines = run("kernel_list").lines().toList();
+        assertEquals(Commands.Outcome.OK, outcome);
+        assertEquals(List.of("id", "file", "size", "kind"), List.of(lines.get(0).split("\\s+")));
+        assertTrue(lines.get(1).matches("-\\s+README\\s+120 B\\s+not a kernel .*"), lines.get(1));
+        assertTrue(lines.get(2).matches("0\\s+bzImage-6.1\\s+7.6 MiB\\s+bzImage"), lines.get(2));
+        assertTrue(lines.get(3).matches("1\\s+vmlinux-6.1\\s+16.8 MiB\\s+vmlinux"), lines.get(3));
+    }
+
+    @Test
+    void kernelListTellsWhyThereAreNoKernels() {
+        catalog.kernels.clear();
+        catalog.kernelProblem = "the guest kernel directory /nope does not exist";
+        assertEquals("no kernels: the guest kernel directory /nope does not exist\n", run("kernel_list"));
+        catalog.kernelProblem = null;
+        assertEquals("no kernels: the guest kernel directory /k has no files\n", run("kernel_list"));
+    }
+
+    @Test
+    void imageListShowsFilesystemAndLabel() {
+        List<String> lines = run("image_list").lines().toList();
+        assertTrue(lines.get(1).matches("0\\s+alpine.ext4\\s+64 MiB\\s+ext4 label alpine"), lines.get(1));
+        assertTrue(lines.get(2).matches("-\\s+notes.txt\\s+3 B\\s+too small for an ext4 image"), lines.get(2));
+        assertTrue(lines.get(3).matches("1\\s+root.ext4\\s+128 MiB\\s+ext4 \\(no label\\)"), lines.get(3));
+    }
+
+    @Test
+    void listCommandsTakeNoArguments() {
+        assertTrue(fails("kernel_list 0").contains("kernel_list takes no arguments"));
+        assertTrue(fails("image_list all").contains("image_list takes no arguments"));
+        assertTrue(fails("vm_list -a").contains("vm_list takes no arguments"));
+    }
+
+    @Test
+    void vmCreatePrintsTheNewIdAndPassesTheResolvedFiles() {
+        assertEquals("1\n", run("vm_create 1 0"));
+        assertEquals(Commands.Outcome.OK, outcome);
+        Machines.Spec s = machines.created.getFirst();
+        assertEquals(Path.of("/k/vmlinux-6.1"), s.kernel());
+        assertEquals(Path.of("/i/alpine.ext4"), s.image());
+        assertEquals(512L << 20, s.memoryBytes());
+        assertEquals(1, s.cpus());
+        assertEquals("", s.cmdline());
+        assertFalse(s.readOnly());
+    }
+
+    @Test
+    void vmCreateOptions() {
+        assertEquals("1\n", run("vm_create 0 1 --mem 1G --cpus 4 --cmdline \"quiet loglevel=3\" --ro"));
+        Machines.Spec s = machines.created.getFirst();
+        assertEquals(1L << 30, s.memoryBytes());
+        assertEquals(4, s.cpus());
+        assertEquals("quiet loglevel=3", s.cmdline());
+        assertTrue(s.readOnly());
+        assertEquals("2\n", run("vm_create --mem=256M --cpus=2 0 1 --ro"));
+        assertEquals(256L << 20, machines.created.get(1).memoryBytes());
+        assertEquals(2, machines.created.get(1).cpus());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "vm_create|vm_create needs a kernel id and an image id",
+            "vm_create 0|vm_create needs an image id after the kernel id: vm_create 0 <image id>",
+            "vm_create 0 1 2|vm_create takes two ids, got 3",
+            "vm_create x 0|'x' is not a kernel id: ids are numbers (kernel_list shows them)",
+            "vm_create 0 y|'y' is not an image id",
+            "vm_create -1 0|'-1' is not a kernel id",
+            "vm_create 7 0|no kernel with id 7: kernel_list shows ids 0-1",
+            "vm_create 0 9|no image with id 9: image_list shows ids 0-1",
+            "vm_create 0 0 --mem lots|bad memory size 'lots': write it like 512M, 2G or 1048576K",
+            "vm_create 0 0 --mem 0|bad memory size '0'",
+            "vm_create 0 0 --mem 12X|bad memory size '12X'",
+            "vm_create 0 0 --mem 1M|--mem 1M is too little for a Linux guest: give at least 16M",
+            "vm_create 0 0 --mem|--mem needs a value: a size like 512M or 2G",
+            "vm_create 0 0 --mem --ro|--mem needs a value",
+            "vm_create 0 0 --cpus many|--cpus many is not a number",
+            "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
+            "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
+            "vm_create 0 0 --ro=yes|--ro takes no value",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\" and --ro",
+            "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
+    })
+    void vmCreateRefusesWrongInputWithOneLineAndMakesNothing(String line, String expected) {
+        String e = fails(line);
+        assertTrue(e.contains(expected), e);
+        assertTrue(machines.created.isEmpty());
+    }
+
+    @Test
+    void anImageInUseReadWriteIsRefusedButMayBeSharedReadOnly() {
+        assertEquals("1\n", run("vm_create 1 0"));
+        String e = fails("vm_create 0 0");
+        assertEquals("error: image 0 (alpine.ext4) is in use read-write by vm 1: vm_destroy 1 first, "
+                + "or add --ro to attach it read-only", e);
+        assertEquals(1, machines.vms.size());
+        assertEquals("2\n", run("vm_create 0 0 --ro"));
+        assertEquals("3\n", run("vm_create 0 0 --ro"));
+        run("vm_destroy 1");
+        assertEquals("4\n", run("vm_create 0 0"));
+    }
+
+    @Test
+    void aFailureOfTheMachinesIsOneLineAndLeavesNoVm() {
+        machines.failCreateWith = "kernel 0 (bzImage-6.1) cannot boot: no PVH entry point";
+        assertEquals("error: kernel 0 (bzImage-6.1) cannot boot: no PVH entry point", fails("vm_create 0 0"));
+        assertTrue(machines.vms.isEmpty());
+    }
+
+    @Test
+    void noKernelsAtAllSaysWhy() {
+        catalog.kernels.clear();
+        catalog.kernelProblem = "no guest kernel directory: start with --guest-kernel DIR";
+        assertEquals("error: no kernel with id 0: no guest kernel directory: start with --guest-kernel DIR",
+                fails("vm_create 0 0"));
+        catalog.kernelProblem = null;
+        assertTrue(fails("vm_create 0 0").endsWith("there are no kernels (kernel_list shows why)"));
+    }
+
+    @Test
+    void vmListShowsEveryColumn() {
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one\n", run("vm_list"));
+        run("vm_create 1 0 --mem 256M --cpus 2");
+        run("vm_create 0 1 --ro");
+        machines.stop(2, "guest halted");
+        List<String> lines = run("vm_list").lines().toList();
+        assertEquals(List.of("id", "kernel", "image", "vcpus", "memory", "state", "uptime"),
+                List.of(lines.get(0).split("\\s+")));
+        assertTrue(lines.get(1).matches("1\\s+vmlinux-6.1\\s+alpine.ext4\\s+2\\s+256 MiB\\s+running\\s+0:01:23"), lines.get(1));
+        assertTrue(lines.get(2).matches("2\\s+bzImage-6.1\\s+root.ext4 \\(ro\\)\\s+1\\s+512 MiB\\s+stopped: guest halted\\s+0:01:23"),
+                lines.get(2));
+    }
+
+    @Test
+    void uptimeFormat() {
+        assertEquals("0:00:00", Commands.uptime(java.time.Duration.ZERO));
+        assertEquals("1:01:01", Commands.uptime(java.time.Duration.ofSeconds(3661)));
+        assertEquals("2d 0:00:05", Commands.uptime(java.time.Duration.ofSeconds(2 * 86400 + 5)));
+    }
+
+    @Test
+    void vmConsoleChecksTheIdThenHandsOverToTheFrontEnd() {
+        assertEquals("error: vm_console needs a vm id: vm_console <vm id>, e.g. vm_console 1 "
+                + "(there are no VMs; vm_create makes one)", fails("vm_console"));
+        run("vm_create 0 0");
+        assertEquals("error: 'one' is not a vm id: ids are numbers (vm_list shows id 1)", fails("vm_console one"));
+        assertEquals("error: no vm with id 5 (vm_list shows id 1)", fails("vm_console 5"));
+        assertTrue(fails("vm_console 1 2").contains("vm_console takes one vm id"));
+        assertTrue(consoleRuns.isEmpty());
+        assertEquals("attached 1\n", run("vm_console 1"));
+        assertEquals(List.of(1), consoleRuns);
+    }
+
+    @Test
+    void vmDestroyRemovesTheVm() {
+        run("vm_create 0 0");
+        run("vm_create 1 1");
+        assertEquals("error: no vm with id 3 (vm_list shows ids 1, 2)", fails("vm_destroy 3"));
+        assertTrue(fails("vm_destroy").contains("vm_destroy needs a vm id"));
+        assertTrue(fails("vm_destroy 1x").contains("'1x' is not a vm id"));
+        assertEquals("vm 1 destroyed\n", run("vm_destroy 1"));
+        assertEquals(List.of(2), machines.list().stream().map(Machines.Info::id).toList());
+        assertEquals("error: no vm with id 1 (vm_list shows id 2)", fails("vm_destroy 1"));
+    }
+
+    @Test
+    void helpListsAndExplains() {
+        String all = run("help");
+        for (String c : List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy",
+                "help", "exit", "quit")) {
+            assertTrue(all.contains("\n" + c + " "), c);
+        }
+        String one = run("help vm_create");
+        assertTrue(one.startsWith("usage: vm_create <kernel id> <image id> [--mem 512M]"), one);
+        assertTrue(fails("help vm_fly").contains("no command 'vm_fly' to explain"));
+        assertTrue(fails("help a b").contains("help takes one command name"));
+    }
+
+    @Test
+    void exitAndQuitLeaveUnlessRefused() {
+        run("exit");
+        assertEquals(Commands.Outcome.EXIT, outcome);
+        run("quit");
+        assertEquals(Commands.Outcome.EXIT, outcome);
+        assertTrue(fails("exit now").contains("exit takes no arguments"));
+        commands = new Commands(catalog, machines, "exit is refused on the boot console: the shell must stay up here");
+        assertEquals("error: exit is refused on the boot console: the shell must stay up here", fails("exit"));
+        assertEquals("error: exit is refused on the boot console: the shell must stay up here", fails("quit"));
+    }
+
+    @Test
+    void aBugInsideACommandIsStillOneLine() {
+        Commands broken = new Commands(new FakeCatalog() {
+            @Override
+            public List<CatalogEntry> kernels() {
+                throw new IllegalStateException("boom");
+            }
+        }, machines, null);
+        StringWriter s = new StringWriter();
+        assertEquals(Commands.Outcome.FAILED, broken.execute("kernel_list", new PrintWriter(s), console));
+        assertEquals(1, s.toString().lines().count());
+    }
+
+    @Property(tries = 300)
+    void anyLineEndsInOutputOrOneErrorLineAndNeverThrows(@ForAll @StringLength(max = 60) String junk) {
+        for (String line : List.of(junk, "vm_create " + junk, "vm_destroy " + junk, "vm_console " + junk,
+                "vm_create 0 0 --mem " + junk, "help " + junk)) {
+            StringWriter s = new StringWriter();
+            Commands.Outcome o = new Commands(FakeCatalog.standard(), new FakeMachines(), "refused")
+                    .execute(line, new PrintWriter(s), console);
+            if (o == Commands.Outcome.FAILED) {
+                assertEquals(1, s.toString().lines().count(), line + " -> " + s);
+                assertTrue(s.toString().startsWith("error: "));
+                assertFalse(s.toString().contains("internal error"), s.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package hg.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DirectoryCatalogTest {
+    @TempDir
+    Path tmp;
+
+    private DirectoryCatalog catalog(Path kernels, Path images) {
+        return new DirectoryCatalog(kernels, "no kernel dir given", images, "no image dir given", new BootKernelProbe());
+    }
+
+    private Path dir(String name) throws IOException {
+        return Files.createDirectories(tmp.resolve(name));
+    }
+
+    @Test
+    void realExtImagesGetIdsInNameOrderWithTheirLabels() throws Exception {
+        Path images = dir("images");
+        Mke2fs.make(images.resolve("b-root.ext4"), "ext4", "BROOT", "8M");
+        Mke2fs.make(images.resolve("a-alpine.img"), "ext4", "alpine", "8M");
+        Mke2fs.make(images.resolve("c-old.ext2"), "ext2", null, "4M");
+        Mke2fs.make(images.resolve("d-j.ext3"), "ext3", "j", "8M");
+        Files.writeString(images.resolve("aa-notes.txt"), "not an image, and longer than nothing\n".repeat(40));
+        Files.createDirectory(images.resolve("subdir"));
+        List<CatalogEntry> all = catalog(null, images).images();
+        assertEquals(List.of("a-alpine.img", "aa-notes.txt", "b-root.ext4", "c-old.ext2", "d-j.ext3"),
+                all.stream().map(CatalogEntry::fileName).toList());
+        assertEquals(new CatalogEntry.Image(0, images.resolve("a-alpine.img"), 8L << 20, "ext4", "alpine"), all.get(0));
+        var notes = assertInstanceOf(CatalogEntry.Rejected.class, all.get(1));
+        assertTrue(notes.reason().startsWith("not an ext4 image (no superblock magic 0xEF53 at byte 1080"), notes.reason());
+        assertEquals(new CatalogEntry.Image(1, images.resolve("b-root.ext4"), 8L << 20, "ext4", "BROOT"), all.get(2));
+        assertEquals(new CatalogEntry.Image(2, images.resolve("c-old.ext2"), 4L << 20, "ext2", ""), all.get(3));
+        assertEquals(new CatalogEntry.Image(3, images.resolve("d-j.ext3"), 8L << 20, "ext3", "j"), all.get(4));
+        assertEquals(all, catalog(null, images).images(), "ids stay while the directory does not change");
+        assertEquals("b-root.ext4", catalog(null, images).image(1).fileName());
+    }
+
+    @Test
+    void aTruncatedImageIsListedWithTheReason() throws Exception {
+        Path images = dir("images");
+        Path img = Mke2fs.make(images.resolve("cut.ext4"), "ext4", "cut", "8M");
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(4L << 20);
+        }
+        var r = assertInstanceOf(CatalogEntry.Rejected.class, catalog(null, images).images().getFirst());
+        assertEquals("truncated ext4 image (the filesystem needs 8 MiB, the file has 4 MiB)", r.reason());
+        ShellException e = assertThrows(ShellException.class, () -> catalog(null, images).image(0));
+        assertEquals("no image with id 0: there are no images (image_list shows why)", e.getMessage());
+    }
+
+    @Test
+    void kernelsByTheirHeaders() throws Exception {
+        Path kernels = dir("kernels");
+        Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("bzImage"), KernelFixtures.bzImage());
+        Files.write(kernels.resolve("arm64-Image"), KernelFixtures.arm64Elf());
+        Files.writeString(kernels.resolve("config-6.1"), "CONFIG_KVM=y\n".repeat(100));
+        Files.write(kernels.resolve("empty"), new byte[0]);
+        List<CatalogEntry> all = catalog(kernels, null).kernels();
+        assertEquals(List.of("arm64-Image", "bzImage", "config-6.1", "empty", "vmlinux-6.1"),
+                all.stream().map(CatalogEntry::fileName).toList());
+        assertInstanceOf(CatalogEntry.Rejected.class, all.get(0));
+        assertEquals(new CatalogEntry.Kernel(0, kernels.resolve("bzImage"), 0x600, "bzImage"), all.get(1));
+        assertInstanceOf(CatalogEntry.Rejected.class, all.get(2));
+        assertTrue(((CatalogEntry.Rejected) all.get(3)).reason().equals("not a kernel: empty file"));
+        assertEquals(new CatalogEntry.Kernel(1, kernels.resolve("vmlinux-6.1"), 0x1010, "vmlinux"), all.get(4));
+        assertEquals(kernels.resolve("vmlinux-6.1"), catalog(kernels, null).kernel(1).path());
+        ShellException e = assertThrows(ShellException.class, () -> catalog(kernels, null).kernel(2));
+        assertEquals("no kernel with id 2: kernel_list shows ids 0-1", e.getMessage());
+    }
+
+    @Test
+    void addingAFileAfterTheLastKeepsTheEarlierIds() throws Exception {
+        Path kernels = dir("kernels");
+        Files.write(kernels.resolve("a"), KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("b"), KernelFixtures.vmlinux());
+        DirectoryCatalog c = catalog(kernels, null);
+        assertEquals(kernels.resolve("b"), c.kernel(1).path());
+        Files.write(kernels.resolve("c"), KernelFixtures.bzImage());
+        assertEquals(kernels.resolve("b"), c.kernel(1).path());
+        assertEquals(kernels.resolve("c"), c.kernel(2).path());
+    }
+
+    @Test
+    void directoryProblemsAreNamed() throws Exception {
+        Path file = Files.writeString(tmp.resolve("plain"), "x");
+        assertEquals("no kernel dir given", catalog(null, null).kernelDirProblem());
+        assertEquals("no image dir given", catalog(null, null).imageDirProblem());
+        assertEquals("the guest kernel directory " + tmp.resolve("gone") + " does not exist",
+                catalog(tmp.resolve("gone"), null).kernelDirProblem());
+        assertEquals("the guest image directory " + file + " is not a directory", catalog(null, file).imageDirProblem());
+        assertNull(catalog(tmp, tmp).kernelDirProblem());
+        assertEquals(List.of(), catalog(tmp.resolve("gone"), file).kernels());
+        assertEquals(List.of(), catalog(tmp.resolve("gone"), file).images());
+        ShellException e = assertThrows(ShellException.class, () -> catalog(tmp.resolve("gone"), null).kernel(0));
+        assertEquals("no kernel with id 0: the guest kernel directory " + tmp.resolve("gone") + " does not exist",
+                e.getMessage());
+    }
+
+    @Test
+    void symbolicLinksToFilesAreFollowed() throws Exception {
+        Path images = dir("images");
+        Path real = Mke2fs.make(tmp.resolve("real.ext4"), "ext4", "linked", "8M");
+        Files.createSymbolicLink(images.resolve("link.ext4"), real);
+        Files.createSymbolicLink(images.resolve("dangling.ext4"), tmp.resolve("nothing"));
+        List<CatalogEntry> all = catalog(null, images).images();
+        assertEquals(1, all.size());
+        assertEquals("linked", ((CatalogEntry.Image) all.getFirst()).label());
+    }
+}

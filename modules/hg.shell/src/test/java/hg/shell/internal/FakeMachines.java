@@ -1,0 +1,84 @@
+package hg.shell.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** VMs held in memory, for the command tests only: records what the shell asked for. */
+final class FakeMachines implements Machines {
+    final Map<Integer, Info> vms = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    final List<Spec> created = new ArrayList<>();
+    final List<String> inputs = java.util.Collections.synchronizedList(new ArrayList<>());
+    String failCreateWith;
+    String consoleHistory = "login: ";
+    int nextId = 1;
+    boolean closed;
+
+    @Override
+    public int create(Spec spec) throws ShellException {
+        if (failCreateWith != null) {
+            throw new ShellException(failCreateWith);
+        }
+        int id = nextId++;
+        created.add(spec);
+        vms.put(id, new Info(id, spec.kernel(), spec.image(), spec.cpus(), spec.memoryBytes(), spec.readOnly(),
+                new State.Running(), Duration.ofSeconds(83)));
+        return id;
+    }
+
+    void stop(int id, String reason) {
+        Info i = vms.get(id);
+        vms.put(id, new Info(i.id(), i.kernel(), i.image(), i.cpus(), i.memoryBytes(), i.readOnly(),
+                new State.Stopped(reason), i.uptime()));
+    }
+
+    @Override
+    public List<Info> list() {
+        return List.copyOf(vms.values());
+    }
+
+    @Override
+    public Console attach(int id, OutputStream sink) throws ShellException {
+        if (!vms.containsKey(id)) {
+            throw new ShellException("no vm with id " + id);
+        }
+        try {
+            sink.write(consoleHistory.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Console() {
+            @Override
+            public void input(byte[] bytes) {
+                inputs.add(new String(bytes, StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public State state() {
+                return vms.get(id).state();
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    @Override
+    public void destroy(int id) throws ShellException {
+        if (vms.remove(id) == null) {
+            throw new ShellException("no vm with id " + id);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        vms.clear();
+    }
+}

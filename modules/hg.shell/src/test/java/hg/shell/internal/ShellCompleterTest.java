@@ -1,0 +1,51 @@
+package hg.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jline.reader.Candidate;
+import org.jline.reader.impl.DefaultParser;
+import org.junit.jupiter.api.Test;
+
+class ShellCompleterTest {
+    private final FakeMachines machines = new FakeMachines();
+    private final Commands commands = new Commands(FakeCatalog.standard(), machines, null);
+
+    private List<String> complete(String line) {
+        List<Candidate> candidates = new ArrayList<>();
+        new ShellCompleter(commands).complete(null, new DefaultParser().parse(line, line.length(), org.jline.reader.Parser.ParseContext.COMPLETE), candidates);
+        return candidates.stream().map(Candidate::value).toList();
+    }
+
+    @Test
+    void commandNamesFirst() {
+        assertEquals(List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy", "help",
+                "exit", "quit"), complete(""));
+        assertEquals(complete(""), complete("vm_"), "JLine filters by the typed prefix itself");
+    }
+
+    @Test
+    void idsOfKernelsImagesAndVms() {
+        assertEquals(List.of("0", "1"), complete("vm_create "));
+        assertEquals(List.of("0", "1"), complete("vm_create 1 "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro"), complete("vm_create 1 0 "));
+        assertEquals(List.of(), complete("vm_create 1 0 --mem "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro"), complete("vm_create 1 0 --mem 1G "));
+        assertEquals(List.of("0", "1"), complete("vm_create --ro "));
+        assertEquals(List.of(), complete("vm_console "));
+        machines.nextId = 3;
+        try {
+            commands.machines().create(new Machines.Spec(java.nio.file.Path.of("/k/v"), java.nio.file.Path.of("/i/r"),
+                    1 << 29, 1, "", false));
+        } catch (ShellException e) {
+            throw new AssertionError(e);
+        }
+        assertEquals(List.of("3"), complete("vm_console "));
+        assertEquals(List.of("3"), complete("vm_destroy "));
+        assertEquals(List.of(), complete("vm_destroy 3 "));
+        assertEquals(List.of(), complete("kernel_list "));
+        assertEquals(complete(""), complete("help "));
+        assertEquals(List.of(), complete("nosuch "));
+    }
+}

@@ -1,0 +1,63 @@
+package hg.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import hg.vmm.StopReason;
+import hg.vmm.VmManager;
+import hg.vmm.VmState;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class VmmMachinesTest {
+    @Test
+    void memAvailableFromMeminfo() {
+        assertEquals(OptionalLong.of(1536000L * 1024), VmmMachines.parseMemAvailable(List.of(
+                "MemTotal:        4030000 kB", "MemFree:          200000 kB", "MemAvailable:    1536000 kB")));
+        assertEquals(OptionalLong.empty(), VmmMachines.parseMemAvailable(List.of("MemTotal: 1 kB")));
+        assertEquals(OptionalLong.empty(), VmmMachines.parseMemAvailable(List.of("MemAvailable: lots kB")));
+        assertTrue(VmmMachines.memAvailable().isPresent(), "this Linux has /proc/meminfo");
+    }
+
+    @Test
+    void moreMemoryThanTheHostHasIsRefusedBeforeAnythingIsMade() {
+        try (VmManager manager = new VmManager();
+             VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(1024L << 20))) {
+            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 4L << 30, 1, "", false)));
+            assertEquals("out of memory: 4 GiB asked, 1 GiB available on this host; try --mem 960M or less", e.getMessage());
+            assertEquals(List.of(), m.list());
+        }
+        try (VmManager manager = new VmManager();
+             VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(70L << 20))) {
+            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 512L << 20, 1, "", false)));
+            assertEquals("out of memory: 512 MiB asked, 70 MiB available on this host; destroy a VM first", e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingKernelFileIsOneLineFromTheVmm() {
+        try (VmManager manager = new VmManager(); VmmMachines m = new VmmMachines(manager, OptionalLong::empty)) {
+            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 64L << 20, 1, "", false)));
+            assertTrue(e.getMessage().startsWith("the VM could not be made: "), e.getMessage());
+            assertTrue(e.getMessage().contains("/nonexistent/"), e.getMessage());
+            assertEquals(List.of(), m.list());
+        }
+    }
+
+    @Test
+    void stopReasonsReadAsSentences() {
+        assertEquals(new Machines.State.Running(), VmmMachines.state(new VmState.Running()));
+        assertEquals(new Machines.State.Stopped("the guest exited with code 7"),
+                VmmMachines.state(new VmState.Stopped(new StopReason.DebugExit(7))));
+        assertEquals(new Machines.State.Stopped("the guest rebooted (reset)"),
+                VmmMachines.state(new VmState.Stopped(new StopReason.GuestReset())));
+        assertEquals(new Machines.State.Stopped("VMM error: bad exit"),
+                VmmMachines.state(new VmState.Stopped(new StopReason.InternalError("bad exit"))));
+    }
+}

@@ -1,0 +1,162 @@
+package hg.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import hg.e2e.nest.TinyGuestCheck;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The boot image (host bzImage + initramfs) booted in QEMU under TCG with an emulated SVM CPU (or
+ * nested KVM where the machine has it), with nothing on the cmdline but what up.sh adds.
+ */
+class NestBootTest {
+    /** JIT-heavy start-up in TCG is slow, and the machine may be busy: generous, still bounded. */
+    private static final Duration BOOT = Duration.ofMinutes(4);
+
+    private static BootImage image;
+
+    @BeforeAll
+    static void findImage() {
+        Optional<BootImage> found = BootImage.find();
+        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
+        image = found.get();
+    }
+
+    @Test
+    @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void bootsToTheShellOnTheSerialConsole() {
+        try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("boot").bareCmdline())) {
+            Matcher init = rig.serial().waitFor("init started at ([0-9.]+) s of uptime", BOOT);
+            double initWall = rig.elapsedSeconds();
+            switch (image.main()) {
+                case SHELL -> {
+                    rig.serial().waitFor("hyper-gen:# ", BOOT);
+                    System.out.printf("e2e: nest /init at %s s uptime (%.2f s wall), shell prompt at %.2f s wall%n",
+                            init.group(1), initWall, rig.elapsedSeconds());
+                    // The embedded defaults: the guest kernel as kernel 0, the busybox image as image 0.
+                    rig.serial().send("kernel_list");
+                    rig.serial().waitFor("(?m)^0\\s+vmlinux-6\\.1\\s", Duration.ofSeconds(60));
+                    rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
+                    rig.serial().send("image_list");
+                    rig.serial().waitFor("(?m)^0\\s+busybox\\.ext4\\s", Duration.ofSeconds(60));
+                    rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
+                }
+                case KVMCHECK -> {
+                    rig.serial().waitFor("no shell in this boot image; checking /dev/kvm instead", BOOT);
+                    Matcher done = rig.serial().waitFor("kvm check finished \\(rc (\\d+)\\)", BOOT);
+                    System.out.printf("e2e: nest /init at %s s uptime (%.2f s wall), kvm check done at %.2f s wall%n",
+                            init.group(1), initWall, rig.elapsedSeconds());
+                    assertEquals("0", done.group(1), "hg.kvm.KvmCheck failed in the nest:\n" + rig.serial().tail(3000));
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void devKvmWorksInsideTheNest(@TempDir Path tmp) {
+        Path initrd = ExtraInitrd.withMain(image, TinyGuestCheck.class, tmp.resolve("initramfs-selftest.img"));
+        NestedRig.Options options = NestedRig.Options.named("kvm").withAppend("hg_selftest=kvm").withInitrd(initrd);
+        try (NestedRig rig = NestedRig.start(image, options)) {
+            Matcher rc = rig.serial().waitFor("hg-selftest kvm: rc=(\\d+)", BOOT);
+            String out = rig.serial().text();
+            assertTrue(out.matches("(?s).*crw\\S*\\s+1 root\\s+root\\s+10,\\s+232 .*/dev/kvm.*"),
+                    "/dev/kvm is not the KVM character device (10, 232) in the nest:\n" + rig.serial().tail(3000));
+            assertTrue(out.matches("(?s).*kvm: /dev/kvm API version 12, CPU vendor \\w+\n.*"),
+                    "hg.kvm.KvmCheck did not find a usable KVM in the nest:\n" + rig.serial().tail(3000));
+            assertTrue(out.contains("tiny guest: ok"),
+                    "the tiny guest did not run on the nest's /dev/kvm:\n" + rig.serial().tail(3000));
+            assertEquals("0", rc.group(1), "the kvm self-test failed in the nest:\n" + rig.serial().tail(3000));
+            // The self-test ends in a reboot, and QEMU (-no-reboot) exits cleanly.
+            assertEquals(0, rig.waitForExit(Duration.ofSeconds(60)), "QEMU's exit status after the nest rebooted");
+        }
+    }
+
+    @Test
+    @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void guestDirectoriesComeFromTheRootDeviceReadOnly(@TempDir Path tmp) throws Exception {
+        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no shell yet to list the guests");
+        // A disk as a machine would have it: guest kernels and images in directories of an ext4 root.
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Files.createDirectories(tree.resolve("srv/kernels"));
+        Files.createDirectories(tree.resolve("srv/images"));
+        Files.copy(image.root().resolve("build/kernels/guest-vmlinux"), tree.resolve("srv/kernels/vmlinux-on-disk"));
+        run(List.of("mke2fs", "-q", "-t", "ext4", "-F", tree.resolve("srv/images/disk-image.ext4").toString(), "4M"));
+        Path disk = tmp.resolve("root.ext4");
+        run(List.of("mke2fs", "-q", "-t", "ext4", "-d", tree.toString(), "-F", disk.toString(), "64M"));
+
+        NestedRig.Options options = NestedRig.Options.named("rootdev").bareCmdline().withDisk(disk).withDebugShell()
+                .withAppend("root=/dev/vda guest_kernel=/srv/kernels guest_image=/srv/nonexistent");
+        try (NestedRig rig = NestedRig.start(image, options)) {
+            rig.serial().waitFor("root=/dev/vda \\(/dev/vda\\) mounted read-only at /mnt/root", BOOT);
+            // A directory that is not on the device: said once, and the embedded images are offered instead.
+            rig.serial().waitFor("guest_image=/srv/nonexistent is not a directory on root=/dev/vda; using the embedded images", BOOT);
+            rig.serial().waitFor("hyper-gen:# ", BOOT);
+            rig.serial().send("kernel_list");
+            rig.serial().waitFor("(?m)^0\\s+vmlinux-on-disk\\s", Duration.ofSeconds(60));
+            rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
+            rig.serial().send("image_list");
+            rig.serial().waitFor("(?m)^0\\s+busybox\\.ext4\\s", Duration.ofSeconds(60));
+
+            ConsoleStream sh = rig.debugShell();
+            sh.waitFor(NestedRig.DEBUG_PROMPT, BOOT);
+            String mounts = sh.run("cat /proc/mounts", Duration.ofSeconds(30)).output();
+            assertTrue(mounts.matches("(?s).*/dev/vda /mnt/root ext4 ro[,\\s].*"), "root device not read-only:\n" + mounts);
+            assertTrue(mounts.matches("(?s).*/dev/vda /srv/kernels ext4 ro[,\\s].*"), "guest_kernel= not bound read-only:\n" + mounts);
+            assertEquals(1, sh.run("touch /srv/kernels/x", Duration.ofSeconds(30)).status(),
+                    "guest_kernel= must not be writable");
+        }
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new AssertionError(command + " failed: " + out);
+        }
+    }
+
+    @Test
+    @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void altF3ShowsTheShellOnTty3() {
+        try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("vt").withVga().withDebugShell())) {
+            ConsoleStream sh = rig.debugShell();
+            sh.waitFor(NestedRig.DEBUG_PROMPT, BOOT);
+            assertEquals("tty1", sh.run("cat /sys/class/tty/tty0/active", Duration.ofSeconds(30)).output().strip(),
+                    "the active virtual terminal before ALT+F3");
+            rig.monitor("sendkey alt-f3");
+            String active = "";
+            for (int i = 0; i < 50 && !active.equals("tty3"); i++) {
+                active = sh.run("cat /sys/class/tty/tty0/active", Duration.ofSeconds(30)).output().strip();
+            }
+            assertEquals("tty3", active, "the active virtual terminal after ALT+F3");
+            // What tty3 shows (its screen memory, /dev/vcs3): the shell, started there by init.
+            String expected = switch (image.main()) {
+                case SHELL -> "hyper-gen:#";
+                case KVMCHECK -> "kvm check finished (rc 0)";
+            };
+            long deadline = System.nanoTime() + BOOT.toNanos();
+            String screen = "";
+            while (!screen.contains(expected) && System.nanoTime() < deadline) {
+                screen = sh.run("cat /dev/vcs3; echo", Duration.ofSeconds(30)).output();
+                if (!screen.contains(expected)) {
+                    sh.run("sleep 2", Duration.ofSeconds(30));
+                }
+            }
+            assertTrue(screen.contains(expected), "tty3 does not show '" + expected + "'; its screen:\n" + screen);
+            System.out.printf("e2e: tty3 showed '%s' at %.2f s wall%n", expected, rig.elapsedSeconds());
+        }
+    }
+}
