@@ -16,7 +16,9 @@ import java.util.stream.Stream;
  * The default guest root filesystem: Debian's static busybox, a link for each of its applets, and
  * a busybox init set-up that mounts proc/sys/dev, names the host, touches the boot-time marker
  * when the kernel command line asks for it ({@code hg_boot_marker=0xADDR}), and keeps a shell on
- * the serial console. {@code poweroff} goes through busybox init.
+ * the serial console. {@code poweroff} goes through busybox init, which ends in a reboot: a
+ * lightweight VM has no ACPI, so the kernel could only halt its CPUs and the VM would sit there,
+ * while a reboot ends it (hyper-gen stops a VM on reset; so does QEMU with -no-reboot).
  */
 public final class Rootfs {
     public static final String HOSTNAME = "hyper-gen-guest";
@@ -28,6 +30,7 @@ public final class Rootfs {
             ::respawn:/bin/cttyhack /bin/sh -l
             ::ctrlaltdel:/sbin/reboot
             ::shutdown:/bin/umount -a -r
+            ::shutdown:/bin/busybox reboot -f
             """;
 
     static final String RCS = """
