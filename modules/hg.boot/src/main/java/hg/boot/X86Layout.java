@@ -19,6 +19,10 @@ public final class X86Layout {
     public static final long MMIO_HOLE_START = 3 * GiB;
     /** End (exclusive) of the MMIO hole; the IOAPIC (0xfec00000) and LAPIC (0xfee00000) sit at its top. */
     public static final long MMIO_HOLE_END = 4 * GiB;
+    /** The IOAPIC's registers (top of the MMIO hole; the MP table names it): keep devices off this page. */
+    public static final long IOAPIC_ADDRESS = 0xfec00000L;
+    /** The local APICs' registers: keep devices off this page. */
+    public static final long LAPIC_ADDRESS = 0xfee00000L;
     /** Smallest guest memory the layout accepts. */
     public static final long MIN_MEMORY_SIZE = 2 * MiB;
     /** Largest guest memory the layout accepts. */

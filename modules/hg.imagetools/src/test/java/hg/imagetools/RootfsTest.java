@@ -69,4 +69,26 @@ class RootfsTest {
         ImageCheck.Run l = ImageCheck.run(tmp, "sh", "-c", "zcat r.cpio.gz | cpio -it --quiet | grep -c .");
         assertTrue(Integer.parseInt(l.out().trim()) > 250, l.out());
     }
+
+    /** From the installed static binary, with the spelling the boot image build uses. */
+    @Test
+    void fromABusyboxBinary() throws Exception {
+        Path bin = tmp.resolve("busybox");
+        try (FsTree d = Sources.read(deb()); InputStream in = ((Node.File) d.get("bin/busybox")).content().open()) {
+            Files.write(bin, in.readAllBytes());
+        }
+        Path img = tmp.resolve("b.img");
+        MainTest.Result r = MainTest.run("rootfs", "--busybox", bin.toString(), "--output", img.toString());
+        assertEquals(0, r.exit(), r.err());
+        ImageCheck.e2fsckClean(img);
+        try (FsTree t = Rootfs.treeFromBinary(bin, OptionalLong.of(0))) {
+            assertInstanceOf(Node.Symlink.class, t.get("sbin/init"));
+        }
+        // a dynamically linked program is refused with a reason
+        Path dynamic = Path.of("/bin/true");
+        Assumptions.assumeTrue(Files.isRegularFile(dynamic));
+        MainTest.Result bad = MainTest.run("rootfs", "--busybox", dynamic.toString(), "--out", tmp.resolve("x.img").toString());
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("dynamically linked"), bad.err());
+    }
 }

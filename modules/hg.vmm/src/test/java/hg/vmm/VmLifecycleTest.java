@@ -29,7 +29,7 @@ class VmLifecycleTest {
 
     @BeforeEach
     void open() {
-        TestGuests.assumeKvm();
+        GuestPrograms.assumeKvm();
         manager = new VmManager();
     }
 
@@ -61,7 +61,7 @@ class VmLifecycleTest {
 
     @Test
     void creationErrorsNameTheProblemAndLeaveNothingBehind() throws Exception {
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Path notAKernel = dir.resolve("notes.txt");
         Files.writeString(notAKernel, "this is not a kernel\n".repeat(100));
         Path image = dir.resolve("root.img");
@@ -97,7 +97,7 @@ class VmLifecycleTest {
     void readOnlyImagesCanBeSharedAndAreAnnouncedReadOnly() throws Exception {
         Path image = dir.resolve("ro.img");
         Files.write(image, new byte[1 << 20]);
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Vm a = manager.require(manager.create(VmConfig.of(uart, image).withReadOnly(true).withMemory(MEM)));
         Vm b = manager.require(manager.create(VmConfig.of(uart, image).withReadOnly(true).withMemory(MEM)));
         assertTrue(a.cmdline().contains("root=/dev/vda ro"), a.cmdline());
@@ -110,7 +110,7 @@ class VmLifecycleTest {
     @Test
     void destroyIsIdempotentAndStopsEveryVcpu() throws Exception {
         // vCPUs 1-3 wait for a SIPI that never comes, blocked inside KVM_RUN: destroy must kick them out.
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withVcpus(4).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withVcpus(4).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");
         assertEquals(4, vmThreads() - 1);   // four vCPU threads and the I/O thread
         long start = System.nanoTime();
@@ -140,7 +140,7 @@ class VmLifecycleTest {
 
     @Test
     void aConsoleListenerMayDestroyItsVm() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         StringBuilder seen = new StringBuilder();
         // Listeners run on the vCPU thread that wrote the byte: destroy must not wait for that thread.
         vm.console().attach(bytes -> {
@@ -154,8 +154,25 @@ class VmLifecycleTest {
     }
 
     @Test
+    void destroyRacingTheGuestsOwnStopEndsCleanly() throws Exception {
+        Path uart = GuestPrograms.elf("uart");
+        for (int i = 0; i < 30; i++) {
+            Vm vm = manager.require(manager.create(VmConfig.of(uart, null).withMemory(MEM)));
+            VmTest.awaitOutput(vm, "ready\n");
+            vm.console().input("bye\n".getBytes(StandardCharsets.US_ASCII));   // the guest answers and exits...
+            if (i % 3 != 0) {
+                Thread.sleep(i % 5);
+            }
+            manager.destroy(vm.id());                                           // ...while it is destroyed
+            StopReason r = vm.awaitStop(Duration.ZERO).orElseThrow();
+            assertTrue(r instanceof StopReason.Destroyed || r instanceof StopReason.DebugExit, r.toString());
+        }
+        assertEquals(0, vmThreads());
+    }
+
+    @Test
     void pauseHoldsTheGuestAndResumeLetsItGoOn() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");
         vm.pause();
         vm.console().input("x\n".getBytes(StandardCharsets.US_ASCII));
@@ -168,7 +185,7 @@ class VmLifecycleTest {
 
     @Test
     void aThousandCreateDestroyCyclesLeakNothing() throws Exception {
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Path image = dir.resolve("cycle.img");
         Files.write(image, new byte[1 << 20]);
         VmConfig config = VmConfig.of(uart, image);   // the default 256 MiB

@@ -27,6 +27,10 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         }
     }
 
+    /** A PT_NOTE segment: {@code size} bytes of notes at {@code offset}, entries aligned to {@code align}. */
+    private record Notes(int index, long offset, long size, long align) {
+    }
+
     static final int EHDR_SIZE = 64;
     static final int PHDR_SIZE = 56;
     static final int ELFCLASS64 = 2;
@@ -102,7 +106,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         }
         ByteBuffer ph = source.read(phoff, (int) tableSize);
         List<Segment> loads = new ArrayList<>();
-        List<Segment> notes = new ArrayList<>();
+        List<Notes> notes = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
             int base = i * PHDR_SIZE;
             int pType = ph.getInt(base);
@@ -120,7 +124,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
                         i, offset, filesz, source.size()));
             }
             if (pType == PT_NOTE) {
-                notes.add(new Segment(i, offset, align, filesz, filesz)); // physAddress field carries p_align
+                notes.add(new Notes(i, offset, filesz, align == 8 ? 8 : 4));
                 continue;
             }
             if (memsz < filesz) {
@@ -142,7 +146,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
             throw new InvalidKernelException(String.format("ELF entry point 0x%x is outside every loadable segment", entry));
         }
         OptionalLong pvh = OptionalLong.empty();
-        for (Segment n : notes) {
+        for (Notes n : notes) {
             OptionalLong found = pvhEntry(source, n);
             if (found.isPresent()) {
                 long e = found.getAsLong();
@@ -165,15 +169,15 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         return false;
     }
 
-    private static OptionalLong pvhEntry(Source source, Segment note) throws IOException, InvalidKernelException {
-        if (note.fileSize() > MAX_NOTE_SEGMENT) {
+    private static OptionalLong pvhEntry(Source source, Notes note) throws IOException, InvalidKernelException {
+        if (note.size() > MAX_NOTE_SEGMENT) {
             throw new InvalidKernelException(String.format("ELF note segment %d is 0x%x bytes, more than a kernel's notes",
-                    note.index(), note.fileSize()));
+                    note.index(), note.size()));
         }
-        long align = note.physAddress() == 8 ? 8 : 4;
-        ByteBuffer b = source.read(note.offset(), (int) note.fileSize());
+        long align = note.align();
+        ByteBuffer b = source.read(note.offset(), (int) note.size());
         long pos = 0;
-        long size = note.fileSize();
+        long size = note.size();
         while (size - pos >= 12) {
             long namesz = Integer.toUnsignedLong(b.getInt((int) pos));
             long descsz = Integer.toUnsignedLong(b.getInt((int) pos + 4));

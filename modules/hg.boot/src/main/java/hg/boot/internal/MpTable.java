@@ -1,5 +1,7 @@
 package hg.boot.internal;
 
+import hg.boot.X86Layout;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +18,8 @@ public final class MpTable {
     public static final int PROCESSOR_ENTRY_SIZE = 20;
     public static final int ENTRY_SIZE = 8;
     public static final int IOAPIC_PINS = 24;
-    public static final long LAPIC_ADDRESS = 0xfee00000L;
-    public static final long IOAPIC_ADDRESS = 0xfec00000L;
+    public static final long LAPIC_ADDRESS = X86Layout.LAPIC_ADDRESS;
+    public static final long IOAPIC_ADDRESS = X86Layout.IOAPIC_ADDRESS;
     static final int APIC_VERSION = 0x14;
     static final int IOAPIC_VERSION = 0x11;
     static final int CPU_SIGNATURE = 0x600;      // family 6
