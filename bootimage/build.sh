@@ -127,7 +127,7 @@ if [[ $START == aot && -n $main ]]; then
     # part of what the cache holds.
     printf -v cmd '%q ' "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}"
     { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
-      | TERM=vt100 timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
+      | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
       || say "training run ended with rc $? (see $WORK/aot-training.log)"
   else
     "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \

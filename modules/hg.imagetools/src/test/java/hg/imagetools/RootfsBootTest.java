@@ -42,7 +42,7 @@ class RootfsBootTest {
         Path kernel = guestKernel();
         Assumptions.assumeTrue(ImageCheck.run(tmp, "sh", "-c", "command -v qemu-system-x86_64").exit() == 0, "no qemu-system-x86_64");
         Path img = tmp.resolve("rootfs.img");
-        try (FsTree t = Rootfs.tree(RootfsTest.deb(), OptionalLong.empty())) {
+        try (FsTree t = RootfsTest.busyboxTree(OptionalLong.empty())) {
             new Ext4ImageWriter().journal(true).write(t, img);
         }
         Process q = new ProcessBuilder("timeout", "300", "qemu-system-x86_64", "-M", "microvm,acpi=off", "-accel", "tcg", "-cpu", "max",

@@ -1,6 +1,7 @@
 package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -44,6 +45,9 @@ class NestBootTest {
                     rig.serial().waitFor("hyper-gen:# ", BOOT);
                     System.out.printf("e2e: nest /init at %s s uptime (%.2f s wall), shell prompt at %.2f s wall%n",
                             init.group(1), initWall, rig.elapsedSeconds());
+                    String start = rig.serial().text().substring(rig.serial().text().indexOf("init started at"));
+                    assertFalse(start.contains("Exception") || start.contains("WARNING"),
+                            "the shell's start printed a warning or an exception:\n" + start);
                     // The embedded defaults: the guest kernel as kernel 0, the busybox image as image 0.
                     rig.serial().send("kernel_list");
                     rig.serial().waitFor("(?m)^0\\s+vmlinux-6\\.1\\s", Duration.ofSeconds(60));
