@@ -40,6 +40,10 @@ import org.jline.terminal.spi.TerminalProvider;
  * image's console, where exit and quit are refused because the shell must stay up. When stdin is not a
  * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
  * code is 1 when any command failed.
+ *
+ * <p>Native access: {@code --enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ} (hg.kvm for
+ * /dev/kvm; JLine's FFM terminal for the tty; jline-native, which JLine loads to make file descriptors for
+ * the system terminal).
  */
 public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
