@@ -114,10 +114,17 @@ public final class Main {
         }
     }
 
+    private static final String PROBE_TIMEOUT = "org.jline.terminal.probe.timeout";
+
     private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
             throws IOException {
         // CTRL+c outside line editing must not kill the shell (SIG_DFL would); the line reader handles it inside.
         TerminalTypes.register();
+        if (exitRefusal != null && System.getProperty(PROBE_TIMEOUT) == null) {
+            // JLine asks the terminal what it supports and waits 200 ms for the answer; over a
+            // slow serial line the answer comes later and lands in the first command line.
+            System.setProperty(PROBE_TIMEOUT, "2000");
+        }
         TerminalBuilder builder = TerminalBuilder.builder().system(true).name("hyper-gen")
                 .signalHandler(Terminal.SignalHandler.SIG_IGN);
         String type = TerminalTypes.choose(System.getenv("TERM"));

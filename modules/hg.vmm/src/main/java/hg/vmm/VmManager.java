@@ -46,7 +46,14 @@ public final class VmManager implements AutoCloseable {
     public synchronized int create(VmConfig config) {
         Kvm k = kvm();
         int id = nextId.getAndIncrement();
-        Vm vm = Vm.create(k, supportedCpuid, id, config);
+        Vm vm;
+        try {
+            vm = Vm.create(k, supportedCpuid, id, config);
+        } catch (RuntimeException e) {
+            // A refused create leaves no gap in the ids, unless another create took a later one meanwhile.
+            nextId.compareAndSet(id + 1, id);
+            throw e;
+        }
         vms.put(id, vm);
         return id;
     }
