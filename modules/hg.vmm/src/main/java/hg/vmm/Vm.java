@@ -64,8 +64,11 @@ public final class Vm {
     static final long TSS_ADDRESS = 0xfffb_d000L;
     static final long IDENTITY_MAP_ADDRESS = 0xfffb_c000L;
     /** What Linux needs to find its console, disk and reboot path here; no PCI, no ACPI tables. */
+    // hg_boot_marker reaches the guest's init as an environment variable; hyper-gen's default
+    // rootfs writes to that address first thing, which bootMarks() records as "init reached".
     public static final String BASE_CMDLINE =
-            "console=ttyS0 reboot=k panic=1 pci=off nomodules i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
+            "console=ttyS0 reboot=k panic=1 pci=off nomodules i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+                    + " hg_boot_marker=0x" + Long.toHexString(BootTimer.ADDRESS);
 
     private static final System.Logger LOG = System.getLogger("hg.vmm");
 
