@@ -33,7 +33,9 @@ public final class Libc {
             CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
 
+    public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
@@ -77,6 +79,17 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
     public static final MethodHandle WRITE = errnoHandle("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    /** readv/writev(fd, struct iovec *, count): the TAP's frames, gathered from or scattered to guest memory. */
+    public static final MethodHandle READV = errnoHandle("readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    public static final MethodHandle WRITEV = errnoHandle("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    /** socket(domain, type, protocol): the control socket the interface ioctls (SIOC*) go through. */
+    public static final MethodHandle SOCKET = errnoHandle("socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    /** setns(fd, nstype): moves the calling thread into another namespace. */
+    public static final MethodHandle SETNS = errnoHandle("setns",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     public static final MethodHandle GETTID = plainHandle("gettid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle GETPID = plainHandle("getpid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle TGKILL = errnoHandle("tgkill",

@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Tiny freestanding C guests (src/test/resources/guests), built with gcc on first use. */
-final class TestGuests {
-    private TestGuests() {
+final class GuestPrograms {
+    private GuestPrograms() {
     }
 
     private static final Map<String, Path> BUILT = new HashMap<>();
@@ -24,7 +24,7 @@ final class TestGuests {
         Assumptions.assumeTrue(Kvm.present(), "/dev/kvm is absent on this host: VM tests cannot run");
     }
 
-    /** The ELF of guest {@code name} (uart, blk, triple). */
+    /** The ELF of guest {@code name} (uart, blk, triple, smp). */
     static synchronized Path elf(String name) throws IOException, InterruptedException {
         Path built = BUILT.get(name);
         if (built != null) {
@@ -33,8 +33,8 @@ final class TestGuests {
         if (dir == null) {
             dir = Files.createTempDirectory("hg-guests");
             dir.toFile().deleteOnExit();
-            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c")) {
-                try (InputStream in = TestGuests.class.getResourceAsStream("/guests/" + f)) {
+            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c")) {
+                try (InputStream in = GuestPrograms.class.getResourceAsStream("/guests/" + f)) {
                     if (in == null) {
                         throw new IOException("test resource guests/" + f + " is missing");
                     }

@@ -1,0 +1,65 @@
+package hg.vmm.internal;
+
+import hg.kvm.KvmException;
+import hg.kvm.Tap;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/** A virtio-net backend on a host TAP device: frames move with one read or writev each. */
+public final class TapBackend implements NetBackend {
+
+    private static final System.Logger LOG = System.getLogger("hg.vmm.net");
+
+    private final Tap tap;
+    private final String description;
+    private boolean sendFailureLogged;
+
+    public TapBackend(Tap tap, String description) {
+        this.tap = tap;
+        this.description = description;
+    }
+
+    public Tap tap() {
+        return tap;
+    }
+
+    @Override
+    public int receive(MemorySegment into) {
+        return tap.read(into);
+    }
+
+    @Override
+    public boolean send(List<MemorySegment> parts) {
+        try {
+            return tap.writev(parts) > 0;
+        } catch (KvmException e) {
+            // The kernel refused this frame (a header it rejects, the link down): drop it, as a wire would.
+            if (!sendFailureLogged) {
+                sendFailureLogged = true;
+                LOG.log(System.Logger.Level.WARNING, description + ": dropping frames the host refuses: " + e.getMessage());
+            }
+            return false;
+        }
+    }
+
+    @Override
+    public boolean setOffload(int flags) {
+        return tap.setOffload(flags);
+    }
+
+    @Override
+    public int fd() {
+        return tap.fd();
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        tap.close();
+    }
+}

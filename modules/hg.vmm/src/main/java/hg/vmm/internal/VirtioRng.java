@@ -1,0 +1,130 @@
+package hg.vmm.internal;
+
+import hg.kvm.GuestMemory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * virtio-rng (virtio 1.2 section 5.4): one queue of device-writable buffers that the device
+ * fills with random bytes from the host ({@code /dev/urandom}), straight into guest memory.
+ * So guests do not stall waiting for entropy at boot.
+ */
+public final class VirtioRng implements VirtioDevice {
+
+    public static final int DEVICE_ID = 4;
+    public static final int QUEUE_SIZE = 64;
+    /** Most bytes one request gets: a driver asking for gigabytes gets a sane part of it. */
+    public static final int MAX_PER_REQUEST = 64 * 1024;
+
+    private static final System.Logger LOG = System.getLogger("hg.vmm.virtio");
+
+    private final ReadableByteChannel source;
+    private GuestMemory memory;
+    private List<VirtQueue> queues = List.of();
+    private UsedSignal signal;
+
+    public VirtioRng(ReadableByteChannel source) {
+        this.source = source;
+    }
+
+    /** Fed from the host's {@code /dev/urandom}. */
+    public static VirtioRng fromUrandom() throws IOException {
+        return new VirtioRng(FileChannel.open(Path.of("/dev/urandom"), StandardOpenOption.READ));
+    }
+
+    @Override
+    public int deviceType() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long deviceFeatures() {
+        return Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_EVENT_IDX);
+    }
+
+    @Override
+    public List<Integer> queueMaxSizes() {
+        return List.of(QUEUE_SIZE);
+    }
+
+    @Override
+    public void readConfig(long offset, byte[] data) {
+        java.util.Arrays.fill(data, (byte) 0);   // no config space
+    }
+
+    @Override
+    public void writeConfig(long offset, byte[] data) {
+    }
+
+    @Override
+    public void activate(GuestMemory memory, long features, List<VirtQueue> queues, UsedSignal signal) {
+        this.memory = memory;
+        this.queues = queues;
+        this.signal = signal;
+    }
+
+    @Override
+    public void reset() {
+        memory = null;
+        queues = List.of();
+        signal = null;
+    }
+
+    @Override
+    public void processQueue(int index) throws VirtioException {
+        if (index != 0 || queues.isEmpty()) {
+            return;
+        }
+        VirtQueue q = queues.getFirst();
+        boolean used = false;
+        do {
+            DescriptorChain chain;
+            while ((chain = q.pop()) != null) {
+                q.addUsed(chain.head(), fill(chain));
+                used = true;
+            }
+        } while (q.enableNotification());
+        if (used && q.needsInterrupt()) {
+            signal.usedBuffers();
+        }
+    }
+
+    /** Fills the chain's writable buffers (readable ones are skipped); returns the bytes written. */
+    int fill(DescriptorChain chain) {
+        int written = 0;
+        try {
+            for (DescriptorChain.Buffer b : chain.buffers()) {
+                if (!b.writable() || written == MAX_PER_REQUEST) {
+                    continue;
+                }
+                long n = Math.min(b.length(), MAX_PER_REQUEST - written);
+                ByteBuffer into = memory.slice(b.address(), n).asByteBuffer();
+                while (into.hasRemaining()) {
+                    if (source.read(into) < 0) {
+                        return written + into.position();
+                    }
+                }
+                written += (int) n;
+            }
+        } catch (IOException e) {
+            // The guest gets what was read; an empty answer makes it ask again later.
+            LOG.log(System.Logger.Level.WARNING, "virtio-rng: reading host entropy failed: " + e);
+        }
+        return written;
+    }
+
+    @Override
+    public void close() {
+        try {
+            source.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "virtio-rng: closing the entropy source failed: " + e);
+        }
+    }
+}
