@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 final class Tmux implements AutoCloseable {
     private final String socket;
     private final String session = "hg";
+    private Path socketPath;
 
     private Tmux(String socket) {
         this.socket = socket;
@@ -37,6 +38,7 @@ final class Tmux implements AutoCloseable {
         args.addAll(List.of("sh", "-c", before + "; \"$@\"; echo \"[exit status $?]\"; exec sleep 600", "sh"));
         args.addAll(command);
         t.tmux(args.toArray(String[]::new));
+        t.socketPath = Path.of(t.tmux("display-message", "-p", "-t", t.session, "#{socket_path}").strip());
         return t;
     }
 
@@ -108,6 +110,9 @@ final class Tmux implements AutoCloseable {
             tmux("kill-server");
         } catch (IOException e) {
             // the server is gone already
+        }
+        if (socketPath != null) {
+            Files.deleteIfExists(socketPath);
         }
     }
 }

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 /**
  * One console of the nest (a serial port), expect-style: everything it prints is kept (and logged to
  * a file), {@link #waitFor} blocks until a pattern shows up after the last match, {@link #send}
- * types a line.
+ * types a line. Patterns match the text with terminal control sequences removed.
  */
 final class ConsoleStream implements AutoCloseable {
     private final String name;
@@ -27,6 +27,7 @@ final class ConsoleStream implements AutoCloseable {
     private int consumed;
     private boolean ended;
     private final AtomicInteger marks = new AtomicInteger();
+    private final AnsiStripper ansi = new AnsiStripper();
 
     ConsoleStream(String name, InputStream out, OutputStream in, Path logFile) {
         this.name = name;
@@ -47,8 +48,9 @@ final class ConsoleStream implements AutoCloseable {
             while ((n = out.read(buf)) > 0) {
                 log.write(buf, 0, n);
                 log.flush();
-                // Serial output carries CR LF; keep lines as LF only so patterns stay simple.
-                String s = new String(buf, 0, n, StandardCharsets.ISO_8859_1).replace("\r", "");
+                // Patterns see the text without terminal control sequences and with LF line ends
+                // (serial output carries CR LF); the log file keeps the raw bytes.
+                String s = ansi.strip(new String(buf, 0, n, StandardCharsets.ISO_8859_1)).replace("\r", "");
                 synchronized (this) {
                     text.append(s);
                     notifyAll();

@@ -19,7 +19,8 @@ import java.util.Map;
  * exclusive for read-write, shared for read-only. Other processes see the lock through
  * the file system; inside this JVM a registry does the same job, because file locks belong
  * to the process: a second lock from this JVM would not conflict, and closing any channel
- * of the file would drop the lock. So all read-only users of one file share one channel.
+ * of the file would drop the lock. So all users of one file in this JVM share one channel: the
+ * read-only ones with each other, or with the one writer.
  */
 public final class DiskImage implements AutoCloseable {
 
@@ -70,7 +71,10 @@ public final class DiskImage implements AutoCloseable {
         synchronized (HOLDERS) {
             Holder h = HOLDERS.get(key);
             if (h != null) {
-                if (!(h.readOnly && readOnly)) {
+                // A reader may join a writer (it sees a live file system, as it would under QEMU's
+                // share-rw), but a writer never joins anyone: two writers, or readers whose view
+                // changes under them unannounced, corrupt or mislead.
+                if (!readOnly) {
                     throw new ImageBusyException("disk image " + path + " is already attached "
                             + (h.readOnly ? "read-only" : "read-write") + " to another VM");
                 }

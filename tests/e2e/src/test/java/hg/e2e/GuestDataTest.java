@@ -1,0 +1,146 @@
+package hg.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a guest wrote and synced is in its image afterwards, and the image is a consistent ext4
+ * ({@code e2fsck -fn}), whether the VM was destroyed or its VMM process was killed. Checked inside
+ * the nest, on the image the guest used, with this machine's e2fsck and debugfs added to the nest.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GuestDataTest {
+    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
+    private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
+    private static final Duration COMMAND = Duration.ofSeconds(60);
+    /** Image 0 of the shell: the embedded busybox image, on the nest's initramfs. */
+    private static final String IMAGE = "/usr/share/hyper-gen/images/busybox.ext4";
+    private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
+
+    @TempDir
+    static Path tmp;
+    private static NestedRig rig;
+    private static HgShell shell;
+    private static ConsoleStream debug;
+    /** What the first test wrote, checked again after the second. */
+    private static String destroyedToken;
+
+    @BeforeAll
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    static void bootNest() {
+        Optional<BootImage> found = BootImage.find();
+        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
+        BootImage image = found.get();
+        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell");
+        Path initrd = E2fsprogsInitrd.write(image, tmp.resolve("initramfs-e2fsprogs.img"));
+        rig = NestedRig.start(image, RigOptions.named("guest-data", Duration.ofMinutes(10))
+                .withInitrd(initrd).withDebugShell());
+        shell = new HgShell(rig.serial());
+        shell.awaitReady(NEST_BOOT);
+        debug = rig.debugShell();
+        debug.waitFor(NestedRig.DEBUG_PROMPT, NEST_BOOT);
+        // The image as the boot image ships it must pass the same check, or the checks below prove nothing.
+        fsck("the image before any guest used it");
+    }
+
+    @AfterAll
+    static void closeNest() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void whatAGuestSyncedIsInTheImageAfterVmDestroy() {
+        int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        destroyedToken = token();
+        String md5 = writeAndSync(destroyedToken, "destroyed");
+        shell.detach(vm, COMMAND);
+        assertEquals("vm " + vm + " destroyed", shell.ok("vm_destroy " + vm, COMMAND).strip());
+
+        fsck("the image after vm_destroy");
+        assertImageHolds("destroyed", destroyedToken, md5);
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void whatAGuestSyncedIsInTheImageAfterItsVmmIsKilled() {
+        int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        String token = token();
+        String md5 = writeAndSync(token, "killed");
+
+        // The process holding the image is the hyper-gen shell's JVM, with the guest inside it.
+        // (busybox here has no fuser: the same from /proc)
+        String pid = debug.run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
+                + " [ \"$(readlink $f)\" = " + IMAGE + " ] && echo ${p#/proc/} && break; done; done", COMMAND)
+                .output().strip();
+        assertTrue(pid.matches("\\d+"), "not one process holds the image open: '" + pid + "'");
+        assertEquals("java", debug.run("cat /proc/" + pid + "/comm", COMMAND).output().strip(),
+                "the process holding the image");
+        assertEquals(0, debug.run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
+                + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
+                "the VMM process " + pid + " did not go away after kill -9");
+        rig.serial().waitFor(Pattern.quote("hyper-gen: the shell exited"), COMMAND);
+
+        fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
+        assertImageHolds("killed", token, md5);
+        assertImageHolds("destroyed", destroyedToken, null);
+
+        // The console gets a new shell, which has no VMs: they went with the process.
+        shell.awaitReady(NEST_BOOT);
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
+    }
+
+    private static String token() {
+        return "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
+    }
+
+    /** In the attached guest: a small file and 1 MiB of random bytes, then sync; returns the bytes' MD5. */
+    private static String writeAndSync(String token, String name) {
+        String out = shell.guest("echo " + token + " > /e2e-" + name + ".txt"
+                + " && dd if=/dev/urandom of=/e2e-" + name + ".bin bs=64k count=16 2>/dev/null"
+                + " && md5sum /e2e-" + name + ".bin && sync", COMMAND);
+        Matcher m = MD5.matcher(out);
+        assertTrue(m.find(), "no md5sum from the guest:\n" + out);
+        return m.group(1);
+    }
+
+    private static void fsck(String what) {
+        ConsoleStream.ShellResult r = debug.run("e2fsck -fn " + IMAGE + " 2>&1", Duration.ofMinutes(2));
+        assertEquals(0, r.status(), "e2fsck -fn of " + what + " (exit status):\n" + HgShell.clean(r.output()));
+    }
+
+    /** Reads the files back out of the image with debugfs, no guest involved. */
+    private static void assertImageHolds(String name, String token, String md5) {
+        String text = debug.run("debugfs -R 'cat /e2e-" + name + ".txt' " + IMAGE + " 2>/dev/null", COMMAND).output();
+        assertEquals(token, HgShell.clean(text).strip(), "/e2e-" + name + ".txt in the image");
+        if (md5 != null) {
+            String sum = debug.run("rm -f /tmp/e2e.bin && debugfs -R 'dump /e2e-" + name + ".bin /tmp/e2e.bin' " + IMAGE
+                    + " 2>/dev/null && md5sum /tmp/e2e.bin", COMMAND).output();
+            Matcher m = MD5.matcher(sum);
+            assertTrue(m.find(), "could not dump /e2e-" + name + ".bin from the image:\n" + sum);
+            assertEquals(md5, m.group(1), "MD5 of /e2e-" + name + ".bin in the image vs in the guest");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package hg.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A real Linux guest under hyper-gen's VMM: the boot image in the nest, its shell on the serial
+ * console, the embedded 6.1 vmlinux booted with the embedded busybox ext4 image as its root on
+ * virtio-blk. One nest for the class; each test makes its own guests and destroys them.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LinuxGuestTest {
+    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
+    /** A guest boot takes 20-30 s in the nest when the machine is idle; several times that when it is busy. */
+    private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
+    private static final Duration COMMAND = Duration.ofSeconds(60);
+
+    private static NestedRig rig;
+    private static HgShell shell;
+
+    @BeforeAll
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    static void bootNest() {
+        Optional<BootImage> found = BootImage.find();
+        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
+        BootImage image = found.get();
+        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell to create VMs with");
+        rig = NestedRig.start(image, RigOptions.named("linux-guest", Duration.ofMinutes(12)));
+        shell = new HgShell(rig.serial());
+        shell.awaitReady(NEST_BOOT);
+        System.out.printf("e2e: linux-guest nest: shell ready at %.1f s wall%n", rig.elapsedSeconds());
+    }
+
+    @AfterAll
+    static void closeNest() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void aFileWrittenAndSyncedIsThereAfterDestroyAndANewBoot() {
+        String token = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
+
+        int first = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        String partitions = shell.guest("cat /proc/partitions", COMMAND);
+        assertTrue(partitions.matches("(?s).*\\bvda\n.*"), "no vda in the guest's /proc/partitions:\n" + partitions);
+        // The root the guest writes to is the ext4 image on that disk, read-write (not a tmpfs or an initramfs).
+        String mounts = shell.guest("cat /proc/mounts", COMMAND);
+        assertTrue(mounts.matches("(?s).*/dev/(root|vda) / ext4 rw[,\\s].*"), "/ is not the ext4 disk, read-write:\n" + mounts);
+        shell.guest("echo " + token + " > /e2e-persist.txt && sync", COMMAND);
+        shell.detach(first, COMMAND);
+        assertEquals("vm " + first + " destroyed", shell.ok("vm_destroy " + first, COMMAND).strip());
+
+        int second = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        assertNotEquals(first, second, "a new VM got the id of a destroyed one");
+        assertEquals(token, shell.guest("cat /e2e-persist.txt", COMMAND).strip(),
+                "the file written and synced by vm " + first + " as read back by vm " + second);
+        shell.detach(second, COMMAND);
+        assertEquals("vm " + second + " destroyed", shell.ok("vm_destroy " + second, COMMAND).strip());
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void twoVcpusAreTwoProcessorsInTheGuest() {
+        int vm = GuestBoot.create(shell, "0 0 --cpus 2", GUEST_BOOT);
+        assertEquals("2", shell.guest("nproc", COMMAND).strip(), "nproc in a guest made with --cpus 2");
+        shell.detach(vm, COMMAND);
+        String list = shell.ok("vm_list", COMMAND);
+        assertTrue(list.matches("(?s).*(?m)^" + vm + "\\s+vmlinux-6\\.1\\s+busybox\\.ext4\\s+2\\s+.*\\brunning\\b.*"),
+                "vm_list does not show vm " + vm + " running with 2 vCPUs:\n" + list);
+        shell.ok("vm_destroy " + vm, COMMAND);
+    }
+}
