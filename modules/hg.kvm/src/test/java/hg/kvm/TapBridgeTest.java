@@ -137,7 +137,10 @@ class TapBridgeTest {
             }
         });
         assertEquals(List.of("lo", "hgbr0"), ns.links());
-        assertEquals(fdsBefore, openFds(), "every TAP and socket fd is closed");
+        // Other threads of the test JVM (earlier tests' subprocess pipes, class loading) may close
+        // fds meanwhile, so the count may drop; a leak of one fd per cycle would add a hundred.
+        long fdsAfter = openFds();
+        assertTrue(fdsAfter <= fdsBefore, "every TAP and socket fd is closed: " + fdsBefore + " before, " + fdsAfter + " after");
     }
 
     @Test
