@@ -113,7 +113,7 @@ class NestBootTest {
 
     @Test
     @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
-    void guestDirectoriesComeFromTheRootDeviceReadOnly(@TempDir Path tmp) throws Exception {
+    void guestDirectoriesComeFromTheRootDeviceReadOnlyAndTheShellRespawns(@TempDir Path tmp) throws Exception {
         assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no shell yet to list the guests");
         // A disk as a machine would have it: guest kernels and images in directories of an ext4 root.
         Path tree = Files.createDirectories(tmp.resolve("tree"));
@@ -144,6 +144,13 @@ class NestBootTest {
             assertTrue(mounts.matches("(?s).*/dev/vda /srv/kernels ext4 ro[,\\s].*"), "guest_kernel= not bound read-only:\n" + mounts);
             assertEquals(1, sh.run("touch /srv/kernels/x", Duration.ofSeconds(30)).status(),
                     "guest_kernel= must not be writable");
+
+            // A shell that dies is started again on its console.
+            assertEquals(0, sh.run("killall -KILL java", Duration.ofSeconds(30)).status(), "no shell JVM to kill");
+            rig.serial().waitFor("the shell exited \\(rc 137\\); starting a new one", Duration.ofSeconds(60));
+            rig.serial().waitFor("hyper-gen:# ", BOOT);
+            rig.serial().send("kernel_list");
+            rig.serial().waitFor("(?m)^0\\s+vmlinux-on-disk\\s", Duration.ofSeconds(60));
         }
     }
 
