@@ -19,6 +19,11 @@ BUSYBOX=${HG_BUSYBOX:-/bin/busybox}
 # How the runtime starts fast: "aot" (JDK 25 AOT cache from a training run) or "cds" (jlink's
 # default CDS archive only).
 START=${HG_BOOT_START:-aot}
+# JVM options of the hyper-gen launcher. C1 only: in the nested rig (QEMU TCG) C2's compile
+# threads doubled the CPU the shell needs to start (measured: 17-21 vs 8-11 QEMU CPU-seconds from
+# /init to the prompt), while the VMM's Java paths (exit dispatch, virtio queues) are dominated by
+# the KVM exits themselves. HG_BOOT_JVM_OPTIONS= (empty) restores the JDK's tiered default.
+JVM_OPTIONS=${HG_BOOT_JVM_OPTIONS--XX:TieredStopAtLevel=1}
 
 say() { printf 'boot-image: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -56,7 +61,7 @@ hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools
 
 # Everything the output depends on; an unchanged stamp means nothing to do.
 stamp=$( {
-  echo "start=$START main=$main_kind imagetools=$have_imagetools"
+  echo "start=$START jvm=$JVM_OPTIONS main=$main_kind imagetools=$have_imagetools"
   "$JAVA_HOME/bin/java" -version 2>&1
   sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$HERE/build.sh"
   (cd "$HERE/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
@@ -125,23 +130,26 @@ if [[ $START == aot && -n $main ]]; then
   if [[ $main_kind == shell ]]; then
     # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
     # part of what the cache holds.
-    printf -v cmd '%q ' "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}"
+    printf -v cmd '%q ' "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}"
     { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
       | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
       || say "training run ended with rc $? (see $WORK/aot-training.log)"
   else
-    "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
+    "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
       || say "training run ended with rc $? (see $WORK/aot-training.log)"
   fi
   [[ -f $aot ]] || { cat "$WORK/aot-training.log" >&2; die "the AOT training run made no cache"; }
-  # A JVM whose module graph differs from the training run's silently starts without it.
+  # Only for the launcher's main: a JVM whose module graph differs from the training run's
+  # refuses the cache (with errors on stderr).
   aot_flag="-XX:AOTCache=/opt/hyper-gen/lib/hyper-gen.aot"
-  if [[ -f $RT/bin/hyper-gen ]]; then
-    sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$aot_flag'|" "$RT/bin/hyper-gen"
-    grep -qF -- "$aot_flag" "$RT/bin/hyper-gen" || die "could not add the AOT cache to the hyper-gen launcher"
-  fi
 else
   aot_flag=
+fi
+if [[ -f $RT/bin/hyper-gen ]]; then
+  launcher_options="$aot_flag${aot_flag:+${JVM_OPTIONS:+ }}$JVM_OPTIONS"
+  sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$launcher_options'|" "$RT/bin/hyper-gen"
+  grep -qxF -- "JLINK_VM_OPTIONS='$launcher_options'" "$RT/bin/hyper-gen" \
+    || die "could not set the JVM options of the hyper-gen launcher"
 fi
 
 # 4. The rest of the root: busybox and its applets, init and its helpers.
@@ -155,7 +163,6 @@ cat >"$STAGE/etc/hyper-gen/build" <<EOF
 PATH=/opt/hyper-gen/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 HG_MAIN=$main_kind
-HG_JAVA_OPTIONS="$aot_flag"
 EOF
 echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
 echo "root:x:0:" >"$STAGE/etc/group"

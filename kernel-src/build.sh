@@ -78,7 +78,7 @@ build() {
   key=$name-$version-$hash
   dest=$KCACHE/$key
   if [[ -f $dest/.done ]]; then
-    say "$name: up to date ($(basename "$product"), $(du -h "$dest/$(basename "$product")" | cut -f1), cached)"
+    say "$name: up to date ($(basename "$product"), $(du -h --apparent-size "$dest/$(basename "$product")" | cut -f1), cached)"
   else
     unpack
     work=$KCACHE/$key.work
@@ -119,7 +119,7 @@ build() {
     touch "$dest.tmp/.done"
     rm -rf "$dest" && mv "$dest.tmp" "$dest"
     rm -rf "$work"
-    say "$name: built in $((SECONDS - t0)) s, $(basename "$product") $(du -h "$dest/$(basename "$product")" | cut -f1)"
+    say "$name: built in $((SECONDS - t0)) s, $(basename "$product") $(du -h --apparent-size "$dest/$(basename "$product")" | cut -f1)"
   fi
   ln -sfn "$dest/$(basename "$product")" "$OUT/$link"
 }

@@ -72,7 +72,7 @@ public final class Bench {
 
     static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        String row = "%-15s %-22s %10s %10s %7s %-14s %4s %-17s %s%n";
+        String row = "%-16s %-24s %10s %10s %7s %-14s %4s %-19s %s%n";
         b.append(String.format(Locale.ROOT, row, "figure", "unit", "hyper-gen", "peer", "ratio", "goal", "runs",
                 "min..max", "peer / why"));
         for (Result r : results) {

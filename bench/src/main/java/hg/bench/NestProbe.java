@@ -52,7 +52,11 @@ public final class NestProbe {
                 return;
             }
         }
-        VmConfig config = VmConfig.of(kernel, image).withReadOnly(true).withCmdline(marker);
+        VmConfig config = VmConfig.of(kernel, image).withReadOnly(true);
+        // hyper-gen's own cmdline names its boot timer for the rootfs' init; older builds did not
+        if (!Vm.kernelCmdline(config, List.of()).contains("hg_boot_marker=")) {
+            config = config.withCmdline(marker);
+        }
         List<String> qemuCmd = List.of(qemu.toString(), "-no-user-config", "-nodefaults", "-no-reboot",
                 "-L", conf.getProperty("qemu_data", "/usr/share/qemu"),
                 "-M", "microvm,acpi=off", "-accel", "kvm", "-cpu", "host", "-m", Long.toString(config.memoryBytes() >> 20),

@@ -31,7 +31,7 @@ record Smaps(long rssKb, long guestRssKb, int guests) {
     /** What identifies a guest's RAM: its size, a code page and the page-table root the loader wrote. */
     record GuestSignature(long ramBytes, long codeAddress, byte[] code, long pml4Address, long pml4Entry) {}
 
-    private record Mapping(long start, long end, boolean candidate) {}
+    record Mapping(long start, long end, boolean candidate) {}
 
     private static final long PAGE = 4096;
     private static final long ACCESSED_DIRTY = 0x60;

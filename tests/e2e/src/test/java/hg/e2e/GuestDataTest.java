@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,12 @@ class GuestDataTest {
         debug.waitFor(NestedRig.DEBUG_PROMPT, NEST_BOOT);
         // The image as the boot image ships it must pass the same check, or the checks below prove nothing.
         fsck("the image before any guest used it");
+    }
+
+    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
+    @BeforeEach
+    void atThePrompt() {
+        shell.resync(COMMAND);
     }
 
     @AfterAll

@@ -26,6 +26,7 @@ final class HgShell {
     private final ConsoleStream console;
     /** Where the last attached guest's console output begins in the console's text. */
     private int attachedAt;
+    private int resyncs;
 
     HgShell(ConsoleStream console) {
         this.console = console;
@@ -43,6 +44,20 @@ final class HgShell {
         console.waitFor(Pattern.quote(PROMPT), timeout);
         console.send("");
         console.waitFor(Pattern.quote(PROMPT), Duration.ofSeconds(60));
+    }
+
+    /**
+     * Back to a known place after an earlier step failed half-way (still attached to a guest, or a
+     * prompt not yet read): CTRL+d detaches from a guest or, at the prompt, is refused with one line
+     * (the console's shell does not exit); then an unknown command unique to this call is answered,
+     * and its prompt is the one where the next command starts.
+     */
+    void resync(Duration timeout) {
+        console.sendRaw("\u0004");
+        String sentinel = "e2e-resync-" + (++resyncs);
+        console.send(sentinel);
+        console.waitFor(Pattern.compile("error: unknown command '" + Pattern.quote(sentinel) + "'[^\n]*\n"), timeout);
+        console.waitFor(Pattern.quote(PROMPT), timeout);
     }
 
     /** Runs one shell command and returns what it printed (escape sequences removed, LF lines). */

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,12 @@ class LinuxGuestTest {
         shell = new HgShell(rig.serial());
         shell.awaitReady(NEST_BOOT);
         System.out.printf("e2e: linux-guest nest: shell ready at %.1f s wall%n", rig.elapsedSeconds());
+    }
+
+    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
+    @BeforeEach
+    void atThePrompt() {
+        shell.resync(COMMAND);
     }
 
     @AfterAll

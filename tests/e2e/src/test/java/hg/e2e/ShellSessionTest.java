@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,12 @@ class ShellSessionTest {
         rig = NestedRig.start(image, RigOptions.named("shell-session", Duration.ofMinutes(10)));
         shell = new HgShell(rig.serial());
         shell.awaitReady(NEST_BOOT);
+    }
+
+    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
+    @BeforeEach
+    void atThePrompt() {
+        shell.resync(COMMAND);
     }
 
     @AfterAll
