@@ -40,6 +40,9 @@ public final class Initramfs {
     /** Writes {@code tree} as an uncompressed cpio archive; does not close {@code out}. */
     public void write(FsTree tree, OutputStream rawOut) throws IOException {
         List<Entry> entries = new ArrayList<>();
+        // The root as ".", as `find . | cpio -o` has it: its mode and owner survive, and an empty
+        // tree is still an archive with one entry.
+        entries.add(new Entry(".", tree.root()));
         walk("", tree.root(), entries);
         Map<Node, Integer> ino = new IdentityHashMap<>();
         Map<Node, Integer> links = new IdentityHashMap<>();

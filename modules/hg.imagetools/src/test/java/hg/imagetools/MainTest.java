@@ -53,7 +53,7 @@ class MainTest {
         Path out = tmp.resolve("i.cpio.gz");
         assertEquals(0, run("initramfs", "--from", src.toString(), "--out", out.toString(), "--quiet", "--owner", "123:456").exit());
         ImageCheck.Run l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -it --quiet");
-        assertEquals("bin\ninit\n", l.out());
+        assertEquals(".\nbin\ninit\n", l.out());
         l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -itv --numeric-uid-gid --quiet");
         assertTrue(l.out().lines().allMatch(x -> x.matches("\\S+\\s+\\d+\\s+123\\s+456\\s.*")), l.out());
     }
