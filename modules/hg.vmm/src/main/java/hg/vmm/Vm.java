@@ -13,6 +13,7 @@ import hg.kvm.EventFd;
 import hg.kvm.GuestMemory;
 import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
+import hg.kvm.KvmCheck;
 import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
@@ -83,6 +84,10 @@ public final class Vm {
     private String cmdline = "";
     private boolean tearingDown;
     private VirtioMmioTransport disk;
+    private IoLoop io;
+    private Serial16550 serial;
+    /** Set before the eventfds close: a trigger must never write to a closed (maybe reused) fd number. */
+    private volatile boolean closing;
 
     private Vm(int id, VmConfig config) {
         this.id = id;
@@ -160,14 +165,14 @@ public final class Vm {
 
         Bus pio = new Bus("port I/O");
         Bus mmio = new Bus("MMIO");
-        Serial16550 serial = new Serial16550(irqLine(vmFd, Serial16550.COM1_IRQ), console::emit);
+        serial = new Serial16550(irqLine(vmFd, Serial16550.COM1_IRQ), console::emit);
         console.connectInput(serial::enqueueInput);
         pio.register(Serial16550.COM1_PORT, Serial16550.PORT_COUNT, serial);
         pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(irqLine(vmFd, I8042.KBD_IRQ), this::stop));
         pio.register(DebugExitPort.PORT, DebugExitPort.PORT_COUNT, new DebugExitPort(this::stop));
         mmio.register(BootTimer.ADDRESS, BootTimer.SIZE, bootTimer);
 
-        IoLoop io = new IoLoop("vm" + id + "-io");
+        io = new IoLoop("vm" + id + "-io");
         resources.push(io);
         List<String> devices = new ArrayList<>();
         if (block != null) {
@@ -236,7 +241,11 @@ public final class Vm {
         EventFd fd = EventFd.create(true);
         resources.push(fd);
         vmFd.registerIrqfd(fd, gsi);
-        return () -> fd.write(1);
+        return () -> {
+            if (!closing) {
+                fd.write(1);
+            }
+        };
     }
 
     private static void requireFile(Path p, String what) {
@@ -264,18 +273,25 @@ public final class Vm {
     }
 
     private void startThreads() {
-        for (AutoCloseable r : resources) {
-            if (r instanceof IoLoop io) {
-                io.start();
-            }
+        if (io != null) {
+            io.start();
         }
         for (int i = 0; i < loops.size(); i++) {
             threads.add(Thread.ofPlatform().name("vm" + id + "-vcpu" + i).daemon().start(loops.get(i)));
         }
     }
 
+    /** Whether /dev/kvm is a PVM (its instruction emulator stops stock Linux guests early). */
+    private static final class Host {
+        static final boolean PVM = KvmCheck.check().pvm();
+    }
+
     /** Ends the VM with {@code reason} (the first reason wins) and releases it in the background. */
     void stop(StopReason reason) {
+        if (reason instanceof StopReason.InternalError(String message) && message.contains("emulation failed") && Host.PVM) {
+            reason = new StopReason.InternalError(message
+                    + " (this host's /dev/kvm is a PVM, which cannot run stock Linux guests)");
+        }
         synchronized (stateLock) {
             if (state instanceof VmState.Stopped) {
                 return;
@@ -284,7 +300,7 @@ public final class Vm {
             stoppedAt = Instant.now();
         }
         if (!(reason instanceof StopReason.Destroyed) && !(reason instanceof StopReason.GuestReset)) {
-            LOG.log(System.Logger.Level.INFO, "vm " + id + " stopped: " + reason);
+            LOG.log(System.Logger.Level.DEBUG, "vm " + id + " stopped: " + reason);
         }
         for (VcpuLoop l : loops) {
             l.finish();
@@ -307,12 +323,15 @@ public final class Vm {
     }
 
     private void release() {
+        boolean first;
         synchronized (stateLock) {
-            if (tearingDown) {
-                awaitReleased();
-                return;
-            }
+            first = !tearingDown;
             tearingDown = true;
+        }
+        if (!first) {
+            // Wait outside the lock: the vCPU threads being joined may still call stop().
+            awaitReleased();
+            return;
         }
         for (Thread t : threads) {
             joinKicking(t);
@@ -334,8 +353,21 @@ public final class Vm {
     }
 
     private void finishRelease() {
-        // Reverse order of creation: the I/O loop before the eventfds, the VM fd (and its
-        // vCPUs) before the memory it maps, the disk last.
+        // The I/O thread first: it reads the notification eventfds and touches guest memory.
+        // Then the rest in reverse order of creation: the VM fd (and its vCPUs) before the
+        // memory it maps, the disk image last.
+        if (io != null) {
+            io.close();
+        }
+        // Console input arrives on the caller's thread: cut it off, then wait out a call
+        // that may be inside the UART (it holds the UART's monitor) before fds close.
+        closing = true;
+        console.connectInput(bytes -> { });
+        if (serial != null) {
+            synchronized (serial) {
+                serial.pendingInput();
+            }
+        }
         while (!resources.isEmpty()) {
             AutoCloseable r = resources.pop();
             try {

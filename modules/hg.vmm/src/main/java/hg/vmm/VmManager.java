@@ -39,8 +39,11 @@ public final class VmManager implements AutoCloseable {
         return kvm;
     }
 
-    /** Creates and starts a VM; returns its id. Throws {@link VmException} naming the problem. */
-    public int create(VmConfig config) {
+    /**
+     * Creates and starts a VM; returns its id. Throws {@link VmException} naming the problem.
+     * Creations are serialised (each takes a few milliseconds) so none can slip past {@link #close()}.
+     */
+    public synchronized int create(VmConfig config) {
         Kvm k = kvm();
         int id = nextId.getAndIncrement();
         Vm vm = Vm.create(k, supportedCpuid, id, config);

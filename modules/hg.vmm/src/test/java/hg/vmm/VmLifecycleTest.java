@@ -154,6 +154,23 @@ class VmLifecycleTest {
     }
 
     @Test
+    void destroyRacingTheGuestsOwnStopEndsCleanly() throws Exception {
+        Path uart = TestGuests.elf("uart");
+        for (int i = 0; i < 30; i++) {
+            Vm vm = manager.require(manager.create(VmConfig.of(uart, null).withMemory(MEM)));
+            VmTest.awaitOutput(vm, "ready\n");
+            vm.console().input("bye\n".getBytes(StandardCharsets.US_ASCII));   // the guest answers and exits...
+            if (i % 3 != 0) {
+                Thread.sleep(i % 5);
+            }
+            manager.destroy(vm.id());                                           // ...while it is destroyed
+            StopReason r = vm.awaitStop(Duration.ZERO).orElseThrow();
+            assertTrue(r instanceof StopReason.Destroyed || r instanceof StopReason.DebugExit, r.toString());
+        }
+        assertEquals(0, vmThreads());
+    }
+
+    @Test
     void pauseHoldsTheGuestAndResumeLetsItGoOn() throws Exception {
         Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");

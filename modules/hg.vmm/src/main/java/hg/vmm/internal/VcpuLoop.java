@@ -160,11 +160,22 @@ public final class VcpuLoop implements Runnable {
                 default -> new StopReason.InternalError("vCPU " + index + ": guest crash (system event " + event.type() + ")");
             });
             case VcpuExit.FailEntry fail -> owner.stop(new StopReason.InternalError(String.format(
-                    "vCPU %d: VM entry failed, hardware reason 0x%x", index, fail.hardwareReason())));
+                    "vCPU %d: VM entry failed, hardware reason 0x%x%s", index, fail.hardwareReason(), where())));
             case VcpuExit.InternalError error -> owner.stop(new StopReason.InternalError(
-                    "vCPU " + index + ": KVM internal error, suberror " + error.suberror()));
+                    "vCPU " + index + ": KVM internal error, suberror " + error.suberror()
+                            + (error.suberror() == VcpuExit.InternalError.EMULATION ? " (instruction emulation failed)" : "")
+                            + where()));
             case VcpuExit.Unknown unknown -> owner.stop(new StopReason.InternalError(
-                    "vCPU " + index + ": unhandled KVM exit reason " + unknown.reason()));
+                    "vCPU " + index + ": unhandled KVM exit reason " + unknown.reason() + where()));
+        }
+    }
+
+    /** Where the guest was, for the one line that explains a dead VM. */
+    private String where() {
+        try {
+            return String.format(" at rip 0x%x", vcpu.regs().rip());
+        } catch (RuntimeException e) {
+            return "";
         }
     }
 
