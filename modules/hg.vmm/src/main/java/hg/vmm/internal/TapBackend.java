@@ -14,6 +14,7 @@ public final class TapBackend implements NetBackend {
     private final Tap tap;
     private final String description;
     private boolean sendFailureLogged;
+    private boolean receiveFailureLogged;
 
     public TapBackend(Tap tap, String description) {
         this.tap = tap;
@@ -26,7 +27,16 @@ public final class TapBackend implements NetBackend {
 
     @Override
     public int receive(MemorySegment into) {
-        return tap.read(into);
+        try {
+            return tap.read(into);
+        } catch (KvmException e) {
+            // A host-side failure is not the guest's fault: its card just receives nothing.
+            if (!receiveFailureLogged) {
+                receiveFailureLogged = true;
+                LOG.log(System.Logger.Level.WARNING, description + ": reading frames failed: " + e.getMessage());
+            }
+            return 0;
+        }
     }
 
     @Override

@@ -179,6 +179,20 @@ class VirtioNetTapTest {
         assertEquals(List.of("lo", GuestNetConfig.DEFAULT_BRIDGE), ns.links());
     }
 
+    @Test
+    void hostSideFailuresDropFramesButNeverBreakTheGuestsCard() throws Exception {
+        ns.run(() -> {
+            TapBackend backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, 3, GuestNetConfig.forVm(3));
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                assertEquals(0, backend.receive(a.allocate(VirtioNet.MAX_FRAME)), "nothing waits");
+                backend.tap().close();   // the fd is gone under the device
+                assertEquals(0, backend.receive(a.allocate(VirtioNet.MAX_FRAME)));
+                assertFalse(backend.send(List.of(a.allocate(60))));
+            }
+            return null;
+        });
+    }
+
     static int etherType(byte[] f) {
         return ((f[12] & 0xff) << 8) | (f[13] & 0xff);
     }
