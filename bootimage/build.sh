@@ -51,6 +51,8 @@ if [[ -n $imagetools ]] && has_class "$imagetools" hg/imagetools/Main.class; the
 else
   have_imagetools=
 fi
+# hg-imagetools runs here, on the build's module path (Commons Compress stays out of the image).
+hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools.Main "$@"; }
 
 # Everything the output depends on; an unchanged stamp means nothing to do.
 stamp=$( {
@@ -70,14 +72,16 @@ STAGE=$WORK/root
 RT=$STAGE/opt/hyper-gen
 
 # 1. The Java runtime: hg.shell and below, JLine with its FFM terminal; no hg.imagetools and no
-#    Commons Compress (it would pull java.desktop in).
+#    Commons Compress (it would pull java.desktop in). JLine's exec terminal provider is off: it
+#    forks stty and friends, which took 5-9 s of the shell's start in the nested rig (the FFM
+#    provider does the same with no process).
 for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
   cp "$(jar_of "$m")" "$WORK/jars/"
 done
 say "jlink: runtime of hg.shell (main: ${main:-none})"
 jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm
   --strip-debug --no-man-pages --no-header-files --compress zip-6
-  --add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm
+  "--add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
   --generate-cds-archive --output "$RT")
 [[ $main_kind == shell ]] && jlink_args+=(--launcher "hyper-gen=$main")
 # The CDS dump lists JDK classes of modules we leave out (java.logging): harmless warnings.
@@ -100,10 +104,11 @@ done
 mkdir -p "$STAGE/usr/share/hyper-gen/kernels" "$STAGE/usr/share/hyper-gen/images"
 cp -L "$KERNELS/guest-vmlinux" "$STAGE/usr/share/hyper-gen/kernels/vmlinux-6.1"
 if [[ -n $have_imagetools ]]; then
-  say "default image: hg-imagetools rootfs (busybox)"
-  "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools.Main rootfs \
-    --busybox "$BUSYBOX" --output "$STAGE/usr/share/hyper-gen/images/busybox.ext4" >"$WORK/imagetools.log" 2>&1 \
-    || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
+  say "default image: hg-imagetools rootfs (busybox, ext4)"
+  # A fixed time, so the image is the same bytes on every build.
+  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
+    hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M \
+    >"$WORK/imagetools.log" 2>&1 || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
 else
   say "default image: none (hg-imagetools is not in build/lib yet): image_list will be empty"
 fi
@@ -122,7 +127,7 @@ if [[ $START == aot && -n $main ]]; then
     # part of what the cache holds.
     printf -v cmd '%q ' "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}"
     { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
-      | TERM=vt100 timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
+      | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
       || say "training run ended with rc $? (see $WORK/aot-training.log)"
   else
     "$RT/bin/java" -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
@@ -156,10 +161,16 @@ echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
 echo "root:x:0:" >"$STAGE/etc/group"
 
 # 5. Pack.
-say "packing initramfs (cpio newc, gzip)"
 mkdir -p "$OUT"
-(cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
-  | gzip -n -6 >"$WORK/initramfs.img"
+if [[ -n $have_imagetools ]]; then
+  say "packing initramfs (hg-imagetools initramfs: cpio newc, gzip)"
+  hg_imagetools initramfs --from "$STAGE" --out "$WORK/initramfs.img" --quiet >>"$WORK/imagetools.log" 2>&1 \
+    || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools initramfs failed"; }
+else
+  say "packing initramfs (cpio newc, gzip)"
+  (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
+    | gzip -n -6 >"$WORK/initramfs.img"
+fi
 mv "$WORK/initramfs.img" "$OUT/initramfs.img"
 cp -L "$KERNELS/host-bzImage" "$OUT/bzImage"
 cat >"$OUT/grub.cfg" <<'EOF'

@@ -5,7 +5,7 @@
 # that has SVM. Always bounded by a timeout; QEMU exits when the nest reboots.
 #
 # usage: up.sh [--vga] [--display D] [--append "ARGS"] [--initrd FILE] [--disk FILE] [--monitor SOCK]
-#              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--dry-run]
+#              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--bare] [--dry-run]
 #   --vga           a PC (q35) with a VGA display instead of microvm: ALT+F3 shows the shell on tty3
 #                   (display: curses in this terminal, or --display gtk/sdl/none); serial then goes
 #                   to build/boot-image/serial.log unless --monitor is given
@@ -16,6 +16,7 @@
 #   --serial2 SOCK  a second serial port (ttyS1 in the nest) on a unix socket
 #   --timeout SECS  stop QEMU after this long (default 3600)
 #   --kernel-log    show the nest kernel's boot messages (default: quiet)
+#   --bare          nothing on the cmdline but console=ttyS0 and --append's arguments (as from GRUB)
 # Ctrl-A x quits QEMU when the serial console is on this terminal.
 set -euo pipefail
 
@@ -26,7 +27,7 @@ IMAGE=${HG_BOOT_IMAGE:-$ROOT/build/boot-image}
 say() { printf 'up: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-vga= display= append= initrd= disk= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
+vga= display= append= initrd= disk= bare= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
 while (($#)); do
   case "$1" in
     --vga) vga=1 ;;
@@ -40,6 +41,7 @@ while (($#)); do
     --mem) mem=${2:?--mem needs MiB}; shift ;;
     --smp) smp=${2:?--smp needs a count}; shift ;;
     --kernel-log) quiet= ;;
+    --bare) bare=1 ;;
     --dry-run) dry=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -65,7 +67,11 @@ real_nested_kvm() {
 
 # The nest kernel calibrates its TSC badly under TCG when the machine is busy; tell it the rate.
 tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${quiet:+ $quiet}${append:+ $append}"
+if [[ -n $bare ]]; then
+  cmdline="console=ttyS0${append:+ $append}"
+else
+  cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${quiet:+ $quiet}${append:+ $append}"
+fi
 
 args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp"
       -kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline")

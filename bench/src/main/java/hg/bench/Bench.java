@@ -14,7 +14,9 @@ public final class Bench {
 
     /** Every figure this build can measure, in the order they are printed. */
     static List<Figure> figures() {
-        return List.of(new ExitRoundTrip());
+        List<Figure> all = new ArrayList<>(List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm()));
+        all.addAll(RootfsBuild.figures());
+        return all;
     }
 
     public static void main(String[] args) throws Exception {
@@ -64,14 +66,20 @@ public final class Bench {
 
     static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        String header = String.format(Locale.ROOT, "%-18s %-21s %10s %10s %7s %-7s %s%n",
-                "figure", "unit", "hyper-gen", "peer", "ratio", "goal", "peer / runs (min..max) / why");
-        b.append(header);
+        String row = "%-15s %-22s %10s %10s %7s %-14s %4s %-17s %s%n";
+        b.append(String.format(Locale.ROOT, row, "figure", "unit", "hyper-gen", "peer", "ratio", "goal", "runs",
+                "min..max", "peer / why"));
         for (Result r : results) {
-            String detail = r.why() != null ? r.why()
-                    : String.format(Locale.ROOT, "%s / %d runs (%.3f..%.3f)", r.peerName(), r.runs(), r.min(), r.max());
-            b.append(String.format(Locale.ROOT, "%-18s %-21s %10s %10s %7s %-7s %s%n", r.figure(), r.unit(),
-                    fmt(r.hyperGen()), fmt(r.peer()), fmt(r.ratio()), r.goal(), detail));
+            String range = r.min() == null ? "-" : fmt(r.min()) + ".." + fmt(r.max());
+            String detail = r.why() != null ? "null: " + r.why() : r.peerName();
+            b.append(String.format(Locale.ROOT, row, r.figure(), r.unit(), fmt(r.hyperGen()), fmt(r.peer()),
+                    fmt(r.ratio()), r.goal(), r.runs(), range, detail));
+        }
+        for (Result r : results) {
+            if (r.extra().get("byte_identical") instanceof Boolean same) {
+                b.append(String.format(Locale.ROOT, "%s %s: hyper-gen's image byte-identical across two runs: %s%n",
+                        r.figure(), r.unit(), same ? "yes" : "NO"));
+            }
         }
         return b.toString();
     }

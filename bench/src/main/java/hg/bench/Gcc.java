@@ -15,17 +15,35 @@ final class Gcc {
 
     /** Compiles resource {@code name} (a .c file beside this class) into {@code dir}; returns the binary. */
     static Path build(String name, Path dir) throws IOException, InterruptedException {
+        Path source = unpack(name, dir);
+        Path binary = dir.resolve(name.replaceFirst("\\.c$", ""));
+        run(List.of("gcc", "-O2", "-Wall", "-pthread", "-o", binary.toString(), source.toString()), 120);
+        return binary;
+    }
+
+    /**
+     * Assembles the freestanding guest {@code name} (a .S resource) with linker script {@code script}
+     * into an ELF in {@code dir}; returns the ELF.
+     */
+    static Path buildGuest(String name, String script, Path dir) throws IOException, InterruptedException {
+        Path source = unpack(name, dir);
+        Path ld = unpack(script, dir);
+        Path elf = dir.resolve(name.replaceFirst("\\.S$", "") + ".elf");
+        run(List.of("gcc", "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
+                "-T", ld.toString(), "-o", elf.toString(), source.toString()), 120);
+        return elf;
+    }
+
+    private static Path unpack(String name, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path source = dir.resolve(name);
+        Path file = dir.resolve(name);
         try (InputStream in = Gcc.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IOException("the bench jar has no " + name);
             }
-            Files.write(source, in.readAllBytes());
+            Files.write(file, in.readAllBytes());
         }
-        Path binary = dir.resolve(name.replaceFirst("\\.c$", ""));
-        run(List.of("gcc", "-O2", "-Wall", "-o", binary.toString(), source.toString()), 120);
-        return binary;
+        return file;
     }
 
     /** Runs a command, returns its stdout lines; fails with its output if it fails. */

@@ -29,6 +29,9 @@ final class ResultsJson {
             if (r.why() != null) {
                 b.append(", \"why\": ").append(string(r.why()));
             }
+            for (var e : r.extra().entrySet()) {
+                b.append(", ").append(string(e.getKey())).append(": ").append(value(e.getValue()));
+            }
             b.append(i + 1 < results.size() ? "},\n" : "}\n");
         }
         return b.append("]\n").toString();
@@ -37,6 +40,17 @@ final class ResultsJson {
     static void write(Path file, List<Result> results) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, render(results), StandardCharsets.UTF_8);
+    }
+
+    static String value(Object v) {
+        return switch (v) {
+            case null -> "null";
+            case Boolean bool -> bool.toString();
+            case Integer i -> i.toString();
+            case Long l -> l.toString();
+            case Number n -> number(n.doubleValue());
+            default -> string(v.toString());
+        };
     }
 
     static String number(Double d) {

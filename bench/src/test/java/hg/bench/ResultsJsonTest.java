@@ -2,7 +2,9 @@ package hg.bench;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -22,6 +24,22 @@ class ResultsJsonTest {
                 "why": "needs \\"nest\\"\\n"}
                 ]
                 """, ResultsJson.render(List.of(measured, unmeasured)));
+    }
+
+    @Test
+    void extraFieldsFollowTheCommonOnes() {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("byte_identical", true);
+        extra.put("wall_ms", 2.5);
+        extra.put("note", "a \"note\"");
+        Result r = Result.measured("rootfs_build", "s", Stats.of(new double[] {1, 2, 3}), 2.0, "mke2fs", "<= 1.5", extra);
+        assertEquals("""
+                [
+                  {"figure": "rootfs_build", "unit": "s", "hyper_gen": 2.0000, "peer": 2.0000, "peer_name": "mke2fs", \
+                "ratio": 1.0000, "goal": "<= 1.5", "runs": 3, "min": 1.0000, "max": 3.0000, "byte_identical": true, \
+                "wall_ms": 2.5000, "note": "a \\"note\\""}
+                ]
+                """, ResultsJson.render(List.of(r)));
     }
 
     @Test

@@ -27,6 +27,9 @@ public final class Ext4ImageWriter {
     private OptionalLong sourceDateEpoch = envSourceDateEpoch();
     private Progress progress = Progress.NONE;
 
+    /** A writer with the defaults: automatic size, no label, derived UUID, no journal. */
+    public Ext4ImageWriter() {}
+
     /** Exact image size (rounded down to 4 KiB); without it the size is what the tree needs plus headroom. */
     public Ext4ImageWriter size(long bytes) {
         if (bytes <= 0) throw new ImageToolsException("image size must be positive: " + bytes);

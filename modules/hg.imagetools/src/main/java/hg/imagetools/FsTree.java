@@ -101,6 +101,18 @@ public final class FsTree implements AutoCloseable {
         return n instanceof Node.Dir d && d.remove(parts.getLast()) != null;
     }
 
+    /** Gives every node the same owner (e.g. 0:0 for a tree gathered without root). */
+    public void forceOwner(int uid, int gid) {
+        java.util.Set<Node> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.ArrayDeque<Node> todo = new java.util.ArrayDeque<>(List.of(root));
+        while (!todo.isEmpty()) {
+            Node n = todo.pop();
+            if (!seen.add(n)) continue;
+            n.meta(n.meta().withOwner(uid, gid));
+            if (n instanceof Node.Dir d) todo.addAll(d.children().values());
+        }
+    }
+
     @Override
     public void close() { blobs.close(); }
 }

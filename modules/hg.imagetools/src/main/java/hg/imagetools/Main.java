@@ -13,13 +13,17 @@ import java.util.UUID;
 public final class Main {
     static final String USAGE = """
             usage: hg-imagetools COMMAND [OPTIONS]
-              mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--quiet]
+              mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--owner 0:0] [--quiet]
                   raw ext4 image from SRC: a directory, a tar (plain/gzip/xz/bzip2/zstd), a cpio,
                   a Debian .deb, or a container image (docker save tarball / OCI layout, tar or dir)
-              rootfs --out IMAGE [--busybox-deb FILE] [--size 64M] [--label NAME] [--journal] [--initramfs]
-                  the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz
-              initramfs --from SRC --out FILE.cpio.gz
+              rootfs --out IMAGE [--busybox-deb FILE | --busybox BINARY] [--size 64M] [--label NAME] [--journal] [--initramfs]
+                  the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz;
+                  busybox from Debian's busybox-static package (apt cache, else apt-get download)
+                  or from a static busybox binary
+            --output is accepted for --out.
+              initramfs --from SRC --out FILE.cpio.gz [--owner 0:0]
                   a gzipped cpio (newc) archive of SRC
+            --owner UID:GID makes every file owned by UID:GID (for trees gathered without root).
             SOURCE_DATE_EPOCH fixes the times that do not come from the source.""";
 
     private Main() {}
@@ -38,9 +42,9 @@ public final class Main {
             String cmd = args[0];
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
-                case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid"), Set.of("journal", "quiet")), err);
-                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
-                case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out"), Set.of("quiet")), err);
+                case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid", "owner"), Set.of("journal", "quiet")), err);
+                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
+                case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out", "owner"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
             return 0;
@@ -51,8 +55,15 @@ public final class Main {
         } catch (ImageToolsException e) {
             err.println("hg-imagetools: " + e.getMessage());
             return 2;
+        } catch (IllegalArgumentException e) {
+            // a value the model refuses (e.g. an empty symlink target in an archive)
+            err.println("hg-imagetools: bad input: " + e.getMessage());
+            return 2;
         } catch (IOException | java.io.UncheckedIOException e) {
             err.println("hg-imagetools: I/O error: " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("hg-imagetools: failed: " + e);
             return 1;
         }
     }
@@ -71,6 +82,7 @@ public final class Main {
                 String name = a.substring(2), value = null;
                 int eq = name.indexOf('=');
                 if (eq >= 0) { value = name.substring(eq + 1); name = name.substring(0, eq); }
+                if (name.equals("output")) name = "out";
                 if (bool.contains(name) && value == null) { s.add(name); continue; }
                 if (!valued.contains(name)) throw new UsageException("unknown option '--" + name + "'");
                 if (value == null) {
@@ -118,7 +130,7 @@ public final class Main {
             long last = System.nanoTime();
             @Override public void update(String phase, long done, long total) {
                 long now = System.nanoTime();
-                if (now - last < 1_000_000_000L || total <= 0) return;
+                if (now - last < 1_000_000_000L || total <= 0 || done >= total) return;
                 last = now;
                 err.printf("hg-imagetools: %s %d%%%n", phase, done * 100 / total);
             }
@@ -139,10 +151,25 @@ public final class Main {
         return w;
     }
 
+    /** --owner UID:GID gives every file that owner. */
+    static void owner(Flags f, FsTree tree) {
+        String o = f.get("owner");
+        if (o == null) return;
+        String[] p = o.split(":");
+        try {
+            if (p.length != 2) throw new NumberFormatException();
+            tree.forceOwner(Integer.parseUnsignedInt(p[0]), Integer.parseUnsignedInt(p[1]));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--owner wants UID:GID in numbers, e.g. 0:0, not '" + o + "'");
+        }
+    }
+
     static void mkfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         Ext4ImageWriter w = writer(f, err);
+        if (!f.has("quiet")) err.printf("hg-imagetools: reading %s%n", from);
         try (FsTree tree = Sources.read(from)) {
+            owner(f, tree);
             Ext4Image img = w.write(tree, out);
             if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, %d MiB free, %d inodes free, UUID %s%n",
                     out, img.sizeBytes() >> 20, img.freeBlocks() * 4096 >> 20, img.freeInodes(), img.uuid());
@@ -151,19 +178,21 @@ public final class Main {
 
     static void rootfs(Flags f, PrintStream err) throws IOException {
         Path out = Path.of(f.need("out"));
+        if (f.get("busybox") != null && f.get("busybox-deb") != null) throw new UsageException("give --busybox or --busybox-deb, not both");
         Path given = f.get("busybox-deb") == null ? null : Path.of(f.get("busybox-deb"));
+        Ext4ImageWriter w = writer(f, err);
         Path tmp = java.nio.file.Files.createTempDirectory("hg-imagetools-");
         try {
-            Path deb = Rootfs.findBusyboxDeb(given, tmp);
-            Ext4ImageWriter w = writer(f, err);
-            try (FsTree tree = Rootfs.tree(deb, Ext4ImageWriter.envSourceDateEpoch())) {
+            Path from = f.get("busybox") != null ? Path.of(f.get("busybox")) : Rootfs.findBusyboxDeb(given, tmp);
+            try (FsTree tree = f.get("busybox") != null ? Rootfs.treeFromBinary(from, Ext4ImageWriter.envSourceDateEpoch())
+                    : Rootfs.tree(from, Ext4ImageWriter.envSourceDateEpoch())) {
                 if (f.has("initramfs")) {
                     new Initramfs().writeGzip(tree, out);
-                    if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, deb.getFileName());
+                    if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, from);
                     return;
                 }
                 Ext4Image img = w.write(tree, out);
-                if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, busybox from %s%n", out, img.sizeBytes() >> 20, deb.getFileName());
+                if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, busybox from %s%n", out, img.sizeBytes() >> 20, from);
             }
         } finally {
             try (var s = java.nio.file.Files.list(tmp)) {
@@ -176,6 +205,7 @@ public final class Main {
     static void initramfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         try (FsTree tree = Sources.read(from)) {
+            owner(f, tree);
             new Initramfs().writeGzip(tree, out);
         }
         if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s%n", out);

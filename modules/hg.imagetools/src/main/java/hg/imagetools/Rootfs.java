@@ -32,16 +32,14 @@ public final class Rootfs {
 
     static final String RCS = """
             #!/bin/sh
-            # Guest start-up: pseudo filesystems first, then the boot-time marker as early as possible.
+            # Guest start-up. The boot-time marker comes first: the kernel hands the command line's
+            # hg_boot_marker=0xADDR to init, and so to this script, as an environment variable; the VMM
+            # records the time of this one-byte MMIO write as "guest reached init".
+            [ -e /dev/mem ] || mount -t devtmpfs devtmpfs /dev 2>/dev/null
+            [ -n "$hg_boot_marker" ] && devmem "$hg_boot_marker" 8 1 2>/dev/null
             mount -t proc proc /proc
-            mount -t devtmpfs devtmpfs /dev 2>/dev/null
-            for arg in $(cat /proc/cmdline); do
-                case "$arg" in
-                    # the VMM records the time of this MMIO write as "guest reached init"
-                    hg_boot_marker=*) devmem "${arg#hg_boot_marker=}" 8 1 2>/dev/null ;;
-                esac
-            done
             mount -t sysfs sysfs /sys
+            mount -t devtmpfs devtmpfs /dev 2>/dev/null
             mkdir -p /dev/pts /dev/shm
             mount -t devpts devpts /dev/pts 2>/dev/null
             mount -t tmpfs tmpfs /tmp 2>/dev/null
@@ -100,18 +98,31 @@ public final class Rootfs {
 
     /** Builds the rootfs tree from a busybox-static .deb. Runs the busybox binary once to list its applets. */
     public static FsTree tree(Path busyboxDeb, OptionalLong sourceDateEpoch) throws IOException {
-        FsTree tree = new FsTree();
         try (FsTree deb = Sources.read(busyboxDeb)) {
             if (!(deb.get("bin/busybox") instanceof Node.File bb))
                 throw new ImageToolsException.BadSource(busyboxDeb + ": no bin/busybox in this package");
-            long time = sourceDateEpoch.orElse(bb.meta().mtimeSeconds());
+            byte[] binary;
+            try (InputStream in = bb.content().open()) { binary = in.readAllBytes(); }
+            return tree(binary, sourceDateEpoch.orElse(bb.meta().mtimeSeconds()), busyboxDeb.toString());
+        }
+    }
+
+    /** Builds the rootfs tree from a statically linked busybox binary (e.g. Debian busybox-static's /bin/busybox). */
+    public static FsTree treeFromBinary(Path busybox, OptionalLong sourceDateEpoch) throws IOException {
+        if (!Files.isRegularFile(busybox) || !Files.isReadable(busybox)) throw new ImageToolsException.BadSource("cannot read " + busybox);
+        byte[] binary = Files.readAllBytes(busybox);
+        return tree(binary, sourceDateEpoch.orElse(Files.getLastModifiedTime(busybox).toInstant().getEpochSecond()), busybox.toString());
+    }
+
+    private static FsTree tree(byte[] binary, long time, String what) throws IOException {
+        requireStaticElf(binary, what);
+        FsTree tree = new FsTree();
+        try {
             Meta dir = new Meta(0755, 0, 0, time);
             Meta file = new Meta(0644, 0, 0, time);
             Meta exe = new Meta(0755, 0, 0, time);
             Meta link = new Meta(0777, 0, 0, time);
             tree.root().meta(dir);
-            byte[] binary;
-            try (InputStream in = bb.content().open()) { binary = in.readAllBytes(); }
             for (String d : List.of("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "etc/init.d", "dev", "proc", "sys",
                     "run", "mnt", "var", "var/log", "home")) tree.put(d, new Node.Dir(dir));
             tree.put("tmp", new Node.Dir(dir.withPermissions(01777)));
@@ -140,6 +151,21 @@ public final class Rootfs {
         } catch (RuntimeException | IOException e) {
             tree.close();
             throw e;
+        }
+    }
+
+    /** The guest has no libraries: the busybox must be an x86-64 ELF without a program interpreter. */
+    static void requireStaticElf(byte[] b, String what) {
+        java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (b.length < 64 || e.getInt(0) != 0x464c457f || b[4] != 2 || b[5] != 1 || e.getShort(0x12) != 0x3e)
+            throw new ImageToolsException.BadSource(what + ": busybox is not an x86-64 ELF executable");
+        long phoff = e.getLong(0x20);
+        int phentsize = e.getShort(0x36) & 0xffff, phnum = e.getShort(0x38) & 0xffff;
+        for (int k = 0; k < phnum; k++) {
+            long off = phoff + (long) k * phentsize;
+            if (off < 0 || off + 4 > b.length) throw new ImageToolsException.BadSource(what + ": truncated ELF program headers");
+            if (e.getInt((int) off) == 3) // PT_INTERP
+                throw new ImageToolsException.BadSource(what + ": busybox is dynamically linked; the guest needs a static one (busybox-static)");
         }
     }
 

@@ -94,6 +94,34 @@ class Ext4ImageWriterTest {
     }
 
     @Test
+    void xattrsInTheInodeAndInABlock() throws Exception {
+        byte[] acl = new byte[4 + 5 * 8]; // VFS form: version 2, then (tag, perm, id) entries
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(acl).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(2);
+        b.putShort((short) 1).putShort((short) 7).putInt(-1); // user::rwx
+        b.putShort((short) 2).putShort((short) 4).putInt(1000); // user:1000:r
+        b.putShort((short) 4).putShort((short) 5).putInt(-1); // group::r-x
+        b.putShort((short) 0x10).putShort((short) 5).putInt(-1); // mask::r-x
+        b.putShort((short) 0x20).putShort((short) 0).putInt(-1); // other::---
+        try (FsTree t = new FsTree()) {
+            t.put("small", new Node.File(Trees.meta(0644).withXattrs(java.util.Map.of("user.a", new byte[] {1, 2, 3})), Content.of(new byte[1])));
+            t.put("big", new Node.File(Trees.meta(0644).withXattrs(java.util.Map.of("user.big", Trees.bytes(1000, 1),
+                    "trusted.t", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), "system.posix_acl_access", acl)), Content.of(new byte[1])));
+            t.put("dir", new Node.Dir(Trees.meta(0755).withXattrs(java.util.Map.of("user.d", Trees.bytes(300, 2)))));
+            ImageCheck.roundTrip(t, new Ext4ImageWriter(), tmp);
+            Path img = tmp.resolve("image.ext4");
+            ImageCheck.Run r = ImageCheck.run(tmp, "debugfs", "-R", "ea_list /big", img.toString());
+            assertTrue(r.out().contains("user.big (1000)") && r.out().contains("trusted.t (1) = \"x\"") && r.out().contains("system.posix_acl_access"), r.out());
+            r = ImageCheck.run(tmp, "debugfs", "-R", "stat /big", img.toString());
+            assertTrue(r.out().matches("(?s).*File ACL: [1-9].*"), "the big attributes are not in a block: " + r.out());
+            r = ImageCheck.run(tmp, "debugfs", "-R", "ea_get /big user.big", img.toString());
+            assertEquals(0, r.exit());
+            r = ImageCheck.run(tmp, "debugfs", "-R", "ea_list /small", img.toString());
+            assertTrue(r.out().contains("user.a (3)"), r.out());
+        }
+    }
+
+    @Test
     void largeFileOverManyGroups() throws Exception {
         // 300 MiB, mostly zeros (not written: sparse) with marks at the start, the middle and the end
         long size = 300L << 20;

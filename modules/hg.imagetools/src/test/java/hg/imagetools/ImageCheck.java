@@ -120,8 +120,33 @@ public final class ImageCheck {
     private static final Pattern STAT_LINKS = Pattern.compile("Links: (\\d+)");
     private static final Pattern STAT_DEV = Pattern.compile("Device major/minor number: (\\d+):(\\d+)");
 
+    /** Modification times (seconds, nanoseconds) by path, as the image should hold them. */
+    public static Map<String, long[]> expectedMtimes(FsTree tree) {
+        java.util.OptionalLong sde = Ext4ImageWriter.envSourceDateEpoch();
+        Map<String, long[]> out = new TreeMap<>();
+        java.util.ArrayDeque<Map.Entry<String, Node>> todo = new java.util.ArrayDeque<>();
+        todo.add(Map.entry("/", tree.root()));
+        while (!todo.isEmpty()) {
+            var e = todo.pop();
+            Meta m = e.getValue().meta();
+            long s = m.mtimeSeconds(), n = m.mtimeNanos();
+            if (sde.isPresent() && s > sde.getAsLong()) { s = sde.getAsLong(); n = 0; }
+            out.put(e.getKey(), new long[] {s, n});
+            if (e.getValue() instanceof Node.Dir d)
+                for (var c : d.children().entrySet()) todo.add(Map.entry((e.getKey().equals("/") ? "/" : e.getKey() + "/") + c.getKey(), c.getValue()));
+        }
+        return out;
+    }
+
+    private static final Pattern STAT_MTIME = Pattern.compile("(?m)^\\s*mtime: 0x([0-9a-f]+):([0-9a-f]+)");
+
     /** Reads the image back with debugfs and compares it with {@code want} (paths beyond it, except /lost+found, are errors). */
     public static void assertImageHolds(Path image, Map<String, Entry> want, Path scratch) throws Exception {
+        assertImageHolds(image, want, null, scratch);
+    }
+
+    /** As above, and the modification times too when {@code mtimes} is given. */
+    public static void assertImageHolds(Path image, Map<String, Entry> want, Map<String, long[]> mtimes, Path scratch) throws Exception {
         // one debugfs run: stat every path, list every directory
         Path cmds = scratch.resolve("debugfs.cmds");
         StringBuilder sb = new StringBuilder();
@@ -171,6 +196,15 @@ public final class ImageCheck {
         assertEquals(0, rd.exit(), rd.out());
         try {
             compare(image, want, statOut, dump);
+            if (mtimes != null) {
+                for (Map.Entry<String, long[]> e : mtimes.entrySet()) {
+                    Matcher t = STAT_MTIME.matcher(statOut.get(e.getKey()));
+                    assertTrue(t.find(), "no mtime for " + e.getKey());
+                    long lo = (int) Long.parseLong(t.group(1), 16), extra = Long.parseLong(t.group(2), 16);
+                    long sec = lo + ((extra & 3) << 32), nanos = extra >>> 2;
+                    assertEquals(e.getValue()[0] + "." + e.getValue()[1], sec + "." + nanos, "mtime of " + e.getKey());
+                }
+            }
         } finally {
             Trees.delete(dump); // ourselves: the dumped symlinks point anywhere
         }
@@ -225,7 +259,7 @@ public final class ImageCheck {
         Path img = scratch.resolve("image.ext4");
         Ext4Image r = writer.write(tree, img);
         e2fsckClean(img);
-        assertImageHolds(img, expected(tree), scratch);
+        assertImageHolds(img, expected(tree), expectedMtimes(tree), scratch);
         return r;
     }
 }

@@ -23,12 +23,11 @@ class MainTest {
         return new Result(code, err.toString(StandardCharsets.UTF_8));
     }
 
-    /** Exit 2, the first line names the problem, and no stack trace. */
+    /** Exit 2, one line names the problem, and no stack trace. */
     static void refused(Result r, String mentions) {
         assertEquals(2, r.exit(), r.err());
-        String first = r.err().lines().findFirst().orElse("");
-        assertTrue(first.startsWith("hg-imagetools: ") && first.contains(mentions), r.err());
-        assertFalse(r.err().contains("\tat "), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("hg-imagetools: ") && l.contains(mentions)).count(), r.err());
+        assertFalse(r.err().contains("\tat ") || r.err().contains("Exception"), r.err());
     }
 
     @Test
@@ -41,6 +40,9 @@ class MainTest {
         assertEquals(0, r.exit(), r.err());
         assertEquals(32 << 20, Files.size(img));
         ImageCheck.e2fsckClean(img);
+        Path again = tmp.resolve("again.img");
+        assertEquals(0, run("mkfs", "--from", src.toString(), "--out", again.toString(), "--size", "32M", "--label", "t", "--journal", "--quiet").exit());
+        assertEquals(-1, Files.mismatch(img, again), "the same directory gave different images");
     }
 
     @Test
@@ -49,9 +51,11 @@ class MainTest {
         Files.createDirectories(src.resolve("bin"));
         Files.writeString(src.resolve("init"), "#!/bin/sh\n");
         Path out = tmp.resolve("i.cpio.gz");
-        assertEquals(0, run("initramfs", "--from", src.toString(), "--out", out.toString(), "--quiet").exit());
+        assertEquals(0, run("initramfs", "--from", src.toString(), "--out", out.toString(), "--quiet", "--owner", "123:456").exit());
         ImageCheck.Run l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -it --quiet");
         assertEquals("bin\ninit\n", l.out());
+        l = ImageCheck.run(tmp, "sh", "-c", "zcat i.cpio.gz | cpio -itv --numeric-uid-gid --quiet");
+        assertTrue(l.out().lines().allMatch(x -> x.matches("\\S+\\s+\\d+\\s+123\\s+456\\s.*")), l.out());
     }
 
     @Test
@@ -66,12 +70,13 @@ class MainTest {
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--size", "lots"), "not a size");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--bogus"), "unknown option");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--uuid", "xyz"), "not a UUID");
+        refused(run("mkfs", "--from", src.toString(), "--out", out, "--owner", "root"), "--owner wants");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--label", "a-label-longer-than-16"), "label");
         refused(run("mkfs", "--from", tmp.resolve("missing").toString(), "--out", out), "no such file");
         refused(run("mkfs", "--from", src.toString(), "--out", out, "--size", "4M"), "image is 4 MiB");
         Path junk = tmp.resolve("junk.tar.gz");
         Files.write(junk, new byte[] {0x1f, (byte) 0x8b, 8, 0, 1, 2, 3});
-        refused(run("mkfs", "--from", junk.toString(), "--out", out), "junk.tar.gz");
+        refused(run("mkfs", "--from", junk.toString(), "--out", out), "junk.tar.gz: broken");
         refused(run("initramfs", "--from", junk.toString(), "--out", out), "junk.tar.gz");
     }
 }

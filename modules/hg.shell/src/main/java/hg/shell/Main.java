@@ -8,6 +8,7 @@ import hg.shell.internal.GuestDirs;
 import hg.shell.internal.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
 import hg.shell.internal.Machines;
+import hg.shell.internal.TerminalTypes;
 import hg.shell.internal.VmmMachines;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -112,8 +113,14 @@ public final class Main {
     private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
             throws IOException {
         // CTRL+c outside line editing must not kill the shell (SIG_DFL would); the line reader handles it inside.
-        try (Terminal terminal = TerminalBuilder.builder().system(true).name("hyper-gen")
-                .signalHandler(Terminal.SignalHandler.SIG_IGN).build()) {
+        TerminalTypes.register();
+        TerminalBuilder builder = TerminalBuilder.builder().system(true).name("hyper-gen")
+                .signalHandler(Terminal.SignalHandler.SIG_IGN);
+        String type = TerminalTypes.choose(System.getenv("TERM"));
+        if (type != null) {
+            builder.type(type);
+        }
+        try (Terminal terminal = builder.build()) {
             if (exitRefusal != null) {
                 // On the boot console the shell must stay up: no stopping it with CTRL+z or CTRL+\.
                 terminal.handle(Terminal.Signal.TSTP, Terminal.SignalHandler.SIG_IGN);
@@ -153,12 +160,13 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--guest-kernel", "--guest-image" -> {
+                // --kernels and --images: the names an early boot image script used.
+                case "--guest-kernel", "--guest-image", "--kernels", "--images" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                         throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/guests");
                     }
                     Path dir = Path.of(args[++i]);
-                    if (a.equals("--guest-kernel")) {
+                    if (a.equals("--guest-kernel") || a.equals("--kernels")) {
                         kernel = dir;
                     } else {
                         image = dir;

@@ -94,6 +94,13 @@ class MainBatchTest {
     }
 
     @Test
+    void theShortFlagNamesWorkToo() {
+        Run r = run("image_list\n", "--kernels", kernels.toString(), "--images", images.toString());
+        assertEquals(0, r.code(), r.lines().toString());
+        assertTrue(r.lines().get(2).contains("ext4 label ROOT"), r.lines().toString());
+    }
+
+    @Test
     void theDirectoriesComeFromTheKernelCommandLine() throws Exception {
         Path cmdline = Files.writeString(tmp.resolve("cmdline"),
                 "console=ttyS0 guest_kernel=" + kernels + " guest_image=" + images + "\n");

@@ -124,4 +124,25 @@ class TerminalTest {
             assertEquals(0, t.awaitExit());
         }
     }
+
+    @Test
+    void aSerialConsoleWithoutTerminfo() throws Exception {
+        // As on the boot image's serial console: TERM=vt102, no terminfo, no infocmp, no size.
+        try (Tmux t = Tmux.start(100, 30, "export TERM=vt102 PATH=/nonexistent TERMINFO_DIRS=/nonexistent; stty rows 0 cols 0",
+                Launch.command("--guest-kernel", kernels.toString(), "--guest-image", images.toString()))) {
+            t.awaitText(PROMPT);
+            t.text("kernel_li");
+            t.keys("Tab", "Enter");
+            t.await("the kernel table", s -> s.matches("(?s).*0\\s+vmlinux-test\\s+4.0 KiB\\s+vmlinux.*"));
+            t.text("vm_list");
+            t.keys("Left", "Left", "Left", "Left", "Left", "Left", "Left");
+            t.text("# ");
+            t.keys("Enter");
+            t.awaitText("error: unknown command '#'");
+            String screen = t.screen();
+            assertFalse(screen.contains("infocmp"), screen);
+            assertFalse(screen.contains("WARNING"), screen);
+            assertFalse(screen.contains("Exception"), screen);
+        }
+    }
 }

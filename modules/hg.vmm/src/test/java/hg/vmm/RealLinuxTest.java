@@ -19,7 +19,7 @@ class RealLinuxTest {
 
     @Test
     void theGuestKernelRunsOrStopsWithAPlainReason() throws Exception {
-        TestGuests.assumeKvm();
+        GuestPrograms.assumeKvm();
         String dir = System.getenv("HG_KERNELS");
         Assumptions.assumeTrue(dir != null && !dir.isEmpty(),
                 "HG_KERNELS is not set: no real guest kernel to boot (the launcher sets it to the kernel build output)");

@@ -29,7 +29,7 @@ class VmLifecycleTest {
 
     @BeforeEach
     void open() {
-        TestGuests.assumeKvm();
+        GuestPrograms.assumeKvm();
         manager = new VmManager();
     }
 
@@ -46,13 +46,19 @@ class VmLifecycleTest {
         }
     }
 
-    static long rssKib() throws IOException {
+    /** A field of /proc/self/status in KiB (VmRSS, VmSize). */
+    static long statusKib(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
+            if (line.startsWith(field + ":")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
-        throw new IOException("no VmRSS in /proc/self/status");
+        throw new IOException("no " + field + " in /proc/self/status");
+    }
+
+    /** Mappings of vCPU run pages (anon_inode:kvm-vcpu) in this process. */
+    static long vcpuMappings() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("kvm-vcpu")).count();
     }
 
     static long vmThreads() {
@@ -61,7 +67,7 @@ class VmLifecycleTest {
 
     @Test
     void creationErrorsNameTheProblemAndLeaveNothingBehind() throws Exception {
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Path notAKernel = dir.resolve("notes.txt");
         Files.writeString(notAKernel, "this is not a kernel\n".repeat(100));
         Path image = dir.resolve("root.img");
@@ -97,7 +103,7 @@ class VmLifecycleTest {
     void readOnlyImagesCanBeSharedAndAreAnnouncedReadOnly() throws Exception {
         Path image = dir.resolve("ro.img");
         Files.write(image, new byte[1 << 20]);
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Vm a = manager.require(manager.create(VmConfig.of(uart, image).withReadOnly(true).withMemory(MEM)));
         Vm b = manager.require(manager.create(VmConfig.of(uart, image).withReadOnly(true).withMemory(MEM)));
         assertTrue(a.cmdline().contains("root=/dev/vda ro"), a.cmdline());
@@ -110,7 +116,7 @@ class VmLifecycleTest {
     @Test
     void destroyIsIdempotentAndStopsEveryVcpu() throws Exception {
         // vCPUs 1-3 wait for a SIPI that never comes, blocked inside KVM_RUN: destroy must kick them out.
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withVcpus(4).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withVcpus(4).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");
         assertEquals(4, vmThreads() - 1);   // four vCPU threads and the I/O thread
         long start = System.nanoTime();
@@ -140,7 +146,7 @@ class VmLifecycleTest {
 
     @Test
     void aConsoleListenerMayDestroyItsVm() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         StringBuilder seen = new StringBuilder();
         // Listeners run on the vCPU thread that wrote the byte: destroy must not wait for that thread.
         vm.console().attach(bytes -> {
@@ -155,7 +161,7 @@ class VmLifecycleTest {
 
     @Test
     void destroyRacingTheGuestsOwnStopEndsCleanly() throws Exception {
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         for (int i = 0; i < 30; i++) {
             Vm vm = manager.require(manager.create(VmConfig.of(uart, null).withMemory(MEM)));
             VmTest.awaitOutput(vm, "ready\n");
@@ -172,7 +178,7 @@ class VmLifecycleTest {
 
     @Test
     void pauseHoldsTheGuestAndResumeLetsItGoOn() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         VmTest.awaitOutput(vm, "ready\n");
         vm.pause();
         vm.console().input("x\n".getBytes(StandardCharsets.US_ASCII));
@@ -185,16 +191,20 @@ class VmLifecycleTest {
 
     @Test
     void aThousandCreateDestroyCyclesLeakNothing() throws Exception {
-        Path uart = TestGuests.elf("uart");
+        Path uart = GuestPrograms.elf("uart");
         Path image = dir.resolve("cycle.img");
         Files.write(image, new byte[1 << 20]);
         VmConfig config = VmConfig.of(uart, image);   // the default 256 MiB
-        for (int i = 0; i < 50; i++) {
+        // Warm up: JIT compilation and malloc arenas settle before the baseline is taken.
+        for (int i = 0; i < 100; i++) {
             manager.destroy(manager.create(config));
         }
         System.gc();
         long fds = openFds();
-        long rss = rssKib();
+        long rss = statusKib("VmRSS");
+        long heap = Runtime.getRuntime().totalMemory() / 1024;
+        long virtual = statusKib("VmSize");
+        long vcpuMaps = vcpuMappings();
         long start = System.nanoTime();
         long createNs = 0;
         for (int i = 0; i < 1000; i++) {
@@ -208,12 +218,21 @@ class VmLifecycleTest {
         }
         long elapsedMs = (System.nanoTime() - start) / 1_000_000;
         System.gc();
-        long rssAfter = rssKib();
+        long rssAfter = statusKib("VmRSS");
+        long heapAfter = Runtime.getRuntime().totalMemory() / 1024;
+        long virtualAfter = statusKib("VmSize");
         assertEquals(fds, openFds(), "open file descriptors");
         assertEquals(0, vmThreads());
-        // One leaked guest mapping would be >= 1 MiB per cycle (page tables, zero page, kernel); allow JVM noise.
-        assertTrue(rssAfter - rss < 32 * 1024, "RSS grew from " + rss + " KiB to " + rssAfter + " KiB");
-        System.out.printf("1000 create/destroy cycles: %d ms (create %d ms), RSS %d -> %d KiB, %d fds%n",
-                elapsedMs, createNs / 1_000_000, rss, rssAfter, fds);
+        assertEquals(vcpuMaps, vcpuMappings(), "vCPU run page mappings");
+        // A leaked guest mapping adds 256 MiB of address space per cycle, a leaked thread its stack.
+        assertTrue(virtualAfter - virtual < 64 * 1024, "VmSize grew from " + virtual + " KiB to " + virtualAfter + " KiB");
+        // Resident memory outside the Java heap (which may grow while the cycles allocate): a leaked
+        // guest (page tables, boot structures, touched pages: >= 100 KiB each) would add 100 MiB or more.
+        long outside = rss - heap;
+        long outsideAfter = rssAfter - heapAfter;
+        System.out.printf("1000 create/destroy cycles: %d ms (create %d ms), RSS %d -> %d KiB (heap %d -> %d KiB),"
+                + " VmSize %d -> %d KiB, %d fds%n", elapsedMs, createNs / 1_000_000, rss, rssAfter, heap, heapAfter,
+                virtual, virtualAfter, fds);
+        assertTrue(outsideAfter - outside < 64 * 1024, "RSS outside the heap grew from " + outside + " KiB to " + outsideAfter + " KiB");
     }
 }

@@ -25,7 +25,7 @@ class VmNetTest {
 
     @BeforeEach
     void setUp() {
-        TestGuests.assumeKvm();
+        GuestPrograms.assumeKvm();
         ns = TestNetns.create();
     }
 
@@ -38,7 +38,7 @@ class VmNetTest {
 
     @Test
     void guestPingsTheBridgeThroughItsTap() throws Exception {
-        Path elf = TestGuests.elf("net");
+        Path elf = GuestPrograms.elf("net");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {
                 int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
@@ -61,7 +61,7 @@ class VmNetTest {
 
     @Test
     void twentyCreateDestroyCyclesLeaveNoTap() throws Exception {
-        Path elf = TestGuests.elf("uart");
+        Path elf = GuestPrograms.elf("uart");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {
                 for (int i = 0; i < 20; i++) {
@@ -80,7 +80,7 @@ class VmNetTest {
 
     @Test
     void aVmWhoseTapCannotBeMadeIsNotMadeAtAll() throws Exception {
-        Path elf = TestGuests.elf("uart");
+        Path elf = GuestPrograms.elf("uart");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {
                 ns.ip("link", "add", "hgvm1", "type", "bridge");   // takes the first VM's TAP name

@@ -29,7 +29,7 @@ class VmTest {
 
     @BeforeEach
     void open() {
-        TestGuests.assumeKvm();
+        GuestPrograms.assumeKvm();
         manager = new VmManager();
     }
 
@@ -62,7 +62,7 @@ class VmTest {
 
     @Test
     void guestPrintsAndReadsThroughUartInterrupts() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         awaitOutput(vm, "ready\n");
         assertInstanceOf(VmState.Running.class, vm.state());
         vm.console().input("ping\n".getBytes(StandardCharsets.US_ASCII));
@@ -86,7 +86,7 @@ class VmTest {
     void guestDriverWritesFlushesAndReadsVirtioBlk() throws Exception {
         Path image = dir.resolve("disk.img");
         Files.write(image, new byte[1 << 20]);
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("blk"), image).withMemory(MEM)));
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("blk"), image).withMemory(MEM)));
         assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0000000:5"), vm.cmdline());
         assertEquals(new StopReason.DebugExit(0), awaitStop(vm), () -> "console: " + text(vm) + " disk: " + vm.diskFailure());
         assertTrue(text(vm).contains("virtio-blk ok"));
@@ -100,15 +100,15 @@ class VmTest {
         assertEquals(0, file[10 * 512]);
         // The stopped VM released its lock: the image can be attached again.
         manager.destroy(vm.id());
-        int again = manager.create(VmConfig.of(TestGuests.elf("blk"), image).withMemory(MEM));
+        int again = manager.create(VmConfig.of(GuestPrograms.elf("blk"), image).withMemory(MEM));
         assertEquals(new StopReason.DebugExit(0), awaitStop(manager.require(again)));
     }
 
     @Test
     void aTripleFaultStopsOnlyThatVm() throws Exception {
-        Vm survivor = manager.require(manager.create(VmConfig.of(TestGuests.elf("uart"), null).withMemory(MEM)));
+        Vm survivor = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));
         awaitOutput(survivor, "ready\n");
-        Vm faulty = manager.require(manager.create(VmConfig.of(TestGuests.elf("triple"), null).withMemory(MEM)));
+        Vm faulty = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("triple"), null).withMemory(MEM)));
         assertInstanceOf(StopReason.Shutdown.class, awaitStop(faulty));
         assertTrue(text(faulty).contains("about to triple fault"));
         assertEquals(2, manager.list().size());
@@ -121,7 +121,7 @@ class VmTest {
 
     @Test
     void everyVcpuStartsWhenTheGuestSendsInitAndSipi() throws Exception {
-        Vm vm = manager.require(manager.create(VmConfig.of(TestGuests.elf("smp"), null).withMemory(MEM)
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("smp"), null).withMemory(MEM)
                 .withVcpus(3).withCmdline("smp_vcpus=3")));
         assertEquals(new StopReason.DebugExit(3), awaitStop(vm), () -> "console: " + text(vm));
         // Each application processor printed its APIC id (1 and 2, in either order).

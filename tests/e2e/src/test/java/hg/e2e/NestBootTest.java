@@ -1,12 +1,15 @@
 package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import hg.e2e.nest.TinyGuestCheck;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +37,7 @@ class NestBootTest {
     @Test
     @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
     void bootsToTheShellOnTheSerialConsole() {
-        try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("boot"))) {
+        try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("boot").bareCmdline())) {
             Matcher init = rig.serial().waitFor("init started at ([0-9.]+) s of uptime", BOOT);
             double initWall = rig.elapsedSeconds();
             switch (image.main()) {
@@ -42,9 +45,15 @@ class NestBootTest {
                     rig.serial().waitFor("hyper-gen:# ", BOOT);
                     System.out.printf("e2e: nest /init at %s s uptime (%.2f s wall), shell prompt at %.2f s wall%n",
                             init.group(1), initWall, rig.elapsedSeconds());
-                    // The embedded default guest kernel is kernel 0.
+                    String start = rig.serial().text().substring(rig.serial().text().indexOf("init started at"));
+                    assertFalse(start.contains("Exception") || start.contains("WARNING"),
+                            "the shell's start printed a warning or an exception:\n" + start);
+                    // The embedded defaults: the guest kernel as kernel 0, the busybox image as image 0.
                     rig.serial().send("kernel_list");
-                    rig.serial().waitFor("vmlinux-6\\.1", Duration.ofSeconds(60));
+                    rig.serial().waitFor("(?m)^0\\s+vmlinux-6\\.1\\s", Duration.ofSeconds(60));
+                    rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
+                    rig.serial().send("image_list");
+                    rig.serial().waitFor("(?m)^0\\s+busybox\\.ext4\\s", Duration.ofSeconds(60));
                     rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
                 }
                 case KVMCHECK -> {
@@ -75,6 +84,51 @@ class NestBootTest {
             assertEquals("0", rc.group(1), "the kvm self-test failed in the nest:\n" + rig.serial().tail(3000));
             // The self-test ends in a reboot, and QEMU (-no-reboot) exits cleanly.
             assertEquals(0, rig.waitForExit(Duration.ofSeconds(60)), "QEMU's exit status after the nest rebooted");
+        }
+    }
+
+    @Test
+    @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void guestDirectoriesComeFromTheRootDeviceReadOnly(@TempDir Path tmp) throws Exception {
+        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no shell yet to list the guests");
+        // A disk as a machine would have it: guest kernels and images in directories of an ext4 root.
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Files.createDirectories(tree.resolve("srv/kernels"));
+        Files.createDirectories(tree.resolve("srv/images"));
+        Files.copy(image.root().resolve("build/kernels/guest-vmlinux"), tree.resolve("srv/kernels/vmlinux-on-disk"));
+        run(List.of("mke2fs", "-q", "-t", "ext4", "-F", tree.resolve("srv/images/disk-image.ext4").toString(), "4M"));
+        Path disk = tmp.resolve("root.ext4");
+        run(List.of("mke2fs", "-q", "-t", "ext4", "-d", tree.toString(), "-F", disk.toString(), "64M"));
+
+        NestedRig.Options options = NestedRig.Options.named("rootdev").bareCmdline().withDisk(disk).withDebugShell()
+                .withAppend("root=/dev/vda guest_kernel=/srv/kernels guest_image=/srv/nonexistent");
+        try (NestedRig rig = NestedRig.start(image, options)) {
+            rig.serial().waitFor("root=/dev/vda \\(/dev/vda\\) mounted read-only at /mnt/root", BOOT);
+            // A directory that is not on the device: said once, and the embedded images are offered instead.
+            rig.serial().waitFor("guest_image=/srv/nonexistent is not a directory on root=/dev/vda; using the embedded images", BOOT);
+            rig.serial().waitFor("hyper-gen:# ", BOOT);
+            rig.serial().send("kernel_list");
+            rig.serial().waitFor("(?m)^0\\s+vmlinux-on-disk\\s", Duration.ofSeconds(60));
+            rig.serial().waitFor("hyper-gen:# ", Duration.ofSeconds(60));
+            rig.serial().send("image_list");
+            rig.serial().waitFor("(?m)^0\\s+busybox\\.ext4\\s", Duration.ofSeconds(60));
+
+            ConsoleStream sh = rig.debugShell();
+            sh.waitFor(NestedRig.DEBUG_PROMPT, BOOT);
+            String mounts = sh.run("cat /proc/mounts", Duration.ofSeconds(30)).output();
+            assertTrue(mounts.matches("(?s).*/dev/vda /mnt/root ext4 ro[,\\s].*"), "root device not read-only:\n" + mounts);
+            assertTrue(mounts.matches("(?s).*/dev/vda /srv/kernels ext4 ro[,\\s].*"), "guest_kernel= not bound read-only:\n" + mounts);
+            assertEquals(1, sh.run("touch /srv/kernels/x", Duration.ofSeconds(30)).status(),
+                    "guest_kernel= must not be writable");
+        }
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new AssertionError(command + " failed: " + out);
         }
     }
 

@@ -28,29 +28,42 @@ final class NestedRig implements AutoCloseable {
      * @param vga         a q35 PC with a VGA display (and a keyboard controller) instead of microvm
      * @param append      more kernel cmdline
      * @param debugShell  a busybox sh on the nest's ttyS1 ({@link #debugShell()})
+     * @param bare        nothing on the cmdline but console=ttyS0 and {@code append}
      * @param initrd      an initramfs to boot instead of the image's, or null
+     * @param disk        a raw disk for the nest (/dev/vda), or null
      * @param hardTimeout QEMU is killed after this, whatever happens
      */
-    record Options(String name, boolean vga, String append, boolean debugShell, Path initrd, Duration hardTimeout) {
+    record Options(String name, boolean vga, boolean bare, String append, boolean debugShell, Path initrd, Path disk,
+                   Duration hardTimeout) {
         static Options named(String name) {
-            return new Options(name, false, "", false, null, Duration.ofMinutes(5));
+            return new Options(name, false, false, "", false, null, null, Duration.ofMinutes(5));
         }
 
         Options withVga() {
-            return new Options(name, true, append, debugShell, initrd, hardTimeout);
+            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout);
+        }
+
+        /** Only console=ttyS0 (and {@link #withAppend}) on the cmdline, as a GRUB entry would give. */
+        Options bareCmdline() {
+            return new Options(name, vga, true, append, debugShell, initrd, disk, hardTimeout);
         }
 
         Options withAppend(String more) {
-            return new Options(name, vga, (append + " " + more).strip(), debugShell, initrd, hardTimeout);
+            return new Options(name, vga, bare, (append + " " + more).strip(), debugShell, initrd, disk, hardTimeout);
         }
 
         Options withDebugShell() {
-            return new Options(name, vga, append, true, initrd, hardTimeout);
+            return new Options(name, vga, bare, append, true, initrd, disk, hardTimeout);
         }
 
         /** Boots this initramfs instead of the image's own (see {@link ExtraInitrd}). */
         Options withInitrd(Path file) {
-            return new Options(name, vga, append, debugShell, file, hardTimeout);
+            return new Options(name, vga, bare, append, debugShell, file, disk, hardTimeout);
+        }
+
+        /** A raw disk, read-only, as /dev/vda in the nest. */
+        Options withDisk(Path file) {
+            return new Options(name, vga, bare, append, debugShell, initrd, file, hardTimeout);
         }
     }
 
@@ -88,6 +101,12 @@ final class NestedRig implements AutoCloseable {
                 "--monitor", monitorSocket.toString()));
         if (o.vga()) {
             cmd.addAll(List.of("--vga", "--display", "none"));
+        }
+        if (o.bare()) {
+            cmd.add("--bare");
+        }
+        if (o.disk() != null) {
+            cmd.addAll(List.of("--disk", o.disk().toString()));
         }
         if (o.initrd() != null) {
             cmd.addAll(List.of("--initrd", o.initrd().toString()));

@@ -45,7 +45,7 @@ public final class ArchiveSources {
         } catch (ImageToolsException e) {
             throw e;
         } catch (IOException e) {
-            throw new ImageToolsException.BadSource(file + ": broken compressed data (" + e.getMessage() + ")", e);
+            throw new ImageToolsException.BadSource(file + ": broken compressed data (" + Decompress.reason(e) + ")", e);
         }
     }
 
@@ -98,7 +98,7 @@ public final class ArchiveSources {
         } catch (ImageToolsException x) {
             throw x;
         } catch (IOException | RuntimeException x) {
-            throw new ImageToolsException.BadSource(file + ": broken Debian package (" + x.getMessage() + ")", x);
+            throw new ImageToolsException.BadSource(file + ": broken Debian package (" + Decompress.reason(x) + ")", x);
         }
         if (!found) throw new ImageToolsException.BadSource(file + ": Debian package without a data.tar member");
     }
@@ -151,7 +151,7 @@ public final class ArchiveSources {
         } catch (ImageToolsException x) {
             throw x;
         } catch (IOException | RuntimeException x) {
-            throw new ImageToolsException.BadSource(what + ": broken cpio archive (" + x.getMessage() + ")", x);
+            throw new ImageToolsException.BadSource(what + ": broken cpio archive (" + Decompress.reason(x) + ")", x);
         }
         if (count == 0) throw new ImageToolsException.BadSource(what + ": empty cpio archive");
     }

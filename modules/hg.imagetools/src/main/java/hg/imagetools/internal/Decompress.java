@@ -15,6 +15,16 @@ public final class Decompress {
 
     private Decompress() {}
 
+    /** A short reason for a read failure (some carry no message). */
+    public static String reason(Throwable t) {
+        if (t instanceof java.io.EOFException) return "unexpected end of data";
+        if (t instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (t instanceof java.nio.file.NoSuchFileException) return "no such file or directory";
+        if (t instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+    }
+
     public static Kind sniff(byte[] head, int n) {
         if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) return Kind.GZIP;
         if (n >= 6 && Arrays.equals(head, 0, 6, new byte[] {(byte) 0xfd, '7', 'z', 'X', 'Z', 0}, 0, 6)) return Kind.XZ;

@@ -36,7 +36,7 @@ public final class DirectorySource {
         try {
             return Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | SecurityException e) {
-            throw new ImageToolsException.BadSource("cannot read " + p + ": " + e.getMessage(), e);
+            throw new ImageToolsException.BadSource("cannot read " + p + ": " + Decompress.reason(e), e);
         }
     }
 
@@ -50,7 +50,7 @@ public final class DirectorySource {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path c : ds) children.add(c);
         } catch (IOException | SecurityException e) {
-            throw new ImageToolsException.BadSource("cannot list " + dir + ": " + e.getMessage(), e);
+            throw new ImageToolsException.BadSource("cannot list " + dir + ": " + Decompress.reason(e), e);
         }
         for (Path c : children) {
             String name = c.getFileName().toString();

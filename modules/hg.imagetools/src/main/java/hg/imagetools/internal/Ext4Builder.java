@@ -69,6 +69,7 @@ public final class Ext4Builder {
         final Node node; // null for the journal
         int links;
         int parent;
+        String path = "/"; // the first name it was found under, for messages
         long size;
         long dataBlocks;
         byte[] dir; // directory blocks without checksums
@@ -78,6 +79,9 @@ public final class Ext4Builder {
         int[] runLen = new int[1];
         int nRuns;
         long[] treeBlocks = new long[0];
+        // extended attributes too big for the inode go to one EA block
+        List<Xattrs.Entry> xattrBlock;
+        long xattrBlockNo;
 
         Ino(int ino, Node node) { this.ino = ino; this.node = node; }
 
@@ -174,6 +178,7 @@ public final class Ext4Builder {
         Node.Dir lostFound = lf instanceof Node.Dir d ? d : null;
         Ino lfIno = add(lostFound != null ? lostFound : new Node.Dir(new Meta(0700, 0, 0, 0)));
         lfIno.parent = ROOT_INO;
+        lfIno.path = "/lost+found";
         if (lf != null && lostFound == null)
             throw new ImageToolsException.BadSource("/lost+found in the source is not a directory");
 
@@ -193,6 +198,7 @@ public final class Ext4Builder {
                 Ino ci = byNode.get(c);
                 if (ci == null) {
                     ci = add(c);
+                    ci.path = (d.ino == ROOT_INO ? "/" : d.path + "/") + e.getKey();
                     if (c instanceof Node.Dir) {
                         ci.parent = d.ino;
                         subdirs.add(ci);
@@ -231,8 +237,16 @@ public final class Ext4Builder {
                 }
                 case Node.Special sp -> { }
             }
+            if (!m.xattrs().isEmpty()) {
+                List<Xattrs.Entry> es = Xattrs.encode(m.xattrs());
+                if (Xattrs.inInodeBytes(es) > INODE_SIZE - 128 - EXTRA_ISIZE) {
+                    if (!Xattrs.fitBlock(es, BS))
+                        throw new ImageToolsException.DoesNotFit("extended attributes of " + i.path + " exceed " + BS + " bytes");
+                    i.xattrBlock = es;
+                }
+            }
             if (!(i.node instanceof Node.Dir) && i.links > LINK_MAX)
-                throw new ImageToolsException.BadSource("more than " + LINK_MAX + " hard links to one file");
+                throw new ImageToolsException.BadSource("more than " + LINK_MAX + " hard links to " + i.path);
         }
     }
 
@@ -375,8 +389,8 @@ public final class Ext4Builder {
     }
 
     private void chooseLayoutAndAllocate() {
-        long used = 0, links = 0;
-        for (Ino i : inodes) if (i != null) { used += i.dataBlocks; links++; }
+        long used = 0;
+        for (Ino i : inodes) if (i != null) used += i.dataBlocks + (i.xattrBlock != null ? 1 : 0);
         long inodesUsed = inodes.size();
         if (sizeBytes.isPresent()) {
             long n = sizeBytes.getAsLong() / BS;
@@ -471,6 +485,12 @@ public final class Ext4Builder {
             i.treeBlocks[k] = b;
             cursor = b + 1;
         }
+        if (i.xattrBlock != null) {
+            long b = nextFree();
+            if (b < 0) return false;
+            i.xattrBlockNo = b;
+            cursor = b + 1;
+        }
         return true;
     }
 
@@ -522,8 +542,8 @@ public final class Ext4Builder {
         progress.update("writing files", totalFileBytes, totalFileBytes);
     }
 
-    private String describe(Ino i) {
-        return "inode " + i.ino;
+    private static String describe(Ino i) {
+        return i.path;
     }
 
     private static final byte[] ZERO_BLOCK = new byte[BS];
@@ -583,6 +603,7 @@ public final class Ext4Builder {
             mark(blocks, (long) groups * bpg - blocks);
 
             for (Ino i : inodes) if (i != null && i.dir != null) writeDirectory(i);
+            for (Ino i : inodes) if (i != null && i.xattrBlock != null) writeXattrBlock(i);
             if (journalIno != null) writeJournalSuperblock();
 
             byte[][] roots = new byte[inodes.size() + 1][];
@@ -656,6 +677,18 @@ public final class Ext4Builder {
         void markInode(Ino i) {
             for (int r = 0; r < i.nRuns; r++) mark(i.runStart[r], i.runLen[r]);
             for (long b : i.treeBlocks) mark(b, 1);
+            if (i.xattrBlock != null) mark(i.xattrBlockNo, 1);
+        }
+
+        void writeXattrBlock(Ino i) throws IOException {
+            byte[] b = Xattrs.block(i.xattrBlock, BS);
+            CRC32C c = csum.seeded();
+            byte[] nr = new byte[8];
+            Le.u64(nr, 0, i.xattrBlockNo);
+            c.update(nr);
+            c.update(b);
+            Le.u32(b, 16, Csum.value(c));
+            writeFully(ch, ByteBuffer.wrap(b), i.xattrBlockNo * BS);
         }
 
         void writeSparse(byte[] data, long pos) throws IOException {
@@ -796,14 +829,18 @@ public final class Ext4Builder {
             time(b, 0x90, 0x94, mtime, nanos); // crtime
             Le.u16(b, 0x18, m.gid() & 0xffff);
             Le.u16(b, 0x1A, i.links);
-            long sectors = (i.dataBlocks + i.treeBlocks.length) * (BS / 512);
+            long sectors = (i.dataBlocks + i.treeBlocks.length + (i.xattrBlock != null ? 1 : 0)) * (BS / 512);
+            if (i.xattrBlock != null) {
+                Le.u32(b, 0x68, i.xattrBlockNo);
+                Le.u16(b, 0x76, (int) (i.xattrBlockNo >>> 32));
+            }
             Le.u32(b, 0x1C, sectors);
             Le.u16(b, 0x74, (int) (sectors >>> 32));
             Le.u32(b, 0x20, flags);
             Le.u16(b, 0x78, m.uid() >>> 16);
             Le.u16(b, 0x7A, m.gid() >>> 16);
             Le.u16(b, 0x80, EXTRA_ISIZE);
-            if (!m.xattrs().isEmpty()) Xattrs.writeInInode(b, 128 + EXTRA_ISIZE, m.xattrs(), ino);
+            if (!m.xattrs().isEmpty() && i.xattrBlock == null) Xattrs.writeInInode(b, 128 + EXTRA_ISIZE, m.xattrs(), ino);
             CRC32C c = csum.inodeSeeded(ino, 0);
             c.update(b);
             int v = Csum.value(c);

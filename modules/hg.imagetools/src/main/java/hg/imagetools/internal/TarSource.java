@@ -38,7 +38,7 @@ public final class TarSource {
         } catch (ImageToolsException x) {
             throw x;
         } catch (IOException | RuntimeException x) {
-            throw new ImageToolsException.BadSource(what + ": broken tar archive (" + x.getMessage() + ")", x);
+            throw new ImageToolsException.BadSource(what + ": broken tar archive (" + Decompress.reason(x) + ")", x);
         }
         if (out.isEmpty()) throw new ImageToolsException.BadSource(what + ": not a tar archive, or an empty one");
         return out;
@@ -48,7 +48,7 @@ public final class TarSource {
         try {
             return tar.getNextEntry();
         } catch (IOException | IllegalArgumentException e) {
-            throw new ImageToolsException.BadSource(what + ": broken tar archive (" + e.getMessage() + ")", e);
+            throw new ImageToolsException.BadSource(what + ": broken tar archive (" + Decompress.reason(e) + ")", e);
         }
     }
 

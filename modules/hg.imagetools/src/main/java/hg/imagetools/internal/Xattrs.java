@@ -80,13 +80,50 @@ final class Xattrs {
 
     static int pad(int n) { return (n + 3) & ~3; }
 
+    /** Bytes the in-inode EA area needs for these attributes (magic, entries, terminator, values). */
+    static int inInodeBytes(List<Entry> es) {
+        int need = 4 + 4;
+        for (Entry e : es) need += 16 + pad(e.name().length) + pad(e.value().length);
+        return need;
+    }
+
+    static final int BLOCK_HEADER = 32;
+
+    /** Whether these attributes fit one EA block. */
+    static boolean fitBlock(List<Entry> es, int blockSize) {
+        return inInodeBytes(es) - 4 + BLOCK_HEADER <= blockSize;
+    }
+
+    /** An EA block (refcount 1) holding all the attributes; its checksum is filled in with the block number. */
+    static byte[] block(List<Entry> es, int blockSize) {
+        byte[] b = new byte[blockSize];
+        Le.u32(b, 0, MAGIC);
+        Le.u32(b, 4, 1); // refcount
+        Le.u32(b, 8, 1); // blocks
+        int entry = BLOCK_HEADER, value = blockSize, blockHash = 0;
+        for (Entry e : es) {
+            value -= pad(e.value().length);
+            System.arraycopy(e.value(), 0, b, value, e.value().length);
+            int h = hash(e);
+            Le.u8(b, entry, e.name().length);
+            Le.u8(b, entry + 1, e.index());
+            Le.u16(b, entry + 2, e.value().length == 0 ? 0 : value);
+            Le.u32(b, entry + 8, e.value().length);
+            Le.u32(b, entry + 12, h);
+            System.arraycopy(e.name(), 0, b, entry + 16, e.name().length);
+            entry += 16 + pad(e.name().length);
+            blockHash = (blockHash << 16) ^ (blockHash >>> 16) ^ h;
+        }
+        Le.u32(b, 12, blockHash);
+        return b;
+    }
+
     /** Writes the EA area into {@code inode} from {@code off} to its end. */
     static void writeInInode(byte[] inode, int off, Map<String, byte[]> xattrs, int ino) {
         List<Entry> es = encode(xattrs);
         int start = off + 4;
         int areaEnd = inode.length;
-        int need = 4 + 4;
-        for (Entry e : es) need += 16 + pad(e.name().length) + pad(e.value().length);
+        int need = inInodeBytes(es);
         if (need > areaEnd - off)
             throw new ImageToolsException.DoesNotFit("extended attributes of inode " + ino + " need " + need
                     + " bytes; at most " + (areaEnd - off) + " fit in the inode");

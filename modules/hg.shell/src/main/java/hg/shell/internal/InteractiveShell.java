@@ -28,7 +28,6 @@ public final class InteractiveShell {
                 .variable(LineReader.HISTORY_SIZE, 1000)
                 .option(LineReader.Option.HISTORY_IGNORE_DUPS, true)
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
-                .option(LineReader.Option.AUTO_FRESH_LINE, true)
                 .build();
         PrintWriter out = terminal.writer();
         TerminalConsole console = new TerminalConsole(terminal);

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * writes. Whatever they do, nothing is thrown out of a device and the device writes only
  * where the driver offered writable buffers or the used ring.
  */
-class HostileQueueProperties {
+class HostileDriverTest {
 
     static final long MEM = 0x20000;          // guest memory: [0, 128 KiB) plus a second region
     static final long HIGH = 0x100000;        // [1 MiB, 1 MiB + 64 KiB)

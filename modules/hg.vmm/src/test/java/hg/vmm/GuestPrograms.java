@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Tiny freestanding C guests (src/test/resources/guests), built with gcc on first use. */
-final class TestGuests {
-    private TestGuests() {
+final class GuestPrograms {
+    private GuestPrograms() {
     }
 
     private static final Map<String, Path> BUILT = new HashMap<>();
@@ -34,7 +34,7 @@ final class TestGuests {
             dir = Files.createTempDirectory("hg-guests");
             dir.toFile().deleteOnExit();
             for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c")) {
-                try (InputStream in = TestGuests.class.getResourceAsStream("/guests/" + f)) {
+                try (InputStream in = GuestPrograms.class.getResourceAsStream("/guests/" + f)) {
                     if (in == null) {
                         throw new IOException("test resource guests/" + f + " is missing");
                     }

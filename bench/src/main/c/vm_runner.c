@@ -1,0 +1,281 @@
+/*
+ * Peer for the create_cpu_ms and mem_per_vm_mib figures: the VM set-up a minimal C VMM does to
+ * start a 64-bit guest, on /dev/kvm, without any library but libc.
+ *
+ * One VM here is: KVM_CREATE_VM, TSS and identity-map addresses, guest RAM (anonymous
+ * MAP_NORESERVE mapping) as memory slot 0, in-kernel irqchip and PIT, two eventfds as irqfds
+ * (the UART's and the keyboard controller's lines), one vCPU with KVM's supported CPUID, the
+ * boot MSRs, LINT0/LINT1 set up in its local APIC, a GDT and identity page tables for the first
+ * 4 GiB written into guest RAM, long-mode special registers, RIP at the guest code; then
+ * KVM_RUN until the guest's first exit. The guest code is the one the Java side boots as an ELF:
+ *     mov $0xd0f00000, %eax ; movl $1, (%rax)   (an MMIO write: the first exit)
+ *  1: cli ; hlt ; jmp 1b                       (idle for ever: HLT stays in the kernel)
+ * /dev/kvm is opened and KVM_GET_SUPPORTED_CPUID read once per process, as a VMM does.
+ *
+ * usage: vm_runner create WARMUP RUNS MEM_MIB
+ *          prints per timed VM "create WALL_NS CPU_NS": process CPU time (this process is
+ *          one thread) and wall time from before KVM_CREATE_VM to the return of the first
+ *          KVM_RUN; each VM is closed before the next one (not timed).
+ *        vm_runner mem COUNT MEM_MIB
+ *          makes COUNT VMs, each with its vCPU on its own thread run to the first exit and then
+ *          left in the guest's HLT; prints "mem VMS RSS_KB GUEST_RESIDENT_KB" after the first VM
+ *          and after the last: VmRSS and the resident pages of the guest RAM mappings (mincore).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CODE_ADDR 0x200000UL
+#define GDT_ADDR 0x500UL
+#define PML4_ADDR 0x9000UL
+#define PDPT_ADDR 0xa000UL
+#define PD_ADDR 0xb000UL
+#define TSS_ADDR 0xfffbd000UL
+#define IDENTITY_MAP_ADDR 0xfffbc000UL
+#define MAX_VMS 64
+
+static const uint8_t GUEST[] = {
+    0xb8, 0x00, 0x00, 0xf0, 0xd0,       /* mov $0xd0f00000, %eax */
+    0xc7, 0x00, 0x01, 0x00, 0x00, 0x00, /* movl $1, (%rax) */
+    0xfa, 0xf4, 0xeb, 0xfc,             /* 1: cli; hlt; jmp 1b */
+};
+
+static int kvm_fd;
+static struct kvm_cpuid2 *supported;
+static int run_size;
+
+struct vm {
+    int vm, vcpu, irqfd[2];
+    uint8_t *mem;
+    size_t mem_size;
+    struct kvm_run *run;
+    pthread_t thread;
+};
+
+static void die(const char *what) {
+    fprintf(stderr, "vm_runner: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static long long clock_ns(clockid_t c) {
+    struct timespec t;
+    clock_gettime(c, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void xioctl(int fd, unsigned long req, void *arg, const char *what) {
+    if (ioctl(fd, req, arg) < 0) die(what);
+}
+
+static void once(void) {
+    kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm_fd < 0) die("open /dev/kvm");
+    run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (run_size < 0) die("KVM_GET_VCPU_MMAP_SIZE");
+    int n = 256;
+    supported = calloc(1, sizeof *supported + n * sizeof(struct kvm_cpuid_entry2));
+    supported->nent = n;
+    xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, supported, "KVM_GET_SUPPORTED_CPUID");
+}
+
+static void set_msrs(int vcpu) {
+    static const uint32_t index[] = {0x174, 0x175, 0x176, 0xc0000081, 0xc0000083, 0xc0000102,
+                                     0xc0000084, 0xc0000082, 0x10, 0x1a0, 0x2ff};
+    static const uint64_t value[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, (1 << 11) | 6};
+    size_t n = sizeof index / sizeof index[0];
+    struct {
+        struct kvm_msrs h;
+        struct kvm_msr_entry e[16];
+    } m;
+    memset(&m, 0, sizeof m);
+    m.h.nmsrs = n;
+    for (size_t i = 0; i < n; i++) {
+        m.e[i].index = index[i];
+        m.e[i].data = value[i];
+    }
+    if (ioctl(vcpu, KVM_SET_MSRS, &m) != (int)n) die("KVM_SET_MSRS");
+}
+
+static void write_boot_tables(uint8_t *mem) {
+    uint64_t gdt[4] = {0, 0, 0x00af9b000000ffffULL /* 64-bit code, 0x10 */, 0x00cf93000000ffffULL /* data, 0x18 */};
+    memcpy(mem + GDT_ADDR, gdt, sizeof gdt);
+    uint64_t *pml4 = (uint64_t *)(mem + PML4_ADDR), *pdpt = (uint64_t *)(mem + PDPT_ADDR);
+    pml4[0] = PDPT_ADDR | 3;
+    for (int i = 0; i < 4; i++) {
+        pdpt[i] = (PD_ADDR + i * 0x1000UL) | 3;
+        uint64_t *pd = (uint64_t *)(mem + PD_ADDR + i * 0x1000UL);
+        for (int j = 0; j < 512; j++) pd[j] = ((uint64_t)i << 30 | (uint64_t)j << 21) | 0x83;
+    }
+    memcpy(mem + CODE_ADDR, GUEST, sizeof GUEST);
+}
+
+static void set_long_mode(int vcpu) {
+    struct kvm_sregs s;
+    xioctl(vcpu, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
+    struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 11, .present = 1,
+                               .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1};
+    struct kvm_segment data = code;
+    data.selector = 0x18;
+    data.type = 3;
+    data.l = 0;
+    data.db = 1;
+    s.cs = code;
+    s.ds = s.es = s.fs = s.gs = s.ss = data;
+    s.gdt.base = GDT_ADDR;
+    s.gdt.limit = 4 * 8 - 1;
+    s.cr3 = PML4_ADDR;
+    s.cr4 = 1 << 5;                  /* PAE */
+    s.cr0 = 0x80000001 | (1 << 4);  /* PG, PE, ET */
+    s.efer = (1 << 8) | (1 << 10);   /* LME, LMA */
+    xioctl(vcpu, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
+    struct kvm_regs r = {.rip = CODE_ADDR, .rflags = 2, .rsp = 0x8000};
+    xioctl(vcpu, KVM_SET_REGS, &r, "KVM_SET_REGS");
+}
+
+static void set_lapic(int vcpu) {
+    struct kvm_lapic_state l;
+    xioctl(vcpu, KVM_GET_LAPIC, &l, "KVM_GET_LAPIC");
+    uint32_t *lint0 = (uint32_t *)(l.regs + 0x350), *lint1 = (uint32_t *)(l.regs + 0x360);
+    *lint0 = (*lint0 & ~0x700u) | (7 << 8); /* ExtINT */
+    *lint1 = (*lint1 & ~0x700u) | (4 << 8); /* NMI */
+    xioctl(vcpu, KVM_SET_LAPIC, &l, "KVM_SET_LAPIC");
+}
+
+static void first_exit(struct vm *v) {
+    if (ioctl(v->vcpu, KVM_RUN, 0) < 0) die("KVM_RUN");
+    if (v->run->exit_reason != KVM_EXIT_MMIO || v->run->mmio.phys_addr != 0xd0f00000UL) {
+        fprintf(stderr, "vm_runner: unexpected first exit %u\n", v->run->exit_reason);
+        exit(1);
+    }
+}
+
+/* Everything up to the vCPU's first exit. */
+static void vm_create(struct vm *v, size_t mem_size) {
+    v->mem_size = mem_size;
+    v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+    if (v->vm < 0) die("KVM_CREATE_VM");
+    if (ioctl(v->vm, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) die("KVM_SET_TSS_ADDR");
+    uint64_t ident = IDENTITY_MAP_ADDR;
+    xioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &ident, "KVM_SET_IDENTITY_MAP_ADDR");
+    v->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (v->mem == MAP_FAILED) die("mmap guest memory");
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uint64_t)v->mem};
+    xioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+    if (ioctl(v->vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    xioctl(v->vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+    static const int gsi[2] = {4, 1};
+    for (int i = 0; i < 2; i++) {
+        v->irqfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (v->irqfd[i] < 0) die("eventfd");
+        struct kvm_irqfd irqfd = {.fd = v->irqfd[i], .gsi = gsi[i]};
+        xioctl(v->vm, KVM_IRQFD, &irqfd, "KVM_IRQFD");
+    }
+    write_boot_tables(v->mem);
+    v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+    if (v->vcpu < 0) die("KVM_CREATE_VCPU");
+    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+    if (v->run == MAP_FAILED) die("mmap kvm_run");
+    xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
+    set_msrs(v->vcpu);
+    set_lapic(v->vcpu);
+    set_long_mode(v->vcpu);
+}
+
+static void vm_close(struct vm *v) {
+    munmap(v->run, run_size);
+    close(v->vcpu);
+    close(v->irqfd[0]);
+    close(v->irqfd[1]);
+    close(v->vm);
+    munmap(v->mem, v->mem_size);
+}
+
+static void *idle_vcpu(void *arg) {
+    struct vm *v = arg;
+    first_exit(v);
+    ioctl(v->vcpu, KVM_RUN, 0); /* the guest's HLT: stays in the kernel */
+    return NULL;
+}
+
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) die("/proc/self/status");
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    }
+    fclose(f);
+    return kb;
+}
+
+static long guest_resident_kb(struct vm *vms, int n) {
+    long pages = 0;
+    for (int i = 0; i < n; i++) {
+        size_t np = vms[i].mem_size / 4096;
+        unsigned char *vec = malloc(np);
+        if (mincore(vms[i].mem, vms[i].mem_size, vec) < 0) die("mincore");
+        for (size_t p = 0; p < np; p++) pages += vec[p] & 1;
+        free(vec);
+    }
+    return pages * 4;
+}
+
+/* Waits until every vCPU thread of vms[0..n) made its first exit and sits in HLT. */
+static void settle(void) {
+    struct timespec t = {0, 50 * 1000 * 1000};
+    nanosleep(&t, NULL);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[1], "create") == 0) {
+        int warmup = atoi(argv[2]), runs = atoi(argv[3]);
+        size_t mem = (size_t)atol(argv[4]) << 20;
+        once();
+        for (int i = 0; i < warmup + runs; i++) {
+            struct vm v;
+            long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
+            vm_create(&v, mem);
+            first_exit(&v);
+            long long t1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+            if (i >= warmup) printf("create %lld %lld\n", t1 - t0, c1 - c0);
+            vm_close(&v);
+        }
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "mem") == 0) {
+        int count = atoi(argv[2]);
+        size_t mem = (size_t)atol(argv[3]) << 20;
+        if (count < 2 || count > MAX_VMS) {
+            fprintf(stderr, "vm_runner: mem COUNT must be 2..%d\n", MAX_VMS);
+            return 2;
+        }
+        static struct vm vms[MAX_VMS];
+        once();
+        for (int i = 0; i < count; i++) {
+            vm_create(&vms[i], mem);
+            if (pthread_create(&vms[i].thread, NULL, idle_vcpu, &vms[i]) != 0) die("pthread_create");
+            if (i == 0 || i == count - 1) {
+                settle();
+                printf("mem %d %ld %ld\n", i + 1, rss_kb(), guest_resident_kb(vms, i + 1));
+            }
+        }
+        fflush(stdout);
+        _exit(0); /* the vCPU threads sit in HLT: end the process with them */
+    }
+    fprintf(stderr, "usage: vm_runner create WARMUP RUNS MEM_MIB | vm_runner mem COUNT MEM_MIB\n");
+    return 2;
+}
