@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * virtio-net's receive accounting under random frame and buffer sizes, and virtio-net and
  * virtio-rng under hostile descriptor tables.
  */
-class NetQueueProperties {
+class NetQueuePropertiesTest {
 
     static final long MRG = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(VirtioNet.F_MRG_RXBUF);
     static final long PLAIN = Virtio.bit(Virtio.F_VERSION_1);
