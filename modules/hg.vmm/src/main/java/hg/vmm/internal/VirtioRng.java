@@ -25,17 +25,39 @@ public final class VirtioRng implements VirtioDevice {
     private static final System.Logger LOG = System.getLogger("hg.vmm.virtio");
 
     private final ReadableByteChannel source;
+    private final boolean ownsSource;
     private GuestMemory memory;
     private List<VirtQueue> queues = List.of();
     private UsedSignal signal;
 
+    /** Fed from {@code source}, which {@link #close()} closes. */
     public VirtioRng(ReadableByteChannel source) {
-        this.source = source;
+        this(source, true);
     }
 
-    /** Fed from the host's {@code /dev/urandom}. */
+    private VirtioRng(ReadableByteChannel source, boolean ownsSource) {
+        this.source = source;
+        this.ownsSource = ownsSource;
+    }
+
+    /**
+     * Fed from the host's {@code /dev/urandom}, through one channel that every VM of the
+     * process shares (FileChannel reads are thread safe): no open per VM, nothing to close.
+     */
     public static VirtioRng fromUrandom() throws IOException {
-        return new VirtioRng(FileChannel.open(Path.of("/dev/urandom"), StandardOpenOption.READ));
+        return new VirtioRng(Urandom.channel(), false);
+    }
+
+    /** The process's one channel on /dev/urandom, opened on first use. */
+    private static final class Urandom {
+        private static FileChannel channel;
+
+        static synchronized FileChannel channel() throws IOException {
+            if (channel == null || !channel.isOpen()) {
+                channel = FileChannel.open(Path.of("/dev/urandom"), StandardOpenOption.READ);
+            }
+            return channel;
+        }
     }
 
     @Override
@@ -121,6 +143,9 @@ public final class VirtioRng implements VirtioDevice {
 
     @Override
     public void close() {
+        if (!ownsSource) {
+            return;
+        }
         try {
             source.close();
         } catch (IOException e) {

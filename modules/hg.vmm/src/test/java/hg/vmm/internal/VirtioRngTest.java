@@ -84,6 +84,15 @@ class VirtioRngTest {
     }
 
     @Test
+    void everyDeviceSharesOneUrandomChannelThatOutlivesThem() throws IOException {
+        VirtioRng first = VirtioRng.fromUrandom();
+        first.close();
+        attach(VirtioRng.fromUrandom());   // still readable after another device closed
+        assertEquals(32, request(List.of(Buf.in(DATA, 32))));
+        assertFalse(Arrays.equals(new byte[32], memory.read(DATA, 32)));
+    }
+
+    @Test
     void aHugeRequestGetsAtMostTheCap() throws IOException {
         attach(VirtioRng.fromUrandom());
         memory.fill(DATA, 0x100000, (byte) 0);
