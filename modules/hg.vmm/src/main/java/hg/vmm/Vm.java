@@ -25,13 +25,19 @@ import hg.vmm.internal.ConsoleBuffer;
 import hg.vmm.internal.CpuidSetup;
 import hg.vmm.internal.DebugExitPort;
 import hg.vmm.internal.DiskImage;
+import hg.vmm.internal.GuestNetConfig;
 import hg.vmm.internal.I8042;
 import hg.vmm.internal.InterruptTrigger;
 import hg.vmm.internal.IoLoop;
 import hg.vmm.internal.Serial16550;
+import hg.vmm.internal.TapBackend;
+import hg.vmm.internal.TapNetwork;
 import hg.vmm.internal.VcpuLoop;
 import hg.vmm.internal.VirtioBlock;
+import hg.vmm.internal.VirtioDevice;
 import hg.vmm.internal.VirtioMmioTransport;
+import hg.vmm.internal.VirtioNet;
+import hg.vmm.internal.VirtioRng;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -87,6 +93,7 @@ public final class Vm {
     private String cmdline = "";
     private boolean tearingDown;
     private VirtioMmioTransport disk;
+    private VmNet net;
     private IoLoop io;
     private Serial16550 serial;
     /** Set before the eventfds close: a trigger must never write to a closed (maybe reused) fd number. */
@@ -178,21 +185,43 @@ public final class Vm {
         io = new IoLoop("vm" + id + "-io");
         resources.push(io);
         List<String> devices = new ArrayList<>();
+        // Fixed slots: virtio-blk 0, virtio-rng 1, virtio-net 2 (address VIRTIO_MMIO_BASE + slot * 4 KiB, IRQ 5 + slot).
         if (block != null) {
-            long base = VIRTIO_MMIO_BASE;
-            int irq = VIRTIO_FIRST_IRQ;
-            disk = new VirtioMmioTransport("vm" + id + " virtio-blk", block, memory, irqLine(vmFd, irq));
-            resources.push(disk);
-            mmio.register(base, VirtioMmioTransport.SIZE, disk);
-            for (int q = 0; q < disk.queueCount(); q++) {
-                EventFd notify = EventFd.create(true);
-                resources.push(notify);
-                vmFd.registerIoeventfd(notify, VmFd.IoSpace.MMIO, base + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, (long) q);
-                int queue = q;
-                VirtioMmioTransport t = disk;
-                io.add(notify, () -> t.processQueue(queue));
+            disk = attachVirtio("virtio-blk", block, 0, memory, vmFd, mmio, devices);
+        }
+        VirtioRng rng;
+        try {
+            rng = VirtioRng.fromUrandom();
+        } catch (IOException e) {
+            throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
+        }
+        attachVirtio("virtio-rng", rng, 1, memory, vmFd, mmio, devices);
+        if (config.net()) {
+            GuestNetConfig addressing;
+            try {
+                addressing = GuestNetConfig.forVm(id);
+            } catch (IllegalArgumentException e) {
+                throw new VmException(e.getMessage(), e);
             }
-            devices.add(VirtioMmioTransport.cmdlineEntry(base, irq));
+            TapBackend backend;
+            try {
+                backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, id, addressing);
+            } catch (KvmException e) {
+                throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
+            }
+            VirtioNet card;
+            try {
+                card = new VirtioNet(backend, addressing.mac());
+            } catch (RuntimeException e) {
+                backend.close();
+                throw e;
+            }
+            VirtioMmioTransport t = attachVirtio("virtio-net", card, 2, memory, vmFd, mmio, devices);
+            // Frames from the host: the device reads the TAP until it is empty (or the guest has no buffers).
+            io.addEdgeTriggered(backend.fd(), () -> t.processQueue(VirtioNet.RX));
+            devices.add(addressing.kernelArgument());
+            net = new VmNet(addressing.macText(), addressing.address().getHostAddress() + "/" + addressing.prefixLength(),
+                    backend.describe(), "java");
         }
 
         cmdline = kernelCmdline(config, devices);
@@ -238,6 +267,31 @@ public final class Vm {
                 }
             }));
         }
+    }
+
+    /** Puts a virtio device in MMIO slot {@code slot}: its registers, interrupt, notification eventfds, cmdline entry. */
+    private VirtioMmioTransport attachVirtio(String what, VirtioDevice device, int slot, GuestMemory memory, VmFd vmFd,
+                                             Bus mmio, List<String> devices) {
+        long base = VIRTIO_MMIO_BASE + slot * VirtioMmioTransport.SIZE;
+        int irq = VIRTIO_FIRST_IRQ + slot;
+        VirtioMmioTransport t;
+        try {
+            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, irqLine(vmFd, irq));
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+        resources.push(t);
+        mmio.register(base, VirtioMmioTransport.SIZE, t);
+        for (int q = 0; q < t.queueCount(); q++) {
+            EventFd notify = EventFd.create(true);
+            resources.push(notify);
+            vmFd.registerIoeventfd(notify, VmFd.IoSpace.MMIO, base + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, (long) q);
+            int queue = q;
+            io.add(notify, () -> t.processQueue(queue));
+        }
+        devices.add(VirtioMmioTransport.cmdlineEntry(base, irq));
+        return t;
     }
 
     private InterruptTrigger irqLine(VmFd vmFd, int gsi) {
@@ -450,7 +504,8 @@ public final class Vm {
     }
 
     public VmInfo info() {
-        return new VmInfo(id, config.kernel(), config.image(), config.vcpus(), config.memoryBytes(), state, uptime());
+        return new VmInfo(id, config.kernel(), config.image(), config.vcpus(), config.memoryBytes(), state, uptime(),
+                Optional.ofNullable(net));
     }
 
     /** Guest-physical address of the boot timer page (see {@link #bootMarks()}). */

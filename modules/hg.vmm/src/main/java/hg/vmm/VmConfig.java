@@ -14,9 +14,10 @@ import java.util.Optional;
  * @param vcpus        number of vCPUs, 1 to 254
  * @param image        the raw root file system image, attached as /dev/vda; empty for none
  * @param readOnly     attach the image read-only (shared lock, VIRTIO_BLK_F_RO, {@code ro} on the cmdline)
+ * @param net          give the guest a virtio-net card on a TAP in the host bridge {@code hgbr0}
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
-                       Optional<Path> image, boolean readOnly) {
+                       Optional<Path> image, boolean readOnly, boolean net) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
@@ -35,32 +36,42 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         }
     }
 
-    /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline. */
+    /** A VM without a network card. */
+    public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
+                    Optional<Path> image, boolean readOnly) {
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, false);
+    }
+
+    /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline, no network. */
     public static VmConfig of(Path kernel, Path image) {
         return new VmConfig(kernel, Optional.empty(), "", DEFAULT_MEMORY, DEFAULT_VCPUS, Optional.ofNullable(image), false);
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, net);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, net);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, net);
     }
 
     public VmConfig withInitrd(Path file) {
-        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly);
+        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, net);
     }
 
     public VmConfig withImage(Path file) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, net);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, net);
+    }
+
+    public VmConfig withNet(boolean on) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, on);
     }
 }

@@ -57,14 +57,16 @@ public final class Commands {
                 "Lists the files of the guest image directory sorted by name: id, file, size, filesystem and label. "
                         + "Files that are not ext2/3/4 images are shown without an id, with the reason.",
                 List.of(), (a, out, c) -> imageList(a, out));
-        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro]",
+        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] [--net|--no-net]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots kernel <kernel id> (kernel_list) with image <image id> (image_list) on virtio-blk as the root "
                         + "disk. --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
                         + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
-                        + "(an image can be used read-write by one VM at a time).",
+                        + "(an image can be used read-write by one VM at a time). --net gives the guest a network card on a TAP in "
+                        + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
+                        + "--no-net none.",
                 List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
-        add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime",
+        add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, image, vCPUs, memory, state (running, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
@@ -226,6 +228,7 @@ public final class Commands {
         int cpus = DEFAULT_CPUS;
         String cmdline = "";
         boolean readOnly = false;
+        boolean net = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -256,10 +259,16 @@ public final class Commands {
                     }
                     readOnly = true;
                 }
+                case "--net", "--no-net" -> {
+                    if (value != null) {
+                        throw new ShellException(option + " takes no value: write just " + option);
+                    }
+                    net = option.equals("--net");
+                }
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\" and --ro");
+                                + "--cmdline \"...\", --ro and --net/--no-net");
                     }
                     positional.add(a);
                 }
@@ -291,7 +300,7 @@ public final class Commands {
                 }
             }
         }
-        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly));
+        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly, net));
         out.println(id);
     }
 
@@ -339,7 +348,7 @@ public final class Commands {
             out.println("no VMs: vm_create <kernel id> <image id> makes one");
             return;
         }
-        Table t = new Table("id", "kernel", "image", "vcpus", "memory", "state", "uptime");
+        Table t = new Table("id", "kernel", "image", "vcpus", "memory", "state", "uptime", "net");
         for (Machines.Info vm : vms) {
             String state = switch (vm.state()) {
                 case Machines.State.Running r -> "running";
@@ -347,7 +356,7 @@ public final class Commands {
             };
             t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),
                     vm.image().getFileName() + (vm.readOnly() ? " (ro)" : ""), String.valueOf(vm.cpus()),
-                    Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()));
+                    Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()), vm.net());
         }
         t.print(out);
     }

@@ -9,7 +9,11 @@ import java.util.List;
 public interface Machines extends AutoCloseable {
 
     /** What to boot: the catalog has already resolved the ids to files. */
-    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {}
+    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, boolean net) {
+        Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, false);
+        }
+    }
 
     /** The state as vm_list shows it. */
     sealed interface State {
@@ -18,8 +22,13 @@ public interface Machines extends AutoCloseable {
         record Stopped(String reason) implements State {}
     }
 
+    /** @param net the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card */
     record Info(int id, Path kernel, Path image, int cpus, long memoryBytes, boolean readOnly, State state,
-                Duration uptime) {}
+                Duration uptime, String net) {
+        Info(int id, Path kernel, Path image, int cpus, long memoryBytes, boolean readOnly, State state, Duration uptime) {
+            this(id, kernel, image, cpus, memoryBytes, readOnly, state, uptime, "-");
+        }
+    }
 
     /** A live attachment to a VM's serial console. */
     interface Console extends AutoCloseable {

@@ -51,7 +51,8 @@ public final class VmmMachines implements Machines {
                     .withMemory(spec.memoryBytes())
                     .withVcpus(spec.cpus())
                     .withCmdline(spec.cmdline())
-                    .withReadOnly(spec.readOnly());
+                    .withReadOnly(spec.readOnly())
+                    .withNet(spec.net());
         } catch (VmException e) {
             throw new ShellException(e.getMessage());
         }
@@ -73,7 +74,7 @@ public final class VmmMachines implements Machines {
         for (VmInfo i : manager.list()) {
             boolean readOnly = manager.get(i.id()).map(vm -> vm.config().readOnly()).orElse(false);
             out.add(new Info(i.id(), i.kernel(), i.image().orElse(Path.of("-")), i.vcpus(), i.memoryBytes(), readOnly,
-                    state(i.state()), i.uptime()));
+                    state(i.state()), i.uptime(), i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-")));
         }
         return out;
     }

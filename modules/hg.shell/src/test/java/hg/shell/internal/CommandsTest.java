@@ -139,7 +139,7 @@ class CommandsTest {
             "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\" and --ro",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro and --net/--no-net",
             "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
     })
     void vmCreateRefusesWrongInputWithOneLineAndMakesNothing(String line, String expected) {
@@ -185,10 +185,10 @@ class CommandsTest {
         run("vm_create 0 1 --ro");
         machines.stop(2, "guest halted");
         List<String> lines = run("vm_list").lines().toList();
-        assertEquals(List.of("id", "kernel", "image", "vcpus", "memory", "state", "uptime"),
+        assertEquals(List.of("id", "kernel", "image", "vcpus", "memory", "state", "uptime", "net"),
                 List.of(lines.get(0).split("\\s+")));
-        assertTrue(lines.get(1).matches("1\\s+vmlinux-6.1\\s+alpine.ext4\\s+2\\s+256 MiB\\s+running\\s+0:01:23"), lines.get(1));
-        assertTrue(lines.get(2).matches("2\\s+bzImage-6.1\\s+root.ext4 \\(ro\\)\\s+1\\s+512 MiB\\s+stopped: guest halted\\s+0:01:23"),
+        assertTrue(lines.get(1).matches("1\\s+vmlinux-6.1\\s+alpine.ext4\\s+2\\s+256 MiB\\s+running\\s+0:01:23\\s+-"), lines.get(1));
+        assertTrue(lines.get(2).matches("2\\s+bzImage-6.1\\s+root.ext4 \\(ro\\)\\s+1\\s+512 MiB\\s+stopped: guest halted\\s+0:01:23\\s+-"),
                 lines.get(2));
     }
 

@@ -13,6 +13,7 @@ import java.util.List;
  */
 public final class IoLoop implements Runnable, AutoCloseable {
 
+    /** {@code fd} null: a plain fd (a TAP) that the action drains itself. */
     private record Source(EventFd fd, Runnable action) {
     }
 
@@ -46,6 +47,18 @@ public final class IoLoop implements Runnable, AutoCloseable {
         epoll.add(fd.fd(), Epoll.IN, sources.size());
     }
 
+    /**
+     * Serves a plain fd (a TAP) edge-triggered: {@code action} runs when it becomes readable and
+     * must read it until it is empty (or remember to come back). Before {@link #start}.
+     */
+    public synchronized void addEdgeTriggered(int fd, Runnable action) {
+        if (thread != null) {
+            throw new IllegalStateException("I/O loop already started");
+        }
+        sources.add(new Source(null, action));
+        epoll.add(fd, Epoll.IN | Epoll.EDGE_TRIGGERED, sources.size());
+    }
+
     public synchronized void start() {
         thread = Thread.ofPlatform().name(name).daemon().start(this);
     }
@@ -62,7 +75,7 @@ public final class IoLoop implements Runnable, AutoCloseable {
                         continue;
                     }
                     Source s = sources.get((int) token - 1);
-                    if (s.fd().read() != 0) {
+                    if (s.fd() == null || s.fd().read() != 0) {
                         s.action().run();
                     }
                 }

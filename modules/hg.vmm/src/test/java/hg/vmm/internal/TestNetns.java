@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * close with everything in it. Code runs inside it on a fresh thread that entered it, so
  * nothing the tests make ever touches the host's interfaces.
  */
-final class TestNetns implements AutoCloseable {
+public final class TestNetns implements AutoCloseable {
 
     final String name;
 
@@ -30,7 +30,7 @@ final class TestNetns implements AutoCloseable {
     }
 
     /** Makes a fresh namespace; skips the test where namespaces cannot be made (no root, no iproute2). */
-    static TestNetns create() {
+    public static TestNetns create() {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"))
                 || Files.isExecutable(Path.of("/usr/bin/ip")), "iproute2's ip is not installed");
         assumeTrue(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun is missing (no TUN/TAP driver)");
@@ -45,7 +45,7 @@ final class TestNetns implements AutoCloseable {
     }
 
     /** Runs {@code body} on a new thread inside the namespace and returns its result. */
-    <T> T run(Callable<T> body) throws Exception {
+    public <T> T run(Callable<T> body) throws Exception {
         FutureTask<T> task = new FutureTask<>(() -> {
             NetNamespace.enterOnThisThread(file());
             return body.call();
@@ -64,7 +64,7 @@ final class TestNetns implements AutoCloseable {
     }
 
     /** {@code ip -n NAME args...}: its output; fails the test when ip fails. */
-    String ip(String... args) {
+    public String ip(String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip", "-n", name));
         cmd.addAll(List.of(args));
         Result r = command(cmd.toArray(String[]::new));
@@ -75,7 +75,7 @@ final class TestNetns implements AutoCloseable {
     }
 
     /** Interface names in the namespace. */
-    List<String> links() {
+    public List<String> links() {
         List<String> names = new ArrayList<>();
         for (String line : ip("-o", "link", "show").split("\n")) {
             String[] f = line.split(":\\s+");

@@ -1,0 +1,97 @@
+package hg.vmm;
+
+import hg.vmm.internal.TestNetns;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * VMs with a network card on the real /dev/kvm, made inside a network namespace of the
+ * test's own: the guest's driver pings the bridge address through virtio-net, its TAP and the
+ * namespace's kernel.
+ */
+class VmNetTest {
+
+    static final long MEM = 64L << 20;
+    TestNetns ns;
+
+    @BeforeEach
+    void setUp() {
+        GuestPrograms.assumeKvm();
+        ns = TestNetns.create();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
+    @Test
+    void guestPingsTheBridgeThroughItsTap() throws Exception {
+        Path elf = GuestPrograms.elf("net");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
+                Vm vm = manager.require(id);
+                String tap = "hgvm" + id;
+                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0001000:6"), vm.cmdline());   // rng
+                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0002000:7"), vm.cmdline());   // net
+                assertTrue(vm.cmdline().contains("ip=172.30.0." + (id + 1) + "::172.30.0.1:255.255.0.0::eth0:off"), vm.cmdline());
+                VmNet net = vm.info().net().orElseThrow();
+                assertEquals(new VmNet(String.format("02:68:67:00:00:%02x", id), "172.30.0." + (id + 1) + "/16",
+                        "tap " + tap + " on hgbr0", "java"), net);
+                assertEquals(new StopReason.DebugExit(0), VmTest.awaitStop(vm), () -> "console: " + VmTest.text(vm));
+                assertTrue(VmTest.text(vm).contains("virtio-net ok"));
+                assertFalse(ns.links().contains(tap), "a stopped VM's TAP is gone");
+                assertEquals(vm.info().net(), java.util.Optional.of(net), "vm_list still says what the card was");
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void twentyCreateDestroyCyclesLeaveNoTap() throws Exception {
+        Path elf = GuestPrograms.elf("uart");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                for (int i = 0; i < 20; i++) {
+                    int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
+                    if (i == 0) {
+                        VmTest.awaitOutput(manager.require(id), "ready\n");   // the guest waits for input: its VM runs
+                        assertTrue(ns.ip("-o", "link", "show", "master", "hgbr0").contains("hgvm" + id));
+                    }
+                    manager.destroy(id);
+                }
+            }
+            return null;
+        });
+        assertEquals(List.of("lo", "hgbr0"), ns.links());
+    }
+
+    @Test
+    void aVmWhoseTapCannotBeMadeIsNotMadeAtAll() throws Exception {
+        Path elf = GuestPrograms.elf("uart");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                ns.ip("link", "add", "hgvm1", "type", "bridge");   // takes the first VM's TAP name
+                VmException e = assertThrows(VmException.class,
+                        () -> manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true)));
+                assertTrue(e.getMessage().startsWith("no network for vm 1: TUNSETIFF hgvm1: "), e.getMessage());
+                assertTrue(manager.list().isEmpty());
+                int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
+                assertTrue(ns.links().contains("hgvm" + id));
+            }
+            return null;
+        });
+    }
+}
