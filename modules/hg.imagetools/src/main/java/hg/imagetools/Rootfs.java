@@ -50,6 +50,12 @@ public final class Rootfs {
             mount -o remount,rw / 2>/dev/null
             hostname -F /etc/hostname
             ip link set lo up 2>/dev/null
+            # ip=ADDRESS::GATEWAY:NETMASK::DEVICE:off from the VMM; a kernel without IP autoconfig
+            # hands it to init, and so to this script, as a variable.
+            if [ -n "$ip" ]; then
+              old_ifs=$IFS; IFS=:; set -- $ip; IFS=$old_ifs
+              [ -n "$6" ] && ifconfig "$6" "$1" netmask "$4" up && [ -n "$3" ] && route add default gw "$3"
+            fi
             echo "hyper-gen guest: $(uname -r), type poweroff to stop"
             """;
 

@@ -88,8 +88,10 @@ class VmNetTest {
                         () -> manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true)));
                 assertTrue(e.getMessage().startsWith("no network for vm 1: TUNSETIFF hgvm1: "), e.getMessage());
                 assertTrue(manager.list().isEmpty());
+                ns.ip("link", "del", "hgvm1");   // the failed create gave its id back: the next one is 1 again
                 int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
-                assertTrue(ns.links().contains("hgvm" + id));
+                assertEquals(1, id);
+                assertTrue(ns.links().contains("hgvm1"));
             }
             return null;
         });
