@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,8 +126,8 @@ class VmEndToEndTest {
     void batchModeRefusalsLeaveNothingBehind() throws Exception {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         String script = String.join("\n", "vm_create 0 0 --mem 100000G", "vm_create 0 0 --mem 64M",
-                "vm_create 0 0 --mem 64M --ro", "vm_list", "vm_console 1", "vm_destroy 1", "vm_create 0 0 --mem 64M",
-                "vm_list", "") ;
+                "vm_create 0 0 --mem 64M", "vm_create 0 0 --mem 64M --ro", "vm_list", "vm_console 1", "vm_destroy 1",
+                "vm_create 0 0 --mem 64M", "vm_destroy 2", "vm_create 0 0 --mem 64M", "vm_list", "");
         int code = Main.run(new String[] {"--guest-kernel", kernels.toString(), "--guest-image", images.toString()},
                 java.util.Map.of(), new java.io.ByteArrayInputStream(script.getBytes()),
                 new java.io.PrintStream(bytes, true), false, tmp.resolve("no-cmdline"), Main::kvmLines);
@@ -135,18 +136,27 @@ class VmEndToEndTest {
         java.util.List<String> l = out.lines().filter(x -> !x.startsWith("kvm:")).toList();
         assertEquals("hyper-gen:# vm_create 0 0 --mem 100000G", l.get(0));
         assertTrue(l.get(1).startsWith("error: out of memory: 97.7 TiB asked, "), l.get(1));
-        assertEquals("hyper-gen:# vm_create 0 0 --mem 64M", l.get(2));
-        int first = Integer.parseInt(l.get(3));
-        assertEquals("hyper-gen:# vm_create 0 0 --mem 64M --ro", l.get(4));
-        assertTrue(l.get(5).startsWith("error: disk image ") && l.get(5).contains("already attached read-write"), l.get(5));
-        assertEquals("hyper-gen:# vm_list", l.get(6));
-        assertTrue(l.get(8).matches(first + "\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
-        assertEquals("hyper-gen:# vm_console " + first, l.get(9));
+        // The refused create gave its id back.
+        assertEquals(List.of("hyper-gen:# vm_create 0 0 --mem 64M", "1"), l.subList(2, 4), out);
+        assertEquals("hyper-gen:# vm_create 0 0 --mem 64M", l.get(4));
+        assertEquals("error: image 0 (root.ext4) is in use read-write by vm 1: vm_destroy 1 first, "
+                + "or add --ro to attach it read-only", l.get(5));
+        // A reader may join the writer.
+        assertEquals(List.of("hyper-gen:# vm_create 0 0 --mem 64M --ro", "2", "hyper-gen:# vm_list"), l.subList(6, 9), out);
+        assertTrue(l.get(10).matches("1\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
+        assertTrue(l.get(11).matches("2\\s+echo.elf\\s+root.ext4 \\(ro\\)\\s+1\\s+64 MiB\\s+running.*"), out);
+        assertEquals("hyper-gen:# vm_console 1", l.get(12));
         // The guest may still be writing its first line: the replay is whatever it wrote so far.
-        int detached = l.indexOf("[vm " + first + " detached]");
-        assertTrue(detached == 11 || detached == 12 && "echo guest ready".startsWith(l.get(11)), out);
-        assertEquals("vm " + first + " destroyed", l.get(detached + 2));
-        assertTrue(l.get(l.size() - 2).matches("\\d+\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
-        assertTrue(l.getLast().matches("destroying vm \\d+"), "leaving says which VMs it destroys: " + out);
+        int detached = l.indexOf("[vm 1 detached]");
+        assertTrue(detached == 14 || detached == 15 && "echo guest ready".startsWith(l.get(14)), out);
+        assertEquals(List.of("hyper-gen:# vm_destroy 1", "vm 1 destroyed"), l.subList(detached + 1, detached + 3), out);
+        // A writer never joins a reader: the image is still attached to vm 2. Ids are not reused once a VM ran.
+        assertEquals("hyper-gen:# vm_create 0 0 --mem 64M", l.get(detached + 3));
+        assertTrue(l.get(detached + 4).startsWith("error: disk image ")
+                && l.get(detached + 4).contains("already attached read-only"), out);
+        assertEquals(List.of("hyper-gen:# vm_destroy 2", "vm 2 destroyed", "hyper-gen:# vm_create 0 0 --mem 64M", "3"),
+                l.subList(detached + 5, detached + 9), out);
+        assertTrue(l.get(l.size() - 2).matches("3\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*"), out);
+        assertEquals("destroying vm 3", l.getLast(), "leaving says which VMs it destroys: " + out);
     }
 }

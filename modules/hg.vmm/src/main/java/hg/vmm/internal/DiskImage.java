@@ -24,17 +24,18 @@ import java.util.Map;
  */
 public final class DiskImage implements AutoCloseable {
 
-    /** One locked file shared by every read-only user in this JVM. */
+    /** One locked file shared by every user in this JVM: readers, or one writer and the readers that joined it. */
     private static final class Holder {
         final FileChannel channel;
         final FileLock lock;
-        final boolean readOnly;
+        /** Whether a read-write user is still among the users; it may leave before the readers that joined it. */
+        boolean writer;
         int users;
 
-        Holder(FileChannel channel, FileLock lock, boolean readOnly) {
+        Holder(FileChannel channel, FileLock lock, boolean writer) {
             this.channel = channel;
             this.lock = lock;
-            this.readOnly = readOnly;
+            this.writer = writer;
         }
     }
 
@@ -76,7 +77,7 @@ public final class DiskImage implements AutoCloseable {
                 // changes under them unannounced, corrupt or mislead.
                 if (!readOnly) {
                     throw new ImageBusyException("disk image " + path + " is already attached "
-                            + (h.readOnly ? "read-only" : "read-write") + " to another VM");
+                            + (h.writer ? "read-write" : "read-only") + " to another VM");
                 }
                 h.users++;
                 return new DiskImage(path, readOnly, h.channel, key);
@@ -90,7 +91,7 @@ public final class DiskImage implements AutoCloseable {
                 if (lock == null) {
                     throw new ImageBusyException("disk image " + path + " is locked by another process");
                 }
-                h = new Holder(channel, lock, readOnly);
+                h = new Holder(channel, lock, !readOnly);
                 h.users = 1;
                 HOLDERS.put(key, h);
                 return new DiskImage(path, readOnly, channel, key);
@@ -143,6 +144,9 @@ public final class DiskImage implements AutoCloseable {
             }
             closed = true;
             Holder h = HOLDERS.get(key);
+            if (h != null && !readOnly) {
+                h.writer = false;
+            }
             if (h != null && --h.users == 0) {
                 HOLDERS.remove(key);
                 try {
