@@ -26,6 +26,7 @@ import hg.vmm.internal.CpuidSetup;
 import hg.vmm.internal.DebugExitPort;
 import hg.vmm.internal.DiskImage;
 import hg.vmm.internal.GuestNetConfig;
+import hg.vmm.internal.NetSlot;
 import hg.vmm.internal.I8042;
 import hg.vmm.internal.InterruptTrigger;
 import hg.vmm.internal.IoLoop;
@@ -197,15 +198,19 @@ public final class Vm {
         }
         attachVirtio("virtio-rng", rng, 1, memory, vmFd, mmio, devices);
         if (config.net()) {
-            GuestNetConfig addressing;
+            // The place on the bridge is leased host-wide: the boot image runs one VMM per console,
+            // each numbering its VMs from 1, and two of them must not share a TAP or an address.
+            NetSlot slot;
             try {
-                addressing = GuestNetConfig.forVm(id);
-            } catch (IllegalArgumentException e) {
-                throw new VmException(e.getMessage(), e);
+                slot = NetSlot.lease(NetSlot.DEFAULT_DIR, Math.min(id, GuestNetConfig.MAX_ID), GuestNetConfig.MAX_ID);
+            } catch (IllegalStateException e) {
+                throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
             }
+            resources.push(slot);
+            GuestNetConfig addressing = GuestNetConfig.forVm(slot.number());
             TapBackend backend;
             try {
-                backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, id, addressing);
+                backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, slot.number(), addressing);
             } catch (KvmException e) {
                 throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
             }
