@@ -33,11 +33,12 @@ import org.jline.terminal.spi.SystemStream;
 import org.jline.terminal.spi.TerminalProvider;
 
 /**
- * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console]}.
+ * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net]}.
  *
  * <p>Without the directory flags they come from {@code guest_kernel=} and {@code guest_image=} on
  * /proc/cmdline. {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
- * image's console, where exit and quit are refused because the shell must stay up. When stdin is not a
+ * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
+ * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). When stdin is not a
  * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
  * code is 1 when any command failed.
  *
@@ -48,11 +49,12 @@ import org.jline.terminal.spi.TerminalProvider;
 public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
-    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console]";
+    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net]";
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
             + "(vm_destroy stops VMs; other consoles may exit)";
 
-    record Options(Path kernelDir, Path imageDir, boolean console) {}
+    /** @param net whether vm_create gives a network card unless told --no-net */
+    record Options(Path kernelDir, Path imageDir, boolean console, boolean net) {}
 
     private Main() {}
 
@@ -98,7 +100,7 @@ public final class Main {
             }
         }
         try (Machines machines = new VmmMachines(new VmManager())) {
-            Commands commands = new Commands(catalog, machines, exitRefusal);
+            Commands commands = new Commands(catalog, machines, exitRefusal, options.net());
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
             }
@@ -167,6 +169,7 @@ public final class Main {
     static Options parse(String[] args, Map<String, String> env) {
         Path kernel = null;
         Path image = null;
+        boolean net = false;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -184,13 +187,14 @@ public final class Main {
                     }
                 }
                 case "--console" -> console = true;
+                case "--net" -> net = true;
                 case "-h", "--help" -> {
                     return null;
                 }
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console);
+        return new Options(kernel, image, console, net);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

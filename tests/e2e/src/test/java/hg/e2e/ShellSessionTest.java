@@ -32,7 +32,8 @@ class ShellSessionTest {
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
     private static final Pattern VM_ROW = Pattern.compile(
-            "(?m)^(\\d+)\\s+(\\S+)\\s+(\\S+(?: \\(ro\\))?)\\s+(\\d+)\\s+(\\S+ \\S+)\\s+(running|stopped: .*?)\\s+(\\S+)$");
+            "(?m)^(\\d+)\\s+(\\S+)\\s+(\\S+(?: \\(ro\\))?)\\s+(\\d+)\\s+(\\S+ \\S+)\\s+(running|stopped: .*?)\\s+"
+                    + "((?:\\d+d )?\\d+:\\d\\d:\\d\\d)\\s+(-|\\S+/\\d+ \\S+)$");
 
     private static NestedRig rig;
     private static HgShell shell;
@@ -98,6 +99,8 @@ class ShellSessionTest {
         assertEquals("busybox.ext4", row[2], "vm_list: image");
         assertEquals("1", row[3], "vm_list: vCPUs");
         assertEquals("running", row[5], "vm_list: state of the detached VM");
+        assertTrue(row[7].matches("172\\.30\\.\\d+\\.\\d+/16 java"),
+                "vm_list: the boot image's shell gives a guest a network card by default, got " + row[7]);
     }
 
     @Test
@@ -142,7 +145,7 @@ class ShellSessionTest {
         assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
     }
 
-    /** vm_list's rows: id, kernel, image, vcpus, memory, state, uptime. */
+    /** vm_list's rows: id, kernel, image, vcpus, memory, state, uptime, net. */
     private static List<String[]> vmList() {
         String out = shell.ok("vm_list", COMMAND);
         if (out.strip().startsWith("no VMs")) {
@@ -152,7 +155,7 @@ class ShellSessionTest {
         List<String[]> rows = new java.util.ArrayList<>();
         Matcher m = VM_ROW.matcher(out);
         while (m.find()) {
-            rows.add(new String[] {m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7)});
+            rows.add(new String[] {m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7), m.group(8)});
         }
         assertEquals(out.strip().lines().count() - 1, rows.size(), "vm_list rows not understood:\n" + out);
         return rows;

@@ -40,15 +40,25 @@ public final class Commands {
     private final Catalog catalog;
     private final Machines machines;
     private final String exitRefusal;
+    private final boolean netByDefault;
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     /**
      * @param exitRefusal null where exit/quit leave the shell; else why they are refused (the boot image's console)
      */
     public Commands(Catalog catalog, Machines machines, String exitRefusal) {
+        this(catalog, machines, exitRefusal, false);
+    }
+
+    /**
+     * @param exitRefusal  null where exit/quit leave the shell; else why they are refused (the boot image's console)
+     * @param netByDefault whether vm_create gives a network card without --net (the boot image's shells do)
+     */
+    public Commands(Catalog catalog, Machines machines, String exitRefusal, boolean netByDefault) {
         this.catalog = catalog;
         this.machines = machines;
         this.exitRefusal = exitRefusal;
+        this.netByDefault = netByDefault;
         add("kernel_list", "kernel_list", "list the guest kernels with their ids",
                 "Lists the files of the guest kernel directory sorted by name: id, file, size and format "
                         + "(vmlinux or bzImage). Files that are not kernels are shown without an id, with the reason.",
@@ -64,7 +74,7 @@ public final class Commands {
                         + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
                         + "(an image can be used read-write by one VM at a time). --net gives the guest a network card on a TAP in "
                         + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
-                        + "--no-net none.",
+                        + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + ").",
                 List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, image, vCPUs, memory, state (running, or stopped with the "
@@ -228,7 +238,7 @@ public final class Commands {
         int cpus = DEFAULT_CPUS;
         String cmdline = "";
         boolean readOnly = false;
-        boolean net = false;
+        boolean net = netByDefault;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;

@@ -119,6 +119,19 @@ class CommandsTest {
         assertEquals(2, machines.created.get(1).cpus());
     }
 
+    @Test
+    void theNetworkCardFollowsTheShellsDefaultUnlessToldOtherwise() {
+        run("vm_create 0 1 --ro");
+        run("vm_create 0 1 --ro --net");
+        assertFalse(machines.created.get(0).net(), "a hosted shell gives no card unless asked");
+        assertTrue(machines.created.get(1).net());
+        commands = new Commands(catalog, machines, null, true);
+        run("vm_create 0 1 --ro");
+        run("vm_create 0 1 --ro --no-net");
+        assertTrue(machines.created.get(2).net(), "the boot image's shells give a card unless told --no-net");
+        assertFalse(machines.created.get(3).net());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "vm_create|vm_create needs a kernel id and an image id",

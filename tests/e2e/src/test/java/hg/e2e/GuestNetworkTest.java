@@ -1,0 +1,215 @@
+package hg.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Guests on the boot image's host bridge, in the nest: the boot image's shell gives every guest a
+ * virtio-net card on a TAP in hgbr0 unless told --no-net. Two guests ping each other and the host,
+ * 64 MiB cross between a guest and the host intact in both directions (busybox nc, md5 on both
+ * ends), and destroyed VMs leave no TAP behind, also after many create/destroy cycles. The nest's
+ * own root shell (ttyS1) is the host side.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GuestNetworkTest {
+    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
+    private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
+    private static final Duration COMMAND = Duration.ofSeconds(60);
+    /** 64 MiB through the nested guest's virtio-net and md5 on both ends, under TCG. */
+    private static final Duration TRANSFER = Duration.ofMinutes(6);
+    private static final String BRIDGE_ADDRESS = "172.30.0.1";
+    private static final long BLOB_BYTES = 64L << 20;
+    private static final int CYCLES = 100;
+    private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
+    private static final Pattern TAP = Pattern.compile("\\bhgvm\\d+\\b");
+
+    private static NestedRig rig;
+    private static HgShell shell;
+    private static ConsoleStream host;
+    private static int first = -1;
+    private static int second = -1;
+    private static String firstAddress;
+
+    @BeforeAll
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    static void bootNest() {
+        Optional<BootImage> found = BootImage.find();
+        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
+        BootImage image = found.get();
+        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell");
+        rig = NestedRig.start(image, RigOptions.named("guest-net", Duration.ofMinutes(25)).withDebugShell());
+        shell = new HgShell(rig.serial());
+        shell.awaitReady(NEST_BOOT);
+        host = rig.debugShell();
+        host.waitFor(NestedRig.DEBUG_PROMPT, NEST_BOOT);
+    }
+
+    @BeforeEach
+    void atThePrompt() {
+        shell.resync(COMMAND);
+    }
+
+    @AfterAll
+    static void closeNest() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void twoGuestsOnTheBridgeReachEachOtherAndTheHost() {
+        first = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        firstAddress = guestAddress();
+        shell.guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+        shell.detach(first, COMMAND);
+
+        second = GuestBoot.create(shell, "0 0 --ro", GUEST_BOOT);
+        String secondAddress = guestAddress();
+        assertNotEquals(firstAddress, secondAddress, "two guests on the bridge with one address");
+        shell.guest("ping -c 3 -W 10 " + firstAddress, COMMAND);
+        shell.detach(second, COMMAND);
+        assertEquals(0, host.run("ping -c 3 -W 10 " + secondAddress, COMMAND).status(),
+                "the host cannot ping vm " + second + " at " + secondAddress);
+
+        String list = shell.ok("vm_list", COMMAND);
+        for (var vm : List.of(List.of(first, firstAddress), List.of(second, secondAddress))) {
+            assertTrue(list.matches("(?s).*(?m)^" + vm.get(0) + "\\s.*\\s" + Pattern.quote(vm.get(1) + "/16") + " java$.*"),
+                    "vm_list does not show vm " + vm.get(0) + " at " + vm.get(1) + ":\n" + list);
+        }
+        assertEquals(2, taps().size(), "TAPs on hgbr0 with two guests: " + taps());
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void sixtyFourMibCrossBetweenAGuestAndTheHostIntact() {
+        assumeTrue(first > 0, "no first guest (an earlier step failed)");
+        shell.attach(first, COMMAND);
+        // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
+        hostOk("(sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5) >/dev/null 2>&1 &");
+        String sent = md5(shell.guest("mount -t tmpfs -o size=150m tmpfs /mnt && head -c " + BLOB_BYTES
+                + " /dev/urandom > /mnt/up && md5sum /mnt/up", TRANSFER));
+        long t0 = System.nanoTime();
+        shell.guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
+        String received = awaitFile(host, "/tmp/up.md5", TRANSFER);
+        System.out.printf("e2e: guest to host: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
+        assertEquals(sent, received, "md5 of the 64 MiB the guest sent and the host received");
+
+        // Host to guest: now the guest listens.
+        String offered = md5(hostOk("head -c " + BLOB_BYTES + " /dev/urandom > /tmp/down && md5sum /tmp/down"));
+        shell.guest("rm /mnt/up; (sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5) >/dev/null 2>&1 &", COMMAND);
+        t0 = System.nanoTime();
+        hostOk(untilConnected("nc " + firstAddress + " 5002 < /tmp/down"));
+        String got = awaitFile(shell.console(), "/mnt/down.md5", TRANSFER);
+        System.out.printf("e2e: host to guest: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
+        assertEquals(offered, got, "md5 of the 64 MiB the host sent and the guest received");
+        hostOk("rm -f /tmp/down /tmp/up.md5; killall sleep || true");
+        shell.guest("killall sleep; umount /mnt", COMMAND);
+        shell.detach(first, COMMAND);
+    }
+
+    @Test
+    @Order(3)
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aDestroyedVmsTapIsGone() {
+        assumeTrue(first > 0 && second > 0, "no guests (an earlier step failed)");
+        shell.ok("vm_destroy " + second, COMMAND);
+        assertEquals(1, taps().size(), "TAPs on hgbr0 after destroying one of two guests: " + taps());
+        shell.ok("vm_destroy " + first, COMMAND);
+        assertEquals(List.of(), allTaps(), "TAPs left in the nest after destroying every guest");
+    }
+
+    @Test
+    @Order(4)
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void manyCreateDestroyCyclesLeaveNoTap() {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < CYCLES; i++) {
+            int vm = shell.vmCreate("0 0 --ro --mem 64M", COMMAND);
+            shell.ok("vm_destroy " + vm, COMMAND);
+        }
+        System.out.printf("e2e: %d vm_create/vm_destroy cycles with a network card in %.1f s%n", CYCLES,
+                (System.nanoTime() - t0) / 1e9);
+        assertEquals(List.of(), allTaps(), "TAPs left in the nest after " + CYCLES + " create/destroy cycles");
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
+    }
+
+    /** The attached guest's IPv4 address on eth0, as its own kernel has it. */
+    private static String guestAddress() {
+        String out = shell.guest("ip -4 -o addr show dev eth0", COMMAND);
+        Matcher m = Pattern.compile("inet (172\\.30\\.\\d+\\.\\d+)/16").matcher(out);
+        assertTrue(m.find(), "eth0 has no address on the guest network:\n" + out);
+        return m.group(1);
+    }
+
+    /** A sender may start before its receiver listens (both start asynchronously): it tries again. */
+    private static String untilConnected(String nc) {
+        return "sent=1; for i in 1 2 3 4 5 6 7 8 9 10; do if " + nc + "; then sent=0; break; fi; sleep 2; done; [ $sent = 0 ]";
+    }
+
+    private static String hostOk(String command) {
+        ConsoleStream.ShellResult r = host.run(command, TRANSFER);
+        assertEquals(0, r.status(), "'" + command + "' on the nest host:\n" + r.output());
+        return r.output();
+    }
+
+    /** Polls {@code file} on a shell until a receiver's md5sum wrote it. */
+    private static String awaitFile(ConsoleStream on, String file, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            String out = on.run("cat " + file + " 2>/dev/null", COMMAND).output();
+            Matcher m = MD5.matcher(out);
+            if (m.find()) {
+                return m.group(1);
+            }
+            sleep(Duration.ofSeconds(2));
+        }
+        throw new AssertionError("no md5 in " + file + " after " + timeout);
+    }
+
+    private static String md5(String output) {
+        Matcher m = MD5.matcher(output);
+        assertTrue(m.find(), "no md5 in:\n" + output);
+        return m.group(1);
+    }
+
+    private static List<String> taps() {
+        return tapsIn(hostOk("ls /sys/class/net/hgbr0/brif"));
+    }
+
+    private static List<String> allTaps() {
+        return tapsIn(hostOk("ls /sys/class/net"));
+    }
+
+    private static List<String> tapsIn(String ipOutput) {
+        return TAP.matcher(ipOutput).results().map(java.util.regex.MatchResult::group).distinct().toList();
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+}
