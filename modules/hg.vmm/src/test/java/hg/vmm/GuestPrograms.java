@@ -24,7 +24,7 @@ final class GuestPrograms {
         Assumptions.assumeTrue(Kvm.present(), "/dev/kvm is absent on this host: VM tests cannot run");
     }
 
-    /** The ELF of guest {@code name} (uart, blk, triple, smp, net). */
+    /** The ELF of guest {@code name} (uart, blk, triple, smp, net, hostile). */
     static synchronized Path elf(String name) throws IOException, InterruptedException {
         Path built = BUILT.get(name);
         if (built != null) {
@@ -33,7 +33,8 @@ final class GuestPrograms {
         if (dir == null) {
             dir = Files.createTempDirectory("hg-guests");
             dir.toFile().deleteOnExit();
-            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c")) {
+            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c",
+                    "hostile.c")) {
                 try (InputStream in = GuestPrograms.class.getResourceAsStream("/guests/" + f)) {
                     if (in == null) {
                         throw new IOException("test resource guests/" + f + " is missing");

@@ -192,6 +192,35 @@ class VmLifecycleTest {
     }
 
     @Test
+    void twentyVmsRunAtOnceAndLeaveNothingWhenDestroyed() throws Exception {
+        Path uart = GuestPrograms.elf("uart");
+        VmConfig config = VmConfig.of(uart, null).withMemory(16L << 20);
+        manager.destroy(manager.create(config));   // warm-up: classes loaded, arenas made
+        System.gc();
+        long fds = openFds();
+        long rss = statusKib("VmRSS") - Runtime.getRuntime().totalMemory() / 1024;
+        long vcpuMaps = vcpuMappings();
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ids.add(manager.create(config));
+        }
+        for (int id : ids) {
+            VmTest.awaitOutput(manager.require(id), "ready\n");   // each guest waits for input: all 20 run at once
+        }
+        assertEquals(20, manager.list().stream().filter(vm -> vm.state() instanceof VmState.Running).count());
+        assertEquals(40, vmThreads(), "a vCPU thread and an I/O thread per VM");
+        for (int id : ids) {
+            manager.destroy(id);
+        }
+        System.gc();
+        assertEquals(0, vmThreads(), "VM threads after destroying all 20");
+        assertEquals(fds, openFds(), "open file descriptors after destroying all 20");
+        assertEquals(vcpuMaps, vcpuMappings(), "vCPU run page mappings after destroying all 20");
+        long outsideAfter = statusKib("VmRSS") - Runtime.getRuntime().totalMemory() / 1024;
+        assertTrue(outsideAfter - rss < 32 * 1024, "RSS outside the heap grew from " + rss + " KiB to " + outsideAfter + " KiB");
+    }
+
+    @Test
     void aThousandCreateDestroyCyclesLeakNothing() throws Exception {
         Path uart = GuestPrograms.elf("uart");
         Path image = dir.resolve("cycle.img");
