@@ -29,17 +29,6 @@ __attribute__((interrupt)) static void virtio_isr(struct interrupt_frame *f) {
     lapic_eoi();
 }
 
-static u64 parse_hex(const char **p) {
-    u64 v = 0;
-    for (;;) {
-        char c = **p;
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0) return v;
-        v = v * 16 + d;
-        (*p)++;
-    }
-}
-
 static u64 find_device(const char *cmdline) {
     static const char key[] = "virtio_mmio.device=";
     for (const char *p = cmdline; *p; p++) {

@@ -17,6 +17,18 @@ static inline void w32(u64 a, u32 v) { *(volatile u32 *)a = v; }
 static inline u32 r32(u64 a) { return *(volatile u32 *)a; }
 static inline void barrier(void) { __asm__ volatile("mfence" ::: "memory"); }
 
+/* Lower-case hex digits at *p, which is left at the first other character. */
+static inline u64 parse_hex(const char **p) {
+    u64 v = 0;
+    for (;;) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return v;
+        v = v * 16 + d;
+        (*p)++;
+    }
+}
+
 static void __attribute__((noreturn)) debug_exit(u32 code) {
     outl(DEBUG_EXIT, code);
     for (;;) __asm__ volatile("cli; hlt");

@@ -25,17 +25,6 @@ static u64 rnd(void) {
     return rng_state;
 }
 
-static u64 parse_hex(const char **p) {
-    u64 v = 0;
-    for (;;) {
-        char c = **p;
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0) return v;
-        v = v * 16 + d;
-        (*p)++;
-    }
-}
-
 /* Every "virtio_mmio.device=SIZE@0xBASE:IRQ" of the command line. */
 static void find_devices(const char *cmdline) {
     static const char key[] = "virtio_mmio.device=";

@@ -2,13 +2,11 @@ package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestDataTest {
-    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
     /** Image 0 of the shell: the embedded busybox image, on the nest's initramfs. */
@@ -38,7 +35,7 @@ class GuestDataTest {
 
     @TempDir
     static Path tmp;
-    private static NestedRig rig;
+    private static ShellNest nest;
     private static HgShell shell;
     private static ConsoleStream debug;
     /** What the first test wrote, checked again after the second. */
@@ -47,32 +44,22 @@ class GuestDataTest {
     @BeforeAll
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void bootNest() {
-        Optional<BootImage> found = BootImage.find();
-        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
-        BootImage image = found.get();
-        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell");
-        Path initrd = E2fsprogsInitrd.write(image, tmp.resolve("initramfs-e2fsprogs.img"));
-        rig = NestedRig.start(image, RigOptions.named("guest-data", Duration.ofMinutes(10))
-                .withInitrd(initrd).withDebugShell());
-        shell = new HgShell(rig.serial());
-        shell.awaitReady(NEST_BOOT);
-        debug = rig.debugShell();
-        debug.waitFor(NestedRig.DEBUG_PROMPT, NEST_BOOT);
+        nest = ShellNest.boot("guest-data", Duration.ofMinutes(10), (image, o) ->
+                o.withInitrd(E2fsprogsInitrd.write(image, tmp.resolve("initramfs-e2fsprogs.img"))).withDebugShell());
+        shell = nest.shell();
+        debug = nest.host();
         // The image as the boot image ships it must pass the same check, or the checks below prove nothing.
         fsck("the image before any guest used it");
     }
 
-    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
     @BeforeEach
     void atThePrompt() {
-        shell.resync(COMMAND);
+        nest.resync();
     }
 
     @AfterAll
     static void closeNest() {
-        if (rig != null) {
-            rig.close();
-        }
+        ShellNest.close(nest);
     }
 
     @Test
@@ -108,14 +95,14 @@ class GuestDataTest {
         assertEquals(0, debug.run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
                 + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
                 "the VMM process " + pid + " did not go away after kill -9");
-        rig.serial().waitFor(Pattern.quote("hyper-gen: the shell exited"), COMMAND);
+        nest.rig().serial().waitFor(Pattern.quote("hyper-gen: the shell exited"), COMMAND);
 
         fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
         assertImageHolds("killed", token, md5);
         assertImageHolds("destroyed", destroyedToken, null);
 
         // The console gets a new shell, which has no VMs: they went with the process.
-        shell.awaitReady(NEST_BOOT);
+        shell.awaitReady(ShellNest.BOOT);
         assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
     }
 

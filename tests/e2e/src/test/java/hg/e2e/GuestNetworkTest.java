@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
-    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
     /** 64 MiB through the nested guest's virtio-net and md5 on both ends, under TCG. */
@@ -40,7 +38,7 @@ class GuestNetworkTest {
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
     private static final Pattern TAP = Pattern.compile("\\bhgvm\\d+\\b");
 
-    private static NestedRig rig;
+    private static ShellNest nest;
     private static HgShell shell;
     private static ConsoleStream host;
     private static int first = -1;
@@ -50,27 +48,19 @@ class GuestNetworkTest {
     @BeforeAll
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void bootNest() {
-        Optional<BootImage> found = BootImage.find();
-        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
-        BootImage image = found.get();
-        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell");
-        rig = NestedRig.start(image, RigOptions.named("guest-net", Duration.ofMinutes(25)).withDebugShell());
-        shell = new HgShell(rig.serial());
-        shell.awaitReady(NEST_BOOT);
-        host = rig.debugShell();
-        host.waitFor(NestedRig.DEBUG_PROMPT, NEST_BOOT);
+        nest = ShellNest.boot("guest-net", Duration.ofMinutes(25), (image, o) -> o.withDebugShell());
+        shell = nest.shell();
+        host = nest.host();
     }
 
     @BeforeEach
     void atThePrompt() {
-        shell.resync(COMMAND);
+        nest.resync();
     }
 
     @AfterAll
     static void closeNest() {
-        if (rig != null) {
-            rig.close();
-        }
+        ShellNest.close(nest);
     }
 
     @Test

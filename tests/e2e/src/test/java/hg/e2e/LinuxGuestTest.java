@@ -3,12 +3,10 @@ package hg.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,38 +24,28 @@ import org.junit.jupiter.api.Timeout;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LinuxGuestTest {
-    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
     /** A guest boot takes 20-30 s in the nest when the machine is idle; several times that when it is busy. */
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
 
-    private static NestedRig rig;
+    private static ShellNest nest;
     private static HgShell shell;
 
     @BeforeAll
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void bootNest() {
-        Optional<BootImage> found = BootImage.find();
-        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
-        BootImage image = found.get();
-        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell to create VMs with");
-        rig = NestedRig.start(image, RigOptions.named("linux-guest", Duration.ofMinutes(12)));
-        shell = new HgShell(rig.serial());
-        shell.awaitReady(NEST_BOOT);
-        System.out.printf("e2e: linux-guest nest: shell ready at %.1f s wall%n", rig.elapsedSeconds());
+        nest = ShellNest.boot("linux-guest", Duration.ofMinutes(12));
+        shell = nest.shell();
     }
 
-    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
     @BeforeEach
     void atThePrompt() {
-        shell.resync(COMMAND);
+        nest.resync();
     }
 
     @AfterAll
     static void closeNest() {
-        if (rig != null) {
-            rig.close();
-        }
+        ShellNest.close(nest);
     }
 
     @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,14 +27,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ShellSessionTest {
-    private static final Duration NEST_BOOT = Duration.ofMinutes(4);
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
     private static final Pattern VM_ROW = Pattern.compile(
             "(?m)^(\\d+)\\s+(\\S+)\\s+(\\S+(?: \\(ro\\))?)\\s+(\\d+)\\s+(\\S+ \\S+)\\s+(running|stopped: .*?)\\s+"
                     + "((?:\\d+d )?\\d+:\\d\\d:\\d\\d)\\s+(-|\\S+/\\d+ \\S+)$");
 
-    private static NestedRig rig;
+    private static ShellNest nest;
     private static HgShell shell;
     /** The first VM, made read-write in {@link #aGuestAnswersOnItsConsoleAndKeepsRunningAfterCtrlD}. */
     private static int writer = -1;
@@ -43,26 +41,18 @@ class ShellSessionTest {
     @BeforeAll
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     static void bootNest() {
-        Optional<BootImage> found = BootImage.find();
-        assumeTrue(found.isPresent(), "no boot image in this checkout: run ./hg build (or ./hg test)");
-        BootImage image = found.get();
-        assumeTrue(image.main() == BootImage.Main.SHELL, "the boot image has no hyper-gen shell");
-        rig = NestedRig.start(image, RigOptions.named("shell-session", Duration.ofMinutes(10)));
-        shell = new HgShell(rig.serial());
-        shell.awaitReady(NEST_BOOT);
+        nest = ShellNest.boot("shell-session", Duration.ofMinutes(10));
+        shell = nest.shell();
     }
 
-    /** Each step starts at a fresh prompt, even when the one before failed half-way. */
     @BeforeEach
     void atThePrompt() {
-        shell.resync(COMMAND);
+        nest.resync();
     }
 
     @AfterAll
     static void closeNest() {
-        if (rig != null) {
-            rig.close();
-        }
+        ShellNest.close(nest);
     }
 
     @Test
