@@ -95,7 +95,7 @@ class GuestNetworkTest {
         assumeTrue(first > 0, "no first guest (an earlier step failed)");
         shell.attach(first, COMMAND);
         // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
-        hostOk("(sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5) >/dev/null 2>&1 &");
+        hostOk(inBackground("sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5"));
         String sent = md5(shell.guest("mount -t tmpfs -o size=150m tmpfs /mnt && head -c " + BLOB_BYTES
                 + " /dev/urandom > /mnt/up && md5sum /mnt/up", TRANSFER));
         long t0 = System.nanoTime();
@@ -106,7 +106,7 @@ class GuestNetworkTest {
 
         // Host to guest: now the guest listens.
         String offered = md5(hostOk("head -c " + BLOB_BYTES + " /dev/urandom > /tmp/down && md5sum /tmp/down"));
-        shell.guest("rm /mnt/up; (sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5) >/dev/null 2>&1 &", COMMAND);
+        shell.guest("rm /mnt/up; " + inBackground("sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5"), COMMAND);
         t0 = System.nanoTime();
         hostOk(untilConnected("nc " + firstAddress + " 5002 < /tmp/down"));
         String got = awaitFile(shell.console(), "/mnt/down.md5", TRANSFER);
@@ -149,6 +149,11 @@ class GuestNetworkTest {
         Matcher m = Pattern.compile("inet (172\\.30\\.\\d+\\.\\d+)/16").matcher(out);
         assertTrue(m.find(), "eth0 has no address on the guest network:\n" + out);
         return m.group(1);
+    }
+
+    /** {@code pipeline} started in the background, as one command a shell step can run (a bare "&" cannot take "; more"). */
+    private static String inBackground(String pipeline) {
+        return "{ (" + pipeline + ") >/dev/null 2>&1 & }";
     }
 
     /** A sender may start before its receiver listens (both start asynchronously): it tries again. */
