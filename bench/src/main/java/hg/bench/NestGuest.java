@@ -59,9 +59,14 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
         if (nest.why() != null) {
             return Result.unmeasured(name, unit, peer, goal, nest.why());
         }
+        return parse(nest.lines(), "serial log: " + nest.work().resolve("nest-serial.log"));
+    }
+
+    /** This figure from the probe's lines; {@code where} says where they are kept, for a "why". */
+    Result parse(List<String> lines, String where) {
         List<Double> hg = new ArrayList<>(), other = new ArrayList<>();
         LinkedHashSet<String> failures = new LinkedHashSet<>();
-        for (String line : nest.lines()) {
+        for (String line : lines) {
             Matcher m = LINE.matcher(line);
             if (m.find()) {
                 if (!m.group(1).equals(kind) || Integer.parseInt(m.group(3)) <= 0) {
@@ -81,8 +86,8 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
             }
         }
         if (hg.isEmpty() || other.isEmpty()) {
-            String why = failures.isEmpty() ? "the nest gave no " + name + " figures (serial log: "
-                    + nest.work().resolve("nest-serial.log") + ")" : String.join("; ", failures);
+            String why = failures.isEmpty() ? "the nest gave no " + name + " figures (" + where + ")"
+                    : String.join("; ", failures);
             return Result.unmeasured(name, unit, peer, goal, why.length() > 700 ? why.substring(0, 700) + "..." : why);
         }
         Stats h = Stats.of(hg.stream().mapToDouble(Double::doubleValue).toArray());
