@@ -6,7 +6,8 @@
  * usage: hg-netbench server ADDRESS PORT
  *          accepts connections one after another; the first byte says what the client wants:
  *          'T' read until EOF, then answer the byte count (8 bytes, little endian);
- *          'R' echo every byte back at once (TCP_NODELAY), until EOF.
+ *          'R' echo every byte back at once (TCP_NODELAY), until EOF;
+ *          a new connection ends the one being served (its client is gone).
  *          prints "hg-net listening" once it accepts.
  *        hg-netbench client ADDRESS PORT MIB ROUNDS
  *          throughput: one connection, MIB MiB in 128 KiB writes, timed from the first write
@@ -18,8 +19,10 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,25 +88,65 @@ static int full_write(int fd, const void *buf, size_t n) {
 
 static char buf[256 * 1024];
 
+/*
+ * The server's view of its one client: a VM may be stopped before its FIN got out, and that
+ * connection then never ends. So the server reads without blocking and, when it would have to
+ * wait, waits for the client or for a new connection, which means the old client is gone.
+ */
+static int listener = -1;
+
+static int wait_client(int c, short events) {
+    struct pollfd p[2] = {{.fd = c, .events = events}, {.fd = listener, .events = POLLIN}};
+    for (;;) {
+        int n = poll(p, 2, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (p[0].revents) return 0;
+        if (p[1].revents) return -1;
+    }
+}
+
+static ssize_t serve_read(int c, void *b, size_t n) {
+    for (;;) {
+        ssize_t r = read(c, b, n);
+        if (r >= 0) return r;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN || wait_client(c, POLLIN) != 0) return -1;
+    }
+}
+
+static int serve_write(int c, const void *b, size_t n) {
+    size_t put = 0;
+    while (put < n) {
+        ssize_t w = write(c, (const char *)b + put, n - put);
+        if (w > 0) {
+            put += (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else if (w == 0 || errno != EAGAIN || wait_client(c, POLLOUT) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void serve(int c) {
     char mode;
     nodelay(c);
-    if (full_read(c, &mode, 1) != 0) return;
+    fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+    if (serve_read(c, &mode, 1) != 1) return;
     if (mode == 'T') {
         uint64_t total = 0;
         ssize_t r;
-        while ((r = read(c, buf, sizeof buf)) != 0) {
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) return;
-            total += (uint64_t)r;
-        }
+        while ((r = serve_read(c, buf, sizeof buf)) > 0) total += (uint64_t)r;
+        if (r < 0) return;
         unsigned char le[8];
         for (int i = 0; i < 8; i++) le[i] = (unsigned char)(total >> (8 * i));
-        full_write(c, le, 8);
+        serve_write(c, le, 8);
     } else if (mode == 'R') {
         char b;
-        while (full_read(c, &b, 1) == 0)
-            if (full_write(c, &b, 1) != 0) return;
+        while (serve_read(c, &b, 1) == 1)
+            if (serve_write(c, &b, 1) != 0) return;
     }
 }
 
@@ -115,6 +158,7 @@ static _Noreturn void server(const char *host, const char *port) {
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(s, (struct sockaddr *)&a, sizeof a) != 0) fail("bind");
     if (listen(s, 4) != 0) fail("listen");
+    listener = s;
     printf("hg-net listening\n");
     fflush(stdout);
     for (;;) {
