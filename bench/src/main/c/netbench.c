@@ -13,8 +13,10 @@
  *          throughput: one connection, MIB MiB in 128 KiB writes, timed from the first write
  *          until the server's byte count is back (a quarter as much first, untimed, as warm-up);
  *          round trip: one connection, ROUNDS one-byte ping-pongs, each timed (a tenth as many
- *          first, untimed); prints "hg-net gbps X", "hg-net rtt_us MEDIAN",
- *          "hg-net rtt_mean_us MEAN", then "hg-net done"; "hg-net error ..." on failure.
+ *          first, untimed), fewer when they take more than RTT_SECONDS; prints "hg-net gbps X",
+ *          "hg-net rtt_us MEDIAN", "hg-net rtt_mean_us MEAN", "hg-net rtt_rounds N", then
+ *          "hg-net done"; "hg-net error ..." on failure, also when the connection stalls for
+ *          STALL_SECONDS.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,11 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
 #define CHUNK (128 * 1024)
+#define RTT_SECONDS 20
+#define STALL_SECONDS 30
 
 static double now(void) {
     struct timespec t;
@@ -184,6 +189,9 @@ static int connect_to(struct sockaddr_in *a, char mode) {
         if (fd < 0) fail("socket");
     }
     nodelay(fd);
+    struct timeval stall = {.tv_sec = STALL_SECONDS};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof stall);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof stall);
     if (full_write(fd, &mode, 1) != 0) fail("write mode");
     return fd;
 }
@@ -227,19 +235,24 @@ static int client(const char *host, const char *port, long mib, long rounds) {
     if (rtt == NULL) fail("malloc");
     int fd = connect_to(&a, 'R');
     char b = 'x';
+    double start = 0;
+    long done = 0;
     for (long i = -rounds / 10; i < rounds; i++) {
         double t0 = now();
+        if (i == 0) start = t0;
+        if (i > 0 && t0 - start > RTT_SECONDS) break;
         if (full_write(fd, &b, 1) != 0) fail("ping");
         if (full_read(fd, &b, 1) != 0) fail("pong");
-        if (i >= 0) rtt[i] = now() - t0;
+        if (i >= 0) rtt[done++] = now() - t0;
     }
     close(fd);
     double sum = 0;
-    for (long i = 0; i < rounds; i++) sum += rtt[i];
-    qsort(rtt, (size_t)rounds, sizeof(double), by_value);
-    double median = rounds % 2 ? rtt[rounds / 2] : (rtt[rounds / 2 - 1] + rtt[rounds / 2]) / 2;
+    for (long i = 0; i < done; i++) sum += rtt[i];
+    qsort(rtt, (size_t)done, sizeof(double), by_value);
+    double median = done % 2 ? rtt[done / 2] : (rtt[done / 2 - 1] + rtt[done / 2]) / 2;
     printf("hg-net rtt_us %.1f\n", median * 1e6);
-    printf("hg-net rtt_mean_us %.1f\n", sum / rounds * 1e6);
+    printf("hg-net rtt_mean_us %.1f\n", sum / done * 1e6);
+    printf("hg-net rtt_rounds %ld\n", done);
     printf("hg-net done\n");
     return 0;
 }

@@ -145,10 +145,11 @@ public final class NestProbe {
                 }
             });
             int warmup = Integer.parseInt(conf.getProperty("net_warmup", "0"));
+            long netTimeoutMs = Long.parseLong(conf.getProperty("net_timeout_ms", Long.toString(timeoutMs)));
             String command = conf.getProperty("net_command");
             for (int run = 1 - warmup; run <= runs; run++) {
-                guestHyperGen("net", manager, config, command, run, timeoutMs);
-                guestQemu("net", qemuNet, QEMU_TAP, command, run, timeoutMs);
+                guestHyperGen("net", manager, config, command, run, netTimeoutMs);
+                guestQemu("net", qemuNet, QEMU_TAP, command, run, netTimeoutMs);
             }
         } finally {
             server.destroy();
