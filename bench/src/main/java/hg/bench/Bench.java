@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * Runs the benchmark figures, prints them as a table and writes DIR/results.json.
- * usage: Bench --out DIR [--quick] [--only FIGURE]
+ * usage: Bench --out DIR [--quick] [--only FIGURE[,FIGURE...]]
  */
 public final class Bench {
     private Bench() {}
@@ -16,35 +16,41 @@ public final class Bench {
     static List<Figure> figures() {
         List<Figure> all = new ArrayList<>(List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm()));
         all.add(new NestBoot());
-        all.addAll(NestBlk.figures());
+        all.addAll(NestGuest.blk());
         all.add(new BootsPerCore());
         all.addAll(RootfsBuild.figures());
-        String net = "virtio-net not implemented yet";
-        all.add(new NotYet("net_tcp_gbps", "Gbit/s guest to host", "QEMU microvm with TAP in the same nest", ">= 1.0", net));
-        all.add(new NotYet("net_rtt_us", "us TCP round trip", "QEMU microvm with TAP in the same nest", "<= 1.0", net));
+        all.addAll(NestGuest.net());
         return all;
     }
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of("build/bench");
         boolean quick = false;
-        String only = null;
+        java.util.Set<String> only = new java.util.LinkedHashSet<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(value(args, ++i, "--out"));
                 case "--quick" -> quick = true;
-                case "--only" -> only = value(args, ++i, "--only");
+                case "--only" -> only.addAll(List.of(value(args, ++i, "--only").split(",")));
                 default -> {
                     System.err.println("bench: unknown argument " + args[i]
-                            + " (usage: Bench --out DIR [--quick] [--only FIGURE])");
+                            + " (usage: Bench --out DIR [--quick] [--only FIGURE[,FIGURE...]])");
                     System.exit(2);
                 }
             }
         }
-        Options options = new Options(out, quick);
+        List<Figure> figures = figures();
+        List<String> names = figures.stream().map(Figure::name).toList();
+        for (String name : only) {
+            if (!names.contains(name)) {
+                System.err.println("bench: no figure " + name + " (figures: " + String.join(", ", names) + ")");
+                System.exit(2);
+            }
+        }
+        Options options = new Options(out, quick, only);
         List<Result> results = new ArrayList<>();
-        for (Figure f : figures()) {
-            if (only != null && !only.equals(f.name())) {
+        for (Figure f : figures) {
+            if (!options.wants(f.name())) {
                 continue;
             }
             System.err.println("bench: measuring " + f.name() + " ...");

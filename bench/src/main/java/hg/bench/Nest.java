@@ -20,19 +20,23 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * One run of the nest for all the figures measured in it (boot_to_init, blk_*): the boot image
+ * One run of the nest for all the figures measured in it (boot_to_init, blk_*, net_*): the boot image
  * under QEMU TCG with an emulated SVM CPU (bootimage/up.sh), its initramfs extended with
  * {@link NestProbe} (run by the image's kvm self-test hook), this machine's qemu-system-x86_64
  * with its libraries and microvm firmware, the guest vmlinux (build/kernels/guest-vmlinux, else
  * the image's embedded one) and the default busybox rootfs made by hg.imagetools with the static
- * guest I/O benchmark (blkbench.c) added; the image file is longer than its file system, and
- * the guest benchmark writes only past it. Run once per bench run; its serial output is kept.
+ * guest benchmarks (blkbench.c, netbench.c) added; the image file is longer than its file system,
+ * and the blk benchmark writes only past it. netbench.c also goes into the nest itself, as the
+ * server. Run once per bench run, with only the parts the selected figures need; its serial
+ * output is kept.
  */
 final class Nest {
     /** The nest's serial lines and where its files are, or why it could not run. */
@@ -41,6 +45,13 @@ final class Nest {
     static final String EMBEDDED_KERNEL = "/usr/share/hyper-gen/kernels/vmlinux-6.1";
     static final String NEST_KERNEL = "/opt/hg-bench/vmlinux";
     static final String NEST_IMAGE = "/opt/hg-bench/rootfs.ext4";
+    /** netbench.c's server side, run by the probe on the nest's bridge. */
+    static final String NEST_NETBENCH = "/opt/hg-bench/hg-netbench";
+    /**
+     * Bound of one net run, boot included: under TCG on a busy machine a round trip can take
+     * milliseconds, and the client caps its round trips at 20 s and a stalled connection at 30 s.
+     */
+    static final int NET_TIMEOUT_MS = 300_000;
     static final long MIB = 1 << 20;
     /** The guest benchmark's region past the file system. */
     static final int BLK_REGION_MIB = 64;
@@ -72,36 +83,51 @@ final class Nest {
             return new Outcome(List.of(), work, "qemu-system-x86_64 is not installed");
         }
         Files.createDirectories(work);
-        int bootRuns = options.quick() ? 2 : 5;
-        int blkRuns = options.quick() ? 1 : 3;
+        // only the parts of the nest run that the selected figures need
+        boolean boot = options.wants(NestBoot.NAME);
+        boolean blk = NestGuest.blk().stream().anyMatch(f -> options.wants(f.name()));
+        boolean net = NestGuest.net().stream().anyMatch(f -> options.wants(f.name()));
+        int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
+        int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
+        int netRuns = !net ? 0 : options.quick() ? 2 : 5;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
-        long offsetMib = guestImage(work, rootfs, Gcc.buildStatic("blkbench.c", work));
+        Path netbench = Gcc.buildStatic("netbench.c", work);
+        long offsetMib = guestImage(work, rootfs, Map.of("usr/bin/hg-blkbench", Gcc.buildStatic("blkbench.c", work),
+                "usr/bin/hg-netbench", netbench));
         String blkCommand = "hg-blkbench /dev/vda " + offsetMib + " " + (options.quick() ? 32 : BLK_REGION_MIB) + " "
                 + (options.quick() ? 500 : 2000);
+        String netCommand = "hg-netbench client " + NestProbe.BRIDGE_ADDRESS + " " + NestProbe.NET_PORT + " "
+                + (options.quick() ? 32 : 128) + " " + (options.quick() ? 1000 : 2000);
         String conf = "kernel=" + (Files.isRegularFile(kernel) ? NEST_KERNEL : EMBEDDED_KERNEL) + "\nimage=" + NEST_IMAGE
                 + "\nqemu=/usr/bin/qemu-system-x86_64\nqemu_data=/usr/share/qemu\nruns=" + bootRuns
-                + "\nwarmup=2\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_command=" + blkCommand + "\n";
+                + "\nwarmup=" + (boot ? 2 : 0) + "\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_command=" + blkCommand
+                + "\nnet_runs=" + netRuns + "\nnet_warmup=1\nnet_timeout_ms=" + NET_TIMEOUT_MS + "\nnet_command=" + netCommand
+                + "\nnet_server=" + NEST_NETBENCH + "\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
-                rootfs, work, conf);
-        List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"), 300 + bootRuns * 120 + blkRuns * 240);
+                rootfs, Map.of(NEST_NETBENCH.substring(1), netbench), work, conf);
+        List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
+                300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750);
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);
     }
 
     /**
-     * Writes the guest's rootfs image: the default busybox rootfs plus /usr/bin/hg-blkbench, in a
-     * file {@link #BLK_REGION_MIB} MiB longer than the file system; returns the region's offset in MiB.
+     * Writes the guest's rootfs image: the default busybox rootfs plus {@code programs} (path in the
+     * image to the binary), in a file {@link #BLK_REGION_MIB} MiB longer than the file system;
+     * returns the region's offset in MiB.
      */
-    static long guestImage(Path work, Path image, Path blkbench) throws Exception {
+    static long guestImage(Path work, Path image, Map<String, Path> programs) throws Exception {
         Path download = Files.createDirectories(work.resolve("deb"));
         Path deb = Rootfs.findBusyboxDeb(null, download);
         Ext4Image written;
         try (FsTree tree = Rootfs.tree(deb, OptionalLong.of(RootfsBuild.EPOCH))) {
-            tree.put("usr/bin/hg-blkbench", new Node.File(new Meta(0755, 0, 0, RootfsBuild.EPOCH),
-                    Content.of(Files.readAllBytes(blkbench))));
+            for (Map.Entry<String, Path> p : new TreeMap<>(programs).entrySet()) {
+                tree.put(p.getKey(), new Node.File(new Meta(0755, 0, 0, RootfsBuild.EPOCH),
+                        Content.of(Files.readAllBytes(p.getValue()))));
+            }
             written = new Ext4ImageWriter().sourceDateEpoch(RootfsBuild.EPOCH).write(tree, image);
         }
         long offsetMib = (written.sizeBytes() + MIB - 1) / MIB + 1;
@@ -111,8 +137,12 @@ final class Nest {
         return offsetMib;
     }
 
-    /** The boot image's initramfs plus a second gzip'd cpio with the probe, QEMU and its files. */
-    static Path extraInitrd(Path base, Path qemu, Path kernel, Path rootfs, Path work, String conf) throws Exception {
+    /**
+     * The boot image's initramfs plus a second gzip'd cpio with the probe, QEMU and its files, and
+     * {@code files} (path in the nest to the file).
+     */
+    static Path extraInitrd(Path base, Path qemu, Path kernel, Path rootfs, Map<String, Path> files, Path work,
+                            String conf) throws Exception {
         Path stage = work.resolve("stage");
         RootfsBuild.deleteTree(stage);
         Set<String> entries = new LinkedHashSet<>();
@@ -129,6 +159,9 @@ final class Nest {
             copy(stage, entries, kernel.toRealPath(), NEST_KERNEL.substring(1));
         }
         copy(stage, entries, rootfs, NEST_IMAGE.substring(1));
+        for (Map.Entry<String, Path> f : new TreeMap<>(files).entrySet()) {
+            copy(stage, entries, f.getValue(), f.getKey());
+        }
         put(stage, entries, "opt/hg-selftest/bench.conf", conf.getBytes(StandardCharsets.UTF_8));
         // QEMU, its shared libraries at their own paths, and the microvm firmware
         Path realQemu = qemu.toRealPath();

@@ -1,11 +1,14 @@
 package hg.bench;
 
+import hg.kvm.HostNetwork;
 import hg.vmm.Console;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
 
 import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,10 +30,26 @@ import java.util.concurrent.TimeUnit;
  * console_ms: from "create" (hyper-gen: {@code VmManager.create}; QEMU: starting its process)
  * until the guest's rootfs start-up script printed its line on the serial console (just after
  * its boot marker); marker_ms: hyper-gen's own boot-timer record of the marker, from create.
+ * Then, when bench.conf asks for them, guest benchmarks typed on each VM's console (blk: a
+ * writable disk; net: a network card on the bridge {@value #BRIDGE}, QEMU's on a TAP of its own,
+ * talking to the server this probe starts on the bridge's address), one line per VM:
+ * <pre>
+ * hg-bench KIND SIDE run=N key=value ...     (KIND blk or net; runs up to 0 are warm-ups)
+ * hg-bench KIND SIDE failed: REASON
+ * </pre>
  * One class, no nested classes: it is copied into the nest as a single class file.
  */
 public final class NestProbe {
     static final String READY = "hyper-gen guest:";
+    /** The bridge and address hyper-gen gives its VMs' TAPs (hg.vmm's defaults). */
+    static final String BRIDGE = "hgbr0";
+    static final String BRIDGE_ADDRESS = "172.30.0.1";
+    static final int PREFIX_LENGTH = 16;
+    static final String NET_PORT = "5201";
+    /** The QEMU guest's place on the same bridge: far from the addresses of hyper-gen's VM ids. */
+    static final String QEMU_TAP = "hgqemu0";
+    static final String QEMU_GUEST_ADDRESS = "172.30.1.1";
+    static final String QEMU_MAC = "02:68:71:00:00:01";
 
     private NestProbe() {}
 
@@ -76,20 +95,102 @@ public final class NestProbe {
             List<String> qemuRw = qemuCmd.stream()
                     .map(a -> a.replace(",readonly=on", "").replace("root=/dev/vda ro ", "root=/dev/vda rw ")).toList();
             for (int run = 1; blkCommand != null && run <= blkRuns; run++) {
-                blkHyperGen(manager, rw, blkCommand, run, timeoutMs);
-                blkQemu(qemuRw, blkCommand, run, timeoutMs);
+                guestHyperGen("blk", manager, rw, blkCommand, run, timeoutMs);
+                guestQemu("blk", qemuRw, null, blkCommand, run, timeoutMs);
+            }
+            String netCommand = conf.getProperty("net_command");
+            int netRuns = Integer.parseInt(conf.getProperty("net_runs", "0"));
+            if (netCommand != null && netRuns > 0) {
+                net(manager, config.withNet(true), qemuCmd, conf, netRuns, timeoutMs);
             }
         }
     }
 
-    /** Boots hyper-gen with a writable disk, runs the guest's blk benchmark on its console, prints its figures. */
-    static void blkHyperGen(VmManager manager, VmConfig config, String command, int run, long timeoutMs) {
+    /**
+     * The net figures: the bridge hyper-gen uses (made here if missing), the server on its
+     * address, then in turns a hyper-gen VM with a network card and QEMU with a TAP that this
+     * probe plugs into the same bridge, each running the client on its console. Runs up to 0
+     * are warm-ups.
+     */
+    static void net(VmManager manager, VmConfig config, List<String> qemuCmd, Properties conf, int runs, long timeoutMs)
+            throws Exception {
+        try (HostNetwork host = HostNetwork.open()) {
+            host.ensureBridge(BRIDGE, (Inet4Address) InetAddress.getByName(BRIDGE_ADDRESS), PREFIX_LENGTH);
+        } catch (RuntimeException e) {
+            System.out.println("hg-bench net setup failed: bridge " + BRIDGE + ": " + e.getMessage());
+            return;
+        }
+        List<String> qemuNet = new java.util.ArrayList<>();
+        for (String a : qemuCmd) {
+            qemuNet.add(a.startsWith("console=") ? a + " ip=" + QEMU_GUEST_ADDRESS + "::" + BRIDGE_ADDRESS
+                    + ":255.255.0.0::eth0:off" : a);
+        }
+        qemuNet.addAll(List.of("-netdev", "tap,id=n0,ifname=" + QEMU_TAP + ",script=no,downscript=no,vhost=off",
+                "-device", "virtio-net-device,netdev=n0,mac=" + QEMU_MAC));
+        Process server = new ProcessBuilder(conf.getProperty("net_server"), "server", BRIDGE_ADDRESS, NET_PORT)
+                .redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(server.getInputStream(), StandardCharsets.ISO_8859_1));
+            String first = out.readLine();
+            if (first == null || !first.startsWith("hg-net listening")) {
+                System.out.println("hg-bench net setup failed: the server said " + first);
+                return;
+            }
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    out.transferTo(java.io.Writer.nullWriter());
+                } catch (java.io.IOException ignored) {
+                    // the server was stopped
+                }
+            });
+            int warmup = Integer.parseInt(conf.getProperty("net_warmup", "0"));
+            long netTimeoutMs = Long.parseLong(conf.getProperty("net_timeout_ms", Long.toString(timeoutMs)));
+            String command = conf.getProperty("net_command");
+            for (int run = 1 - warmup; run <= runs; run++) {
+                guestHyperGen("net", manager, config, command, run, netTimeoutMs);
+                guestQemu("net", qemuNet, QEMU_TAP, command, run, netTimeoutMs);
+            }
+        } finally {
+            server.destroy();
+            if (!server.waitFor(5, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+                server.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * Waits until QEMU has made its TAP, then plugs it into the bridge and brings it up; returns
+     * null, or why it could not.
+     */
+    static String plug(String tap, Process qemu, long deadline) throws InterruptedException {
+        try (HostNetwork host = HostNetwork.open()) {
+            while (!host.exists(tap)) {
+                if (System.nanoTime() > deadline || !qemu.isAlive()) {
+                    return "QEMU made no TAP " + tap;
+                }
+                Thread.sleep(20);
+            }
+            host.attach(BRIDGE, tap);
+            host.setUp(tap, true);
+            return null;
+        } catch (RuntimeException e) {
+            return "plugging " + tap + " into " + BRIDGE + ": " + e.getMessage();
+        }
+    }
+
+    /**
+     * Boots hyper-gen, runs the guest benchmark {@code command} on its console, prints its figures
+     * as an "hg-bench KIND" line.
+     */
+    static void guestHyperGen(String kind, VmManager manager, VmConfig config, String command, int run, long timeoutMs) {
         StringBuilder seen = new StringBuilder();
         int id;
         try {
             id = manager.create(config);
         } catch (RuntimeException e) {
-            System.out.println("hg-bench blk hyper-gen failed: create: " + e.getMessage());
+            System.out.println("hg-bench " + kind + " hyper-gen failed: create: " + e.getMessage());
             return;
         }
         Vm vm = manager.require(id);
@@ -102,8 +203,8 @@ public final class NestProbe {
         try {
             long deadline = System.nanoTime() + timeoutMs * 1_000_000;
             String out = converse(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), command,
-                    deadline, () -> vm.state() instanceof hg.vmm.VmState.Running);
-            report("hyper-gen", run, out);
+                    kind, deadline, () -> vm.state() instanceof hg.vmm.VmState.Running);
+            report(kind, "hyper-gen", run, out);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -112,7 +213,9 @@ public final class NestProbe {
         }
     }
 
-    static void blkQemu(List<String> cmd, String command, int run, long timeoutMs) throws Exception {
+    /** As {@link #guestHyperGen}, with QEMU; {@code tap}, when not null, is QEMU's TAP to plug into the bridge. */
+    static void guestQemu(String kind, List<String> cmd, String tap, String command, int run, long timeoutMs)
+            throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
         Thread reader = Thread.ofPlatform().daemon().start(() -> {
@@ -131,6 +234,11 @@ public final class NestProbe {
         });
         try {
             long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+            String unplugged = tap == null ? null : plug(tap, p, deadline);
+            if (unplugged != null) {
+                System.out.println("hg-bench " + kind + " qemu failed: " + unplugged);
+                return;
+            }
             String out = converse(seen, line -> {
                 try {
                     p.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
@@ -138,8 +246,8 @@ public final class NestProbe {
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }, command, deadline, p::isAlive);
-            report("qemu", run, out);
+            }, command, kind, deadline, p::isAlive);
+            report(kind, "qemu", run, out);
         } finally {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
@@ -152,11 +260,11 @@ public final class NestProbe {
 
     /**
      * Waits for the guest's shell prompt after its start-up line, types {@code command}, waits for
-     * "hg-blk done" or "hg-blk error"; returns the console text from the command on, or an explanation
-     * starting with "failed:".
+     * "hg-KIND done" or "hg-KIND error"; returns the console text from the command on, or an
+     * explanation starting with "failed:".
      */
-    static String converse(StringBuilder seen, java.util.function.Consumer<String> type, String command, long deadline,
-                           java.util.function.BooleanSupplier alive) throws InterruptedException {
+    static String converse(StringBuilder seen, java.util.function.Consumer<String> type, String command, String kind,
+                           long deadline, java.util.function.BooleanSupplier alive) throws InterruptedException {
         int from;
         synchronized (seen) {
             int ready = waitFor(seen, READY, 0, deadline, alive);
@@ -174,14 +282,14 @@ public final class NestProbe {
         synchronized (seen) {
             int end = -1;
             while (end < 0 && System.nanoTime() < deadline && alive.getAsBoolean()) {
-                if (seen.indexOf("hg-blk done", from) >= 0 || seen.indexOf("hg-blk error", from) >= 0) {
+                if (seen.indexOf("hg-" + kind + " done", from) >= 0 || seen.indexOf("hg-" + kind + " error", from) >= 0) {
                     end = seen.length();
                 } else {
                     seen.wait(100);
                 }
             }
             if (end < 0) {
-                return "failed: the guest's blk benchmark did not finish; tail: " + tail(seen);
+                return "failed: the guest's " + kind + " benchmark did not finish; tail: " + tail(seen);
             }
             // let the rest of the last line arrive
             seen.wait(200);
@@ -205,19 +313,21 @@ public final class NestProbe {
         return seen.substring(Math.max(0, seen.length() - 600)).replaceAll("[\\r\\n]+", " | ");
     }
 
-    private static void report(String side, int run, String out) {
+    /** Prints "hg-bench KIND SIDE run=N key=value..." from the guest's "hg-KIND key value" lines. */
+    private static void report(String kind, String side, int run, String out) {
         if (out.startsWith("failed:")) {
-            System.out.println("hg-bench blk " + side + " failed: " + out.substring(7).strip());
+            System.out.println("hg-bench " + kind + " " + side + " failed: " + out.substring(7).strip());
             return;
         }
-        StringBuilder line = new StringBuilder("hg-bench blk " + side + " run=" + run);
+        String prefix = "hg-" + kind + " ";
+        StringBuilder line = new StringBuilder("hg-bench " + kind + " " + side + " run=" + run);
         for (String l : out.split("[\\r\\n]+")) {
             String t = l.strip();
-            if (t.startsWith("hg-blk error")) {
-                System.out.println("hg-bench blk " + side + " failed: " + t);
+            if (t.startsWith(prefix + "error")) {
+                System.out.println("hg-bench " + kind + " " + side + " failed: " + t);
                 return;
             }
-            if (t.startsWith("hg-blk ") && !t.equals("hg-blk done") && t.split(" ").length == 3) {
+            if (t.startsWith(prefix) && !t.equals(prefix + "done") && t.split(" ").length == 3) {
                 String[] f = t.split(" ");
                 line.append(' ').append(f[1]).append('=').append(f[2]);
             }

@@ -1,0 +1,106 @@
+package hg.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A figure measured by a benchmark program inside a Linux guest, typed on its console after boot,
+ * hyper-gen vs QEMU microvm in the same nest (see {@link Nest} and {@link NestProbe}); the probe
+ * prints one "hg-bench KIND SIDE run=N key=value ..." line per VM, and this figure takes its key.
+ * <ul>
+ * <li>blk_seq_read, blk_seq_write, blk_rand_read, blk_rand_write: direct I/O on the guest's
+ * virtio-blk disk vs QEMU's virtio-blk-device, the same image file (in the nest's initramfs, so
+ * both back it with the page cache), attached read-write. blkbench.c: 1 MiB requests over a
+ * region past the root file system, then 4 KiB requests at random offsets of it; writes end with
+ * fdatasync inside the timed span. Higher is better.
+ * <li>net_tcp_gbps, net_rtt_us: TCP from the guest to a server on the nest (netbench.c on both
+ * ends) over the guest's virtio-net card, its TAP and the nest's bridge, vs QEMU's
+ * virtio-net-device on a TAP (no vhost) on the same bridge: one connection's throughput, and the
+ * median round trip of one-byte ping-pongs (lower is better).
+ * </ul>
+ */
+record NestGuest(String kind, String key, String name, String unit, String peer, String goal, String note)
+        implements Figure {
+    private static final Pattern LINE = Pattern.compile("hg-bench (\\w+) (hyper-gen|qemu) run=(-?\\d+)((?: \\w+=[0-9.]+)+)");
+    private static final Pattern FAILED = Pattern.compile("hg-bench (\\w+) (\\S+) failed: (.*)");
+
+    static List<Figure> blk() {
+        String peer = "QEMU microvm virtio-blk-device in the same nest";
+        String note = "guest direct I/O on /dev/vda past the root fs (blkbench.c), in the nest under QEMU TCG;"
+                + " the image file lives in the nest's initramfs (page cache) for both VMMs";
+        List<Figure> all = new ArrayList<>();
+        for (String key : List.of("seq_read", "seq_write", "rand_read", "rand_write")) {
+            String unit = key.startsWith("seq") ? "MB/s (1 MiB direct)" : "IOPS (4 KiB direct)";
+            all.add(new NestGuest("blk", key, "blk_" + key, unit, peer, ">= 1.0", note));
+        }
+        return all;
+    }
+
+    static List<Figure> net() {
+        String peer = "QEMU microvm virtio-net-device, TAP without vhost, in the same nest";
+        String note = "guest to nest host over virtio-net, TAP and bridge hgbr0 (netbench.c both ends), in the nest"
+                + " under QEMU TCG; ";
+        return List.of(
+                new NestGuest("net", "gbps", "net_tcp_gbps", "Gbit/s guest to host", peer, ">= 1.0",
+                        note + "one TCP connection, guest sends, timed until the server's byte count is back"),
+                new NestGuest("net", "rtt_us", "net_rtt_us", "us TCP round trip", peer, "<= 1.0",
+                        note + "median of one-byte TCP ping-pongs (TCP_NODELAY) on one connection"));
+    }
+
+    @Override
+    public Result measure(Options options) throws Exception {
+        Nest.Outcome nest = Nest.run(options);
+        if (nest.why() != null) {
+            return Result.unmeasured(name, unit, peer, goal, nest.why());
+        }
+        return parse(nest.lines(), "serial log: " + nest.work().resolve("nest-serial.log"));
+    }
+
+    /** This figure from the probe's lines; {@code where} says where they are kept, for a "why". */
+    Result parse(List<String> lines, String where) {
+        List<Double> hg = new ArrayList<>(), other = new ArrayList<>();
+        LinkedHashSet<String> failures = new LinkedHashSet<>();
+        for (String line : lines) {
+            Matcher m = LINE.matcher(line);
+            if (m.find()) {
+                if (!m.group(1).equals(kind) || Integer.parseInt(m.group(3)) <= 0) {
+                    continue; // another figure's, or a warm-up
+                }
+                for (String kv : m.group(4).trim().split(" ")) {
+                    String[] f = kv.split("=");
+                    if (f[0].equals(key)) {
+                        (m.group(2).equals("qemu") ? other : hg).add(Double.parseDouble(f[1]));
+                    }
+                }
+                continue;
+            }
+            Matcher f = FAILED.matcher(line);
+            if (f.find() && f.group(1).equals(kind)) {
+                failures.add(f.group(2) + ": " + f.group(3).strip());
+            }
+        }
+        if (hg.isEmpty() || other.isEmpty()) {
+            String why = failures.isEmpty() ? "the nest gave no " + name + " figures (" + where + ")"
+                    : String.join("; ", failures);
+            return Result.unmeasured(name, unit, peer, goal, why.length() > 700 ? why.substring(0, 700) + "..." : why);
+        }
+        Stats h = Stats.of(hg.stream().mapToDouble(Double::doubleValue).toArray());
+        Stats p = Stats.of(other.stream().mapToDouble(Double::doubleValue).toArray());
+        System.err.printf(Locale.ROOT, "bench: %s: %d/%d runs; hyper-gen %.3f (%.3f..%.3f), QEMU %.3f (%.3f..%.3f) %s%n",
+                name, h.runs(), p.runs(), h.median(), h.min(), h.max(), p.median(), p.min(), p.max(), unit);
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("peer_min", p.min());
+        extra.put("peer_max", p.max());
+        if (!failures.isEmpty()) {
+            extra.put("failed_runs", String.join("; ", failures));
+        }
+        extra.put("note", note);
+        return Result.measured(name, unit, h, p.median(), peer, goal, extra);
+    }
+}
