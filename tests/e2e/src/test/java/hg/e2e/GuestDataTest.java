@@ -3,22 +3,19 @@ package hg.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a guest wrote and synced is in its image afterwards, and the image is a consistent ext4
@@ -33,44 +30,29 @@ class GuestDataTest {
     private static final String IMAGE = "/usr/share/hyper-gen/images/busybox.ext4";
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
 
-    @TempDir
-    static Path tmp;
-    private static ShellNest nest;
-    private static HgShell shell;
-    private static ConsoleStream debug;
     /** What the first test wrote, checked again after the second. */
     private static String destroyedToken;
 
+    @RegisterExtension
+    static final ShellNest NEST = new ShellNest("guest-data", Duration.ofMinutes(10), (image, o) ->
+            o.withInitrd(E2fsprogsInitrd.write(image, tempFile("initramfs-e2fsprogs.img"))).withDebugShell());
+
+    /** The image as the boot image ships it must pass the same check, or the checks below prove nothing. */
     @BeforeAll
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    static void bootNest() {
-        nest = ShellNest.boot("guest-data", Duration.ofMinutes(10), (image, o) ->
-                o.withInitrd(E2fsprogsInitrd.write(image, tmp.resolve("initramfs-e2fsprogs.img"))).withDebugShell());
-        shell = nest.shell();
-        debug = nest.host();
-        // The image as the boot image ships it must pass the same check, or the checks below prove nothing.
+    static void theShippedImageIsClean() {
         fsck("the image before any guest used it");
     }
 
-    @BeforeEach
-    void atThePrompt() {
-        nest.resync();
-    }
-
-    @AfterAll
-    static void closeNest() {
-        ShellNest.close(nest);
-    }
 
     @Test
     @Order(1)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void whatAGuestSyncedIsInTheImageAfterVmDestroy() {
-        int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
         destroyedToken = token();
         String md5 = writeAndSync(destroyedToken, "destroyed");
-        shell.detach(vm, COMMAND);
-        assertEquals("vm " + vm + " destroyed", shell.ok("vm_destroy " + vm, COMMAND).strip());
+        NEST.shell().detach(vm, COMMAND);
+        assertEquals("vm " + vm + " destroyed", NEST.shell().ok("vm_destroy " + vm, COMMAND).strip());
 
         fsck("the image after vm_destroy");
         assertImageHolds("destroyed", destroyedToken, md5);
@@ -80,31 +62,40 @@ class GuestDataTest {
     @Order(2)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void whatAGuestSyncedIsInTheImageAfterItsVmmIsKilled() {
-        int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
         String token = token();
         String md5 = writeAndSync(token, "killed");
 
         // The process holding the image is the hyper-gen shell's JVM, with the guest inside it.
         // (busybox here has no fuser: the same from /proc)
-        String pid = debug.run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
+        String pid = NEST.host().run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
                 + " [ \"$(readlink $f)\" = " + IMAGE + " ] && echo ${p#/proc/} && break; done; done", COMMAND)
                 .output().strip();
         assertTrue(pid.matches("\\d+"), "not one process holds the image open: '" + pid + "'");
-        assertEquals("java", debug.run("cat /proc/" + pid + "/comm", COMMAND).output().strip(),
+        assertEquals("java", NEST.host().run("cat /proc/" + pid + "/comm", COMMAND).output().strip(),
                 "the process holding the image");
-        assertEquals(0, debug.run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
+        assertEquals(0, NEST.host().run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
                 + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
                 "the VMM process " + pid + " did not go away after kill -9");
         // A new shell starts on the console (its restart notice may not show when the old one died in raw mode).
-        nest.rig().serial().waitFor(Pattern.quote("hyper-gen shell: help lists the commands"), COMMAND);
+        NEST.rig().serial().waitFor(Pattern.quote("hyper-gen shell: help lists the commands"), COMMAND);
 
         fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
         assertImageHolds("killed", token, md5);
         assertImageHolds("destroyed", destroyedToken, null);
 
         // The console gets a new shell, which has no VMs: they went with the process.
-        shell.awaitReady(ShellNest.BOOT);
-        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
+        NEST.shell().awaitReady(ShellNest.BOOT);
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+    }
+
+    /** A file in a fresh temporary directory (the options are made before any test runs). */
+    private static java.nio.file.Path tempFile(String name) {
+        try {
+            return java.nio.file.Files.createTempDirectory("hg-e2e-guest-data-").resolve(name);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String token() {
@@ -113,7 +104,7 @@ class GuestDataTest {
 
     /** In the attached guest: a small file and 1 MiB of random bytes, then sync; returns the bytes' MD5. */
     private static String writeAndSync(String token, String name) {
-        String out = shell.guest("echo " + token + " > /e2e-" + name + ".txt"
+        String out = NEST.shell().guest("echo " + token + " > /e2e-" + name + ".txt"
                 + " && dd if=/dev/urandom of=/e2e-" + name + ".bin bs=64k count=16 2>/dev/null"
                 + " && md5sum /e2e-" + name + ".bin && sync", COMMAND);
         Matcher m = MD5.matcher(out);
@@ -122,16 +113,16 @@ class GuestDataTest {
     }
 
     private static void fsck(String what) {
-        ConsoleStream.ShellResult r = debug.run("e2fsck -fn " + IMAGE + " 2>&1", Duration.ofMinutes(2));
+        ConsoleStream.ShellResult r = NEST.host().run("e2fsck -fn " + IMAGE + " 2>&1", Duration.ofMinutes(2));
         assertEquals(0, r.status(), "e2fsck -fn of " + what + " (exit status):\n" + HgShell.clean(r.output()));
     }
 
     /** Reads the files back out of the image with debugfs, no guest involved. */
     private static void assertImageHolds(String name, String token, String md5) {
-        String text = debug.run("debugfs -R 'cat /e2e-" + name + ".txt' " + IMAGE + " 2>/dev/null", COMMAND).output();
+        String text = NEST.host().run("debugfs -R 'cat /e2e-" + name + ".txt' " + IMAGE + " 2>/dev/null", COMMAND).output();
         assertEquals(token, HgShell.clean(text).strip(), "/e2e-" + name + ".txt in the image");
         if (md5 != null) {
-            String sum = debug.run("rm -f /tmp/e2e.bin && debugfs -R 'dump /e2e-" + name + ".bin /tmp/e2e.bin' " + IMAGE
+            String sum = NEST.host().run("rm -f /tmp/e2e.bin && debugfs -R 'dump /e2e-" + name + ".bin /tmp/e2e.bin' " + IMAGE
                     + " 2>/dev/null && md5sum /tmp/e2e.bin", COMMAND).output();
             Matcher m = MD5.matcher(sum);
             assertTrue(m.find(), "could not dump /e2e-" + name + ".bin from the image:\n" + sum);

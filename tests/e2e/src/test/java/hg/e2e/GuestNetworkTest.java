@@ -10,13 +10,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -38,49 +36,31 @@ class GuestNetworkTest {
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
     private static final Pattern TAP = Pattern.compile("\\bhgvm\\d+\\b");
 
-    private static ShellNest nest;
-    private static HgShell shell;
-    private static ConsoleStream host;
     private static int first = -1;
     private static int second = -1;
     private static String firstAddress;
 
-    @BeforeAll
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    static void bootNest() {
-        nest = ShellNest.boot("guest-net", Duration.ofMinutes(25), (image, o) -> o.withDebugShell());
-        shell = nest.shell();
-        host = nest.host();
-    }
-
-    @BeforeEach
-    void atThePrompt() {
-        nest.resync();
-    }
-
-    @AfterAll
-    static void closeNest() {
-        ShellNest.close(nest);
-    }
+    @RegisterExtension
+    static final ShellNest NEST = new ShellNest("guest-net", Duration.ofMinutes(25), (image, o) -> o.withDebugShell());
 
     @Test
     @Order(1)
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void twoGuestsOnTheBridgeReachEachOtherAndTheHost() {
-        first = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
         firstAddress = guestAddress();
-        shell.guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
-        shell.detach(first, COMMAND);
+        NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+        NEST.shell().detach(first, COMMAND);
 
-        second = GuestBoot.create(shell, "0 0 --ro", GUEST_BOOT);
+        second = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
         String secondAddress = guestAddress();
         assertNotEquals(firstAddress, secondAddress, "two guests on the bridge with one address");
-        shell.guest("ping -c 3 -W 10 " + firstAddress, COMMAND);
-        shell.detach(second, COMMAND);
-        assertEquals(0, host.run("ping -c 3 -W 10 " + secondAddress, COMMAND).status(),
+        NEST.shell().guest("ping -c 3 -W 10 " + firstAddress, COMMAND);
+        NEST.shell().detach(second, COMMAND);
+        assertEquals(0, NEST.host().run("ping -c 3 -W 10 " + secondAddress, COMMAND).status(),
                 "the host cannot ping vm " + second + " at " + secondAddress);
 
-        String list = shell.ok("vm_list", COMMAND);
+        String list = NEST.shell().ok("vm_list", COMMAND);
         for (var vm : List.of(List.of(first, firstAddress), List.of(second, secondAddress))) {
             assertTrue(list.matches("(?s).*(?m)^" + vm.get(0) + "\\s.*\\s" + Pattern.quote(vm.get(1) + "/16") + " java$.*"),
                     "vm_list does not show vm " + vm.get(0) + " at " + vm.get(1) + ":\n" + list);
@@ -93,28 +73,28 @@ class GuestNetworkTest {
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void sixtyFourMibCrossBetweenAGuestAndTheHostIntact() {
         assumeTrue(first > 0, "no first guest (an earlier step failed)");
-        shell.attach(first, COMMAND);
+        NEST.shell().attach(first, COMMAND);
         // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
         hostOk(inBackground("sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5"));
-        String sent = md5(shell.guest("mount -t tmpfs -o size=150m tmpfs /mnt && head -c " + BLOB_BYTES
+        String sent = md5(NEST.shell().guest("mount -t tmpfs -o size=150m tmpfs /mnt && head -c " + BLOB_BYTES
                 + " /dev/urandom > /mnt/up && md5sum /mnt/up", TRANSFER));
         long t0 = System.nanoTime();
-        shell.guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
-        String received = awaitFile(host, "/tmp/up.md5", TRANSFER);
+        NEST.shell().guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
+        String received = awaitFile(NEST.host(), "/tmp/up.md5", TRANSFER);
         System.out.printf("e2e: guest to host: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
         assertEquals(sent, received, "md5 of the 64 MiB the guest sent and the host received");
 
         // Host to guest: now the guest listens.
         String offered = md5(hostOk("head -c " + BLOB_BYTES + " /dev/urandom > /tmp/down && md5sum /tmp/down"));
-        shell.guest("rm /mnt/up; " + inBackground("sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5"), COMMAND);
+        NEST.shell().guest("rm /mnt/up; " + inBackground("sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5"), COMMAND);
         t0 = System.nanoTime();
         hostOk(untilConnected("nc " + firstAddress + " 5002 < /tmp/down"));
-        String got = awaitFile(shell.console(), "/mnt/down.md5", TRANSFER);
+        String got = awaitFile(NEST.shell().console(), "/mnt/down.md5", TRANSFER);
         System.out.printf("e2e: host to guest: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
         assertEquals(offered, got, "md5 of the 64 MiB the host sent and the guest received");
         hostOk("rm -f /tmp/down /tmp/up.md5; killall sleep || true");
-        shell.guest("killall sleep; umount /mnt", COMMAND);
-        shell.detach(first, COMMAND);
+        NEST.shell().guest("killall sleep; umount /mnt", COMMAND);
+        NEST.shell().detach(first, COMMAND);
     }
 
     @Test
@@ -122,9 +102,9 @@ class GuestNetworkTest {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aDestroyedVmsTapIsGone() {
         assumeTrue(first > 0 && second > 0, "no guests (an earlier step failed)");
-        shell.ok("vm_destroy " + second, COMMAND);
+        NEST.shell().ok("vm_destroy " + second, COMMAND);
         assertEquals(1, taps().size(), "TAPs on hgbr0 after destroying one of two guests: " + taps());
-        shell.ok("vm_destroy " + first, COMMAND);
+        NEST.shell().ok("vm_destroy " + first, COMMAND);
         assertEquals(List.of(), allTaps(), "TAPs left in the nest after destroying every guest");
     }
 
@@ -134,18 +114,18 @@ class GuestNetworkTest {
     void manyCreateDestroyCyclesLeaveNoTap() {
         long t0 = System.nanoTime();
         for (int i = 0; i < CYCLES; i++) {
-            int vm = shell.vmCreate("0 0 --ro --mem 64M", COMMAND);
-            shell.ok("vm_destroy " + vm, COMMAND);
+            int vm = NEST.shell().vmCreate("0 0 --ro --mem 64M", COMMAND);
+            NEST.shell().ok("vm_destroy " + vm, COMMAND);
         }
         System.out.printf("e2e: %d vm_create/vm_destroy cycles with a network card in %.1f s%n", CYCLES,
                 (System.nanoTime() - t0) / 1e9);
         assertEquals(List.of(), allTaps(), "TAPs left in the nest after " + CYCLES + " create/destroy cycles");
-        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
     }
 
     /** The attached guest's IPv4 address on eth0, as its own kernel has it. */
     private static String guestAddress() {
-        String out = shell.guest("ip -4 -o addr show dev eth0", COMMAND);
+        String out = NEST.shell().guest("ip -4 -o addr show dev eth0", COMMAND);
         Matcher m = Pattern.compile("inet (172\\.30\\.\\d+\\.\\d+)/16").matcher(out);
         assertTrue(m.find(), "eth0 has no address on the guest network:\n" + out);
         return m.group(1);
@@ -162,7 +142,7 @@ class GuestNetworkTest {
     }
 
     private static String hostOk(String command) {
-        ConsoleStream.ShellResult r = host.run(command, TRANSFER);
+        ConsoleStream.ShellResult r = NEST.host().run(command, TRANSFER);
         assertEquals(0, r.status(), "'" + command + "' on the nest host:\n" + r.output());
         return r.output();
     }

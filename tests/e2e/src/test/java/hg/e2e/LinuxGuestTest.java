@@ -8,13 +8,11 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -28,25 +26,10 @@ class LinuxGuestTest {
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
     private static final Duration COMMAND = Duration.ofSeconds(60);
 
-    private static ShellNest nest;
-    private static HgShell shell;
 
-    @BeforeAll
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    static void bootNest() {
-        nest = ShellNest.boot("linux-guest", Duration.ofMinutes(12));
-        shell = nest.shell();
-    }
+    @RegisterExtension
+    static final ShellNest NEST = new ShellNest("linux-guest", Duration.ofMinutes(12));
 
-    @BeforeEach
-    void atThePrompt() {
-        nest.resync();
-    }
-
-    @AfterAll
-    static void closeNest() {
-        ShellNest.close(nest);
-    }
 
     @Test
     @Order(1)
@@ -54,34 +37,34 @@ class LinuxGuestTest {
     void aFileWrittenAndSyncedIsThereAfterDestroyAndANewBoot() {
         String token = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
 
-        int first = GuestBoot.create(shell, "0 0", GUEST_BOOT);
-        String partitions = shell.guest("cat /proc/partitions", COMMAND);
+        int first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+        String partitions = NEST.shell().guest("cat /proc/partitions", COMMAND);
         assertTrue(partitions.matches("(?s).*\\bvda\n.*"), "no vda in the guest's /proc/partitions:\n" + partitions);
         // The root the guest writes to is the ext4 image on that disk, read-write (not a tmpfs or an initramfs).
-        String mounts = shell.guest("cat /proc/mounts", COMMAND);
+        String mounts = NEST.shell().guest("cat /proc/mounts", COMMAND);
         assertTrue(mounts.matches("(?s).*/dev/(root|vda) / ext4 rw[,\\s].*"), "/ is not the ext4 disk, read-write:\n" + mounts);
-        shell.guest("echo " + token + " > /e2e-persist.txt && sync", COMMAND);
-        shell.detach(first, COMMAND);
-        assertEquals("vm " + first + " destroyed", shell.ok("vm_destroy " + first, COMMAND).strip());
+        NEST.shell().guest("echo " + token + " > /e2e-persist.txt && sync", COMMAND);
+        NEST.shell().detach(first, COMMAND);
+        assertEquals("vm " + first + " destroyed", NEST.shell().ok("vm_destroy " + first, COMMAND).strip());
 
-        int second = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+        int second = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
         assertNotEquals(first, second, "a new VM got the id of a destroyed one");
-        assertEquals(token, shell.guest("cat /e2e-persist.txt", COMMAND).strip(),
+        assertEquals(token, NEST.shell().guest("cat /e2e-persist.txt", COMMAND).strip(),
                 "the file written and synced by vm " + first + " as read back by vm " + second);
-        shell.detach(second, COMMAND);
-        assertEquals("vm " + second + " destroyed", shell.ok("vm_destroy " + second, COMMAND).strip());
+        NEST.shell().detach(second, COMMAND);
+        assertEquals("vm " + second + " destroyed", NEST.shell().ok("vm_destroy " + second, COMMAND).strip());
     }
 
     @Test
     @Order(2)
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void twoVcpusAreTwoProcessorsInTheGuest() {
-        int vm = GuestBoot.create(shell, "0 0 --cpus 2", GUEST_BOOT);
-        assertEquals("2", shell.guest("nproc", COMMAND).strip(), "nproc in a guest made with --cpus 2");
-        shell.detach(vm, COMMAND);
-        String list = shell.ok("vm_list", COMMAND);
+        int vm = GuestBoot.create(NEST.shell(), "0 0 --cpus 2", GUEST_BOOT);
+        assertEquals("2", NEST.shell().guest("nproc", COMMAND).strip(), "nproc in a guest made with --cpus 2");
+        NEST.shell().detach(vm, COMMAND);
+        String list = NEST.shell().ok("vm_list", COMMAND);
         assertTrue(list.matches("(?s).*(?m)^" + vm + "\\s+vmlinux-6\\.1\\s+busybox\\.ext4\\s+2\\s+.*\\brunning\\b.*"),
                 "vm_list does not show vm " + vm + " running with 2 vCPUs:\n" + list);
-        shell.ok("vm_destroy " + vm, COMMAND);
+        NEST.shell().ok("vm_destroy " + vm, COMMAND);
     }
 }

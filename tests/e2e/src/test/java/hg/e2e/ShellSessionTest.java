@@ -11,13 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -33,36 +31,21 @@ class ShellSessionTest {
             "(?m)^(\\d+)\\s+(\\S+)\\s+(\\S+(?: \\(ro\\))?)\\s+(\\d+)\\s+(\\S+ \\S+)\\s+(running|stopped: .*?)\\s+"
                     + "((?:\\d+d )?\\d+:\\d\\d:\\d\\d)\\s+(-|\\S+/\\d+ \\S+)$");
 
-    private static ShellNest nest;
-    private static HgShell shell;
     /** The first VM, made read-write in {@link #aGuestAnswersOnItsConsoleAndKeepsRunningAfterCtrlD}. */
     private static int writer = -1;
 
-    @BeforeAll
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    static void bootNest() {
-        nest = ShellNest.boot("shell-session", Duration.ofMinutes(10));
-        shell = nest.shell();
-    }
+    @RegisterExtension
+    static final ShellNest NEST = new ShellNest("shell-session", Duration.ofMinutes(10));
 
-    @BeforeEach
-    void atThePrompt() {
-        nest.resync();
-    }
-
-    @AfterAll
-    static void closeNest() {
-        ShellNest.close(nest);
-    }
 
     @Test
     @Order(1)
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void theCatalogShowsTheEmbeddedKernelAndImage() {
-        String kernels = shell.ok("kernel_list", COMMAND);
+        String kernels = NEST.shell().ok("kernel_list", COMMAND);
         assertTrue(kernels.matches("(?s)id\\s+file\\s+size\\s+kind\n.*(?m)^0\\s+vmlinux-6\\.1\\s+.*\\svmlinux\\s*$.*"),
                 "kernel_list does not show the embedded vmlinux as kernel 0:\n" + kernels);
-        String images = shell.ok("image_list", COMMAND);
+        String images = NEST.shell().ok("image_list", COMMAND);
         assertTrue(images.matches("(?s)id\\s+file\\s+size\\s+kind\n.*(?m)^0\\s+busybox\\.ext4\\s+.*\\sext4\\b.*"),
                 "image_list does not show the embedded busybox.ext4 as image 0:\n" + images);
     }
@@ -72,14 +55,14 @@ class ShellSessionTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aGuestAnswersOnItsConsoleAndKeepsRunningAfterCtrlD() {
         long t0 = System.nanoTime();
-        writer = shell.vmCreate("0 0", COMMAND);
+        writer = NEST.shell().vmCreate("0 0", COMMAND);
         assertEquals(1, writer, "the first VM of a new shell");
-        shell.attach(writer, COMMAND);
-        shell.awaitGuestPrompt(writer, GUEST_BOOT);
+        NEST.shell().attach(writer, COMMAND);
+        NEST.shell().awaitGuestPrompt(writer, GUEST_BOOT);
         System.out.printf("e2e: vm %d: guest prompt %.2f s after vm_create%n", writer, (System.nanoTime() - t0) / 1e9);
         // Computed by the guest's shell: the typed line says $((6*7)), only the guest can answer 42.
-        assertEquals("42", shell.guest("echo $((6*7))", COMMAND).strip(), "the guest's answer to echo $((6*7))");
-        shell.detach(writer, COMMAND);
+        assertEquals("42", NEST.shell().guest("echo $((6*7))", COMMAND).strip(), "the guest's answer to echo $((6*7))");
+        NEST.shell().detach(writer, COMMAND);
 
         List<String[]> vms = vmList();
         assertEquals(1, vms.size(), "vm_list after detaching: one VM");
@@ -98,7 +81,7 @@ class ShellSessionTest {
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void aSecondReadWriteVmOfTheSameImageIsRefusedWithOneLine() {
         assumeTrue(writer > 0, "no first VM (an earlier step failed)");
-        String error = shell.refused("vm_create 0 0", COMMAND);
+        String error = NEST.shell().refused("vm_create 0 0", COMMAND);
         assertTrue(error.contains("in use") && error.contains("vm " + writer),
                 "the refusal should say the image is in use and by which VM: " + error);
         // Nothing half-made: still only the first VM.
@@ -110,12 +93,12 @@ class ShellSessionTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aReadOnlyVmOfTheSameImageBootsWhileTheFirstWritesIt() {
         assumeTrue(writer > 0, "no first VM (an earlier step failed)");
-        int reader = GuestBoot.create(shell, "0 0 --ro", GUEST_BOOT);
-        String root = shell.guest("grep ' / ' /proc/mounts", COMMAND);
+        int reader = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
+        String root = NEST.shell().guest("grep ' / ' /proc/mounts", COMMAND);
         assertTrue(root.matches("(?s)\\S+ / ext4 ro[,\\s].*"), "the --ro guest's root is not mounted read-only:\n" + root);
-        assertNotEquals(0, shell.console().run("touch /e2e-ro-probe", COMMAND).status(),
+        assertNotEquals(0, NEST.shell().console().run("touch /e2e-ro-probe", COMMAND).status(),
                 "the --ro guest could write to its root");
-        shell.detach(reader, COMMAND);
+        NEST.shell().detach(reader, COMMAND);
         List<String[]> vms = vmList();
         assertEquals(2, vms.size(), "vm_list with the writer and the read-only VM");
         String[] row = vms.stream().filter(r -> r[0].equals(String.valueOf(reader))).findFirst().orElseThrow();
@@ -130,14 +113,14 @@ class ShellSessionTest {
         List<String[]> vms = vmList();
         assertFalse(vms.isEmpty(), "no VMs left to destroy: an earlier step failed");
         for (String[] vm : vms) {
-            assertEquals("vm " + vm[0] + " destroyed", shell.ok("vm_destroy " + vm[0], COMMAND).strip());
+            assertEquals("vm " + vm[0] + " destroyed", NEST.shell().ok("vm_destroy " + vm[0], COMMAND).strip());
         }
-        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", shell.ok("vm_list", COMMAND).strip());
+        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
     }
 
     /** vm_list's rows: id, kernel, image, vcpus, memory, state, uptime, net. */
     private static List<String[]> vmList() {
-        String out = shell.ok("vm_list", COMMAND);
+        String out = NEST.shell().ok("vm_list", COMMAND);
         if (out.strip().startsWith("no VMs")) {
             return List.of();
         }
