@@ -129,13 +129,9 @@ if [[ $START == aot && -n $main ]]; then
   esac
   if [[ $main_kind == shell ]]; then
     # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
-    # part of what the cache holds. A read-only VM of the embedded kernel and image puts the
-    # VMM's classes and profiles in it too: the first vm_create in the nest otherwise spends
-    # seconds loading and compiling them (where /dev/kvm cannot boot Linux the guest stops
-    # early, which is enough; without /dev/kvm vm_create just fails).
+    # part of what the cache holds.
     printf -v cmd '%q ' "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}"
-    { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\r'
-      printf 'vm_create 0 0 --ro --no-net --mem 128M\r'; sleep 4; printf 'vm_list\rvm_destroy 1\rexit\r'; sleep 8; } \
+    { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
       | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
       || say "training run ended with rc $? (see $WORK/aot-training.log)"
   else
