@@ -585,8 +585,9 @@ public final class Ext4Builder {
             this.hashSeed = hashSeed;
             this.csum = new Csum(uuid);
             this.blockBitmap = new long[(int) ceilDiv((long) groups * bpg, 64)];
-            // without SOURCE_DATE_EPOCH: the newest time in the tree, but never in the future (e2fsck objects)
-            long t = sourceDateEpoch.orElse(Math.min(newestMtime, System.currentTimeMillis() / 1000));
+            // without SOURCE_DATE_EPOCH: the newest time in the tree, but never in the future (e2fsck objects);
+            // a second back, because e2fsck reads time(2), a coarse clock that may still show the last second
+            long t = sourceDateEpoch.orElse(Math.min(newestMtime, System.currentTimeMillis() / 1000 - 1));
             this.time = (int) Math.max(0, Math.min(t, 0xFFFF_FFFFL));
         }
 
