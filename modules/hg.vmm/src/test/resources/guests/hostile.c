@@ -7,8 +7,8 @@
  * exiting), or else a debug exit 0. Needs at least 64 MiB of guest memory. */
 #include "guest.h"
 
-#define GARBAGE_SIZE (64 * 1024)
-#define ROUNDS 24
+#define GARBAGE_SIZE (16 * 1024)
+#define ROUNDS 12
 #define MAX_DEVICES 8
 
 /* Far above the program and its stack (the guest has 64 MiB): a descriptor that points into the
