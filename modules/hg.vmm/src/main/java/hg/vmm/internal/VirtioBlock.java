@@ -14,7 +14,7 @@ import java.util.List;
  * (fdatasync through {@code FileChannel.force(false)}) and get-id. Data moves straight
  * between the file and guest memory, with no copy in between.
  */
-public final class VirtioBlock implements VirtioDevice {
+public final class VirtioBlock extends SingleQueueDevice {
 
     public static final int SECTOR_SIZE = 512;
     public static final int QUEUE_SIZE = 256;
@@ -34,9 +34,6 @@ public final class VirtioBlock implements VirtioDevice {
     private final long capacitySectors;
     private final byte[] config = new byte[CONFIG_SIZE];
 
-    private GuestMemory memory;
-    private List<VirtQueue> queues = List.of();
-    private UsedSignal signal;
 
     /** @param id the serial the guest reads (get-id), at most 20 bytes are used */
     public VirtioBlock(DiskImage image, String id) throws IOException {
@@ -87,41 +84,9 @@ public final class VirtioBlock implements VirtioDevice {
         // Every field we offer is read-only (no writeback-cache toggle).
     }
 
-    @Override
-    public void activate(GuestMemory memory, long features, List<VirtQueue> queues, UsedSignal signal) {
-        this.memory = memory;
-        this.queues = queues;
-        this.signal = signal;
-    }
-
-    @Override
-    public void reset() {
-        memory = null;
-        queues = List.of();
-        signal = null;
-    }
-
-    @Override
-    public void processQueue(int index) throws VirtioException {
-        if (index != 0 || queues.isEmpty()) {
-            return;
-        }
-        VirtQueue q = queues.getFirst();
-        boolean used = false;
-        do {
-            DescriptorChain chain;
-            while ((chain = q.pop()) != null) {
-                q.addUsed(chain.head(), handle(chain));
-                used = true;
-            }
-        } while (q.enableNotification());
-        if (used && q.needsInterrupt()) {
-            signal.usedBuffers();
-        }
-    }
-
     /** Serves one request; returns the number of bytes written into the chain's writable buffers. */
-    int handle(DescriptorChain chain) throws VirtioException {
+    @Override
+    int serve(DescriptorChain chain) throws VirtioException {
         List<DescriptorChain.Buffer> buffers = chain.buffers();
         DescriptorChain.Buffer last = buffers.isEmpty() ? null : buffers.getLast();
         if (last == null || !last.writable() || last.length() < 1) {
@@ -172,7 +137,7 @@ public final class VirtioBlock implements VirtioDevice {
             }
             if (!b.writable() && headerDone < HEADER_SIZE) {
                 int n = (int) Math.min(length, HEADER_SIZE - headerDone);
-                memory.read(address, header, headerDone, n);
+                memory().read(address, header, headerDone, n);
                 headerDone += n;
                 address += n;
                 length -= n;
@@ -197,7 +162,7 @@ public final class VirtioBlock implements VirtioDevice {
         long position = sector * SECTOR_SIZE;
         try {
             for (Segment s : segments) {
-                ByteBuffer buffer = memory.slice(s.address(), s.length()).asByteBuffer();
+                ByteBuffer buffer = memory().slice(s.address(), s.length()).asByteBuffer();
                 while (buffer.hasRemaining()) {
                     int n = read ? image.channel().read(buffer, position) : image.channel().write(buffer, position);
                     if (n < 0) {
@@ -237,14 +202,14 @@ public final class VirtioBlock implements VirtioDevice {
                 break;
             }
             int n = (int) Math.min(s.length(), ID_BYTES - done);
-            memory.write(s.address(), padded, done, n);
+            memory().write(s.address(), padded, done, n);
             done += n;
         }
         return finish(statusAddress, S_OK, done);
     }
 
     private int finish(long statusAddress, int status, long dataWritten) {
-        memory.writeU8(statusAddress, status);
+        memory().writeU8(statusAddress, status);
         return (int) Math.min(dataWritten + 1, Integer.MAX_VALUE);
     }
 

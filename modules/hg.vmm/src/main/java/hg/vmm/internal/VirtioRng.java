@@ -15,7 +15,7 @@ import java.util.List;
  * fills with random bytes from the host ({@code /dev/urandom}), straight into guest memory.
  * So guests do not stall waiting for entropy at boot.
  */
-public final class VirtioRng implements VirtioDevice {
+public final class VirtioRng extends SingleQueueDevice {
 
     public static final int DEVICE_ID = 4;
     public static final int QUEUE_SIZE = 64;
@@ -26,9 +26,6 @@ public final class VirtioRng implements VirtioDevice {
 
     private final ReadableByteChannel source;
     private final boolean ownsSource;
-    private GuestMemory memory;
-    private List<VirtQueue> queues = List.of();
-    private UsedSignal signal;
 
     /** Fed from {@code source}, which {@link #close()} closes. */
     public VirtioRng(ReadableByteChannel source) {
@@ -84,41 +81,9 @@ public final class VirtioRng implements VirtioDevice {
     public void writeConfig(long offset, byte[] data) {
     }
 
-    @Override
-    public void activate(GuestMemory memory, long features, List<VirtQueue> queues, UsedSignal signal) {
-        this.memory = memory;
-        this.queues = queues;
-        this.signal = signal;
-    }
-
-    @Override
-    public void reset() {
-        memory = null;
-        queues = List.of();
-        signal = null;
-    }
-
-    @Override
-    public void processQueue(int index) throws VirtioException {
-        if (index != 0 || queues.isEmpty()) {
-            return;
-        }
-        VirtQueue q = queues.getFirst();
-        boolean used = false;
-        do {
-            DescriptorChain chain;
-            while ((chain = q.pop()) != null) {
-                q.addUsed(chain.head(), fill(chain));
-                used = true;
-            }
-        } while (q.enableNotification());
-        if (used && q.needsInterrupt()) {
-            signal.usedBuffers();
-        }
-    }
-
     /** Fills the chain's writable buffers (readable ones are skipped); returns the bytes written. */
-    int fill(DescriptorChain chain) {
+    @Override
+    int serve(DescriptorChain chain) {
         int written = 0;
         try {
             for (DescriptorChain.Buffer b : chain.buffers()) {
@@ -126,7 +91,7 @@ public final class VirtioRng implements VirtioDevice {
                     continue;
                 }
                 long n = Math.min(b.length(), MAX_PER_REQUEST - written);
-                ByteBuffer into = memory.slice(b.address(), n).asByteBuffer();
+                ByteBuffer into = memory().slice(b.address(), n).asByteBuffer();
                 while (into.hasRemaining()) {
                     if (source.read(into) < 0) {
                         return written + into.position();
