@@ -1,6 +1,5 @@
 package hg.vmm.internal;
 
-import hg.kvm.GuestMemory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
