@@ -1,6 +1,5 @@
 package hg.vmm.internal;
 
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
