@@ -20,6 +20,7 @@ public final class KvmCap {
     public static final int VCPU_EVENTS = 41;
     public static final int XCRS = 56;
     public static final int MAX_VCPUS = 66;
+    public static final int TSC_DEADLINE_TIMER = 72;
     public static final int SIGNAL_MSI = 77;
     public static final int IMMEDIATE_EXIT = 136;
 }

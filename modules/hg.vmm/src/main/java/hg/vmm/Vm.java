@@ -247,9 +247,10 @@ public final class Vm {
             throw new VmException("cannot boot " + config.kernel() + ": " + e.getMessage(), e);
         }
 
+        boolean tscDeadline = vmFd.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0;
         for (int i = 0; i < config.vcpus(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
-            vcpu.setCpuid(CpuidSetup.forVcpu(supported, i, config.vcpus()));
+            vcpu.setCpuid(CpuidSetup.forVcpu(supported, i, config.vcpus(), tscDeadline));
             vcpu.setMsrs(BootState.msrs(boot.bootCpu().msrs()));
             // LINT0 takes the 8259's ExtINT, LINT1 NMIs, as firmware leaves them for Linux.
             LapicState lapic = vcpu.lapic();

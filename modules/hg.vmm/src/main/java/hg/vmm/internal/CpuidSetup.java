@@ -8,7 +8,10 @@ import java.util.List;
 /**
  * The CPUID a vCPU sees: KVM's supported set with the hypervisor bit, this vCPU's APIC id
  * and a topology of {@code count} single-threaded cores in one package (leaves 0x1, 0x4,
- * 0xB, 0x1F, and AMD's 0x80000001/0x80000008/0x8000001E), and no performance counters.
+ * 0xB, 0x1F, and AMD's 0x80000001/0x80000008/0x8000001E), no performance counters, and the
+ * TSC-deadline timer where KVM's LAPIC has one: KVM emulates that timer but leaves its bit out of
+ * the supported set, and a guest without it calibrates and verifies the LAPIC timer against the
+ * PIT at boot (slow, and under nesting it fails and falls back to the PIT).
  * A pure function so it is tested without KVM.
  */
 public final class CpuidSetup {
@@ -17,12 +20,13 @@ public final class CpuidSetup {
 
     static final int ECX_HYPERVISOR = 1 << 31;
     static final int EDX_HTT = 1 << 28;
+    static final int ECX_TSC_DEADLINE = 1 << 24;
     static final int AMD_ECX_CMP_LEGACY = 1 << 1;
     static final int INTEL_EBX = 0x756e6547;   // "Genu"
     static final int AMD_EBX = 0x68747541;     // "Auth"
     static final int HYGON_EBX = 0x6f677948;   // "Hygo"
 
-    public static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, int count) {
+    public static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, int count, boolean tscDeadline) {
         if (count < 1 || count > 255 || apicId < 0 || apicId >= count) {
             throw new IllegalArgumentException("vCPU " + apicId + " of " + count);
         }
@@ -35,7 +39,8 @@ public final class CpuidSetup {
                 case 0x1 -> {
                     int ebx = (apicId << 24) | (count << 16) | (e.ebx() & 0xffff);
                     int edx = count > 1 ? e.edx() | EDX_HTT : e.edx() & ~EDX_HTT;
-                    yield e.withRegisters(e.eax(), ebx, e.ecx() | ECX_HYPERVISOR, edx);
+                    int ecx = e.ecx() | ECX_HYPERVISOR | (tscDeadline ? ECX_TSC_DEADLINE : 0);
+                    yield e.withRegisters(e.eax(), ebx, ecx, edx);
                 }
                 case 0x4 -> {
                     if (amd) {

@@ -16,7 +16,7 @@ class CpuidSetupTest {
     static List<CpuidEntry> supported(int vendorEbx) {
         return List.of(
                 new CpuidEntry(0x0, 0, 0, 0x1f, vendorEbx, 0, 0),
-                new CpuidEntry(0x1, 0, 0, 0x806f8, 0x00020800, 0x7ffa3203, 0x178bfbff),
+                new CpuidEntry(0x1, 0, 0, 0x806f8, 0x00020800, 0x7efa3203, 0x178bfbff),
                 new CpuidEntry(0x4, 0, 1, 0x1c004121, 0x01c0003f, 0x3f, 0),
                 new CpuidEntry(0x4, 3, 1, 0x1c03c163, 0x03c0003f, 0x3fff, 6),
                 new CpuidEntry(0x4, 4, 1, 0, 0, 0, 0),
@@ -37,7 +37,7 @@ class CpuidSetupTest {
 
     @Test
     void leafOneCarriesApicIdCountAndTheHypervisorBit() {
-        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 2, 4);
+        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 2, 4, false);
         CpuidEntry l1 = find(out, 1, 0);
         assertEquals(2, l1.ebx() >>> 24);
         assertEquals(4, (l1.ebx() >>> 16) & 0xff);
@@ -45,13 +45,24 @@ class CpuidSetupTest {
         assertEquals(CpuidSetup.ECX_HYPERVISOR, l1.ecx() & CpuidSetup.ECX_HYPERVISOR);
         assertEquals(CpuidSetup.EDX_HTT, l1.edx() & CpuidSetup.EDX_HTT);
         assertEquals(0x806f8, l1.eax());
-        List<CpuidEntry> single = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 0, 1);
+        List<CpuidEntry> single = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 0, 1, false);
         assertEquals(0, find(single, 1, 0).edx() & CpuidSetup.EDX_HTT);
     }
 
     @Test
+    void theTscDeadlineBitFollowsKvmsCapability() {
+        // the sample's supported leaf 1 lacks the bit, as KVM's does
+        assertEquals(0, find(supported(CpuidSetup.AMD_EBX), 1, 0).ecx() & CpuidSetup.ECX_TSC_DEADLINE);
+        CpuidEntry with = find(CpuidSetup.forVcpu(supported(CpuidSetup.AMD_EBX), 0, 1, true), 1, 0);
+        CpuidEntry without = find(CpuidSetup.forVcpu(supported(CpuidSetup.AMD_EBX), 0, 1, false), 1, 0);
+        assertEquals(CpuidSetup.ECX_TSC_DEADLINE, with.ecx() & CpuidSetup.ECX_TSC_DEADLINE);
+        assertEquals(0, without.ecx() & CpuidSetup.ECX_TSC_DEADLINE);
+        assertEquals(without.ecx(), with.ecx() & ~CpuidSetup.ECX_TSC_DEADLINE, "no other bit changes");
+    }
+
+    @Test
     void extendedTopologyDescribesOneCorePerVcpu() {
-        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 3, 6);
+        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), 3, 6, false);
         CpuidEntry smt = find(out, 0xb, 0);
         CpuidEntry core = find(out, 0xb, 1);
         CpuidEntry end = find(out, 0xb, 2);
@@ -71,7 +82,7 @@ class CpuidSetupTest {
 
     @Test
     void amdLeavesCarryTheCoreCount() {
-        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.AMD_EBX), 1, 2);
+        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.AMD_EBX), 1, 2, false);
         assertEquals(1, find(out, 0x80000008, 0).ecx() & 0xff);
         assertEquals(1, (find(out, 0x80000008, 0).ecx() >>> 12) & 0xf);
         assertEquals(CpuidSetup.AMD_ECX_CMP_LEGACY, find(out, 0x80000001, 0).ecx() & CpuidSetup.AMD_ECX_CMP_LEGACY);
@@ -83,10 +94,10 @@ class CpuidSetupTest {
     void everyVcpuGetsItsOwnApicIdAndTheSameCount(@ForAll @IntRange(min = 1, max = 254) int count,
                                                    @ForAll @IntRange(min = 0, max = 253) int apicId) {
         if (apicId >= count) {
-            assertThrows(IllegalArgumentException.class, () -> CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), apicId, count));
+            assertThrows(IllegalArgumentException.class, () -> CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), apicId, count, false));
             return;
         }
-        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), apicId, count);
+        List<CpuidEntry> out = CpuidSetup.forVcpu(supported(CpuidSetup.INTEL_EBX), apicId, count, false);
         assertEquals(apicId, find(out, 1, 0).ebx() >>> 24);
         assertEquals(apicId, find(out, 0xb, 1).edx());
         assertEquals(count, find(out, 0xb, 1).ebx());
