@@ -9,9 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,38 +20,29 @@ import org.junit.jupiter.api.io.TempDir;
  * ends in a triple fault, or spins with interrupts off and is destroyed; meanwhile a well-behaved
  * VM in the same JVM keeps running, and afterwards nothing the hostile VM held is left.
  */
+@ExtendWith(TestNetns.PerTest.class)
 class HostileGuestTest {
     static final long MEM = 64L << 20;
 
     @TempDir
     Path dir;
 
-    TestNetns ns;
-
     @BeforeEach
     void setUp() {
         GuestPrograms.assumeKvm();
-        ns = TestNetns.create();
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (ns != null) {
-            ns.close();
-        }
     }
 
     @Test
-    void aHostileDriverThatTripleFaultsStopsAloneWithItsReason() throws Exception {
-        survive("triple", hostile -> {
+    void aHostileDriverThatTripleFaultsStopsAloneWithItsReason(TestNetns ns) throws Exception {
+        survive(ns, "triple", hostile -> {
             assertInstanceOf(StopReason.Shutdown.class, VmTest.awaitStop(hostile), () -> VmTest.text(hostile));
             assertTrue(VmTest.text(hostile).contains("hostile done"), VmTest.text(hostile));
         });
     }
 
     @Test
-    void aHostileDriverThatSpinsIsDestroyedAndFreesEverything() throws Exception {
-        survive("spin", hostile -> {
+    void aHostileDriverThatSpinsIsDestroyedAndFreesEverything(TestNetns ns) throws Exception {
+        survive(ns, "spin", hostile -> {
             VmTest.awaitOutput(hostile, "hostile done\n");
             Thread.sleep(200);
             assertInstanceOf(VmState.Running.class, hostile.state(), "a spinning guest runs until destroyed");
@@ -63,7 +54,7 @@ class HostileGuestTest {
     }
 
     /** Runs {@code scenario} on a hostile VM next to a well-behaved one, destroys it, then checks what is left. */
-    private void survive(String end, Scenario scenario) throws Exception {
+    private void survive(TestNetns ns, String end, Scenario scenario) throws Exception {
         Path survivorElf = GuestPrograms.elf("uart");
         Path hostileElf = GuestPrograms.elf("hostile");
         Path image = dir.resolve("hostile.img");

@@ -1,9 +1,9 @@
 package hg.vmm;
 
 import hg.vmm.internal.TestNetns;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -18,26 +18,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test's own: the guest's driver pings the bridge address through virtio-net, its TAP and the
  * namespace's kernel.
  */
+@ExtendWith(TestNetns.PerTest.class)
 class VmNetTest {
 
     static final long MEM = 64L << 20;
-    TestNetns ns;
-
     @BeforeEach
     void setUp() {
         GuestPrograms.assumeKvm();
-        ns = TestNetns.create();
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (ns != null) {
-            ns.close();
-        }
     }
 
     @Test
-    void guestPingsTheBridgeThroughItsTap() throws Exception {
+    void guestPingsTheBridgeThroughItsTap(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("net");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {
@@ -60,7 +51,7 @@ class VmNetTest {
     }
 
     @Test
-    void twentyCreateDestroyCyclesLeaveNoTap() throws Exception {
+    void twentyCreateDestroyCyclesLeaveNoTap(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("uart");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {
@@ -79,7 +70,7 @@ class VmNetTest {
     }
 
     @Test
-    void aVmWhoseTapCannotBeMadeIsNotMadeAtAll() throws Exception {
+    void aVmWhoseTapCannotBeMadeIsNotMadeAtAll(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("uart");
         ns.run(() -> {
             try (VmManager manager = new VmManager()) {

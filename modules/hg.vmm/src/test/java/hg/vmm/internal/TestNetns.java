@@ -14,14 +14,50 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A network namespace of the test's own ({@code ip netns add hgtest-<random>}), deleted on
  * close with everything in it. Code runs inside it on a fresh thread that entered it, so
- * nothing the tests make ever touches the host's interfaces.
+ * nothing the tests make ever touches the host's interfaces. With
+ * {@code @ExtendWith(TestNetns.PerTest.class)} every test gets one as its {@code TestNetns}
+ * parameter.
  */
 public final class TestNetns implements AutoCloseable {
+
+    /** A namespace per test, made before it (or the test is skipped) and deleted after it. */
+    public static final class PerTest implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+        private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(TestNetns.class);
+
+        @Override
+        public void beforeEach(ExtensionContext context) {
+            context.getStore(STORE).put(TestNetns.class, create());
+        }
+
+        @Override
+        public void afterEach(ExtensionContext context) {
+            TestNetns ns = context.getStore(STORE).remove(TestNetns.class, TestNetns.class);
+            if (ns != null) {
+                ns.close();
+            }
+        }
+
+        @Override
+        public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+            return parameter.getParameter().getType() == TestNetns.class;
+        }
+
+        @Override
+        public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+            return context.getStore(STORE).get(TestNetns.class, TestNetns.class);
+        }
+    }
 
     final String name;
 

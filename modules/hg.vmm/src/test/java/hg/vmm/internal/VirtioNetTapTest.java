@@ -4,9 +4,8 @@ import hg.kvm.Epoll;
 import hg.kvm.GuestMemory;
 import hg.kvm.HostNetwork;
 import hg.kvm.NetSetupException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -26,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (the mock split queues) sends ARP and ping through the transmit queue, the namespace's
  * kernel answers through the bridge, and the answers arrive in the receive buffers.
  */
+@ExtendWith(TestNetns.PerTest.class)
 class VirtioNetTapTest {
 
     static final long FEATURES = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(VirtioNet.F_MAC)
@@ -33,20 +33,6 @@ class VirtioNetTapTest {
             | Virtio.bit(VirtioNet.F_GUEST_CSUM) | Virtio.bit(VirtioNet.F_GUEST_TSO4) | Virtio.bit(VirtioNet.F_HOST_TSO4);
     static final long TX_BUF = 0x40000, RX_BUFS = 0x80000;
     static final int RX_SIZE = 2048;
-
-    TestNetns ns;
-
-    @BeforeEach
-    void namespace() {
-        ns = TestNetns.create();
-    }
-
-    @AfterEach
-    void drop() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     /** A guest: memory, the device on the TAP, its driver, and the receive buffers by head. */
     static final class Guest implements AutoCloseable {
@@ -116,7 +102,7 @@ class VirtioNetTapTest {
     }
 
     @Test
-    void guestFramesReachTheHostKernelAndItsAnswersComeBack() throws Exception {
+    void guestFramesReachTheHostKernelAndItsAnswersComeBack(TestNetns ns) throws Exception {
         ns.run(() -> {
             try (Guest g = new Guest(); HostNetwork host = HostNetwork.open()) {
                 assertEquals("172.30.0.1", host.address(GuestNetConfig.DEFAULT_BRIDGE).orElseThrow().getHostAddress());
@@ -150,7 +136,7 @@ class VirtioNetTapTest {
     }
 
     @Test
-    void aTapThatCannotBeMadeLeavesNothingBehind() throws Exception {
+    void aTapThatCannotBeMadeLeavesNothingBehind(TestNetns ns) throws Exception {
         ns.run(() -> {
             try (HostNetwork host = HostNetwork.open()) {
                 host.createBridge("hgvm9");   // the name the TAP wants, taken by something else
@@ -164,7 +150,7 @@ class VirtioNetTapTest {
     }
 
     @Test
-    void hundredAttachDetachCyclesLeaveNoTap() throws Exception {
+    void hundredAttachDetachCyclesLeaveNoTap(TestNetns ns) throws Exception {
         ns.run(() -> {
             for (int i = 0; i < 100; i++) {
                 try (GuestMemory memory = GuestMemory.allocate(List.of(new GuestMemory.Range(0, 0x10000)));
@@ -180,7 +166,7 @@ class VirtioNetTapTest {
     }
 
     @Test
-    void hostSideFailuresDropFramesButNeverBreakTheGuestsCard() throws Exception {
+    void hostSideFailuresDropFramesButNeverBreakTheGuestsCard(TestNetns ns) throws Exception {
         ns.run(() -> {
             TapBackend backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, 3, GuestNetConfig.forVm(3));
             try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
