@@ -78,6 +78,7 @@ class GuestNetworkTest {
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void sixtyFourMibCrossBetweenAGuestAndTheHostIntact() {
         assumeTrue(first > 0, "no first guest (an earlier step failed)");
+        String path = dataPath(first);   // vm_list is the hyper-gen shell's: read it before attaching
         NEST.shell().attach(first, COMMAND);
         // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
         hostOk(inBackground("sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5"));
@@ -87,7 +88,7 @@ class GuestNetworkTest {
         NEST.shell().guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
         String received = awaitFile(NEST.host(), "/tmp/up.md5", TRANSFER);
         System.out.printf("e2e: guest to host: %d MiB in %.1f s (nc, nest, %s)%n", BLOB_BYTES >> 20,
-                (System.nanoTime() - t0) / 1e9, dataPath(first));
+                (System.nanoTime() - t0) / 1e9, path);
         assertEquals(sent, received, "md5 of the 64 MiB the guest sent and the host received");
 
         // Host to guest: now the guest listens.
@@ -97,11 +98,12 @@ class GuestNetworkTest {
         hostOk(untilConnected("nc " + firstAddress + " 5002 < /tmp/down"));
         String got = awaitFile(NEST.shell().console(), "/mnt/down.md5", TRANSFER);
         System.out.printf("e2e: host to guest: %d MiB in %.1f s (nc, nest, %s)%n", BLOB_BYTES >> 20,
-                (System.nanoTime() - t0) / 1e9, dataPath(first));
+                (System.nanoTime() - t0) / 1e9, path);
         assertEquals(offered, got, "md5 of the 64 MiB the host sent and the guest received");
         hostOk("rm -f /tmp/down /tmp/up.md5; killall sleep || true");
         NEST.shell().guest("killall sleep; umount /mnt", COMMAND);
         NEST.shell().detach(first, COMMAND);
+        assertEquals("vhost-net", path, "the transfer did not run over vhost-net");
         assertEquals("vhost-net", dataPath(first), "the card left vhost-net during the transfer");
     }
 
