@@ -288,15 +288,16 @@ public final class Vm {
     }
 
     /**
-     * vhost-net for a card on {@code tap}, or null (and why, logged once per VMM) when the host
-     * cannot serve one: the card then keeps the Java data path.
+     * vhost-net for a card on {@code tap}, or null when the host cannot serve one: the card then
+     * keeps the Java data path. vm_list says which path a card got; the reason is only a debug
+     * line (once per VMM), as a host without /dev/vhost-net is ordinary, not a fault.
      */
     private VhostNetPath vhostFor(TapBackend tap) {
         return switch (VhostNetPath.probe(VhostNet.DEVICE)) {
             case VhostNetPath.Available(long features) -> new VhostNetPath(VhostNet.DEVICE, tap.tap(), features, io);
             case VhostNetPath.Unavailable(String reason) -> {
                 if (VHOST_ABSENCE_LOGGED.compareAndSet(false, true)) {
-                    LOG.log(System.Logger.Level.INFO, "no vhost-net (" + reason + "): guests' network cards use the Java data path");
+                    LOG.log(System.Logger.Level.DEBUG, "no vhost-net (" + reason + "): guests' network cards use the Java data path");
                 }
                 yield null;
             }
