@@ -141,7 +141,9 @@ final class HgShell {
     /** CTRL+d: back to the hyper-gen prompt, the VM left running. */
     void detach(int vmId, Duration timeout) {
         console.sendRaw("\u0004");
-        console.waitFor(Pattern.quote("[detached from vm " + vmId + "; it keeps running]"), timeout);
+        // Without its "[": a guest cut off in the middle of an escape sequence (ash's ESC [ 6 n
+        // cursor query) leaves the stripper inside a CSI, and the "[" ends it.
+        console.waitFor(Pattern.quote("detached from vm " + vmId + "; it keeps running]"), timeout);
         console.waitFor(Pattern.quote(PROMPT), timeout);
     }
 
