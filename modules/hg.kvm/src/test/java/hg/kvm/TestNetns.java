@@ -95,11 +95,17 @@ final class TestNetns implements AutoCloseable {
     static Result command(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            // Every pipe closed here, not when the Process is collected: tests count the JVM's fds.
+            p.getOutputStream().close();
+            String output;
+            try (var out = p.getInputStream()) {
+                output = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+            }
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Result(-1, "timed out");
             }
-            return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            return new Result(p.exitValue(), output);
         } catch (IOException e) {
             return new Result(-1, e.toString());
         } catch (InterruptedException e) {
