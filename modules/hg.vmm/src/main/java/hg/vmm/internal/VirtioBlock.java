@@ -32,7 +32,6 @@ public final class VirtioBlock extends SingleQueueDevice {
     private final long capacitySectors;
     private final byte[] config = new byte[CONFIG_SIZE];
 
-
     /** @param id the serial the guest reads (get-id), at most 20 bytes are used */
     public VirtioBlock(DiskImage image, String id) throws IOException {
         this.image = image;
