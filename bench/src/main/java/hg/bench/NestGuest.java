@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * fdatasync inside the timed span. Higher is better.
  * <li>net_tcp_gbps, net_rtt_us: TCP from the guest to a server on the nest (netbench.c on both
  * ends) over the guest's virtio-net card, its TAP and the nest's bridge, vs QEMU's
- * virtio-net-device on a TAP (no vhost) on the same bridge: one connection's throughput, and the
+ * virtio-net-device on a TAP on the same bridge, both with vhost-net when the nest has it (the host
+ * kernel builds it in), else both without: one connection's throughput, and the
  * median round trip of one-byte ping-pongs (lower is better).
  * </ul>
  */
@@ -43,7 +44,7 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
     }
 
     static List<Figure> net() {
-        String peer = "QEMU microvm virtio-net-device, TAP without vhost, in the same nest";
+        String peer = "QEMU microvm virtio-net-device, TAP with vhost-net (as hyper-gen's card), in the same nest";
         String note = "guest to nest host over virtio-net, TAP and bridge hgbr0 (netbench.c both ends), in the nest"
                 + " under QEMU TCG; ";
         return List.of(

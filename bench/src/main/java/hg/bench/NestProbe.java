@@ -125,7 +125,10 @@ public final class NestProbe {
             qemuNet.add(a.startsWith("console=") ? a + " ip=" + QEMU_GUEST_ADDRESS + "::" + BRIDGE_ADDRESS
                     + ":255.255.0.0::eth0:off" : a);
         }
-        qemuNet.addAll(List.of("-netdev", "tap,id=n0,ifname=" + QEMU_TAP + ",script=no,downscript=no,vhost=off",
+        // The peer gets vhost-net whenever hyper-gen's cards can have it: the same kernel data path on both sides.
+        String vhost = java.nio.file.Files.exists(java.nio.file.Path.of("/dev/vhost-net")) ? "on" : "off";
+        System.out.println("hg-bench net qemu vhost=" + vhost);
+        qemuNet.addAll(List.of("-netdev", "tap,id=n0,ifname=" + QEMU_TAP + ",script=no,downscript=no,vhost=" + vhost,
                 "-device", "virtio-net-device,netdev=n0,mac=" + QEMU_MAC));
         Process server = new ProcessBuilder(conf.getProperty("net_server"), "server", BRIDGE_ADDRESS, NET_PORT)
                 .redirectErrorStream(true).start();
@@ -204,6 +207,7 @@ public final class NestProbe {
             long deadline = System.nanoTime() + timeoutMs * 1_000_000;
             String out = converse(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), command,
                     kind, deadline, () -> vm.state() instanceof hg.vmm.VmState.Running);
+            vm.info().net().ifPresent(n -> System.out.println("hg-bench " + kind + " hyper-gen data path " + n.dataPath()));
             report(kind, "hyper-gen", run, out);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

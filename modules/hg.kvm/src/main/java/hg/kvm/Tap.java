@@ -138,6 +138,18 @@ public final class Tap implements AutoCloseable {
         }
     }
 
+    /**
+     * The size of the virtio-net header that starts every frame (TUNSETVNETHDRSZ): 12 for a
+     * virtio 1.x driver or one with mergeable buffers, 10 for a legacy one.
+     */
+    public void setVnetHeaderSize(int bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment size = a.allocate(JAVA_INT);
+            size.set(JAVA_INT, 0, bytes);
+            Libc.ioctl(fd, TUNSETVNETHDRSZ, size, "TUNSETVNETHDRSZ " + name);
+        }
+    }
+
     /** Reads one frame (vnet header first) into {@code into}; 0 when none is waiting. */
     public int read(MemorySegment into) {
         try (Arena a = Arena.ofConfined()) {

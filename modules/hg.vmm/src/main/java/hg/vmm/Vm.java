@@ -17,6 +17,7 @@ import hg.kvm.KvmCheck;
 import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
+import hg.kvm.VhostNet;
 import hg.kvm.VmFd;
 import hg.vmm.internal.BootState;
 import hg.vmm.internal.BootTimer;
@@ -34,6 +35,7 @@ import hg.vmm.internal.Serial16550;
 import hg.vmm.internal.TapBackend;
 import hg.vmm.internal.TapNetwork;
 import hg.vmm.internal.VcpuLoop;
+import hg.vmm.internal.VhostNetPath;
 import hg.vmm.internal.VirtioBlock;
 import hg.vmm.internal.VirtioDevice;
 import hg.vmm.internal.VirtioMmioTransport;
@@ -95,6 +97,7 @@ public final class Vm {
     private boolean tearingDown;
     private VirtioMmioTransport disk;
     private VmNet net;
+    private VirtioNet netCard;
     private IoLoop io;
     private Serial16550 serial;
     /** Set before the eventfds close: a trigger must never write to a closed (maybe reused) fd number. */
@@ -188,7 +191,7 @@ public final class Vm {
         List<String> devices = new ArrayList<>();
         // Fixed slots: virtio-blk 0, virtio-rng 1, virtio-net 2 (address VIRTIO_MMIO_BASE + slot * 4 KiB, IRQ 5 + slot).
         if (block != null) {
-            disk = attachVirtio("virtio-blk", block, 0, memory, vmFd, mmio, devices);
+            disk = attachVirtio("virtio-blk", block, 0, memory, vmFd, mmio, devices).transport();
         }
         VirtioRng rng;
         try {
@@ -214,19 +217,29 @@ public final class Vm {
             } catch (KvmException e) {
                 throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
             }
+            VhostNetPath vhost = vhostFor(backend);
             VirtioNet card;
             try {
-                card = new VirtioNet(backend, addressing.mac());
+                card = new VirtioNet(backend, addressing.mac(), vhost);
             } catch (RuntimeException e) {
+                if (vhost != null) {
+                    vhost.close();
+                }
                 backend.close();
                 throw e;
             }
-            VirtioMmioTransport t = attachVirtio("virtio-net", card, 2, memory, vmFd, mmio, devices);
+            Attached a = attachVirtio("virtio-net", card, 2, memory, vmFd, mmio, devices);
             // Frames from the host: the device reads the TAP until it is empty (or the guest has no buffers).
-            io.addEdgeTriggered(backend.fd(), () -> t.processQueue(VirtioNet.RX));
+            IoLoop.Registration tapWatch = io.addEdgeTriggered(backend.fd(), () -> a.transport().processQueue(VirtioNet.RX));
+            if (vhost != null) {
+                List<IoLoop.Registration> java = new ArrayList<>(a.notifications());
+                java.add(tapWatch);
+                vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java));
+            }
             devices.add(addressing.kernelArgument());
+            netCard = card;
             net = new VmNet(addressing.macText(), addressing.address().getHostAddress() + "/" + addressing.prefixLength(),
-                    backend.describe(), "java");
+                    backend.describe(), card.dataPath());
         }
 
         cmdline = kernelCmdline(config, devices);
@@ -275,35 +288,73 @@ public final class Vm {
         }
     }
 
+    /**
+     * vhost-net for a card on {@code tap}, or null when the host cannot serve one: the card then
+     * keeps the Java data path. vm_list says which path a card got; the reason is only a debug
+     * line (once per VMM), as a host without /dev/vhost-net is ordinary, not a fault.
+     */
+    private VhostNetPath vhostFor(TapBackend tap) {
+        return switch (VhostNetPath.probe(VhostNet.DEVICE)) {
+            case VhostNetPath.Available(long features) -> new VhostNetPath(VhostNet.DEVICE, tap.tap(), features, io);
+            case VhostNetPath.Unavailable(String reason) -> {
+                if (VHOST_ABSENCE_LOGGED.compareAndSet(false, true)) {
+                    LOG.log(System.Logger.Level.DEBUG, "no vhost-net (" + reason + "): guests' network cards use the Java data path");
+                }
+                yield null;
+            }
+        };
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean VHOST_ABSENCE_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
+    private record Attached(VirtioMmioTransport transport, List<EventFd> kicks, List<IoLoop.Registration> notifications,
+                            EventFd irq) {
+    }
+
     /** Puts a virtio device in MMIO slot {@code slot}: its registers, interrupt, notification eventfds, cmdline entry. */
-    private VirtioMmioTransport attachVirtio(String what, VirtioDevice device, int slot, GuestMemory memory, VmFd vmFd,
-                                             Bus mmio, List<String> devices) {
+    private Attached attachVirtio(String what, VirtioDevice device, int slot, GuestMemory memory, VmFd vmFd,
+                                  Bus mmio, List<String> devices) {
         long base = VIRTIO_MMIO_BASE + slot * VirtioMmioTransport.SIZE;
         int irq = VIRTIO_FIRST_IRQ + slot;
         VirtioMmioTransport t;
+        EventFd irqFd;
         try {
-            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, irqLine(vmFd, irq));
+            irqFd = irqEventFd(vmFd, irq);
+            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd));
         } catch (RuntimeException e) {
             device.close();
             throw e;
         }
         resources.push(t);
         mmio.register(base, VirtioMmioTransport.SIZE, t);
+        List<EventFd> kicks = new ArrayList<>();
+        List<IoLoop.Registration> watches = new ArrayList<>();
         for (int q = 0; q < t.queueCount(); q++) {
             EventFd notify = EventFd.create(true);
             resources.push(notify);
             vmFd.registerIoeventfd(notify, VmFd.IoSpace.MMIO, base + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, (long) q);
             int queue = q;
-            io.add(notify, () -> t.processQueue(queue));
+            kicks.add(notify);
+            watches.add(io.add(notify, () -> t.processQueue(queue)));
         }
         devices.add(VirtioMmioTransport.cmdlineEntry(base, irq));
-        return t;
+        return new Attached(t, kicks, watches, irqFd);
     }
 
     private InterruptTrigger irqLine(VmFd vmFd, int gsi) {
+        return trigger(irqEventFd(vmFd, gsi));
+    }
+
+    private EventFd irqEventFd(VmFd vmFd, int gsi) {
         EventFd fd = EventFd.create(true);
         resources.push(fd);
         vmFd.registerIrqfd(fd, gsi);
+        return fd;
+    }
+
+    private InterruptTrigger trigger(EventFd fd) {
         return () -> {
             if (!closing) {
                 fd.write(1);
@@ -511,7 +562,7 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), config.image(), config.vcpus(), config.memoryBytes(), state, uptime(),
-                Optional.ofNullable(net));
+                Optional.ofNullable(net).map(n -> new VmNet(n.mac(), n.address(), n.tap(), netCard.dataPath())));
     }
 
     /** Guest-physical address of the boot timer page (see {@link #bootMarks()}). */

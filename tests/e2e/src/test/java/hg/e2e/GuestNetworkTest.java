@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Timeout;
  * virtio-net card on a TAP in hgbr0 unless told --no-net. Two guests ping each other and the host,
  * 64 MiB cross between a guest and the host intact in both directions (busybox nc, md5 on both
  * ends), and destroyed VMs leave no TAP behind, also after many create/destroy cycles. The nest's
- * own root shell (ttyS1) is the host side.
+ * kernel has vhost-net, so the cards use it: vm_list says so, the 64 MiB cross through it, a guest
+ * driver that resets its card (unbind and bind) gets a working link again, and a VM made while
+ * /dev/vhost-net is hidden gets the Java data path and works too. The nest's own root shell
+ * (ttyS1) is the host side.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
@@ -35,6 +38,8 @@ class GuestNetworkTest {
     private static final int CYCLES = 100;
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
     private static final Pattern TAP = Pattern.compile("\\bhgvm\\d+\\b");
+    /** vhost-net's worker: a kernel thread named after the VMM's pid, one per card while it runs. */
+    private static final Pattern VHOST_WORKER = Pattern.compile("\\[vhost-\\d+\\]");
 
     private static int first = -1;
     private static int second = -1;
@@ -62,10 +67,10 @@ class GuestNetworkTest {
 
         String list = NEST.shell().ok("vm_list", COMMAND);
         for (var vm : List.of(List.of(first, firstAddress), List.of(second, secondAddress))) {
-            assertTrue(list.matches("(?s).*(?m)^" + vm.get(0) + "\\s.*\\s" + Pattern.quote(vm.get(1) + "/16") + " java$.*"),
-                    "vm_list does not show vm " + vm.get(0) + " at " + vm.get(1) + ":\n" + list);
+            assertNetColumn(list, (int) vm.get(0), vm.get(1) + "/16", "vhost-net");
         }
         assertEquals(2, taps().size(), "TAPs on hgbr0 with two guests: " + taps());
+        assertEquals(2, vhostWorkers().size(), "vhost-net workers in the nest with two guests: " + vhostWorkers());
     }
 
     @Test
@@ -73,6 +78,7 @@ class GuestNetworkTest {
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void sixtyFourMibCrossBetweenAGuestAndTheHostIntact() {
         assumeTrue(first > 0, "no first guest (an earlier step failed)");
+        String path = dataPath(first);   // vm_list is the hyper-gen shell's: read it before attaching
         NEST.shell().attach(first, COMMAND);
         // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
         hostOk(inBackground("sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5"));
@@ -81,7 +87,8 @@ class GuestNetworkTest {
         long t0 = System.nanoTime();
         NEST.shell().guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
         String received = awaitFile(NEST.host(), "/tmp/up.md5", TRANSFER);
-        System.out.printf("e2e: guest to host: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
+        System.out.printf("e2e: guest to host: %d MiB in %.1f s (nc, nest, %s)%n", BLOB_BYTES >> 20,
+                (System.nanoTime() - t0) / 1e9, path);
         assertEquals(sent, received, "md5 of the 64 MiB the guest sent and the host received");
 
         // Host to guest: now the guest listens.
@@ -90,15 +97,35 @@ class GuestNetworkTest {
         t0 = System.nanoTime();
         hostOk(untilConnected("nc " + firstAddress + " 5002 < /tmp/down"));
         String got = awaitFile(NEST.shell().console(), "/mnt/down.md5", TRANSFER);
-        System.out.printf("e2e: host to guest: %d MiB in %.1f s (nc, nest)%n", BLOB_BYTES >> 20, (System.nanoTime() - t0) / 1e9);
+        System.out.printf("e2e: host to guest: %d MiB in %.1f s (nc, nest, %s)%n", BLOB_BYTES >> 20,
+                (System.nanoTime() - t0) / 1e9, path);
         assertEquals(offered, got, "md5 of the 64 MiB the host sent and the guest received");
         hostOk("rm -f /tmp/down /tmp/up.md5; killall sleep || true");
         NEST.shell().guest("killall sleep; umount /mnt", COMMAND);
         NEST.shell().detach(first, COMMAND);
+        assertEquals("vhost-net", path, "the transfer did not run over vhost-net");
+        assertEquals("vhost-net", dataPath(first), "the card left vhost-net during the transfer");
     }
 
     @Test
     @Order(3)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void aGuestDriverThatResetsItsCardGetsAWorkingLinkBack() {
+        assumeTrue(first > 0, "no first guest (an earlier step failed)");
+        NEST.shell().attach(first, COMMAND);
+        // Unbinding resets the device (status 0): vhost-net lets go of the rings; binding sets it up anew.
+        String dev = "$(basename $(readlink /sys/class/net/eth0/device))";
+        NEST.shell().guest("d=" + dev + "; echo $d > /sys/bus/virtio/drivers/virtio_net/unbind"
+                + " && ! [ -e /sys/class/net/eth0 ] && echo $d > /sys/bus/virtio/drivers/virtio_net/bind", COMMAND);
+        NEST.shell().guest("ip addr add " + firstAddress + "/16 dev eth0 && ip link set eth0 up", COMMAND);
+        NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+        NEST.shell().detach(first, COMMAND);
+        assertEquals("vhost-net", dataPath(first), "the re-initialised card fell back to the Java path");
+        System.out.printf("e2e: vm %d's driver reset its card; the link works again over %s%n", first, dataPath(first));
+    }
+
+    @Test
+    @Order(4)
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void aDestroyedVmsTapIsGone() {
         assumeTrue(first > 0 && second > 0, "no guests (an earlier step failed)");
@@ -106,10 +133,30 @@ class GuestNetworkTest {
         assertEquals(1, taps().size(), "TAPs on hgbr0 after destroying one of two guests: " + taps());
         NEST.shell().ok("vm_destroy " + first, COMMAND);
         assertEquals(List.of(), allTaps(), "TAPs left in the nest after destroying every guest");
+        assertEquals(List.of(), vhostWorkers(), "vhost-net workers left in the nest after destroying every guest");
     }
 
     @Test
-    @Order(4)
+    @Order(5)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void aVmMadeWithoutVhostNetGetsTheJavaPathAndWorks() {
+        hostOk("mv /dev/vhost-net /dev/vhost-net.hidden");
+        int vm;
+        try {
+            vm = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
+        } finally {
+            hostOk("mv /dev/vhost-net.hidden /dev/vhost-net");
+        }
+        String address = guestAddress();
+        NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+        NEST.shell().detach(vm, COMMAND);
+        assertNetColumn(NEST.shell().ok("vm_list", COMMAND), vm, address + "/16", "java");
+        assertEquals(List.of(), vhostWorkers(), "a vhost-net worker for a VM made without the device");
+        NEST.shell().ok("vm_destroy " + vm, COMMAND);
+    }
+
+    @Test
+    @Order(6)
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void manyCreateDestroyCyclesLeaveNoTap() {
         long t0 = System.nanoTime();
@@ -120,7 +167,28 @@ class GuestNetworkTest {
         System.out.printf("e2e: %d vm_create/vm_destroy cycles with a network card in %.1f s%n", CYCLES,
                 (System.nanoTime() - t0) / 1e9);
         assertEquals(List.of(), allTaps(), "TAPs left in the nest after " + CYCLES + " create/destroy cycles");
+        assertEquals(List.of(), vhostWorkers(), "vhost-net workers left after " + CYCLES + " create/destroy cycles");
         assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+    }
+
+    /** vm_list's row for {@code vm} ends in its address and data path; prints the row as evidence. */
+    private static void assertNetColumn(String list, int vm, String address, String dataPath) {
+        Matcher row = Pattern.compile("(?m)^" + vm + "\\s.*$").matcher(list);
+        assertTrue(row.find(), "vm_list has no row for vm " + vm + ":\n" + list);
+        System.out.println("e2e: vm_list: " + row.group().strip());
+        assertTrue(row.group().strip().endsWith(address + " " + dataPath),
+                "vm_list does not show vm " + vm + " at " + address + " on " + dataPath + ":\n" + list);
+    }
+
+    /** The data path vm_list shows for {@code vm}. */
+    private static String dataPath(int vm) {
+        Matcher row = Pattern.compile("(?m)^" + vm + "\\s.*\\s(\\S+)$").matcher(NEST.shell().ok("vm_list", COMMAND));
+        assertTrue(row.find(), "vm_list has no row for vm " + vm);
+        return row.group(1);
+    }
+
+    private static List<String> vhostWorkers() {
+        return VHOST_WORKER.matcher(hostOk("ps")).results().map(java.util.regex.MatchResult::group).toList();
     }
 
     /** The attached guest's IPv4 address on eth0, as its own kernel has it. */

@@ -3,18 +3,69 @@ package hg.vmm.internal;
 import hg.kvm.Epoll;
 import hg.kvm.EventFd;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A VM's I/O thread: one epoll set of eventfds (queue notifications from ioeventfd), each
- * with the action that serves it. Actions run on this one thread, so a device sees its
- * queue work serialised.
+ * A VM's I/O thread: one epoll set of eventfds (queue notifications from ioeventfd) and TAPs,
+ * each with the action that serves it. Actions run on this one thread, so a device sees its
+ * queue work serialised. A source can be paused and resumed (while the host kernel serves a
+ * device's queues itself) and added or removed while the loop runs.
  */
 public final class IoLoop implements Runnable, AutoCloseable {
 
-    /** {@code fd} null: a plain fd (a TAP) that the action drains itself. */
-    private record Source(EventFd fd, Runnable action) {
+    /** {@code eventFd} null: a plain fd (a TAP) that the action drains itself. */
+    private record Source(int fd, EventFd eventFd, int events, Runnable action) {
+    }
+
+    /** One source in the loop: pause, resume or remove it from any thread. */
+    public final class Registration {
+        private final long token;
+        private final Source source;
+        private boolean watched = true;
+        private boolean removed;
+
+        private Registration(long token, Source source) {
+            this.token = token;
+            this.source = source;
+        }
+
+        /** Stops watching the fd; an action already under way may still finish. Idempotent. */
+        public void pause() {
+            synchronized (dispatch) {
+                if (watched && !removed && !stopping) {
+                    epoll.remove(source.fd());
+                }
+                watched = false;
+            }
+        }
+
+        /** Watches the fd again; what arrived meanwhile is served (level) or reported once (edge). Idempotent. */
+        public void resume() {
+            synchronized (dispatch) {
+                if (!watched && !removed && !stopping) {
+                    epoll.add(source.fd(), source.events(), token);
+                }
+                watched = true;
+            }
+        }
+
+        /**
+         * Takes the source out for good. Once this returns the loop no longer reads its fd, so the
+         * caller may close it. Idempotent; a no-op once the loop is closed.
+         */
+        public void remove() {
+            synchronized (dispatch) {
+                if (removed) {
+                    return;
+                }
+                if (watched && !stopping) {
+                    epoll.remove(source.fd());
+                }
+                removed = true;
+                sources.remove(token);
+            }
+        }
     }
 
     private static final System.Logger LOG = System.getLogger("hg.vmm.io");
@@ -22,7 +73,10 @@ public final class IoLoop implements Runnable, AutoCloseable {
     private final String name;
     private final Epoll epoll;
     private final EventFd wake;
-    private final List<Source> sources = new ArrayList<>();
+    private final Map<Long, Source> sources = new ConcurrentHashMap<>();
+    /** Held while epoll changes and while an eventfd is read, so a removed fd is never read after removal. */
+    private final Object dispatch = new Object();
+    private long nextToken = 1;
     private volatile boolean stopping;
     private Thread thread;
 
@@ -38,25 +92,34 @@ public final class IoLoop implements Runnable, AutoCloseable {
         }
     }
 
-    /** Serves {@code fd} with {@code action} whenever it becomes readable. Before {@link #start}. */
-    public synchronized void add(EventFd fd, Runnable action) {
-        if (thread != null) {
-            throw new IllegalStateException("I/O loop already started");
-        }
-        sources.add(new Source(fd, action));
-        epoll.add(fd.fd(), Epoll.IN, sources.size());
+    /** Serves {@code fd} with {@code action} whenever it becomes readable. */
+    public Registration add(EventFd fd, Runnable action) {
+        return register(new Source(fd.fd(), fd, Epoll.IN, action));
     }
 
     /**
      * Serves a plain fd (a TAP) edge-triggered: {@code action} runs when it becomes readable and
-     * must read it until it is empty (or remember to come back). Before {@link #start}.
+     * must read it until it is empty (or remember to come back).
      */
-    public synchronized void addEdgeTriggered(int fd, Runnable action) {
-        if (thread != null) {
-            throw new IllegalStateException("I/O loop already started");
+    public Registration addEdgeTriggered(int fd, Runnable action) {
+        return register(new Source(fd, null, Epoll.IN | Epoll.EDGE_TRIGGERED, action));
+    }
+
+    private Registration register(Source s) {
+        synchronized (dispatch) {
+            if (stopping) {
+                throw new IllegalStateException("I/O loop " + name + " is closed");
+            }
+            long token = nextToken++;
+            sources.put(token, s);
+            try {
+                epoll.add(s.fd(), s.events(), token);
+            } catch (RuntimeException e) {
+                sources.remove(token);
+                throw e;
+            }
+            return new Registration(token, s);
         }
-        sources.add(new Source(null, action));
-        epoll.add(fd, Epoll.IN | Epoll.EDGE_TRIGGERED, sources.size());
     }
 
     public synchronized void start() {
@@ -74,10 +137,14 @@ public final class IoLoop implements Runnable, AutoCloseable {
                         wake.read();
                         continue;
                     }
-                    Source s = sources.get((int) token - 1);
-                    if (s.fd() == null || s.fd().read() != 0) {
-                        s.action().run();
+                    Source s;
+                    synchronized (dispatch) {
+                        s = sources.get(token);
+                        if (s == null || (s.eventFd() != null && s.eventFd().read() == 0)) {
+                            continue;   // removed after epoll reported it, or nothing to read
+                        }
                     }
+                    s.action().run();
                 }
             }
         } catch (RuntimeException e) {
@@ -101,7 +168,9 @@ public final class IoLoop implements Runnable, AutoCloseable {
             }
             thread = null;
         }
-        epoll.close();
-        wake.close();
+        synchronized (dispatch) {
+            epoll.close();
+            wake.close();
+        }
     }
 }

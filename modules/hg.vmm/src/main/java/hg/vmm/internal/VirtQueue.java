@@ -280,6 +280,28 @@ public final class VirtQueue {
         }
     }
 
+    /**
+     * Goes on where another server of this queue (vhost-net) stopped: it took avail entries up
+     * to {@code nextAvail} and published its used entries up to the used ring's index. Whether
+     * the driver was interrupted for them is unknown, so the next check interrupts it.
+     */
+    public void resumeAt(int nextAvail) throws VirtioException {
+        requireActive();
+        this.nextAvail = nextAvail & 0xffff;
+        this.nextUsed = memory.readU16(usedRing + 2);
+        signalledValid = false;
+    }
+
+    /** Where the ring's areas lie in this process's memory, for a server outside Java (vhost-net). */
+    public record HostAddresses(long descTable, long availRing, long usedRing) {
+    }
+
+    public HostAddresses hostAddresses() throws VirtioException {
+        requireActive();
+        return new HostAddresses(memory.slice(descTable, 16L * size).address(),
+                memory.slice(availRing, 6L + 2L * size).address(), memory.slice(usedRing, 6L + 8L * size).address());
+    }
+
     /** The next avail index the device will take (for tests and diagnostics). */
     public int nextAvail() {
         return nextAvail;

@@ -15,6 +15,10 @@ public interface VirtioDevice extends AutoCloseable {
     @FunctionalInterface
     interface UsedSignal {
         void usedBuffers();
+
+        /** The device found, outside a queue notification, that the driver broke a queue. */
+        default void failed(String why) {
+        }
     }
 
     int deviceType();
@@ -37,6 +41,15 @@ public interface VirtioDevice extends AutoCloseable {
 
     /** The driver reset the device: forget queues and negotiated state. */
     void reset();
+
+    /**
+     * True while something outside the transport (vhost-net on the device's irqfd) raises the
+     * used-buffer interrupts: the transport then reports that bit as pending on every read, as
+     * it cannot see those interrupts. Read without the transport's lock.
+     */
+    default boolean signalsDirectly() {
+        return false;
+    }
 
     /** Releases host resources (files, locks). */
     @Override

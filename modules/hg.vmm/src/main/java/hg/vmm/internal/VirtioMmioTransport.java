@@ -58,6 +58,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private final AtomicInteger interruptStatus = new AtomicInteger();
     private int configGeneration;
     private boolean active;
+    /** Counts activations, so a late report from an earlier one cannot break the current one. */
+    private int activation;
     private String failure;
 
     public VirtioMmioTransport(String name, VirtioDevice device, GuestMemory memory, InterruptTrigger irq) {
@@ -86,7 +88,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     @Override
     public void read(long offset, byte[] data) {
         if (offset == REG_INTERRUPT_STATUS && data.length == 4) {
-            int v = interruptStatus.get();
+            int v = interruptStatus();
             for (int i = 0; i < 4; i++) {
                 data[i] = (byte) (v >>> (8 * i));
             }
@@ -126,7 +128,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
             };
             case REG_QUEUE_NUM_MAX -> q == null ? 0 : q.maxSize();
             case REG_QUEUE_READY -> q != null && q.ready() ? 1 : 0;
-            case REG_INTERRUPT_STATUS -> interruptStatus.get();
+            case REG_INTERRUPT_STATUS -> interruptStatus();
             case REG_STATUS -> status;
             case REG_SHM_LEN_LOW, REG_SHM_LEN_HIGH, REG_SHM_BASE_LOW, REG_SHM_BASE_HIGH -> -1; // no shared memory
             case REG_CONFIG_GENERATION -> configGeneration;
@@ -261,7 +263,18 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
                 }
                 live.add(q);
             }
-            device.activate(memory, driverFeatures, live, this::signalUsed);
+            int run = ++activation;
+            device.activate(memory, driverFeatures, live, new VirtioDevice.UsedSignal() {
+                @Override
+                public void usedBuffers() {
+                    signalUsed();
+                }
+
+                @Override
+                public void failed(String why) {
+                    failIfStill(run, why);
+                }
+            });
             active = true;
         } catch (VirtioException | GuestMemoryException e) {
             fail(e.getMessage());
@@ -324,6 +337,12 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         raise(Virtio.INTERRUPT_CONFIG_CHANGE);
     }
 
+    private synchronized void failIfStill(int run, String why) {
+        if (active && run == activation) {
+            fail(why);
+        }
+    }
+
     /** Why the device stopped working, or null while it works. */
     public synchronized String failure() {
         return failure;
@@ -333,8 +352,10 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         return status;
     }
 
+    /** The pending interrupt bits; the used-buffer bit always while the device's interrupts bypass us. */
     public int interruptStatus() {
-        return interruptStatus.get();
+        int v = interruptStatus.get();
+        return device.signalsDirectly() ? v | Virtio.INTERRUPT_USED_BUFFER : v;
     }
 
     /** Releases the device's host resources. */

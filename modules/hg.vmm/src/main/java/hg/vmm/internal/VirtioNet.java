@@ -25,6 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * the guest has too few buffers the frame waits, with the chains taken so far, until the
  * driver adds more (a queue-0 notification). Transmit: each chain is written to the backend
  * straight from guest memory (writev, no copy).
+ *
+ * <p>With a {@link VhostDataPath} the host kernel serves both queues from DRIVER_OK to the next
+ * reset instead, and the card offers only the ring features the kernel implements. When the
+ * kernel refuses a step of the set-up, the card says so once and keeps the Java data path for
+ * the rest of the VM's life.
  */
 public final class VirtioNet implements VirtioDevice {
 
@@ -44,7 +49,13 @@ public final class VirtioNet implements VirtioDevice {
     private static final long GUEST_OFFLOADS = Virtio.bit(F_GUEST_CSUM) | Virtio.bit(F_GUEST_TSO4)
             | Virtio.bit(F_GUEST_TSO6) | Virtio.bit(F_GUEST_ECN);
 
+    private static final System.Logger LOG = System.getLogger("hg.vmm.net");
+
     private final NetBackend backend;
+    /** Null when vhost-net is not available or failed once: the Java code serves the queues. */
+    private VhostDataPath vhost;
+    /** Set while the kernel serves the queues; read without the transport's lock (InterruptStatus). */
+    private volatile boolean vhostRunning;
     private final byte[] config = new byte[CONFIG_SIZE];
     private final long features;
     private final Arena arena = Arena.ofShared();
@@ -67,6 +78,14 @@ public final class VirtioNet implements VirtioDevice {
      * @param mac the guest's MAC address (6 bytes)
      */
     public VirtioNet(NetBackend backend, byte[] mac) {
+        this(backend, mac, null);
+    }
+
+    /**
+     * @param vhost the kernel data path to use from DRIVER_OK, or null for the Java one; the
+     *              card owns it from here on
+     */
+    public VirtioNet(NetBackend backend, byte[] mac, VhostDataPath vhost) {
         if (mac.length != 6) {
             throw new IllegalArgumentException("a MAC address has 6 bytes, not " + mac.length);
         }
@@ -82,7 +101,18 @@ public final class VirtioNet implements VirtioDevice {
             f |= GUEST_OFFLOADS;
         }
         backend.setOffload(0);   // until a driver says what it takes
-        this.features = f;
+        this.features = vhost == null ? f : VhostFeatures.offered(f, vhost.features());
+        this.vhost = vhost;
+    }
+
+    /** Who moves this card's frames: {@code vhost-net} or {@code java}. */
+    public synchronized String dataPath() {
+        return vhost != null ? "vhost-net" : "java";
+    }
+
+    @Override
+    public boolean signalsDirectly() {
+        return vhostRunning;
     }
 
     public NetBackend backend() {
@@ -128,6 +158,22 @@ public final class VirtioNet implements VirtioDevice {
         this.signal = signal;
         this.mergeable = (negotiated & Virtio.bit(F_MRG_RXBUF)) != 0;
         backend.setOffload(offloadFlags(negotiated));
+        if (vhost != null) {
+            try {
+                vhost.start(memory, negotiated, queues, signal::failed);
+                vhostRunning = true;
+            } catch (VhostException e) {
+                LOG.log(System.Logger.Level.WARNING, backend.describe() + ": vhost-net set-up failed (" + e.getMessage()
+                        + "); the Java data path serves this card from now on");
+                fallBack();
+            }
+        }
+    }
+
+    private synchronized void fallBack() {
+        VhostDataPath v = vhost;
+        vhost = null;
+        v.close();
     }
 
     /** The TAP offload flags for what the driver accepted: it gets no frame it cannot take. */
@@ -150,6 +196,10 @@ public final class VirtioNet implements VirtioDevice {
 
     @Override
     public void reset() {
+        if (vhostRunning) {
+            vhostRunning = false;
+            vhost.stop();
+        }
         memory = null;
         queues = List.of();
         signal = null;
@@ -163,7 +213,7 @@ public final class VirtioNet implements VirtioDevice {
 
     @Override
     public void processQueue(int index) throws VirtioException {
-        if (queues.size() != 2) {
+        if (vhostRunning || queues.size() != 2) {   // the kernel owns the rings
             return;
         }
         if (index == RX) {
@@ -307,6 +357,14 @@ public final class VirtioNet implements VirtioDevice {
 
     @Override
     public void close() {
+        vhostRunning = false;
+        VhostDataPath v;
+        synchronized (this) {
+            v = vhost;
+        }
+        if (v != null) {
+            v.close();
+        }
         backend.close();
         arena.close();
     }
