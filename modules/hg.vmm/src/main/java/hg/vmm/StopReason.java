@@ -11,11 +11,21 @@ public sealed interface StopReason {
         }
     }
 
-    /** KVM reported a shutdown of a vCPU: a triple fault or an explicit shutdown. */
-    record Shutdown(int vcpu) implements StopReason {
+    /**
+     * KVM reported a shutdown of a vCPU: a triple fault or an explicit shutdown.
+     *
+     * @param state the vCPU's registers at the exit (rip, rsp, control registers, a pending
+     *              exception), empty when they could not be read: what tells a guest's own
+     *              crash from a fault the host caused
+     */
+    record Shutdown(int vcpu, String state) implements StopReason {
+        public Shutdown(int vcpu) {
+            this(vcpu, "");
+        }
+
         @Override
         public String toString() {
-            return "shutdown/triple fault on vCPU " + vcpu;
+            return "shutdown/triple fault on vCPU " + vcpu + (state.isEmpty() ? "" : " (" + state + ")");
         }
     }
 

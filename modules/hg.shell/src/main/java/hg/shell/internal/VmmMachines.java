@@ -89,7 +89,8 @@ public final class VmmMachines implements Machines {
     private static String reason(StopReason r) {
         return switch (r) {
             case StopReason.GuestReset g -> "the guest rebooted (reset)";
-            case StopReason.Shutdown sd -> "the guest shut down (triple fault or shutdown on vCPU " + sd.vcpu() + ")";
+            case StopReason.Shutdown sd -> "the guest shut down (triple fault or shutdown on vCPU " + sd.vcpu()
+                    + (sd.state().isEmpty() ? "" : ", " + sd.state()) + ")";
             case StopReason.DebugExit d -> "the guest exited with code " + d.code();
             case StopReason.InternalError e -> "VMM error: " + e.message();
             case StopReason.Destroyed d -> "destroyed";

@@ -1,6 +1,9 @@
 package hg.vmm.internal;
 
 import hg.kvm.KvmException;
+import hg.kvm.Regs;
+import hg.kvm.Sregs;
+import hg.kvm.VcpuEvents;
 import hg.kvm.VcpuExit;
 import hg.kvm.VcpuFd;
 import hg.vmm.StopReason;
@@ -26,6 +29,9 @@ public final class VcpuLoop implements Runnable {
         /** The thread is about to end. */
         void finished(int index);
     }
+
+    /** Where a vCPU starts after INIT or reset (offset 0xfff0 in the reset code segment). */
+    private static final long RESET_RIP = 0xfff0;
 
     private final int index;
     private final VcpuFd vcpu;
@@ -151,12 +157,12 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.Interrupted interrupted -> {
                 // A kick: the loop condition decides what happens next.
             }
-            case VcpuExit.Shutdown shutdown -> owner.stop(new StopReason.Shutdown(index));
+            case VcpuExit.Shutdown shutdown -> owner.stop(new StopReason.Shutdown(index, cpuState()));
             case VcpuExit.Hlt hlt -> owner.stop(new StopReason.InternalError(
                     "vCPU " + index + " halted without an in-kernel interrupt controller"));
             case VcpuExit.SystemEvent event -> owner.stop(switch (event.type()) {
                 case VcpuExit.SystemEvent.RESET -> new StopReason.GuestReset();
-                case VcpuExit.SystemEvent.SHUTDOWN -> new StopReason.Shutdown(index);
+                case VcpuExit.SystemEvent.SHUTDOWN -> new StopReason.Shutdown(index, cpuState());
                 default -> new StopReason.InternalError("vCPU " + index + ": guest crash (system event " + event.type() + ")");
             });
             case VcpuExit.FailEntry fail -> owner.stop(new StopReason.InternalError(String.format(
@@ -175,6 +181,26 @@ public final class VcpuLoop implements Runnable {
         try {
             return String.format(" at rip 0x%x", vcpu.regs().rip());
         } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** The registers that place a triple fault: where, on which stack, in which address space, with what pending. */
+    private String cpuState() {
+        try {
+            Regs r = vcpu.regs();
+            Sregs s = vcpu.sregs();
+            if (r.rip() == RESET_RIP && (s.cr0() & Sregs.CR0_PE) == 0) {
+                // KVM on AMD puts the vCPU through INIT at a shutdown: the guest's registers are gone.
+                return "registers lost: the host's KVM reset the vCPU";
+            }
+            VcpuEvents.Exception e = vcpu.vcpuEvents().exception();
+            String pending = e.injected() || e.pending()
+                    ? String.format(" exception %d%s", e.nr(), e.hasErrorCode() ? String.format(" error 0x%x", e.errorCode()) : "")
+                    : "";
+            return String.format("rip 0x%x rsp 0x%x rflags 0x%x cr0 0x%x cr2 0x%x cr3 0x%x cr4 0x%x efer 0x%x%s",
+                    r.rip(), r.rsp(), r.rflags(), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.efer(), pending);
+        } catch (RuntimeException ex) {
             return "";
         }
     }
