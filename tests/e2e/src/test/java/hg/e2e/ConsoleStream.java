@@ -115,15 +115,40 @@ final class ConsoleStream implements AutoCloseable {
      * its exit status.
      */
     ShellResult run(String command, Duration timeout) {
+        return run(command, timeout, null);
+    }
+
+    /**
+     * {@link #run(String, Duration)}, but gives up at once with {@link Aborted} when {@code abort}
+     * (if not null) shows up before the command's end marker: the shell it was typed into is gone.
+     */
+    ShellResult run(String command, Duration timeout, Pattern abort) {
         int n = marks.incrementAndGet();
         String begin = "__B" + n + "__";
         // The markers are printed by echo with the digits split by quotes, so the terminal's echo of
         // the typed line never matches them.
         send("echo " + begin.substring(0, 3) + "''" + begin.substring(3) + "; " + command
                 + "; echo __E" + n + "''__$?");
-        waitFor(Pattern.compile("(?m)^" + Pattern.quote(begin) + "\n"), timeout);
-        Matcher end = waitFor(Pattern.compile("(?s)(.*?)__E" + n + "__(\\d+)\n"), timeout);
-        return new ShellResult(end.group(1), Integer.parseInt(end.group(2)));
+        String or = abort == null ? "" : "|(?<abort>" + abort.pattern() + ")";
+        Matcher start = waitFor(Pattern.compile("(?m)(?<begin>^" + Pattern.quote(begin) + "\n)" + or), timeout);
+        if (start.group("begin") == null) {
+            throw new Aborted(start.group("abort"));
+        }
+        Matcher end = waitFor(Pattern.compile("(?s)(?<out>.*?)__E" + n + "__(?<rc>\\d+)\n" + or), timeout);
+        if (end.group("rc") == null) {
+            throw new Aborted(end.group("abort"));
+        }
+        return new ShellResult(end.group("out"), Integer.parseInt(end.group("rc")));
+    }
+
+    /** What {@link #run(String, Duration, Pattern)} throws when its abort pattern showed first. */
+    static final class Aborted extends AssertionError {
+        final String seen;
+
+        Aborted(String seen) {
+            super("gave up: the console showed " + seen);
+            this.seen = seen;
+        }
     }
 
     record ShellResult(String output, int status) {}

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Timeout;
  * <p>Bulk data does not cross vhost-net here: in this rig (QEMU TCG emulating SVM) a guest on
  * vhost-net that uploads a few MiB with nc triple-faults right after an MMIO exit (its page walk
  * finds nothing mapped), and QEMU's own microvm guest under the same load resets the whole nest
- * now and then, with or without vhost-net. The bench's net figures move data over vhost-net.
+ * now and then, with or without vhost-net. On the Java path the same upload loses the guest about
+ * one time in ten, so that transfer gets a second VM once when the first is lost. The bench's net
+ * figures move data over vhost-net.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
@@ -111,20 +113,38 @@ class GuestNetworkTest {
     @Order(4)
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void aVmMadeWithoutVhostNetGetsTheJavaPathAndCarriesSixtyFourMibIntact() {
-        hostOk("mv /dev/vhost-net /dev/vhost-net.hidden");
-        int vm;
         try {
-            vm = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
+            javaPathVmCarries(BLOB_BYTES);
+        } catch (HgShell.GuestLost e) {
+            // The rig now and then kills a guest under load whatever serves its card (see the class
+            // comment); a wrong md5 or a refused command is never retried.
+            System.out.printf("e2e: RETRY: the guest was lost in the transfer (%s); a new VM tries once more%n",
+                    e.getMessage().lines().findFirst().orElse(""));
+            NEST.shell().resync(COMMAND);
+            hostOk("killall sleep nc 2>/dev/null; rm -f /tmp/down /tmp/up.md5; true");
+            NEST.shell().ok("vm_destroy " + javaVm, COMMAND);
+            javaPathVmCarries(BLOB_BYTES);
+        }
+    }
+
+    /** The VM of {@link #javaPathVmCarries}, while it lives. */
+    private static int javaVm = -1;
+
+    /** A VM made while /dev/vhost-net is hidden: its card is on the Java path, and {@code bytes} cross it both ways. */
+    private static void javaPathVmCarries(long bytes) {
+        hostOk("mv /dev/vhost-net /dev/vhost-net.hidden");
+        try {
+            javaVm = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
         } finally {
             hostOk("mv /dev/vhost-net.hidden /dev/vhost-net");
         }
         String address = guestAddress();
         NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
-        NEST.shell().detach(vm, COMMAND);
-        assertNetColumn(NEST.shell().ok("vm_list", COMMAND), vm, address + "/16", "java");
+        NEST.shell().detach(javaVm, COMMAND);
+        assertNetColumn(NEST.shell().ok("vm_list", COMMAND), javaVm, address + "/16", "java");
         assertEquals(List.of(), vhostWorkers(), "a vhost-net worker for a VM made without the device");
-        crossBothWays(vm, address, BLOB_BYTES, "java");
-        NEST.shell().ok("vm_destroy " + vm, COMMAND);
+        crossBothWays(javaVm, address, bytes, "java");
+        NEST.shell().ok("vm_destroy " + javaVm, COMMAND);
     }
 
     @Test
@@ -155,7 +175,7 @@ class GuestNetworkTest {
                 + " /dev/urandom > /mnt/up && md5sum /mnt/up", TRANSFER));
         long t0 = System.nanoTime();
         NEST.shell().guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
-        String received = awaitFile(NEST.host(), "/tmp/up.md5", TRANSFER);
+        String received = awaitFile(command -> NEST.host().run(command, COMMAND).output(), "/tmp/up.md5", TRANSFER);
         System.out.printf("e2e: guest to host: %.1f MiB in %.1f s (nc, nest, %s)%n", bytes / 1048576.0,
                 (System.nanoTime() - t0) / 1e9, path);
         assertEquals(sent, received, "md5 of what the guest sent and the host received");
@@ -165,7 +185,7 @@ class GuestNetworkTest {
         NEST.shell().guest("rm /mnt/up; " + inBackground("sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5"), COMMAND);
         t0 = System.nanoTime();
         hostOk(untilConnected("nc " + address + " 5002 < /tmp/down"));
-        String got = awaitFile(NEST.shell().console(), "/mnt/down.md5", TRANSFER);
+        String got = awaitFile(command -> NEST.shell().guest(command + "; true", COMMAND), "/mnt/down.md5", TRANSFER);
         System.out.printf("e2e: host to guest: %.1f MiB in %.1f s (nc, nest, %s)%n", bytes / 1048576.0,
                 (System.nanoTime() - t0) / 1e9, path);
         assertEquals(offered, got, "md5 of what the host sent and the guest received");
@@ -218,11 +238,11 @@ class GuestNetworkTest {
         return r.output();
     }
 
-    /** Polls {@code file} on a shell until a receiver's md5sum wrote it. */
-    private static String awaitFile(ConsoleStream on, String file, Duration timeout) {
+    /** Polls {@code file} through {@code shell} (command to output) until a receiver's md5sum wrote it. */
+    private static String awaitFile(java.util.function.UnaryOperator<String> shell, String file, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            String out = on.run("cat " + file + " 2>/dev/null", COMMAND).output();
+            String out = shell.apply("cat " + file + " 2>/dev/null");
             Matcher m = MD5.matcher(out);
             if (m.find()) {
                 return m.group(1);

@@ -129,13 +129,28 @@ final class HgShell {
         return m;
     }
 
-    /** Runs a command in the attached guest's shell; fails unless it exits 0. Returns its output. */
+    /**
+     * Runs a command in the attached guest's shell; fails unless it exits 0, and with {@link GuestLost}
+     * at once when the VM stops or its kernel panics first. Returns its output.
+     */
     String guest(String command, Duration timeout) {
-        ConsoleStream.ShellResult r = console.run(command, timeout);
+        ConsoleStream.ShellResult r;
+        try {
+            r = console.run(command, timeout, GUEST_DEAD);
+        } catch (ConsoleStream.Aborted e) {
+            throw new GuestLost(e.seen, console.tail(3000));
+        }
         if (r.status() != 0) {
             throw new AssertionError("'" + command + "' in the guest exited " + r.status() + ":\n" + clean(r.output()));
         }
         return clean(r.output());
+    }
+
+    /** The attached guest stopped (or panicked) while a command ran in it. */
+    static final class GuestLost extends AssertionError {
+        GuestLost(String seen, String tail) {
+            super("the guest was lost: " + seen + "\nconsole tail:\n" + tail);
+        }
     }
 
     /** CTRL+d: back to the hyper-gen prompt, the VM left running. */
