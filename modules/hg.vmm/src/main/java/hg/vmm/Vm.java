@@ -217,7 +217,7 @@ public final class Vm {
             } catch (KvmException e) {
                 throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
             }
-            VhostNetPath vhost = vhostFor(backend);
+            VhostNetPath vhost = config.vhost() ? vhostFor(backend) : null;
             VirtioNet card;
             try {
                 card = new VirtioNet(backend, addressing.mac(), vhost);

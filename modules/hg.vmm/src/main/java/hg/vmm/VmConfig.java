@@ -15,9 +15,11 @@ import java.util.Optional;
  * @param image        the raw root file system image, attached as /dev/vda; empty for none
  * @param readOnly     attach the image read-only (shared lock, VIRTIO_BLK_F_RO, {@code ro} on the cmdline)
  * @param net          give the guest a virtio-net card on a TAP in the host bridge {@code hgbr0}
+ * @param vhost        let the host kernel's vhost-net serve the card's queues where the host has it;
+ *                     false keeps the VMM's own data path
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
-                       Optional<Path> image, boolean readOnly, boolean net) {
+                       Optional<Path> image, boolean readOnly, boolean net, boolean vhost) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
@@ -39,7 +41,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     /** A VM without a network card. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly) {
-        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, false);
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, false, true);
     }
 
     /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline, no network. */
@@ -48,30 +50,34 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, net);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, net, vhost);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, net);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, net, vhost);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, net);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, net, vhost);
     }
 
     public VmConfig withInitrd(Path file) {
-        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, net);
+        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, net, vhost);
     }
 
     public VmConfig withImage(Path file) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, net);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, net, vhost);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, net);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, net, vhost);
+    }
+
+    public VmConfig withVhost(boolean on) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, net, on);
     }
 
     public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, on);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, on, vhost);
     }
 }

@@ -67,14 +67,16 @@ public final class Commands {
                 "Lists the files of the guest image directory sorted by name: id, file, size, filesystem and label. "
                         + "Files that are not ext2/3/4 images are shown without an id, with the reason.",
                 List.of(), (a, out, c) -> imageList(a, out));
-        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] [--net|--no-net]",
+        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] [--net|--no-net] [--no-vhost]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots kernel <kernel id> (kernel_list) with image <image id> (image_list) on virtio-blk as the root "
                         + "disk. --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
                         + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
                         + "(an image can be used read-write by one VM at a time). --net gives the guest a network card on a TAP in "
                         + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
-                        + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + ").",
+                        + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
+                        + "kernel's vhost-net moves the card's frames where the host has it; --no-vhost keeps them in "
+                        + "hyper-gen's own data path (vm_list's last column says which).",
                 List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, image, vCPUs, memory, state (running, or stopped with the "
@@ -239,6 +241,7 @@ public final class Commands {
         String cmdline = "";
         boolean readOnly = false;
         boolean net = netByDefault;
+        boolean vhost = true;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -275,14 +278,23 @@ public final class Commands {
                     }
                     net = option.equals("--net");
                 }
+                case "--no-vhost" -> {
+                    if (value != null) {
+                        throw new ShellException("--no-vhost takes no value: write just --no-vhost");
+                    }
+                    vhost = false;
+                }
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro and --net/--no-net");
+                                + "--cmdline \"...\", --ro, --net/--no-net and --no-vhost");
                     }
                     positional.add(a);
                 }
             }
+        }
+        if (!vhost && !net) {
+            throw new ShellException("--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net");
         }
         String usage = "vm_create <kernel id> <image id>, e.g. vm_create 0 0";
         if (positional.isEmpty()) {
@@ -310,7 +322,8 @@ public final class Commands {
                 }
             }
         }
-        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly, net));
+        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly, net,
+                vhost));
         out.println(id);
     }
 

@@ -9,9 +9,10 @@ import java.util.List;
 public interface Machines extends AutoCloseable {
 
     /** What to boot: the catalog has already resolved the ids to files. */
-    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, boolean net) {
+    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, boolean net,
+                boolean vhost) {
         Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
-            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, false);
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, false, true);
         }
     }
 

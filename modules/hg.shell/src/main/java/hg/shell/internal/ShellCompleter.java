@@ -52,7 +52,7 @@ public final class ShellCompleter implements Completer {
                 }
             }
             case CREATE_OPTION -> {
-                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro", "--net", "--no-net")) {
+                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro", "--net", "--no-net", "--no-vhost")) {
                     candidates.add(new Candidate(o, o, null, null, null, null, !VALUED_OPTIONS.contains(o)));
                 }
             }

@@ -52,7 +52,8 @@ public final class VmmMachines implements Machines {
                     .withVcpus(spec.cpus())
                     .withCmdline(spec.cmdline())
                     .withReadOnly(spec.readOnly())
-                    .withNet(spec.net());
+                    .withNet(spec.net())
+                    .withVhost(spec.vhost());
         } catch (VmException e) {
             throw new ShellException(e.getMessage());
         }

@@ -132,6 +132,16 @@ class CommandsTest {
         assertFalse(machines.created.get(3).net());
     }
 
+    @Test
+    void aCardUsesVhostNetUnlessToldNoVhost() {
+        commands = new Commands(catalog, machines, null, true);
+        run("vm_create 0 1 --ro");
+        run("vm_create 0 1 --ro --no-vhost");
+        assertTrue(machines.created.get(0).vhost());
+        assertFalse(machines.created.get(1).vhost());
+        assertTrue(machines.created.get(1).net());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "vm_create|vm_create needs a kernel id and an image id",
@@ -152,7 +162,9 @@ class CommandsTest {
             "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro and --net/--no-net",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --net/--no-net and --no-vhost",
+            "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
+            "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
             "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
     })
     void vmCreateRefusesWrongInputWithOneLineAndMakesNothing(String line, String expected) {
