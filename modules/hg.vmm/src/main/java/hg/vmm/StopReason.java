@@ -19,10 +19,6 @@ public sealed interface StopReason {
      *              crash from a fault the host caused
      */
     record Shutdown(int vcpu, String state) implements StopReason {
-        public Shutdown(int vcpu) {
-            this(vcpu, "");
-        }
-
         @Override
         public String toString() {
             return "shutdown/triple fault on vCPU " + vcpu + (state.isEmpty() ? "" : " (" + state + ")");
