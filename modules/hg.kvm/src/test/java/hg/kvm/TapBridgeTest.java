@@ -137,10 +137,11 @@ class TapBridgeTest {
             }
         });
         assertEquals(List.of("lo", "hgbr0"), ns.links());
-        // Other threads of the test JVM (earlier tests' subprocess pipes, class loading) may close
-        // fds meanwhile, so the count may drop; a leak of one fd per cycle would add a hundred.
+        // The rest of the test JVM opens and closes fds meanwhile (earlier tests' subprocess pipes,
+        // class loading, a lazily opened file), so the count moves by one or two either way; a
+        // leak of one fd per cycle would add a hundred.
         long fdsAfter = openFds();
-        assertTrue(fdsAfter <= fdsBefore, "every TAP and socket fd is closed: " + fdsBefore + " before, " + fdsAfter + " after");
+        assertTrue(fdsAfter < fdsBefore + 10, "every TAP and socket fd is closed: " + fdsBefore + " before, " + fdsAfter + " after");
     }
 
     @Test
