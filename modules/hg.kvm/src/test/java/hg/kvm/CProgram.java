@@ -24,6 +24,18 @@ final class CProgram {
         return out;
     }
 
+    /** Every key whose value from Java differs from the C program's (or that the program did not print). */
+    static List<String> mismatches(Map<String, Long> fromJava, Map<String, String> fromC) {
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Long> e : fromJava.entrySet()) {
+            String c = fromC.get(e.getKey());
+            if (c == null || Long.parseUnsignedLong(c) != e.getValue()) {
+                wrong.add(e.getKey() + ": java " + e.getValue() + ", gcc " + c);
+            }
+        }
+        return wrong;
+    }
+
     static List<String> run(String source) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("hg-kvm-c");
         try {

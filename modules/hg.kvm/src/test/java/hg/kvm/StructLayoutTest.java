@@ -125,14 +125,7 @@ class StructLayoutTest {
 
     @Test
     void everyLayoutSizeOffsetAndConstantMatchesGcc() {
-        List<String> wrong = new ArrayList<>();
-        for (Map.Entry<String, Long> e : FROM_JAVA.entrySet()) {
-            String c = fromC.get(e.getKey());
-            if (c == null || Long.parseUnsignedLong(c) != e.getValue()) {
-                wrong.add(e.getKey() + ": java " + e.getValue() + ", gcc " + c);
-            }
-        }
-        assertEquals(List.of(), wrong);
+        assertEquals(List.of(), CProgram.mismatches(FROM_JAVA, fromC));
         // sanity: the program really checked something of each kind
         assertEquals(String.valueOf(Layouts.KVM_RUN.byteSize()), fromC.get("sizeof kvm_run"));
     }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,14 +62,7 @@ class VhostAbiTest {
 
     @Test
     void everyStructMemberAndRequestNumberMatchesGcc() {
-        List<String> wrong = new ArrayList<>();
-        for (Map.Entry<String, Long> e : FROM_JAVA.entrySet()) {
-            String c = fromC.get(e.getKey());
-            if (c == null || Long.parseUnsignedLong(c) != e.getValue()) {
-                wrong.add(e.getKey() + ": java " + e.getValue() + ", gcc " + c);
-            }
-        }
-        assertEquals(List.of(), wrong);
+        assertEquals(List.of(), CProgram.mismatches(FROM_JAVA, fromC));
         assertEquals("40", fromC.get("sizeof vhost_vring_addr"), "the program checked the structs");
     }
 }

@@ -9,75 +9,55 @@ import static hg.kvm.internal.Layouts.*;
 public final class Ioctls {
     private Ioctls() {}
 
-    private static final int KVMIO = 0xAE;
-
-    private static long io(int nr) {
-        return ioc(0, nr, 0);
-    }
-
-    private static long ior(int nr, long size) {
-        return ioc(2, nr, size);
-    }
-
-    private static long iow(int nr, long size) {
-        return ioc(1, nr, size);
-    }
-
-    private static long iowr(int nr, long size) {
-        return ioc(3, nr, size);
-    }
-
-    private static long ioc(int dir, int nr, long size) {
-        return ((long) dir << 30) | (size << 16) | ((long) KVMIO << 8) | nr;
-    }
+    private static final IoctlType KVMIO = new IoctlType(0xAE);
 
     // system ioctls
-    public static final long KVM_GET_API_VERSION = io(0x00);
-    public static final long KVM_CREATE_VM = io(0x01);
-    public static final long KVM_GET_MSR_INDEX_LIST = iowr(0x02, KVM_MSR_LIST.byteSize());
-    public static final long KVM_CHECK_EXTENSION = io(0x03);
-    public static final long KVM_GET_VCPU_MMAP_SIZE = io(0x04);
-    public static final long KVM_GET_SUPPORTED_CPUID = iowr(0x05, KVM_CPUID2.byteSize());
+    public static final long KVM_GET_API_VERSION = KVMIO.io(0x00);
+    public static final long KVM_CREATE_VM = KVMIO.io(0x01);
+    public static final long KVM_GET_MSR_INDEX_LIST = KVMIO.iowr(0x02, KVM_MSR_LIST.byteSize());
+    public static final long KVM_CHECK_EXTENSION = KVMIO.io(0x03);
+    public static final long KVM_GET_VCPU_MMAP_SIZE = KVMIO.io(0x04);
+    public static final long KVM_GET_SUPPORTED_CPUID = KVMIO.iowr(0x05, KVM_CPUID2.byteSize());
 
     // vm ioctls
-    public static final long KVM_CREATE_VCPU = io(0x41);
-    public static final long KVM_SET_USER_MEMORY_REGION = iow(0x46, KVM_USERSPACE_MEMORY_REGION.byteSize());
-    public static final long KVM_SET_TSS_ADDR = io(0x47);
-    public static final long KVM_SET_IDENTITY_MAP_ADDR = iow(0x48, 8);
-    public static final long KVM_CREATE_IRQCHIP = io(0x60);
-    public static final long KVM_IRQ_LINE = iow(0x61, KVM_IRQ_LEVEL.byteSize());
-    public static final long KVM_SET_GSI_ROUTING = iow(0x6a, KVM_IRQ_ROUTING.byteSize());
-    public static final long KVM_IRQFD = iow(0x76, Layouts.KVM_IRQFD.byteSize());
-    public static final long KVM_CREATE_PIT2 = iow(0x77, KVM_PIT_CONFIG.byteSize());
-    public static final long KVM_IOEVENTFD = iow(0x79, Layouts.KVM_IOEVENTFD.byteSize());
-    public static final long KVM_SET_CLOCK = iow(0x7b, KVM_CLOCK_DATA.byteSize());
-    public static final long KVM_GET_CLOCK = ior(0x7c, KVM_CLOCK_DATA.byteSize());
+    public static final long KVM_CREATE_VCPU = KVMIO.io(0x41);
+    public static final long KVM_SET_USER_MEMORY_REGION = KVMIO.iow(0x46, KVM_USERSPACE_MEMORY_REGION.byteSize());
+    public static final long KVM_SET_TSS_ADDR = KVMIO.io(0x47);
+    public static final long KVM_SET_IDENTITY_MAP_ADDR = KVMIO.iow(0x48, 8);
+    public static final long KVM_CREATE_IRQCHIP = KVMIO.io(0x60);
+    public static final long KVM_IRQ_LINE = KVMIO.iow(0x61, KVM_IRQ_LEVEL.byteSize());
+    public static final long KVM_SET_GSI_ROUTING = KVMIO.iow(0x6a, KVM_IRQ_ROUTING.byteSize());
+    public static final long KVM_IRQFD = KVMIO.iow(0x76, Layouts.KVM_IRQFD.byteSize());
+    public static final long KVM_CREATE_PIT2 = KVMIO.iow(0x77, KVM_PIT_CONFIG.byteSize());
+    public static final long KVM_IOEVENTFD = KVMIO.iow(0x79, Layouts.KVM_IOEVENTFD.byteSize());
+    public static final long KVM_SET_CLOCK = KVMIO.iow(0x7b, KVM_CLOCK_DATA.byteSize());
+    public static final long KVM_GET_CLOCK = KVMIO.ior(0x7c, KVM_CLOCK_DATA.byteSize());
 
     // vcpu ioctls
-    public static final long KVM_RUN = io(0x80);
-    public static final long KVM_GET_REGS = ior(0x81, KVM_REGS.byteSize());
-    public static final long KVM_SET_REGS = iow(0x82, KVM_REGS.byteSize());
-    public static final long KVM_GET_SREGS = ior(0x83, KVM_SREGS.byteSize());
-    public static final long KVM_SET_SREGS = iow(0x84, KVM_SREGS.byteSize());
-    public static final long KVM_INTERRUPT = iow(0x86, Layouts.KVM_INTERRUPT.byteSize());
-    public static final long KVM_GET_MSRS = iowr(0x88, KVM_MSRS.byteSize());
-    public static final long KVM_SET_MSRS = iow(0x89, KVM_MSRS.byteSize());
-    public static final long KVM_SET_SIGNAL_MASK = iow(0x8b, KVM_SIGNAL_MASK.byteSize());
-    public static final long KVM_GET_FPU = ior(0x8c, KVM_FPU.byteSize());
-    public static final long KVM_SET_FPU = iow(0x8d, KVM_FPU.byteSize());
-    public static final long KVM_GET_LAPIC = ior(0x8e, KVM_LAPIC_STATE.byteSize());
-    public static final long KVM_SET_LAPIC = iow(0x8f, KVM_LAPIC_STATE.byteSize());
-    public static final long KVM_SET_CPUID2 = iow(0x90, KVM_CPUID2.byteSize());
-    public static final long KVM_GET_CPUID2 = iowr(0x91, KVM_CPUID2.byteSize());
-    public static final long KVM_GET_MP_STATE = ior(0x98, KVM_MP_STATE.byteSize());
-    public static final long KVM_SET_MP_STATE = iow(0x99, KVM_MP_STATE.byteSize());
-    public static final long KVM_NMI = io(0x9a);
-    public static final long KVM_GET_VCPU_EVENTS = ior(0x9f, KVM_VCPU_EVENTS.byteSize());
-    public static final long KVM_SET_VCPU_EVENTS = iow(0xa0, KVM_VCPU_EVENTS.byteSize());
-    public static final long KVM_SET_TSC_KHZ = io(0xa2);
-    public static final long KVM_GET_TSC_KHZ = io(0xa3);
-    public static final long KVM_GET_XCRS = ior(0xa6, KVM_XCRS.byteSize());
-    public static final long KVM_SET_XCRS = iow(0xa7, KVM_XCRS.byteSize());
+    public static final long KVM_RUN = KVMIO.io(0x80);
+    public static final long KVM_GET_REGS = KVMIO.ior(0x81, KVM_REGS.byteSize());
+    public static final long KVM_SET_REGS = KVMIO.iow(0x82, KVM_REGS.byteSize());
+    public static final long KVM_GET_SREGS = KVMIO.ior(0x83, KVM_SREGS.byteSize());
+    public static final long KVM_SET_SREGS = KVMIO.iow(0x84, KVM_SREGS.byteSize());
+    public static final long KVM_INTERRUPT = KVMIO.iow(0x86, Layouts.KVM_INTERRUPT.byteSize());
+    public static final long KVM_GET_MSRS = KVMIO.iowr(0x88, KVM_MSRS.byteSize());
+    public static final long KVM_SET_MSRS = KVMIO.iow(0x89, KVM_MSRS.byteSize());
+    public static final long KVM_SET_SIGNAL_MASK = KVMIO.iow(0x8b, KVM_SIGNAL_MASK.byteSize());
+    public static final long KVM_GET_FPU = KVMIO.ior(0x8c, KVM_FPU.byteSize());
+    public static final long KVM_SET_FPU = KVMIO.iow(0x8d, KVM_FPU.byteSize());
+    public static final long KVM_GET_LAPIC = KVMIO.ior(0x8e, KVM_LAPIC_STATE.byteSize());
+    public static final long KVM_SET_LAPIC = KVMIO.iow(0x8f, KVM_LAPIC_STATE.byteSize());
+    public static final long KVM_SET_CPUID2 = KVMIO.iow(0x90, KVM_CPUID2.byteSize());
+    public static final long KVM_GET_CPUID2 = KVMIO.iowr(0x91, KVM_CPUID2.byteSize());
+    public static final long KVM_GET_MP_STATE = KVMIO.ior(0x98, KVM_MP_STATE.byteSize());
+    public static final long KVM_SET_MP_STATE = KVMIO.iow(0x99, KVM_MP_STATE.byteSize());
+    public static final long KVM_NMI = KVMIO.io(0x9a);
+    public static final long KVM_GET_VCPU_EVENTS = KVMIO.ior(0x9f, KVM_VCPU_EVENTS.byteSize());
+    public static final long KVM_SET_VCPU_EVENTS = KVMIO.iow(0xa0, KVM_VCPU_EVENTS.byteSize());
+    public static final long KVM_SET_TSC_KHZ = KVMIO.io(0xa2);
+    public static final long KVM_GET_TSC_KHZ = KVMIO.io(0xa3);
+    public static final long KVM_GET_XCRS = KVMIO.ior(0xa6, KVM_XCRS.byteSize());
+    public static final long KVM_SET_XCRS = KVMIO.iow(0xa7, KVM_XCRS.byteSize());
 
     /** Every request number by its C macro name, for the test that checks them against gcc. */
     public static Map<String, Long> all() {

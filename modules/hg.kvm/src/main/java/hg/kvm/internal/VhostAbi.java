@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class VhostAbi {
     private VhostAbi() {}
 
-    private static final int VHOST_VIRTIO = 0xAF;
+    private static final IoctlType VHOST_VIRTIO = new IoctlType(0xAF);
 
     private static MemoryLayout u32(String n) { return JAVA_INT.withName(n); }
     private static MemoryLayout u64(String n) { return JAVA_LONG.withName(n); }
@@ -41,27 +41,18 @@ public final class VhostAbi {
     public static final StructLayout VHOST_MEMORY = structLayout(u32("nregions"), u32("padding"))
             .withName("vhost_memory");
 
-    private static long ioc(int dir, int nr, long size) {
-        return ((long) dir << 30) | (size << 16) | ((long) VHOST_VIRTIO << 8) | nr;
-    }
-
-    private static long io(int nr) { return ioc(0, nr, 0); }
-    private static long iow(int nr, long size) { return ioc(1, nr, size); }
-    private static long ior(int nr, long size) { return ioc(2, nr, size); }
-    private static long iowr(int nr, long size) { return ioc(3, nr, size); }
-
-    public static final long VHOST_GET_FEATURES = ior(0x00, 8);
-    public static final long VHOST_SET_FEATURES = iow(0x00, 8);
-    public static final long VHOST_SET_OWNER = io(0x01);
-    public static final long VHOST_SET_MEM_TABLE = iow(0x03, VHOST_MEMORY.byteSize());
-    public static final long VHOST_SET_VRING_NUM = iow(0x10, VHOST_VRING_STATE.byteSize());
-    public static final long VHOST_SET_VRING_ADDR = iow(0x11, VHOST_VRING_ADDR.byteSize());
-    public static final long VHOST_SET_VRING_BASE = iow(0x12, VHOST_VRING_STATE.byteSize());
-    public static final long VHOST_GET_VRING_BASE = iowr(0x12, VHOST_VRING_STATE.byteSize());
-    public static final long VHOST_SET_VRING_KICK = iow(0x20, VHOST_VRING_FILE.byteSize());
-    public static final long VHOST_SET_VRING_CALL = iow(0x21, VHOST_VRING_FILE.byteSize());
-    public static final long VHOST_SET_VRING_ERR = iow(0x22, VHOST_VRING_FILE.byteSize());
-    public static final long VHOST_NET_SET_BACKEND = iow(0x30, VHOST_VRING_FILE.byteSize());
+    public static final long VHOST_GET_FEATURES = VHOST_VIRTIO.ior(0x00, 8);
+    public static final long VHOST_SET_FEATURES = VHOST_VIRTIO.iow(0x00, 8);
+    public static final long VHOST_SET_OWNER = VHOST_VIRTIO.io(0x01);
+    public static final long VHOST_SET_MEM_TABLE = VHOST_VIRTIO.iow(0x03, VHOST_MEMORY.byteSize());
+    public static final long VHOST_SET_VRING_NUM = VHOST_VIRTIO.iow(0x10, VHOST_VRING_STATE.byteSize());
+    public static final long VHOST_SET_VRING_ADDR = VHOST_VIRTIO.iow(0x11, VHOST_VRING_ADDR.byteSize());
+    public static final long VHOST_SET_VRING_BASE = VHOST_VIRTIO.iow(0x12, VHOST_VRING_STATE.byteSize());
+    public static final long VHOST_GET_VRING_BASE = VHOST_VIRTIO.iowr(0x12, VHOST_VRING_STATE.byteSize());
+    public static final long VHOST_SET_VRING_KICK = VHOST_VIRTIO.iow(0x20, VHOST_VRING_FILE.byteSize());
+    public static final long VHOST_SET_VRING_CALL = VHOST_VIRTIO.iow(0x21, VHOST_VRING_FILE.byteSize());
+    public static final long VHOST_SET_VRING_ERR = VHOST_VIRTIO.iow(0x22, VHOST_VRING_FILE.byteSize());
+    public static final long VHOST_NET_SET_BACKEND = VHOST_VIRTIO.iow(0x30, VHOST_VRING_FILE.byteSize());
 
     /** The fd value that detaches a ring's backend or eventfd. */
     public static final int VHOST_FILE_UNBIND = -1;
