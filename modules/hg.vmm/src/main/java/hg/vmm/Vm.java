@@ -55,6 +55,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One virtual machine: guest memory, vCPU threads, the port and MMIO buses with the UART,
@@ -305,8 +306,7 @@ public final class Vm {
         };
     }
 
-    private static final java.util.concurrent.atomic.AtomicBoolean VHOST_ABSENCE_LOGGED =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean VHOST_ABSENCE_LOGGED = new AtomicBoolean();
 
     /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
     private record Attached(VirtioMmioTransport transport, List<EventFd> kicks, List<IoLoop.Registration> notifications,

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.MethodOrderer;
@@ -239,7 +240,7 @@ class GuestNetworkTest {
     }
 
     /** Polls {@code file} through {@code shell} (command to output) until a receiver's md5sum wrote it. */
-    private static String awaitFile(java.util.function.UnaryOperator<String> shell, String file, Duration timeout) {
+    private static String awaitFile(UnaryOperator<String> shell, String file, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             String out = shell.apply("cat " + file + " 2>/dev/null");
