@@ -54,12 +54,9 @@ class ShellSessionTest {
     @Order(2)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aGuestAnswersOnItsConsoleAndKeepsRunningAfterCtrlD() {
-        long t0 = System.nanoTime();
-        writer = NEST.shell().vmCreate("0 0", COMMAND);
-        assertEquals(1, writer, "the first VM of a new shell");
-        NEST.shell().attach(writer, COMMAND);
-        NEST.shell().awaitGuestPrompt(writer, GUEST_BOOT);
-        System.out.printf("e2e: vm %d: guest prompt %.2f s after vm_create%n", writer, (System.nanoTime() - t0) / 1e9);
+        GuestBoot.Booted booted = GuestBoot.start(NEST.shell(), "0 0", GUEST_BOOT);
+        assertEquals(1, booted.firstId(), "the id of the first VM of a new shell");
+        writer = booted.id();
         // Computed by the guest's shell: the typed line says $((6*7)), only the guest can answer 42.
         assertEquals("42", NEST.shell().guest("echo $((6*7))", COMMAND).strip(), "the guest's answer to echo $((6*7))");
         NEST.shell().detach(writer, COMMAND);
