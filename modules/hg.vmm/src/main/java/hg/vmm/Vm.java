@@ -97,8 +97,7 @@ public final class Vm {
     private String cmdline = "";
     private boolean tearingDown;
     private VirtioMmioTransport disk;
-    private VmNet net;
-    private VirtioNet netCard;
+    private NetCard net;
     private IoLoop io;
     private Serial16550 serial;
     /** Set before the eventfds close: a trigger must never write to a closed (maybe reused) fd number. */
@@ -238,9 +237,8 @@ public final class Vm {
                 vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java));
             }
             devices.add(addressing.kernelArgument());
-            netCard = card;
-            net = new VmNet(addressing.macText(), addressing.address().getHostAddress() + "/" + addressing.prefixLength(),
-                    backend.describe(), card.dataPath());
+            net = new NetCard(card, addressing.macText(),
+                    addressing.address().getHostAddress() + "/" + addressing.prefixLength(), backend.describe());
         }
 
         cmdline = kernelCmdline(config, devices);
@@ -307,6 +305,13 @@ public final class Vm {
     }
 
     private static final AtomicBoolean VHOST_ABSENCE_LOGGED = new AtomicBoolean();
+
+    /** The card and what vm_list says of it; the data path is read live, as a failed vhost set-up moves a card to Java. */
+    private record NetCard(VirtioNet card, String mac, String address, String tap) {
+        VmNet info() {
+            return new VmNet(mac, address, tap, card.dataPath());
+        }
+    }
 
     /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
     private record Attached(VirtioMmioTransport transport, List<EventFd> kicks, List<IoLoop.Registration> notifications,
@@ -562,7 +567,7 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), config.image(), config.vcpus(), config.memoryBytes(), state, uptime(),
-                Optional.ofNullable(net).map(n -> new VmNet(n.mac(), n.address(), n.tap(), netCard.dataPath())));
+                Optional.ofNullable(net).map(NetCard::info));
     }
 
     /** Guest-physical address of the boot timer page (see {@link #bootMarks()}). */

@@ -18,31 +18,22 @@ final class GuestBoot {
     /** A boot in the nest takes 5-15 s; one that has shown no prompt by then has hung. */
     private static final Duration FIRST_TRY = Duration.ofSeconds(90);
 
-    /** A guest at its shell prompt: its VM's id, and the id {@code vm_create} printed first for it. */
-    record Booted(int id, int firstId) {}
-
-    /** {@link #start}, for a test that needs only the id of the VM it got. */
-    static int create(HgShell shell, String args, Duration bootTimeout) {
-        return start(shell, args, bootTimeout).id();
-    }
-
     /**
-     * Makes a VM with {@code vm_create ARGS}, attaches to it and waits for its shell. Guests nested
-     * under the rig's emulated SVM now and then triple-fault or hang in their boot, under QEMU as
-     * under hyper-gen: such a VM is destroyed, said so in the test log, and made once more (so it gets
-     * the next id). A second failure fails the test.
+     * Makes a VM with {@code vm_create ARGS}, attaches to it and waits for its shell; returns its id.
+     * Guests nested under the rig's emulated SVM now and then triple-fault or hang in their boot,
+     * under QEMU as under hyper-gen: such a VM is destroyed, said so in the test log, and made once
+     * more. A second failure fails the test.
      */
-    static Booted start(HgShell shell, String args, Duration bootTimeout) {
+    static int create(HgShell shell, String args, Duration bootTimeout) {
         try {
-            int id = boot(shell, args, FIRST_TRY.compareTo(bootTimeout) < 0 ? FIRST_TRY : bootTimeout);
-            return new Booted(id, id);
+            return boot(shell, args, FIRST_TRY.compareTo(bootTimeout) < 0 ? FIRST_TRY : bootTimeout);
         } catch (FailedBoot e) {
             System.out.printf("e2e: RETRY: vm %d (vm_create %s) did not reach its prompt: %s; destroying it and"
                     + " booting once more%n", e.id, args, e.getCause().getMessage().lines().findFirst().orElse(""));
             shell.resync(COMMAND);
             shell.ok("vm_destroy " + e.id, COMMAND);
             try {
-                return new Booted(boot(shell, args, bootTimeout), e.id);
+                return boot(shell, args, bootTimeout);
             } catch (FailedBoot again) {
                 throw (AssertionError) again.getCause();
             }

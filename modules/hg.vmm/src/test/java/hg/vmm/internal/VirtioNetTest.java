@@ -1,8 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.GuestMemory;
 import hg.kvm.Tap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -15,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class VirtioNetTest {
+class VirtioNetTest extends NetCardHarness {
 
     static final byte[] MAC = {0x02, 0x68, 0x67, 0x00, 0x01, 0x2c};
     static final long BASE = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(VirtioNet.F_MAC) | Virtio.bit(VirtioNet.F_STATUS);
@@ -23,28 +21,10 @@ class VirtioNetTest {
     static final long OFFLOADS = Virtio.bit(VirtioNet.F_CSUM) | Virtio.bit(VirtioNet.F_GUEST_CSUM)
             | Virtio.bit(VirtioNet.F_GUEST_TSO4) | Virtio.bit(VirtioNet.F_GUEST_TSO6)
             | Virtio.bit(VirtioNet.F_HOST_TSO4) | Virtio.bit(VirtioNet.F_HOST_TSO6);
-    static final long DATA = 0x40000;
-
-    final GuestMemory memory = GuestMemory.allocate(List.of(new GuestMemory.Range(0, 0x200000)));
-    final CountingTrigger irq = new CountingTrigger();
-    FakeNetBackend backend;
-    VirtioNet net;
-    VirtioMmioTransport transport;
-    NetDriver driver;
-
-    @AfterEach
-    void close() {
-        if (transport != null) {
-            transport.close();
-        }
-        memory.close();
-    }
 
     void attach(boolean offloadsAccepted, long features) {
-        backend = new FakeNetBackend(offloadsAccepted);
-        net = new VirtioNet(backend, MAC);
-        transport = new VirtioMmioTransport("net", net, memory, irq);
-        driver = new NetDriver(memory, transport, 16, 0x1000, 0x3000);
+        FakeNetBackend fake = new FakeNetBackend(offloadsAccepted);
+        plug(fake, new VirtioNet(fake, MAC));
         assertNotEquals(0, driver.setUp(features) & Virtio.STATUS_DRIVER_OK);
     }
 

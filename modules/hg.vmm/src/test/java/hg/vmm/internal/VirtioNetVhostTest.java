@@ -1,8 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.GuestMemory;
 import hg.kvm.Tap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -14,37 +12,20 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The card's side of vhost-net: when the kernel gets the queues, when it gives them back, and the fallback. */
-class VirtioNetVhostTest {
+class VirtioNetVhostTest extends NetCardHarness {
 
     /** What 6.1's vhost-net reports: ring features, mergeable buffers, VERSION_1, ACCESS_PLATFORM, ... */
     static final long KERNEL = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_EVENT_IDX)
             | Virtio.bit(Virtio.F_INDIRECT_DESC) | Virtio.bit(VirtioNet.F_MRG_RXBUF) | Virtio.bit(24) | Virtio.bit(26)
             | Virtio.bit(27) | Virtio.bit(33);
     static final long DRIVER = VirtioNetTest.MRG | VirtioNetTest.OFFLOADS | Virtio.bit(Virtio.F_EVENT_IDX);
-    static final long DATA = 0x40000;
 
-    final GuestMemory memory = GuestMemory.allocate(List.of(new GuestMemory.Range(0, 0x200000)));
-    final CountingTrigger irq = new CountingTrigger();
-    FakeNetBackend backend;
     FakeVhost vhost;
-    VirtioNet net;
-    VirtioMmioTransport transport;
-    NetDriver driver;
-
-    @AfterEach
-    void close() {
-        if (transport != null) {
-            transport.close();
-        }
-        memory.close();
-    }
 
     void attach(FakeVhost kernel) {
-        backend = new FakeNetBackend(true);
+        FakeNetBackend fake = new FakeNetBackend(true);
         vhost = kernel;
-        net = new VirtioNet(backend, VirtioNetTest.MAC, kernel);
-        transport = new VirtioMmioTransport("net", net, memory, irq);
-        driver = new NetDriver(memory, transport, 16, 0x1000, 0x3000);
+        plug(fake, new VirtioNet(fake, VirtioNetTest.MAC, kernel));
     }
 
     void sendOneFrame() {
