@@ -48,45 +48,49 @@ class GuestDataTest {
     @Order(1)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void whatAGuestSyncedIsInTheImageAfterVmDestroy() {
-        int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
-        destroyedToken = token();
-        String md5 = writeAndSync(destroyedToken, "destroyed");
-        NEST.shell().detach(vm, COMMAND);
-        assertEquals("vm " + vm + " destroyed", NEST.shell().ok("vm_destroy " + vm, COMMAND).strip());
+        RigRetry.once(NEST.shell(), "synced data after vm_destroy", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            destroyedToken = token();
+            String md5 = writeAndSync(destroyedToken, "destroyed");
+            NEST.shell().detach(vm, COMMAND);
+            assertEquals("vm " + vm + " destroyed", NEST.shell().ok("vm_destroy " + vm, COMMAND).strip());
 
-        fsck("the image after vm_destroy");
-        assertImageHolds("destroyed", destroyedToken, md5);
+            fsck("the image after vm_destroy");
+            assertImageHolds("destroyed", destroyedToken, md5);
+        });
     }
 
     @Test
     @Order(2)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void whatAGuestSyncedIsInTheImageAfterItsVmmIsKilled() {
-        int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
-        String token = token();
-        String md5 = writeAndSync(token, "killed");
+        RigRetry.once(NEST.shell(), "synced data after a killed VMM", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            String token = token();
+            String md5 = writeAndSync(token, "killed");
 
-        // The process holding the image is the hyper-gen shell's JVM, with the guest inside it.
-        // (busybox here has no fuser: the same from /proc)
-        String pid = NEST.host().run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
-                + " [ \"$(readlink $f)\" = " + IMAGE + " ] && echo ${p#/proc/} && break; done; done", COMMAND)
-                .output().strip();
-        assertTrue(pid.matches("\\d+"), "not one process holds the image open: '" + pid + "'");
-        assertEquals("java", NEST.host().run("cat /proc/" + pid + "/comm", COMMAND).output().strip(),
-                "the process holding the image");
-        assertEquals(0, NEST.host().run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
-                + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
-                "the VMM process " + pid + " did not go away after kill -9");
-        // A new shell starts on the console (its restart notice may not show when the old one died in raw mode).
-        NEST.rig().serial().waitFor(Pattern.quote("hyper-gen shell: help lists the commands"), COMMAND);
+            // The process holding the image is the hyper-gen shell's JVM, with the guest inside it.
+            // (busybox here has no fuser: the same from /proc)
+            String pid = NEST.host().run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
+                    + " [ \"$(readlink $f)\" = " + IMAGE + " ] && echo ${p#/proc/} && break; done; done", COMMAND)
+                    .output().strip();
+            assertTrue(pid.matches("\\d+"), "not one process holds the image open: '" + pid + "'");
+            assertEquals("java", NEST.host().run("cat /proc/" + pid + "/comm", COMMAND).output().strip(),
+                    "the process holding the image");
+            assertEquals(0, NEST.host().run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
+                    + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
+                    "the VMM process " + pid + " did not go away after kill -9");
+            // A new shell starts on the console (its restart notice may not show when the old one died in raw mode).
+            NEST.rig().serial().waitFor(Pattern.quote("hyper-gen shell: help lists the commands"), COMMAND);
 
-        fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
-        assertImageHolds("killed", token, md5);
-        assertImageHolds("destroyed", destroyedToken, null);
+            fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
+            assertImageHolds("killed", token, md5);
+            assertImageHolds("destroyed", destroyedToken, null);
 
-        // The console gets a new shell, which has no VMs: they went with the process.
-        NEST.shell().awaitReady(ShellNest.BOOT);
-        assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+            // The console gets a new shell, which has no VMs: they went with the process.
+            NEST.shell().awaitReady(ShellNest.BOOT);
+            assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+        });
     }
 
     /** A file in a fresh temporary directory (the options are made before any test runs). */

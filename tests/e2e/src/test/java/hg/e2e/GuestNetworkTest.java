@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Timeout;
  * vhost-net that uploads a few MiB with nc triple-faults right after an MMIO exit (its page walk
  * finds nothing mapped), and QEMU's own microvm guest under the same load resets the whole nest
  * now and then, with or without vhost-net. On the Java path the same upload loses the guest about
- * one time in ten, so that transfer gets a second VM once when the first is lost. The bench's net
- * figures move data over vhost-net.
+ * one time in ten; like every guest scenario of the suite it runs once more when its guest is lost
+ * that way ({@link RigRetry}). The bench's net figures move data over vhost-net.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
@@ -60,23 +60,25 @@ class GuestNetworkTest {
     @Order(1)
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void twoGuestsOnTheBridgeReachEachOtherAndTheHost() {
-        first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
-        firstAddress = guestAddress();
-        NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
-        NEST.shell().detach(first, COMMAND);
+        RigRetry.once(NEST.shell(), "two guests ping", () -> {
+            first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            firstAddress = guestAddress();
+            NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+            NEST.shell().detach(first, COMMAND);
 
-        // The second is told to keep its frames in hyper-gen: the two data paths meet on the bridge.
-        second = GuestBoot.create(NEST.shell(), "0 0 --ro --no-vhost", GUEST_BOOT);
-        String secondAddress = guestAddress();
-        assertNotEquals(firstAddress, secondAddress, "two guests on the bridge with one address");
-        NEST.shell().guest("ping -c 3 -W 10 " + firstAddress, COMMAND);
-        NEST.shell().detach(second, COMMAND);
-        assertEquals(0, NEST.host().run("ping -c 3 -W 10 " + secondAddress, COMMAND).status(),
-                "the host cannot ping vm " + second + " at " + secondAddress);
+            // The second is told to keep its frames in hyper-gen: the two data paths meet on the bridge.
+            second = GuestBoot.create(NEST.shell(), "0 0 --ro --no-vhost", GUEST_BOOT);
+            String secondAddress = guestAddress();
+            assertNotEquals(firstAddress, secondAddress, "two guests on the bridge with one address");
+            NEST.shell().guest("ping -c 3 -W 10 " + firstAddress, COMMAND);
+            NEST.shell().detach(second, COMMAND);
+            assertEquals(0, NEST.host().run("ping -c 3 -W 10 " + secondAddress, COMMAND).status(),
+                    "the host cannot ping vm " + second + " at " + secondAddress);
 
-        String list = NEST.shell().ok("vm_list", COMMAND);
-        assertNetColumn(list, first, firstAddress + "/16", "vhost-net");
-        assertNetColumn(list, second, secondAddress + "/16", "java");
+            String list = NEST.shell().ok("vm_list", COMMAND);
+            assertNetColumn(list, first, firstAddress + "/16", "vhost-net");
+            assertNetColumn(list, second, secondAddress + "/16", "java");
+        });
         assertEquals(2, taps().size(), "TAPs on hgbr0 with two guests: " + taps());
         assertEquals(1, vhostWorkers().size(), "vhost-net workers in the nest with one guest on it: " + vhostWorkers());
     }
@@ -114,26 +116,15 @@ class GuestNetworkTest {
     @Order(4)
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void aVmMadeWithoutVhostNetGetsTheJavaPathAndCarriesSixtyFourMibIntact() {
-        try {
-            javaPathVmCarries(BLOB_BYTES);
-        } catch (HgShell.GuestLost e) {
-            // The rig now and then kills a guest under load whatever serves its card (see the class
-            // comment); a wrong md5 or a refused command is never retried.
-            System.out.printf("e2e: RETRY: the guest was lost in the transfer (%s); a new VM tries once more%n",
-                    e.getMessage().lines().findFirst().orElse(""));
-            NEST.shell().resync(COMMAND);
-            hostOk("killall sleep nc 2>/dev/null; rm -f /tmp/down /tmp/up.md5; true");
-            NEST.shell().ok("vm_destroy " + javaVm, COMMAND);
-            javaPathVmCarries(BLOB_BYTES);
-        }
+        // The rig now and then kills a guest under load whatever serves its card (see the class comment).
+        RigRetry.once(NEST.shell(), "64 MiB each way", () -> javaPathVmCarries(BLOB_BYTES),
+                () -> hostOk("killall sleep nc 2>/dev/null; rm -f /tmp/down /tmp/up.md5; true"));
     }
-
-    /** The VM of {@link #javaPathVmCarries}, while it lives. */
-    private static int javaVm = -1;
 
     /** A VM made while /dev/vhost-net is hidden: its card is on the Java path, and {@code bytes} cross it both ways. */
     private static void javaPathVmCarries(long bytes) {
         hostOk("mv /dev/vhost-net /dev/vhost-net.hidden");
+        int javaVm;
         try {
             javaVm = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
         } finally {

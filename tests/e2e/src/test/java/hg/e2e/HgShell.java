@@ -1,6 +1,7 @@
 package hg.e2e;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +28,7 @@ final class HgShell {
     /** Where the last attached guest's console output begins in the console's text. */
     private int attachedAt;
     private int resyncs;
+    private final List<Integer> made = new ArrayList<>();
 
     HgShell(ConsoleStream console) {
         this.console = console;
@@ -93,7 +95,14 @@ final class HgShell {
         if (lines.isEmpty() || !lines.getLast().matches("\\d+")) {
             throw new AssertionError("vm_create " + args + " printed no vm id:\n" + out);
         }
-        return Integer.parseInt(lines.getLast());
+        int id = Integer.parseInt(lines.getLast());
+        made.add(id);
+        return id;
+    }
+
+    /** The ids of every VM {@link #vmCreate} made in this shell, oldest first. */
+    List<Integer> made() {
+        return List.copyOf(made);
     }
 
     /** {@code vm_console ID}: from here on the console is the guest's until {@link #detach}. */
@@ -148,8 +157,21 @@ final class HgShell {
 
     /** The attached guest stopped (or panicked) while a command ran in it. */
     static final class GuestLost extends AssertionError {
+        /** How the rig's losses end: a shutdown whose registers KVM on AMD reset before anyone could read them. */
+        private static final Pattern RIG_LOSS = Pattern.compile(
+                "\\[vm \\d+ stopped: the guest shut down \\(triple fault or shutdown on vCPU \\d+, registers lost: .*\\]");
+
+        /** The console's words for the loss: the VM's stop line or the kernel's panic line. */
+        final String seen;
+
         GuestLost(String seen, String tail) {
             super("the guest was lost: " + seen + "\nconsole tail:\n" + tail);
+            this.seen = seen;
+        }
+
+        /** Whether the guest ended as the rig ends guests (see {@link RigRetry}), not with a panic or a known stop. */
+        boolean likeTheRigLosesGuests() {
+            return RIG_LOSS.matcher(seen).matches();
         }
     }
 

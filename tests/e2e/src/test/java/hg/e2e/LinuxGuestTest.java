@@ -35,36 +35,40 @@ class LinuxGuestTest {
     @Order(1)
     @Timeout(value = 8, unit = TimeUnit.MINUTES)
     void aFileWrittenAndSyncedIsThereAfterDestroyAndANewBoot() {
-        String token = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
+        RigRetry.once(NEST.shell(), "a synced file outlives its VM", () -> {
+            String token = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
 
-        int first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
-        String partitions = NEST.shell().guest("cat /proc/partitions", COMMAND);
-        assertTrue(partitions.matches("(?s).*\\bvda\n.*"), "no vda in the guest's /proc/partitions:\n" + partitions);
-        // The root the guest writes to is the ext4 image on that disk, read-write (not a tmpfs or an initramfs).
-        String mounts = NEST.shell().guest("cat /proc/mounts", COMMAND);
-        assertTrue(mounts.matches("(?s).*/dev/(root|vda) / ext4 rw[,\\s].*"), "/ is not the ext4 disk, read-write:\n" + mounts);
-        NEST.shell().guest("echo " + token + " > /e2e-persist.txt && sync", COMMAND);
-        NEST.shell().detach(first, COMMAND);
-        assertEquals("vm " + first + " destroyed", NEST.shell().ok("vm_destroy " + first, COMMAND).strip());
+            int first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            String partitions = NEST.shell().guest("cat /proc/partitions", COMMAND);
+            assertTrue(partitions.matches("(?s).*\\bvda\n.*"), "no vda in the guest's /proc/partitions:\n" + partitions);
+            // The root the guest writes to is the ext4 image on that disk, read-write (not a tmpfs or an initramfs).
+            String mounts = NEST.shell().guest("cat /proc/mounts", COMMAND);
+            assertTrue(mounts.matches("(?s).*/dev/(root|vda) / ext4 rw[,\\s].*"), "/ is not the ext4 disk, read-write:\n" + mounts);
+            NEST.shell().guest("echo " + token + " > /e2e-persist.txt && sync", COMMAND);
+            NEST.shell().detach(first, COMMAND);
+            assertEquals("vm " + first + " destroyed", NEST.shell().ok("vm_destroy " + first, COMMAND).strip());
 
-        int second = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
-        assertNotEquals(first, second, "a new VM got the id of a destroyed one");
-        assertEquals(token, NEST.shell().guest("cat /e2e-persist.txt", COMMAND).strip(),
-                "the file written and synced by vm " + first + " as read back by vm " + second);
-        NEST.shell().detach(second, COMMAND);
-        assertEquals("vm " + second + " destroyed", NEST.shell().ok("vm_destroy " + second, COMMAND).strip());
+            int second = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            assertNotEquals(first, second, "a new VM got the id of a destroyed one");
+            assertEquals(token, NEST.shell().guest("cat /e2e-persist.txt", COMMAND).strip(),
+                    "the file written and synced by vm " + first + " as read back by vm " + second);
+            NEST.shell().detach(second, COMMAND);
+            assertEquals("vm " + second + " destroyed", NEST.shell().ok("vm_destroy " + second, COMMAND).strip());
+        });
     }
 
     @Test
     @Order(2)
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void twoVcpusAreTwoProcessorsInTheGuest() {
-        int vm = GuestBoot.create(NEST.shell(), "0 0 --cpus 2", GUEST_BOOT);
-        assertEquals("2", NEST.shell().guest("nproc", COMMAND).strip(), "nproc in a guest made with --cpus 2");
-        NEST.shell().detach(vm, COMMAND);
-        String list = NEST.shell().ok("vm_list", COMMAND);
-        assertTrue(list.matches("(?s).*(?m)^" + vm + "\\s+vmlinux-6\\.1\\s+busybox\\.ext4\\s+2\\s+.*\\brunning\\b.*"),
-                "vm_list does not show vm " + vm + " running with 2 vCPUs:\n" + list);
-        NEST.shell().ok("vm_destroy " + vm, COMMAND);
+        RigRetry.once(NEST.shell(), "two vCPUs", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0 --cpus 2", GUEST_BOOT);
+            assertEquals("2", NEST.shell().guest("nproc", COMMAND).strip(), "nproc in a guest made with --cpus 2");
+            NEST.shell().detach(vm, COMMAND);
+            String list = NEST.shell().ok("vm_list", COMMAND);
+            assertTrue(list.matches("(?s).*(?m)^" + vm + "\\s+vmlinux-6\\.1\\s+busybox\\.ext4\\s+2\\s+.*\\brunning\\b.*"),
+                    "vm_list does not show vm " + vm + " running with 2 vCPUs:\n" + list);
+            NEST.shell().ok("vm_destroy " + vm, COMMAND);
+        });
     }
 }

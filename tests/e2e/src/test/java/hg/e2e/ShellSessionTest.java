@@ -54,12 +54,13 @@ class ShellSessionTest {
     @Order(2)
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aGuestAnswersOnItsConsoleAndKeepsRunningAfterCtrlD() {
-        GuestBoot.Booted booted = GuestBoot.start(NEST.shell(), "0 0", GUEST_BOOT);
-        assertEquals(1, booted.firstId(), "the id of the first VM of a new shell");
-        writer = booted.id();
-        // Computed by the guest's shell: the typed line says $((6*7)), only the guest can answer 42.
-        assertEquals("42", NEST.shell().guest("echo $((6*7))", COMMAND).strip(), "the guest's answer to echo $((6*7))");
-        NEST.shell().detach(writer, COMMAND);
+        RigRetry.once(NEST.shell(), "a guest answers on its console", () -> {
+            writer = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
+            // Computed by the guest's shell: the typed line says $((6*7)), only the guest can answer 42.
+            assertEquals("42", NEST.shell().guest("echo $((6*7))", COMMAND).strip(), "the guest's answer to echo $((6*7))");
+            NEST.shell().detach(writer, COMMAND);
+        });
+        assertEquals(1, NEST.shell().made().getFirst(), "the id of the first VM of a new shell");
 
         List<String[]> vms = vmList();
         assertEquals(1, vms.size(), "vm_list after detaching: one VM");
@@ -91,15 +92,18 @@ class ShellSessionTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aReadOnlyVmOfTheSameImageBootsWhileTheFirstWritesIt() {
         assumeTrue(writer > 0, "no first VM (an earlier step failed)");
-        int reader = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
-        String root = NEST.shell().guest("grep ' / ' /proc/mounts", COMMAND);
-        assertTrue(root.matches("(?s)\\S+ / ext4 ro[,\\s].*"), "the --ro guest's root is not mounted read-only:\n" + root);
-        assertNotEquals(0, NEST.shell().console().run("touch /e2e-ro-probe", COMMAND).status(),
-                "the --ro guest could write to its root");
-        NEST.shell().detach(reader, COMMAND);
+        int[] reader = {-1};
+        RigRetry.once(NEST.shell(), "a read-only second VM", () -> {
+            reader[0] = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
+            String root = NEST.shell().guest("grep ' / ' /proc/mounts", COMMAND);
+            assertTrue(root.matches("(?s)\\S+ / ext4 ro[,\\s].*"), "the --ro guest's root is not mounted read-only:\n" + root);
+            String touch = NEST.shell().guest("touch /e2e-ro-probe; echo status=$?", COMMAND);
+            assertFalse(touch.contains("status=0"), "the --ro guest could write to its root:\n" + touch);
+            NEST.shell().detach(reader[0], COMMAND);
+        });
         List<String[]> vms = vmList();
         assertEquals(2, vms.size(), "vm_list with the writer and the read-only VM");
-        String[] row = vms.stream().filter(r -> r[0].equals(String.valueOf(reader))).findFirst().orElseThrow();
+        String[] row = vms.stream().filter(r -> r[0].equals(String.valueOf(reader[0]))).findFirst().orElseThrow();
         assertEquals("busybox.ext4 (ro)", row[2], "vm_list: image of the --ro VM");
         assertEquals("running", row[5], "vm_list: state of the --ro VM");
     }
