@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One more run of a guest scenario whose guest the rig lost. Guests nested under the rig's
- * emulated SVM now and then triple-fault at any moment, at an idle prompt as in a transfer (KVM on
- * AMD resets the vCPU at the shutdown, so no registers are left to say where), and QEMU's own
- * microvm guests in the nest hang or take the nest down; {@link GuestBoot} gives a lost boot one
- * more try for the same reason. A scenario whose guest ends that way says so in the test log
+ * One more run of a guest scenario whose guest the rig lost. With the emulated CPU's nested paging,
+ * guests of the nest triple-faulted now and then at any moment, at an idle prompt as in a transfer
+ * (KVM on AMD resets the vCPU at the shutdown, so no registers are left to say where), QEMU's own
+ * microvm guests included. up.sh now has the nest's KVM use shadow paging, which the losses have
+ * not been seen under; this stays as the net for the rig's rarer faults, as {@link GuestBoot}'s
+ * second boot does. A scenario whose guest ends that way says so in the test log
  * ({@code e2e: RETRY}), the VMs it made are destroyed, and it runs once more. Any other failure
  * (a wrong answer, a refused command, a kernel panic) and a second loss fail the test.
  */
