@@ -19,6 +19,7 @@ import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
 import hg.kvm.VhostNet;
 import hg.kvm.VmFd;
+import hg.vmm.internal.AckIoeventfd;
 import hg.vmm.internal.BootState;
 import hg.vmm.internal.BootTimer;
 import hg.vmm.internal.Bus;
@@ -234,7 +235,9 @@ public final class Vm {
             if (vhost != null) {
                 List<IoLoop.Registration> java = new ArrayList<>(a.notifications());
                 java.add(tapWatch);
-                vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java));
+                AckIoeventfd ack = new AckIoeventfd(vmFd, a.base());
+                resources.push(ack);
+                vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java, ack));
             }
             devices.add(addressing.kernelArgument());
             net = new NetCard(card, addressing.macText(),
@@ -313,9 +316,9 @@ public final class Vm {
         }
     }
 
-    /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
-    private record Attached(VirtioMmioTransport transport, List<EventFd> kicks, List<IoLoop.Registration> notifications,
-                            EventFd irq) {
+    /** A virtio device on the bus at {@code base} with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
+    private record Attached(VirtioMmioTransport transport, long base, List<EventFd> kicks,
+                            List<IoLoop.Registration> notifications, EventFd irq) {
     }
 
     /** Puts a virtio device in MMIO slot {@code slot}: its registers, interrupt, notification eventfds, cmdline entry. */
@@ -345,7 +348,7 @@ public final class Vm {
             watches.add(io.add(notify, () -> t.processQueue(queue)));
         }
         devices.add(VirtioMmioTransport.cmdlineEntry(base, irq));
-        return new Attached(t, kicks, watches, irqFd);
+        return new Attached(t, base, kicks, watches, irqFd);
     }
 
     private InterruptTrigger irqLine(VmFd vmFd, int gsi) {

@@ -19,14 +19,18 @@ import java.util.List;
  * same ones the Java path reads: the I/O loop stops watching them, and the TAP, while vhost runs.
  * The call is the card's irqfd: vhost interrupts the guest without passing through this process,
  * and the transport reports the used-buffer bit as pending while it does (virtio-mmio drivers
- * read InterruptStatus before looking at the rings).
+ * read InterruptStatus before looking at the rings); the driver's acknowledgement of that bit is
+ * completed in KVM meanwhile ({@link AckInKernel}).
  */
 public final class VhostNetPath implements VhostDataPath {
 
     private static final System.Logger LOG = System.getLogger("hg.vmm.net");
 
-    /** What the Java path shares with vhost: the notification eventfds, the interrupt, and what the I/O loop watches. */
-    public record Wiring(List<EventFd> kicks, EventFd call, List<IoLoop.Registration> javaSources) {
+    /**
+     * What the Java path shares with vhost: the notification eventfds, the interrupt, and what the
+     * I/O loop watches; and the InterruptACK write KVM completes itself while vhost raises the interrupt.
+     */
+    public record Wiring(List<EventFd> kicks, EventFd call, List<IoLoop.Registration> javaSources, AckInKernel ack) {
         public Wiring {
             kicks = List.copyOf(kicks);
             javaSources = List.copyOf(javaSources);
@@ -139,6 +143,7 @@ public final class VhostNetPath implements VhostDataPath {
                 v.setBackend(i, tap.fd());
                 attached.add(i);
             }
+            wiring.ack().absorb(true);
         } catch (KvmException | GuestMemoryException | VirtioException | IllegalStateException e) {
             release(attached, true);
             throw new VhostException(e.getMessage(), e);
@@ -163,6 +168,12 @@ public final class VhostNetPath implements VhostDataPath {
      */
     private void release(List<Integer> attached, boolean resumeJava) {
         VhostNet v = vhost;
+        try {
+            // Before the Java path raises the interrupt again: from here on the transport must see every ACK.
+            wiring.ack().absorb(false);
+        } catch (KvmException e) {
+            LOG.log(System.Logger.Level.WARNING, "vhost-net: InterruptACK stays with KVM: " + e.getMessage());
+        }
         for (int i : attached) {
             try {
                 v.detachBackend(i);
