@@ -9,6 +9,7 @@ import hg.kvm.VhostNet;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * vhost-net serving one card's two queues. Each run (DRIVER_OK to reset) gets a fresh
@@ -32,6 +33,7 @@ public final class VhostNetPath implements VhostDataPath {
      */
     public record Wiring(List<EventFd> kicks, EventFd call, List<IoLoop.Registration> javaSources, AckInKernel ack) {
         public Wiring {
+            Objects.requireNonNull(ack, "ack");
             kicks = List.copyOf(kicks);
             javaSources = List.copyOf(javaSources);
         }
