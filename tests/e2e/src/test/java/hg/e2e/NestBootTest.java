@@ -90,10 +90,29 @@ class NestBootTest {
     @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES)
     void devKvmWorksInsideTheNest(@TempDir Path tmp) {
         Path initrd = ExtraInitrd.withMain(image, TinyGuestCheck.class, tmp.resolve("initramfs-selftest.img"));
-        NestedRig.Options options = NestedRig.Options.named("kvm").withAppend("hg_selftest=kvm").withInitrd(initrd);
+        if (!selfTestPasses(NestedRig.Options.named("kvm").withAppend("hg_selftest=kvm").withInitrd(initrd))) {
+            System.out.println("e2e: RETRY: the nest's JVM died of SIGILL in JDK code (the rig's emulated CPU);"
+                    + " booting the nest once more");
+            assertTrue(selfTestPasses(NestedRig.Options.named("kvm-again").withAppend("hg_selftest=kvm").withInitrd(initrd)),
+                    "the nest's JVM died of SIGILL twice");
+        }
+    }
+
+    /** Once the rig hands a JVM an illegal instruction in compiled JDK code, nothing of ours ran wrong. */
+    private static final Pattern JVM_SIGILL = Pattern.compile(
+            "(?s).*A fatal error has been detected by the Java Runtime Environment:\\s+#\\s+#\\s+SIGILL .*");
+
+    /**
+     * Boots the nest with the kvm self-test and checks what it printed; false (and nothing
+     * asserted) when its JVM died of SIGILL instead.
+     */
+    private boolean selfTestPasses(NestedRig.Options options) {
         try (NestedRig rig = NestedRig.start(image, options)) {
             Matcher rc = rig.serial().waitFor("hg-selftest kvm: rc=(\\d+)", BOOT);
             String out = rig.serial().text();
+            if (!rc.group(1).equals("0") && JVM_SIGILL.matcher(out).matches()) {
+                return false;
+            }
             assertTrue(out.matches("(?s).*crw\\S*\\s+1 root\\s+root\\s+10,\\s+232 .*/dev/kvm.*"),
                     "/dev/kvm is not the KVM character device (10, 232) in the nest:\n" + rig.serial().tail(3000));
             assertTrue(out.matches("(?s).*kvm: /dev/kvm API version 12, CPU vendor \\w+\n.*"),
@@ -103,6 +122,7 @@ class NestBootTest {
             assertEquals("0", rc.group(1), "the kvm self-test failed in the nest:\n" + rig.serial().tail(3000));
             // The self-test ends in a reboot, and QEMU (-no-reboot) exits cleanly.
             assertEquals(0, rig.waitForExit(Duration.ofSeconds(60)), "QEMU's exit status after the nest rebooted");
+            return true;
         }
     }
 
