@@ -1,6 +1,6 @@
 package hg.bench;
 
-import hg.kvm.HostNetwork;
+import hg.kvm.net.HostNetwork;
 import hg.vmm.Console;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;

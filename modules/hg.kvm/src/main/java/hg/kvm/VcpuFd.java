@@ -4,6 +4,7 @@ import hg.kvm.internal.Errno;
 import hg.kvm.internal.Ioctls;
 import hg.kvm.internal.Layouts;
 import hg.kvm.internal.Libc;
+import hg.kvm.internal.StructIoctl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,9 +23,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * vCPU's thread, a platform thread); {@link #kick()} may be called from any thread.
  */
 public final class VcpuFd implements AutoCloseable {
-    /** The signal {@link #kick()} sends: its default action is "ignore", so a stray one is harmless. */
-    static final int KICK_SIGNAL = 23; // SIGURG
-
     private final int fd;
     private final int id;
     private final Arena arena = Arena.ofShared();
@@ -40,9 +38,8 @@ public final class VcpuFd implements AutoCloseable {
     private static final VcpuExit.Shutdown SHUTDOWN = new VcpuExit.Shutdown();
     private static final VcpuExit.Interrupted INTERRUPTED = new VcpuExit.Interrupted();
 
-    /** Thread id of the thread that called {@link #bindToCurrentThread()}, 0 if none. */
-    private volatile int kickTid;
-    private int kickPid;
+    /** The thread bound by {@link #bindToCurrentThread()}, null if none. */
+    private volatile ThreadKick kicker;
 
     VcpuFd(int fd, int id, int mmapSize) {
         this.fd = fd;
@@ -92,8 +89,8 @@ public final class VcpuFd implements AutoCloseable {
     private VcpuExit failedRun(int errno) {
         if (errno == Errno.EINTR || errno == Errno.EAGAIN) {
             run.set(JAVA_BYTE, IMMEDIATE_EXIT, (byte) 0);
-            if (kickTid != 0) {
-                consumeKickSignal();
+            if (kicker != null) {
+                ThreadKick.consumePending();
             }
             return INTERRUPTED;
         }
@@ -126,35 +123,23 @@ public final class VcpuFd implements AutoCloseable {
 
     /**
      * Makes {@link #kick()} able to interrupt a {@link #run()} that is blocked in the kernel
-     * (e.g. a halted guest with an in-kernel irqchip). Call it on the thread that will run this
-     * vCPU, before running: it blocks the kick signal in that thread and has KVM unblock it only
-     * while the guest runs, so the signal interrupts KVM_RUN and is never delivered to Java code.
+     * (e.g. a halted guest with an in-kernel irqchip). Call it on the platform thread that will
+     * run this vCPU, before running (see {@link ThreadKick}).
      */
     public void bindToCurrentThread() {
-        if (Thread.currentThread().isVirtual()) {
-            // the signal mask and the kick target belong to the carrier, which can change
-            throw new IllegalStateException("run vCPUs on platform threads, not virtual threads");
-        }
+        kicker = ThreadKick.bindCurrentThread(this);
+    }
+
+    /** KVM_SET_SIGNAL_MASK: the signal mask of the calling thread while the guest runs. */
+    void setSignalMask(long mask) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment set = a.allocate(Libc.SIGSET_SIZE, 8);
-            MemorySegment old = a.allocate(Libc.SIGSET_SIZE, 8);
-            set.set(JAVA_LONG, 0, 1L << (KICK_SIGNAL - 1));
-            int rc = (int) Libc.PTHREAD_SIGMASK.invokeExact(Libc.SIG_BLOCK, set, old);
-            if (rc != 0) {
-                throw new KvmException("pthread_sigmask", rc);
-            }
-            long runMask = old.get(JAVA_LONG, 0) & ~(1L << (KICK_SIGNAL - 1));
-            MemorySegment mask = a.allocate(Layouts.KVM_SIGNAL_MASK.byteSize() + Libc.KERNEL_SIGSET_SIZE, 8);
-            mask.set(JAVA_INT, 0, Libc.KERNEL_SIGSET_SIZE);
+            MemorySegment s = a.allocate(Layouts.KVM_SIGNAL_MASK.byteSize() + Libc.KERNEL_SIGSET_SIZE, 8);
+            s.set(JAVA_INT, 0, Libc.KERNEL_SIGSET_SIZE);
             // sigset follows len directly, at offset 4.
-            mask.set(JAVA_INT, 4, (int) runMask);
-            mask.set(JAVA_INT, 8, (int) (runMask >>> 32));
-            Libc.ioctl(fd, Ioctls.KVM_SET_SIGNAL_MASK, mask, "KVM_SET_SIGNAL_MASK");
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
+            s.set(JAVA_INT, 4, (int) mask);
+            s.set(JAVA_INT, 8, (int) (mask >>> 32));
+            Libc.ioctl(fd, Ioctls.KVM_SET_SIGNAL_MASK, s, "KVM_SET_SIGNAL_MASK");
         }
-        kickPid = Libc.getpid();
-        kickTid = Libc.gettid();
     }
 
     /**
@@ -171,33 +156,15 @@ public final class VcpuFd implements AutoCloseable {
             return;
         }
         VarHandle.fullFence();
-        int tid = kickTid;
-        if (tid != 0) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment state = Libc.newCallState(a);
-                // ESRCH (thread gone) is fine: then there is nothing to interrupt.
-                int ignored = (int) Libc.TGKILL.invokeExact(state, kickPid, tid, KICK_SIGNAL);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
+        ThreadKick k = kicker;
+        if (k != null) {
+            k.signal();
         }
     }
 
     /** Forgets the thread bound by {@link #bindToCurrentThread()} (call it before that thread ends). */
     public void unbindThread() {
-        kickTid = 0;
-    }
-
-    private void consumeKickSignal() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment set = a.allocate(Libc.SIGSET_SIZE, 8);
-            set.set(JAVA_LONG, 0, 1L << (KICK_SIGNAL - 1));
-            MemorySegment zero = a.allocate(16, 8); // struct timespec {0, 0}: poll, do not wait
-            MemorySegment state = Libc.newCallState(a);
-            int ignored = (int) Libc.SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, zero);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        kicker = null;
     }
 
     /** Whether immediate_exit is set (a kick is pending). */
@@ -208,51 +175,27 @@ public final class VcpuFd implements AutoCloseable {
     // ---- registers and state
 
     public Regs regs() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_REGS);
-            Libc.ioctl(fd, Ioctls.KVM_GET_REGS, s, "KVM_GET_REGS");
-            return Structs.readRegs(s);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_REGS, Ioctls.KVM_GET_REGS, "KVM_GET_REGS", Structs::readRegs);
     }
 
     public void setRegs(Regs regs) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_REGS);
-            Structs.writeRegs(s, regs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_REGS, s, "KVM_SET_REGS");
-        }
+        StructIoctl.set(fd, Layouts.KVM_REGS, Ioctls.KVM_SET_REGS, "KVM_SET_REGS", s -> Structs.writeRegs(s, regs));
     }
 
     public Sregs sregs() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_SREGS);
-            Libc.ioctl(fd, Ioctls.KVM_GET_SREGS, s, "KVM_GET_SREGS");
-            return Structs.readSregs(s);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_SREGS, Ioctls.KVM_GET_SREGS, "KVM_GET_SREGS", Structs::readSregs);
     }
 
     public void setSregs(Sregs sregs) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_SREGS);
-            Structs.writeSregs(s, sregs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_SREGS, s, "KVM_SET_SREGS");
-        }
+        StructIoctl.set(fd, Layouts.KVM_SREGS, Ioctls.KVM_SET_SREGS, "KVM_SET_SREGS", s -> Structs.writeSregs(s, sregs));
     }
 
     public Fpu fpu() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_FPU);
-            Libc.ioctl(fd, Ioctls.KVM_GET_FPU, s, "KVM_GET_FPU");
-            return Structs.readFpu(s);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_FPU, Ioctls.KVM_GET_FPU, "KVM_GET_FPU", Structs::readFpu);
     }
 
     public void setFpu(Fpu fpu) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_FPU);
-            Structs.writeFpu(s, fpu);
-            Libc.ioctl(fd, Ioctls.KVM_SET_FPU, s, "KVM_SET_FPU");
-        }
+        StructIoctl.set(fd, Layouts.KVM_FPU, Ioctls.KVM_SET_FPU, "KVM_SET_FPU", s -> Structs.writeFpu(s, fpu));
     }
 
     /** Reads the given MSRs; fails naming the first index KVM would not read. */
@@ -315,19 +258,11 @@ public final class VcpuFd implements AutoCloseable {
 
     /** The local APIC registers (needs the in-kernel irqchip). */
     public LapicState lapic() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_LAPIC_STATE);
-            Libc.ioctl(fd, Ioctls.KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
-            return new LapicState(s.toArray(JAVA_BYTE));
-        }
+        return StructIoctl.get(fd, Layouts.KVM_LAPIC_STATE, Ioctls.KVM_GET_LAPIC, "KVM_GET_LAPIC", s -> new LapicState(s.toArray(JAVA_BYTE)));
     }
 
     public void setLapic(LapicState state) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_LAPIC_STATE);
-            MemorySegment.copy(MemorySegment.ofArray(state.regs()), 0, s, 0, LapicState.SIZE);
-            Libc.ioctl(fd, Ioctls.KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
-        }
+        StructIoctl.set(fd, Layouts.KVM_LAPIC_STATE, Ioctls.KVM_SET_LAPIC, "KVM_SET_LAPIC", s -> MemorySegment.copy(MemorySegment.ofArray(state.regs()), 0, s, 0, LapicState.SIZE));
     }
 
     /** KVM_MP_STATE_RUNNABLE and friends. */
@@ -338,19 +273,11 @@ public final class VcpuFd implements AutoCloseable {
     public static final int MP_STATE_SIPI_RECEIVED = 4;
 
     public int mpState() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MP_STATE);
-            Libc.ioctl(fd, Ioctls.KVM_GET_MP_STATE, s, "KVM_GET_MP_STATE");
-            return s.get(JAVA_INT, 0);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_MP_STATE, Ioctls.KVM_GET_MP_STATE, "KVM_GET_MP_STATE", s -> s.get(JAVA_INT, 0));
     }
 
     public void setMpState(int state) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MP_STATE);
-            s.set(JAVA_INT, 0, state);
-            Libc.ioctl(fd, Ioctls.KVM_SET_MP_STATE, s, "KVM_SET_MP_STATE");
-        }
+        StructIoctl.set(fd, Layouts.KVM_MP_STATE, Ioctls.KVM_SET_MP_STATE, "KVM_SET_MP_STATE", s -> s.set(JAVA_INT, 0, state));
     }
 
     /** The extended control registers (needs {@link KvmCap#XCRS}). */
@@ -387,19 +314,11 @@ public final class VcpuFd implements AutoCloseable {
     }
 
     public VcpuEvents vcpuEvents() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_VCPU_EVENTS);
-            Libc.ioctl(fd, Ioctls.KVM_GET_VCPU_EVENTS, s, "KVM_GET_VCPU_EVENTS");
-            return Structs.readEvents(s);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_VCPU_EVENTS, Ioctls.KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS", Structs::readEvents);
     }
 
     public void setVcpuEvents(VcpuEvents events) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_VCPU_EVENTS);
-            Structs.writeEvents(s, events);
-            Libc.ioctl(fd, Ioctls.KVM_SET_VCPU_EVENTS, s, "KVM_SET_VCPU_EVENTS");
-        }
+        StructIoctl.set(fd, Layouts.KVM_VCPU_EVENTS, Ioctls.KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", s -> Structs.writeEvents(s, events));
     }
 
     /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
@@ -430,7 +349,7 @@ public final class VcpuFd implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            kickTid = 0;
+            kicker = null;
             arena.close();
             Libc.close(fd);
         }

@@ -1,8 +1,10 @@
 package hg.kvm;
 
+import hg.kvm.sys.EventFd;
 import hg.kvm.internal.Ioctls;
 import hg.kvm.internal.Layouts;
 import hg.kvm.internal.Libc;
+import hg.kvm.internal.StructIoctl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -200,19 +202,11 @@ public final class VmFd implements AutoCloseable {
     }
 
     public ClockData clock() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(Layouts.KVM_CLOCK_DATA);
-            Libc.ioctl(fd, Ioctls.KVM_GET_CLOCK, s, "KVM_GET_CLOCK");
-            return Structs.readClock(s);
-        }
+        return StructIoctl.get(fd, Layouts.KVM_CLOCK_DATA, Ioctls.KVM_GET_CLOCK, "KVM_GET_CLOCK", Structs::readClock);
     }
 
     public void setClock(ClockData clock) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(Layouts.KVM_CLOCK_DATA);
-            Structs.writeClock(s, clock);
-            Libc.ioctl(fd, Ioctls.KVM_SET_CLOCK, s, "KVM_SET_CLOCK");
-        }
+        StructIoctl.set(fd, Layouts.KVM_CLOCK_DATA, Ioctls.KVM_SET_CLOCK, "KVM_SET_CLOCK", s -> Structs.writeClock(s, clock));
     }
 
     /** Creates vCPU {@code id} (its APIC id) and maps its kvm_run page. */

@@ -29,7 +29,8 @@
  *
  * Every failed call throws a {@link hg.kvm.KvmException} naming the call (the ioctl) and the
  * errno. The I/O and MMIO exits are reused views of the vCPU's kvm_run page: the exit loop
- * allocates nothing. {@link hg.kvm.EventFd} and {@link hg.kvm.Epoll} carry irqfd/ioeventfd
+ * allocates nothing. {@link hg.kvm.sys.EventFd} and {@link hg.kvm.sys.Epoll} carry irqfd/ioeventfd
  * notifications; {@link hg.kvm.KvmCheck} says what kind of /dev/kvm this host has.
  */
 package hg.kvm;
+

@@ -1,5 +1,6 @@
 package hg.kvm;
 
+import hg.kvm.sys.EventFd;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

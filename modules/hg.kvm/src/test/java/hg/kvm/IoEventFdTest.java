@@ -1,5 +1,7 @@
 package hg.kvm;
 
+import hg.kvm.sys.Epoll;
+import hg.kvm.sys.EventFd;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -35,6 +35,7 @@ public final class Libc {
 
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0x40;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int PROT_READ = 1;
@@ -54,6 +55,9 @@ public final class Libc {
 
     public static final MethodHandle OPEN = errnoHandle("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    /** fcntl(fd, cmd, pointer): the lock commands. */
+    public static final MethodHandle FCNTL_PTR = errnoHandle("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), 2);
     public static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     /** ioctl(fd, request, pointer). */
     public static final MethodHandle IOCTL_PTR = errnoHandle("ioctl",
@@ -163,9 +167,14 @@ public final class Libc {
     }
 
     public static int open(String path, int flags) {
+        return open(path, flags, 0);
+    }
+
+    /** open(path, flags, mode): the mode applies when O_CREAT makes the file. */
+    public static int open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = newCallState(arena);
-            int r = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0);
+            int r = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, mode);
             if (r < 0) {
                 throw new KvmException("open " + path, errno(state));
             }

@@ -1,6 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.EventFd;
+import hg.kvm.sys.EventFd;
 import hg.kvm.VmFd;
 
 /**

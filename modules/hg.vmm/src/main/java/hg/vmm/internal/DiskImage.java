@@ -1,11 +1,12 @@
 package hg.vmm.internal;
 
+import hg.kvm.KvmException;
+import hg.kvm.sys.OfdLock;
 import hg.vmm.ImageBusyException;
 import hg.vmm.VmException;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,23 +17,23 @@ import java.util.Map;
 
 /**
  * A raw disk image opened for one device, holding an advisory lock while attached:
- * exclusive for read-write, shared for read-only. Other processes see the lock through
- * the file system; inside this JVM a registry does the same job, because file locks belong
- * to the process: a second lock from this JVM would not conflict, and closing any channel
- * of the file would drop the lock. So all users of one file in this JVM share one channel: the
- * read-only ones with each other, or with the one writer.
+ * exclusive for read-write, shared for read-only. The lock is an open-file-description lock
+ * ({@link OfdLock}): other processes and tools see it, and no other open or close of the file in
+ * this JVM (a catalog listing, a completion) can drop it. Inside this JVM a registry lets a
+ * reader join the one writer, which two locks would refuse: all users of one file share one
+ * channel and one lock.
  */
 public final class DiskImage implements AutoCloseable {
 
     /** One locked file shared by every user in this JVM: readers, or one writer and the readers that joined it. */
     private static final class Holder {
         final FileChannel channel;
-        final FileLock lock;
+        final OfdLock lock;
         /** Whether a read-write user is still among the users; it may leave before the readers that joined it. */
         boolean writer;
         int users;
 
-        Holder(FileChannel channel, FileLock lock, boolean writer) {
+        Holder(FileChannel channel, OfdLock lock, boolean writer) {
             this.channel = channel;
             this.lock = lock;
             this.writer = writer;
@@ -82,29 +83,29 @@ public final class DiskImage implements AutoCloseable {
                 h.users++;
                 return new DiskImage(path, readOnly, h.channel, key);
             }
-            FileChannel channel = null;
+            OfdLock lock;
+            try {
+                lock = OfdLock.tryLock(path, readOnly).orElseThrow(() ->
+                        new ImageBusyException("disk image " + path + " is locked by another process"));
+            } catch (KvmException e) {
+                throw new VmException("cannot lock disk image " + path + ": " + e.getMessage(), e);
+            }
+            FileChannel channel;
             try {
                 channel = readOnly
                         ? FileChannel.open(path, StandardOpenOption.READ)
                         : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                FileLock lock = channel.tryLock(0, Long.MAX_VALUE, readOnly);
-                if (lock == null) {
-                    throw new ImageBusyException("disk image " + path + " is locked by another process");
-                }
-                h = new Holder(channel, lock, !readOnly);
-                h.users = 1;
-                HOLDERS.put(key, h);
-                return new DiskImage(path, readOnly, channel, key);
             } catch (NoSuchFileException e) {
-                closeQuietly(channel);
+                lock.close();
                 throw new VmException("disk image " + path + " does not exist", e);
             } catch (IOException e) {
-                closeQuietly(channel);
+                lock.close();
                 throw new VmException("cannot open disk image " + path + ": " + e.getMessage(), e);
-            } catch (RuntimeException e) {
-                closeQuietly(channel);
-                throw e;
             }
+            h = new Holder(channel, lock, !readOnly);
+            h.users = 1;
+            HOLDERS.put(key, h);
+            return new DiskImage(path, readOnly, channel, key);
         }
     }
 
@@ -149,12 +150,8 @@ public final class DiskImage implements AutoCloseable {
             }
             if (h != null && --h.users == 0) {
                 HOLDERS.remove(key);
-                try {
-                    h.lock.release();
-                } catch (IOException ignored) {
-                    // closing the channel drops it anyway
-                }
                 closeQuietly(h.channel);
+                h.lock.close();
             }
         }
     }

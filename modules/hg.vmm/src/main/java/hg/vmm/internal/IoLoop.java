@@ -1,7 +1,7 @@
 package hg.vmm.internal;
 
-import hg.kvm.Epoll;
-import hg.kvm.EventFd;
+import hg.kvm.sys.Epoll;
+import hg.kvm.sys.EventFd;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

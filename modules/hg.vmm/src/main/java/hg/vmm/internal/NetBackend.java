@@ -16,7 +16,7 @@ public interface NetBackend extends AutoCloseable {
     boolean send(List<MemorySegment> parts);
 
     /**
-     * Which offloaded frames the device can take from {@link #receive} ({@code hg.kvm.Tap.OFFLOAD_*}
+     * Which offloaded frames the device can take from {@link #receive} ({@code hg.kvm.net.Tap.OFFLOAD_*}
      * bits; 0: only complete frames with their checksums). False when the backend refuses.
      */
     boolean setOffload(int flags);

@@ -1,7 +1,7 @@
 package hg.vmm.internal;
 
 import hg.kvm.KvmException;
-import hg.kvm.Tap;
+import hg.kvm.net.Tap;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;

@@ -1,7 +1,7 @@
 package hg.vmm.internal;
 
-import hg.kvm.HostNetwork;
-import hg.kvm.Tap;
+import hg.kvm.net.HostNetwork;
+import hg.kvm.net.Tap;
 
 /**
  * The host side of a VM's network card: a TAP named after the VM, plugged into the bridge
@@ -18,7 +18,7 @@ public final class TapNetwork {
     }
 
     /**
-     * Makes VM {@code id}'s TAP on {@code bridge}. Throws {@link hg.kvm.NetSetupException}
+     * Makes VM {@code id}'s TAP on {@code bridge}. Throws {@link hg.kvm.net.NetSetupException}
      * (one line naming the call and what the host lacks) and leaves nothing behind when the
      * host cannot do it.
      */

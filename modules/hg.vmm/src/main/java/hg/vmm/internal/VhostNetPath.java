@@ -1,11 +1,11 @@
 package hg.vmm.internal;
 
-import hg.kvm.EventFd;
+import hg.kvm.sys.EventFd;
 import hg.kvm.GuestMemory;
 import hg.kvm.GuestMemoryException;
 import hg.kvm.KvmException;
-import hg.kvm.Tap;
-import hg.kvm.VhostNet;
+import hg.kvm.net.Tap;
+import hg.kvm.net.VhostNet;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package hg.vmm.internal;
 
 import hg.kvm.GuestMemory;
-import hg.kvm.Tap;
+import hg.kvm.net.Tap;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

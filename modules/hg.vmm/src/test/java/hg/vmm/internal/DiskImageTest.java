@@ -8,8 +8,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,6 +66,31 @@ class DiskImageTest {
         assertEquals(4096, b.size());
         b.close();
         DiskImage.open(p, false).close();
+    }
+
+    @Test
+    void anotherOpenAndCloseOfTheFileInThisProcessKeepsTheLock() throws Exception {
+        Path p = image();
+        try (DiskImage attached = DiskImage.open(p, false)) {
+            // What image_list does to read a superblock, and completion to check a name: with
+            // per-process POSIX locks this close dropped the VM's lock.
+            try (FileChannel elsewhere = FileChannel.open(p, StandardOpenOption.READ)) {
+                elsewhere.read(ByteBuffer.allocate(1024), 1024);
+            }
+            assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, p, true));
+            assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, p, false));
+        }
+        assertEquals("locked", LockProbe.tryLockFromAnotherProcess(dir, p, false));
+    }
+
+    @Test
+    void aReadOnlyAttachKeepsOutWritersOfOtherProcessesOnly() throws Exception {
+        Path p = image();
+        try (DiskImage reader = DiskImage.open(p, true)) {
+            Files.readAllBytes(p);
+            assertEquals("locked", LockProbe.tryLockFromAnotherProcess(dir, p, true));
+            assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, p, false));
+        }
     }
 
     @Test

@@ -44,6 +44,17 @@ class NetSlotTest {
     }
 
     @Test
+    void tryingAHeldNumberAgainKeepsItsLease(@TempDir Path dir) throws Exception {
+        try (NetSlot first = NetSlot.lease(dir, 1, 10); NetSlot second = NetSlot.lease(dir, 1, 10)) {
+            // The second lease opened 1.lock, found it held and closed it: the first lease must survive that.
+            assertEquals(2, second.number());
+            assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, dir.resolve("1.lock"), false));
+            assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, dir.resolve("2.lock"), false));
+        }
+        assertEquals("locked", LockProbe.tryLockFromAnotherProcess(dir, dir.resolve("1.lock"), false));
+    }
+
+    @Test
     void anUnusableDirectoryIsOneClearError(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> NetSlot.lease(file.resolve("net"), 1, 2));

@@ -1,6 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.NetNamespace;
+import hg.kvm.net.NetNamespace;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

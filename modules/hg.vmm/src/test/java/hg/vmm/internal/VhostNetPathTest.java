@@ -1,6 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.EventFd;
+import hg.kvm.sys.EventFd;
 import hg.kvm.GuestMemory;
 import org.junit.jupiter.api.Test;
 

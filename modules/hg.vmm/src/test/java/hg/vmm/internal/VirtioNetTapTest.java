@@ -1,9 +1,9 @@
 package hg.vmm.internal;
 
-import hg.kvm.Epoll;
+import hg.kvm.sys.Epoll;
 import hg.kvm.GuestMemory;
-import hg.kvm.HostNetwork;
-import hg.kvm.NetSetupException;
+import hg.kvm.net.HostNetwork;
+import hg.kvm.net.NetSetupException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 

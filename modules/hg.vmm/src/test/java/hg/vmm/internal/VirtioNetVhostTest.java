@@ -1,6 +1,6 @@
 package hg.vmm.internal;
 
-import hg.kvm.Tap;
+import hg.kvm.net.Tap;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

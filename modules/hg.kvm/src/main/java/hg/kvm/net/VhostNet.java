@@ -1,5 +1,7 @@
-package hg.kvm;
+package hg.kvm.net;
 
+import hg.kvm.sys.EventFd;
+import hg.kvm.GuestMemory;
 import hg.kvm.internal.Errno;
 import hg.kvm.internal.Libc;
 import hg.kvm.internal.Layouts;

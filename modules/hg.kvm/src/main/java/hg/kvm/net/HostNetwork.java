@@ -1,5 +1,6 @@
-package hg.kvm;
+package hg.kvm.net;
 
+import hg.kvm.KvmException;
 import hg.kvm.internal.Errno;
 import hg.kvm.internal.Libc;
 

@@ -1,5 +1,6 @@
-package hg.kvm;
+package hg.kvm.sys;
 
+import hg.kvm.KvmException;
 import hg.kvm.internal.Errno;
 import hg.kvm.internal.Libc;
 

@@ -1,4 +1,4 @@
-package hg.kvm;
+package hg.kvm.net;
 
 import hg.kvm.internal.Libc;
 

@@ -1,4 +1,4 @@
-package hg.kvm;
+package hg.kvm.net;
 
 import java.nio.ByteBuffer;
 

@@ -1,4 +1,4 @@
-package hg.kvm;
+package hg.kvm.net;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
