@@ -1,6 +1,6 @@
 package hg.vmm;
 
-import hg.vmm.internal.TestNetns;
+import hg.kvm.testkit.TestNetns;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

@@ -1,5 +1,6 @@
 package hg.kvm.net;
 
+import hg.kvm.testkit.TestNetns;
 import hg.kvm.sys.Epoll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,8 +1,0 @@
-package hg.vmm.internal;
-
-/** A device registration whose range overlaps one already on the bus. */
-public final class BusConflictException extends RuntimeException {
-    public BusConflictException(String message) {
-        super(message);
-    }
-}

@@ -1,0 +1,8 @@
+package hg.vmm.internal.bus;
+
+/** A device registration whose range overlaps one already on the bus. */
+public final class BusConflictException extends RuntimeException {
+    public BusConflictException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,52 @@
+package hg.vmm.internal.cpu;
+
+import hg.boot.Msr;
+import hg.boot.VcpuState;
+import hg.kvm.Fpu;
+import hg.kvm.MsrEntry;
+import hg.kvm.Regs;
+import hg.kvm.Sregs;
+
+import java.util.List;
+
+/** Maps hg.boot's initial vCPU state onto hg.kvm's register structs. */
+public final class BootState {
+    private BootState() {
+    }
+
+    public static Regs regs(hg.boot.GeneralRegisters r) {
+        return new Regs(r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rsp(), r.rbp(),
+                r.r8(), r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15(), r.rip(), r.rflags());
+    }
+
+    /** The boot's special registers over {@code current} (which keeps KVM's APIC base and interrupt bitmap). */
+    public static Sregs sregs(hg.boot.SpecialRegisters s, Sregs current) {
+        return new Sregs(segment(s.cs()), segment(s.ds()), segment(s.es()), segment(s.fs()), segment(s.gs()),
+                segment(s.ss()), segment(s.tr()), segment(s.ldt()), table(s.gdt()), table(s.idt()),
+                s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), current.apicBase(), current.interruptBitmap());
+    }
+
+    static hg.kvm.Segment segment(hg.boot.SegmentRegister s) {
+        return new hg.kvm.Segment(s.base(), s.limit(), s.selector(), s.type(), s.present(), s.dpl(), s.db(), s.s(),
+                s.l(), s.g(), s.avl(), s.unusable());
+    }
+
+    static hg.kvm.DescriptorTable table(hg.boot.TableRegister t) {
+        return new hg.kvm.DescriptorTable(t.base(), t.limit());
+    }
+
+    public static Fpu fpu(hg.boot.FpuState f) {
+        Fpu initial = Fpu.initial();
+        return new Fpu(initial.fpr(), f.fcw(), 0, 0, 0, 0, 0, initial.xmm(), f.mxcsr());
+    }
+
+    public static List<MsrEntry> msrs(List<Msr> msrs) {
+        return msrs.stream().map(m -> new MsrEntry(m.index(), m.value())).toList();
+    }
+
+    public static void apply(hg.kvm.VcpuFd vcpu, VcpuState state) {
+        vcpu.setSregs(sregs(state.sregs(), vcpu.sregs()));
+        vcpu.setRegs(regs(state.regs()));
+        vcpu.setFpu(fpu(state.fpu()));
+    }
+}

@@ -1,0 +1,11 @@
+package hg.vmm.internal.virtio;
+
+/**
+ * The driver broke the virtio rules (a bad descriptor chain, a ring outside guest memory).
+ * Caught by the transport, which marks the device as needing a reset.
+ */
+public final class VirtioException extends Exception {
+    public VirtioException(String message) {
+        super(message);
+    }
+}

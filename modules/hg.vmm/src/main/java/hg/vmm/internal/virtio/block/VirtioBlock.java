@@ -1,0 +1,221 @@
+package hg.vmm.internal.virtio.block;
+
+import hg.vmm.internal.virtio.DescriptorChain;
+import hg.vmm.internal.virtio.SingleQueueDevice;
+import hg.vmm.internal.virtio.VirtioException;
+import hg.vmm.internal.virtio.Virtio;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * virtio-blk (virtio 1.2 section 5.2) on a raw image file. Requests: read, write, flush
+ * (fdatasync through {@code FileChannel.force(false)}) and get-id. Data moves straight
+ * between the file and guest memory, with no copy in between.
+ */
+public final class VirtioBlock extends SingleQueueDevice {
+
+    public static final int SECTOR_SIZE = 512;
+    public static final int QUEUE_SIZE = 256;
+    /** Largest segment a request may carry, and most segments per request (minus header and status). */
+    public static final int SIZE_MAX = 1 << 20;
+    public static final int SEG_MAX = QUEUE_SIZE - 2;
+    public static final int ID_BYTES = 20;
+
+    static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_FLUSH = 9;
+    static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
+    static final int S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
+    static final int HEADER_SIZE = 16;
+    static final int CONFIG_SIZE = 24;
+
+    private final DiskImage image;
+    private final byte[] id;
+    private final long capacitySectors;
+    private final byte[] config = new byte[CONFIG_SIZE];
+
+    /** @param id the serial the guest reads (get-id), at most 20 bytes are used */
+    public VirtioBlock(DiskImage image, String id) throws IOException {
+        this.image = image;
+        this.id = Arrays.copyOf(id.getBytes(StandardCharsets.US_ASCII), Math.min(ID_BYTES, id.length()));
+        this.capacitySectors = image.size() / SECTOR_SIZE;
+        ByteBuffer c = ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        c.putLong(0, capacitySectors);
+        c.putInt(8, SIZE_MAX);
+        c.putInt(12, SEG_MAX);
+        c.putInt(20, SECTOR_SIZE);   // blk_size (only read with VIRTIO_BLK_F_BLK_SIZE, not offered)
+    }
+
+    public long capacitySectors() {
+        return capacitySectors;
+    }
+
+    @Override
+    public int deviceType() {
+        return Virtio.DEVICE_ID_BLOCK;
+    }
+
+    @Override
+    public long deviceFeatures() {
+        long f = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_INDIRECT_DESC) | Virtio.bit(Virtio.F_EVENT_IDX)
+                | Virtio.bit(F_SIZE_MAX) | Virtio.bit(F_SEG_MAX) | Virtio.bit(F_FLUSH);
+        if (image.readOnly()) {
+            f |= Virtio.bit(F_RO);
+        }
+        return f;
+    }
+
+    @Override
+    public List<Integer> queueMaxSizes() {
+        return List.of(QUEUE_SIZE);
+    }
+
+    @Override
+    public void readConfig(long offset, byte[] data) {
+        for (int i = 0; i < data.length; i++) {
+            long o = offset + i;
+            data[i] = o >= 0 && o < CONFIG_SIZE ? config[(int) o] : 0;
+        }
+    }
+
+    @Override
+    public void writeConfig(long offset, byte[] data) {
+        // Every field we offer is read-only (no writeback-cache toggle).
+    }
+
+    /** Serves one request; returns the number of bytes written into the chain's writable buffers. */
+    @Override
+    protected int serve(DescriptorChain chain) throws VirtioException {
+        List<DescriptorChain.Buffer> buffers = chain.buffers();
+        DescriptorChain.Buffer last = buffers.isEmpty() ? null : buffers.getLast();
+        if (last == null || !last.writable() || last.length() < 1) {
+            throw new VirtioException("block request without a status byte");
+        }
+        long statusAddress = last.address() + last.length() - 1;
+        byte[] header = new byte[HEADER_SIZE];
+        List<Segment> readable = new ArrayList<>();
+        List<Segment> writable = new ArrayList<>();
+        if (!split(buffers, header, readable, writable)) {
+            return finish(statusAddress, S_IOERR, 0);
+        }
+        ByteBuffer h = ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int type = h.getInt(0);
+        long sector = h.getLong(8);
+        return switch (type) {
+            case T_IN -> {
+                int status = readable.isEmpty() ? transfer(sector, writable, true) : S_IOERR;
+                yield finish(statusAddress, status, status == S_OK ? total(writable) : 0);
+            }
+            case T_OUT -> !writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
+                    : image.readOnly() ? finish(statusAddress, S_IOERR, 0)
+                    : finish(statusAddress, transfer(sector, readable, false), 0);
+            case T_FLUSH -> finish(statusAddress, flush(), 0);
+            case T_GET_ID -> getId(statusAddress, writable);
+            default -> finish(statusAddress, S_UNSUPP, 0);
+        };
+    }
+
+    /** A piece of guest memory that carries request data. */
+    private record Segment(long address, long length) {
+    }
+
+    /**
+     * Splits the chain into the 16-byte header (from the first readable bytes), readable
+     * data, and writable data (everything writable but the final status byte).
+     * Returns false when the header is incomplete.
+     */
+    private boolean split(List<DescriptorChain.Buffer> buffers, byte[] header,
+                          List<Segment> readable, List<Segment> writable) {
+        int headerDone = 0;
+        for (int i = 0; i < buffers.size(); i++) {
+            DescriptorChain.Buffer b = buffers.get(i);
+            long address = b.address();
+            long length = b.length();
+            if (i == buffers.size() - 1) {
+                length--;   // the status byte
+            }
+            if (!b.writable() && headerDone < HEADER_SIZE) {
+                int n = (int) Math.min(length, HEADER_SIZE - headerDone);
+                memory().read(address, header, headerDone, n);
+                headerDone += n;
+                address += n;
+                length -= n;
+            }
+            if (length > 0) {
+                (b.writable() ? writable : readable).add(new Segment(address, length));
+            }
+        }
+        return headerDone == HEADER_SIZE;
+    }
+
+    private static long total(List<Segment> segments) {
+        return segments.stream().mapToLong(Segment::length).sum();
+    }
+
+    private int transfer(long sector, List<Segment> segments, boolean read) {
+        long bytes = total(segments);
+        if (bytes % SECTOR_SIZE != 0 || sector < 0 || sector > capacitySectors
+                || bytes / SECTOR_SIZE > capacitySectors - sector) {
+            return S_IOERR;
+        }
+        long position = sector * SECTOR_SIZE;
+        try {
+            for (Segment s : segments) {
+                ByteBuffer buffer = memory().slice(s.address(), s.length()).asByteBuffer();
+                while (buffer.hasRemaining()) {
+                    int n = read ? image.channel().read(buffer, position) : image.channel().write(buffer, position);
+                    if (n < 0) {
+                        // The file shrank under us: the rest reads as zeros.
+                        while (buffer.hasRemaining()) {
+                            buffer.put((byte) 0);
+                        }
+                        break;
+                    }
+                    position += n;
+                }
+            }
+            return S_OK;
+        } catch (IOException e) {
+            return S_IOERR;
+        }
+    }
+
+    private int flush() {
+        if (image.readOnly()) {
+            return S_OK;
+        }
+        try {
+            image.channel().force(false);
+            return S_OK;
+        } catch (IOException e) {
+            return S_IOERR;
+        }
+    }
+
+    private int getId(long statusAddress, List<Segment> writable) {
+        // The id is up to 20 bytes, NUL-padded when shorter than the buffer.
+        byte[] padded = Arrays.copyOf(id, ID_BYTES);
+        int done = 0;
+        for (Segment s : writable) {
+            if (done == ID_BYTES) {
+                break;
+            }
+            int n = (int) Math.min(s.length(), ID_BYTES - done);
+            memory().write(s.address(), padded, done, n);
+            done += n;
+        }
+        return finish(statusAddress, S_OK, done);
+    }
+
+    private int finish(long statusAddress, int status, long dataWritten) {
+        memory().writeU8(statusAddress, status);
+        return (int) Math.min(dataWritten + 1, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public void close() {
+        image.close();
+    }
+}

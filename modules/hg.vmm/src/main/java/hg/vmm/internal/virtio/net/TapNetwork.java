@@ -1,0 +1,38 @@
+package hg.vmm.internal.virtio.net;
+
+import hg.kvm.net.HostNetwork;
+import hg.kvm.net.Tap;
+
+/**
+ * The host side of a VM's network card: a TAP named after the VM, plugged into the bridge
+ * (made when missing, with the guest network's gateway address). Closing the backend removes
+ * the TAP (it is not persistent), and with it the bridge port. Everything happens in the
+ * calling thread's network namespace.
+ */
+public final class TapNetwork {
+    private TapNetwork() {}
+
+    /** The TAP's name for VM {@code id}: {@code hgvm<id>}. */
+    public static String tapName(int id) {
+        return "hgvm" + id;
+    }
+
+    /**
+     * Makes VM {@code id}'s TAP on {@code bridge}. Throws {@link hg.kvm.net.NetSetupException}
+     * (one line naming the call and what the host lacks) and leaves nothing behind when the
+     * host cannot do it.
+     */
+    public static TapBackend attach(String bridge, int id, GuestNetConfig net) {
+        // The TAP first: a host without TUN/TAP or CAP_NET_ADMIN fails before the bridge is touched.
+        Tap tap = Tap.create(tapName(id));
+        try (HostNetwork host = HostNetwork.open()) {
+            host.ensureBridge(bridge, net.gateway(), net.prefixLength());
+            host.attach(bridge, tap.name());
+            host.setUp(tap.name(), true);
+            return new TapBackend(tap, "tap " + tap.name() + " on " + bridge);
+        } catch (RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+    }
+}

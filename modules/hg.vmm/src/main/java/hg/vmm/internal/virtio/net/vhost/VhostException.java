@@ -1,0 +1,12 @@
+package hg.vmm.internal.virtio.net.vhost;
+
+/** Setting up vhost-net failed; the card then falls back to the Java data path. */
+public final class VhostException extends Exception {
+    public VhostException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    public VhostException(String message) {
+        super(message);
+    }
+}

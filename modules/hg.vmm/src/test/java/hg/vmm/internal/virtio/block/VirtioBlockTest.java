@@ -1,0 +1,206 @@
+package hg.vmm.internal.virtio.block;
+
+import hg.vmm.internal.virtio.MockDriver;
+import hg.vmm.internal.virtio.VirtioMmioTransport;
+import hg.vmm.internal.virtio.Virtio;
+import hg.vmm.internal.bus.CountingTrigger;
+import hg.kvm.GuestMemory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static hg.vmm.internal.virtio.MockDriver.Buf;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class VirtioBlockTest {
+
+    static final long FEATURES = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_INDIRECT_DESC)
+            | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(VirtioBlock.F_FLUSH);
+    static final long HEADER = 0x10000, STATUS = 0x10100, DATA = 0x20000;
+    static final int SECTORS = 64;
+
+    @TempDir
+    Path dir;
+
+    final GuestMemory memory = GuestMemory.allocate(List.of(new GuestMemory.Range(0, 0x80000)));
+    final CountingTrigger irq = new CountingTrigger();
+    VirtioMmioTransport transport;
+    MockDriver driver;
+
+    @AfterEach
+    void close() {
+        if (transport != null) {
+            transport.close();
+        }
+        memory.close();
+    }
+
+    Path image(int sectors) throws IOException {
+        Path p = dir.resolve("disk.img");
+        byte[] content = new byte[sectors * 512];
+        for (int s = 0; s < sectors; s++) {
+            Arrays.fill(content, s * 512, (s + 1) * 512, (byte) s);
+        }
+        Files.write(p, content);
+        return p;
+    }
+
+    void attach(Path image, boolean readOnly) throws IOException {
+        VirtioBlock blk = new VirtioBlock(DiskImage.open(image, readOnly), "hg-disk-0123456789abcdef");
+        transport = new VirtioMmioTransport("blk", blk, memory, irq);
+        driver = new MockDriver(memory, transport, 16, 0x1000);
+    }
+
+    /** Sends one request and returns {status, used length}. */
+    int[] request(int type, long sector, List<Buf> data) {
+        memory.writeU32(HEADER, type);
+        memory.writeU32(HEADER + 4, 0);
+        memory.writeU64(HEADER + 8, sector);
+        memory.writeU8(STATUS, 0xee);
+        java.util.ArrayList<Buf> chain = new java.util.ArrayList<>();
+        chain.add(Buf.out(HEADER, 16));
+        chain.addAll(data);
+        chain.add(Buf.in(STATUS, 1));
+        driver.offer(driver.chain(chain));
+        driver.notifyQueue();
+        List<int[]> used = driver.takeUsed();
+        assertEquals(1, used.size());
+        return new int[] {memory.readU8(STATUS), used.getFirst()[1]};
+    }
+
+    byte[] config(int offset, int length) {
+        byte[] b = new byte[length];
+        transport.read(VirtioMmioTransport.REG_CONFIG + offset, b);
+        return b;
+    }
+
+    @Test
+    void announcesCapacityLimitsAndFeatures() throws IOException {
+        attach(image(SECTORS), false);
+        assertEquals(Virtio.DEVICE_ID_BLOCK, driver.reg(VirtioMmioTransport.REG_DEVICE_ID));
+        byte[] cap = config(0, 8);
+        assertEquals(SECTORS, java.nio.ByteBuffer.wrap(cap).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+        assertEquals(VirtioBlock.SEG_MAX, java.nio.ByteBuffer.wrap(config(12, 4)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt());
+        long f = driver.deviceFeatures();
+        assertNotEquals(0, f & Virtio.bit(Virtio.F_VERSION_1));
+        assertNotEquals(0, f & Virtio.bit(VirtioBlock.F_FLUSH));
+        assertNotEquals(0, f & Virtio.bit(VirtioBlock.F_SEG_MAX));
+        assertNotEquals(0, f & Virtio.bit(VirtioBlock.F_SIZE_MAX));
+        assertEquals(0, f & Virtio.bit(VirtioBlock.F_RO));
+    }
+
+    @Test
+    void writeFlushReadBackAndTheFileHoldsTheData() throws IOException {
+        Path img = image(SECTORS);
+        attach(img, false);
+        driver.setUp(FEATURES);
+        byte[] payload = new byte[1024];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (i * 7 + 3);
+        }
+        memory.write(DATA, payload);
+        // Two segments: the data of one request may be split anywhere on sector multiples.
+        int[] r = request(VirtioBlock.T_OUT, 5, List.of(Buf.out(DATA, 512), Buf.out(DATA + 512, 512)));
+        assertEquals(VirtioBlock.S_OK, r[0]);
+        assertEquals(1, r[1]);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_FLUSH, 0, List.of())[0]);
+        memory.fill(DATA + 0x1000, 1536, (byte) 0);
+        r = request(VirtioBlock.T_IN, 4, List.of(Buf.in(DATA + 0x1000, 1536)));
+        assertEquals(VirtioBlock.S_OK, r[0]);
+        assertEquals(1537, r[1]);
+        byte[] back = memory.read(DATA + 0x1000, 1536);
+        byte[] sector4 = new byte[512];
+        Arrays.fill(sector4, (byte) 4);
+        assertArrayEquals(sector4, Arrays.copyOfRange(back, 0, 512));
+        assertArrayEquals(payload, Arrays.copyOfRange(back, 512, 1536));
+        byte[] file = Files.readAllBytes(img);
+        assertArrayEquals(payload, Arrays.copyOfRange(file, 5 * 512, 7 * 512));
+        assertEquals(7, file[7 * 512]);
+    }
+
+    @Test
+    void indirectRequestsWork() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        memory.writeU32(HEADER, VirtioBlock.T_IN);
+        memory.writeU64(HEADER + 8, 9);
+        int head = driver.indirectChain(0x9000, List.of(Buf.out(HEADER, 16), Buf.in(DATA, 512), Buf.in(STATUS, 1)));
+        driver.offer(head);
+        driver.notifyQueue();
+        assertEquals(1, driver.takeUsed().size());
+        assertEquals(VirtioBlock.S_OK, memory.readU8(STATUS));
+        assertEquals(9, memory.readU8(DATA + 511));
+    }
+
+    @Test
+    void getIdReturnsTheSerial() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        int[] r = request(VirtioBlock.T_GET_ID, 0, List.of(Buf.in(DATA, 20)));
+        assertEquals(VirtioBlock.S_OK, r[0]);
+        assertEquals(21, r[1]);
+        assertEquals("hg-disk-0123456789ab", new String(memory.read(DATA, 20), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void badRequestsGetErrorStatusesAndTheDeviceGoesOn() throws IOException {
+        Path img = image(SECTORS);
+        attach(img, false);
+        driver.setUp(FEATURES);
+        // Past the end, partly past the end, not a sector multiple, data in the wrong direction.
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, SECTORS, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_OUT, SECTORS - 1, List.of(Buf.out(DATA, 1024)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, 0, List.of(Buf.in(DATA, 100)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, Long.MAX_VALUE / 256, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, -1, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_OUT, 0, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_UNSUPP, request(77, 0, List.of())[0]);
+        assertNull(transport.failure());
+        assertEquals(SECTORS * 512L, Files.size(img));
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_IN, 0, List.of(Buf.in(DATA, 512)))[0]);
+    }
+
+    @Test
+    void aShortHeaderIsAnIoError() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        driver.offer(driver.chain(List.of(Buf.out(HEADER, 8), Buf.in(STATUS, 1))));
+        driver.notifyQueue();
+        driver.takeUsed();
+        assertEquals(VirtioBlock.S_IOERR, memory.readU8(STATUS));
+    }
+
+    @Test
+    void aRequestWithoutStatusByteBreaksTheDevice() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        driver.offer(driver.chain(List.of(Buf.out(HEADER, 16))));
+        driver.notifyQueue();
+        assertNotEquals(0, driver.reg(VirtioMmioTransport.REG_STATUS) & Virtio.STATUS_DEVICE_NEEDS_RESET);
+    }
+
+    @Test
+    void readOnlyImagesRefuseWrites() throws IOException {
+        Path img = image(SECTORS);
+        byte[] before = Files.readAllBytes(img);
+        attach(img, true);
+        assertNotEquals(0, driver.deviceFeatures() & Virtio.bit(VirtioBlock.F_RO));
+        driver.setUp(FEATURES | Virtio.bit(VirtioBlock.F_RO));
+        memory.fill(DATA, 512, (byte) 0x77);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_OUT, 1, List.of(Buf.out(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_IN, 3, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(3, memory.readU8(DATA));
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_FLUSH, 0, List.of())[0]);
+        assertArrayEquals(before, Files.readAllBytes(img));
+    }
+}
