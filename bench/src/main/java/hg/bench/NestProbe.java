@@ -2,6 +2,7 @@ package hg.bench;
 
 import hg.kvm.net.HostNetwork;
 import hg.vmm.Console;
+import hg.vmm.GuestCmdline;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
@@ -73,7 +74,7 @@ public final class NestProbe {
         }
         VmConfig config = VmConfig.of(kernel, image).withReadOnly(true);
         // hyper-gen's own cmdline names its boot timer for the rootfs' init; older builds did not
-        if (!Vm.kernelCmdline(config, List.of()).contains("hg_boot_marker=")) {
+        if (!GuestCmdline.of(config, List.of()).contains("hg_boot_marker=")) {
             config = config.withCmdline(marker);
         }
         List<String> qemuCmd = List.of(qemu.toString(), "-no-user-config", "-nodefaults", "-no-reboot",

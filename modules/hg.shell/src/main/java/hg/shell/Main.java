@@ -100,7 +100,7 @@ public final class Main {
             }
         }
         try (Machines machines = new VmmMachines(new VmManager())) {
-            Commands commands = new Commands(catalog, machines, exitRefusal, options.net());
+            Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console());
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
             }

@@ -1,6 +1,10 @@
 package hg.vmm;
 
+import hg.vmm.internal.builder.MmioDeviceManager;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -14,21 +18,32 @@ import java.util.Optional;
  * @param vcpus        number of vCPUs, 1 to 254
  * @param image        the raw root file system image, attached as /dev/vda; empty for none
  * @param readOnly     attach the image read-only (shared lock, VIRTIO_BLK_F_RO, {@code ro} on the cmdline)
+ * @param dataDisks    further raw images, attached after the root image in this order (/dev/vdb, /dev/vdc, ...)
  * @param net          give the guest a virtio-net card on a TAP in the host bridge {@code hgbr0}
  * @param vhost        let the host kernel's vhost-net serve the card's queues where the host has it;
  *                     false keeps the VMM's own data path
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
-                       Optional<Path> image, boolean readOnly, boolean net, boolean vhost) {
+                       Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
     public static final int MAX_VCPUS = 254;
+    /** Virtio devices per VM (disks, rng, network card): one interrupt line each on the IOAPIC. */
+    public static final int MAX_VIRTIO_DEVICES = MmioDeviceManager.MAX_DEVICES;
+
+    /** A data disk: a raw image file, read-write (one VM at a time) or read-only (shared). */
+    public record Disk(Path path, boolean readOnly) {
+        public Disk {
+            Objects.requireNonNull(path, "path");
+        }
+    }
 
     public VmConfig {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(image, "image");
+        dataDisks = List.copyOf(dataDisks);
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
         if (memoryBytes < (2L << 20) || memoryBytes % 4096 != 0) {
             throw new VmException("memory must be a multiple of 4 KiB and at least 2 MiB, not " + memoryBytes + " bytes");
@@ -38,10 +53,10 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         }
     }
 
-    /** A VM without a network card. */
+    /** A VM without a network card or data disks. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly) {
-        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, false, true);
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, List.of(), false, true);
     }
 
     /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline, no network. */
@@ -50,34 +65,43 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, net, vhost);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost);
     }
 
     public VmConfig withInitrd(Path file) {
-        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, net, vhost);
+        return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks,
+                net, vhost);
     }
 
     public VmConfig withImage(Path file) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, dataDisks,
+                net, vhost);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost);
+    }
+
+    /** This configuration with one more data disk after the ones it has. */
+    public VmConfig withDisk(Path file, boolean ro) {
+        List<Disk> more = new ArrayList<>(dataDisks);
+        more.add(new Disk(file, ro));
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost);
     }
 
     public VmConfig withVhost(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, net, on);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on);
     }
 
     public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, on, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost);
     }
 }

@@ -15,10 +15,10 @@ class CmdlineTest {
         VmConfig c = VmConfig.of(Path.of("vmlinux"), Path.of("root.img")).withCmdline(" init=/bin/sh ");
         assertEquals("console=ttyS0 reboot=k panic=1 pci=off nomodules i8042.noaux i8042.nomux i8042.nopnp"
                         + " i8042.dumbkbd hg_boot_marker=0xd0f00000 root=/dev/vda rw virtio_mmio.device=4K@0xd0000000:5 init=/bin/sh",
-                Vm.kernelCmdline(c, List.of("virtio_mmio.device=4K@0xd0000000:5")));
-        assertEquals(Vm.BASE_CMDLINE + " root=/dev/vda ro",
-                Vm.kernelCmdline(VmConfig.of(Path.of("k"), Path.of("i")).withReadOnly(true), List.of()));
-        assertEquals(Vm.BASE_CMDLINE, Vm.kernelCmdline(VmConfig.of(Path.of("k"), null), List.of()));
+                GuestCmdline.of(c, List.of("virtio_mmio.device=4K@0xd0000000:5")));
+        assertEquals(GuestCmdline.BASE + " root=/dev/vda ro",
+                GuestCmdline.of(VmConfig.of(Path.of("k"), Path.of("i")).withReadOnly(true), List.of()));
+        assertEquals(GuestCmdline.BASE, GuestCmdline.of(VmConfig.of(Path.of("k"), null), List.of()));
     }
 
     @Test

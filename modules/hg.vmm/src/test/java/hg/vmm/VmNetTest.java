@@ -35,8 +35,8 @@ class VmNetTest {
                 int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
                 Vm vm = manager.require(id);
                 String tap = "hgvm" + id;
-                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0001000:6"), vm.cmdline());   // rng
-                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0002000:7"), vm.cmdline());   // net
+                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0000000:5"), vm.cmdline());   // rng
+                assertTrue(vm.cmdline().contains("virtio_mmio.device=4K@0xd0001000:6"), vm.cmdline());   // net
                 assertTrue(vm.cmdline().contains("ip=172.30.0." + (id + 1) + "::172.30.0.1:255.255.0.0::eth0:off"), vm.cmdline());
                 VmNet net = vm.info().net().orElseThrow();
                 assertEquals(new VmNet(String.format("02:68:67:00:00:%02x", id), "172.30.0." + (id + 1) + "/16",

@@ -1,6 +1,9 @@
 package hg.shell.internal;
 
+import hg.vmm.VmConfig;
+
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +21,7 @@ public final class Commands {
     public static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
     public static final int DEFAULT_CPUS = 1;
     public static final int MAX_CPUS = 255;
+    static final int MAX_VIRTIO_DEVICES = VmConfig.MAX_VIRTIO_DEVICES;
     static final long MIN_MEMORY = 16 * Sizes.MIB;
 
     public enum Outcome { OK, FAILED, EXIT }
@@ -41,6 +45,7 @@ public final class Commands {
     private final Machines machines;
     private final String exitRefusal;
     private final boolean netByDefault;
+    private final boolean diskPaths;
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     /**
@@ -55,10 +60,20 @@ public final class Commands {
      * @param netByDefault whether vm_create gives a network card without --net (the boot image's shells do)
      */
     public Commands(Catalog catalog, Machines machines, String exitRefusal, boolean netByDefault) {
+        this(catalog, machines, exitRefusal, netByDefault, false);
+    }
+
+    /**
+     * @param exitRefusal  null where exit/quit leave the shell; else why they are refused (the boot image's console)
+     * @param netByDefault whether vm_create gives a network card without --net (the boot image's shells do)
+     * @param diskPaths    whether --disk also takes a file path (the hosted shell), not only an image id
+     */
+    public Commands(Catalog catalog, Machines machines, String exitRefusal, boolean netByDefault, boolean diskPaths) {
         this.catalog = catalog;
         this.machines = machines;
         this.exitRefusal = exitRefusal;
         this.netByDefault = netByDefault;
+        this.diskPaths = diskPaths;
         add("kernel_list", "kernel_list", "list the guest kernels with their ids",
                 "Lists the files of the guest kernel directory sorted by name: id, file, size and format "
                         + "(vmlinux or bzImage). Files that are not kernels are shown without an id, with the reason.",
@@ -67,19 +82,26 @@ public final class Commands {
                 "Lists the files of the guest image directory sorted by name: id, file, size, filesystem and label. "
                         + "Files that are not ext2/3/4 images are shown without an id, with the reason.",
                 List.of(), (a, out, c) -> imageList(a, out));
-        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] [--net|--no-net] [--no-vhost]",
+        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
+                        + "[--disk <image id>[,ro]]... [--net|--no-net] [--no-vhost]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots kernel <kernel id> (kernel_list) with image <image id> (image_list) on virtio-blk as the root "
                         + "disk. --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
                         + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
-                        + "(an image can be used read-write by one VM at a time). --net gives the guest a network card on a TAP in "
+                        + "(an image can be used read-write by one VM at a time). --disk attaches a further image "
+                        + "(image_list" + (diskPaths ? ", or a file path" : "") + ") as a data disk, ,ro read-only; "
+                        + "repeat it for more: the guest sees them as /dev/vdb, /dev/vdc, ... in the order given, under "
+                        + "the same rules as the root image. A VM has at most " + MAX_VIRTIO_DEVICES + " virtio devices "
+                        + "(its disks, the rng and the network card), so up to " + (MAX_VIRTIO_DEVICES - 3) + " data "
+                        + "disks with a network card. --net gives the guest a network card on a TAP in "
                         + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
                         + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
                         + "kernel's vhost-net moves the card's frames where the host has it; --no-vhost keeps them in "
                         + "hyper-gen's own data path (vm_list's last column says which).",
                 List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
-        add("vm_list", "vm_list", "list the VMs: id, kernel, image, vCPUs, memory, state, uptime, network",
-                "Lists every VM with its id, kernel, image, vCPUs, memory, state (running, or stopped with the "
+        add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
+                "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only), "
+                        + "vCPUs, memory, state (running, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
         add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
@@ -242,6 +264,7 @@ public final class Commands {
         boolean readOnly = false;
         boolean net = netByDefault;
         boolean vhost = true;
+        List<DataDisk> disks = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -278,6 +301,11 @@ public final class Commands {
                     }
                     net = option.equals("--net");
                 }
+                case "--disk" -> {
+                    value = value != null ? value : optionValue(args, ++i, "--disk",
+                            "an image id like 1, or 1,ro to attach it read-only");
+                    disks.add(dataDisk(value));
+                }
                 case "--no-vhost" -> {
                     if (value != null) {
                         throw new ShellException("--no-vhost takes no value: write just --no-vhost");
@@ -287,7 +315,7 @@ public final class Commands {
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro, --net/--no-net and --no-vhost");
+                                + "--cmdline \"...\", --ro, --disk ID[,ro], --net/--no-net and --no-vhost");
                     }
                     positional.add(a);
                 }
@@ -313,18 +341,66 @@ public final class Commands {
         int imageId = id(positional.get(1), "image", "image_list");
         CatalogEntry.Kernel kernel = catalog.kernel(kernelId);
         CatalogEntry.Image image = catalog.image(imageId);
-        if (!readOnly) {
-            Path wanted = realPath(image.path());
-            for (Machines.Info vm : machines.list()) {
-                if (!vm.readOnly() && realPath(vm.image()).equals(wanted)) {
-                    throw new ShellException("image " + imageId + " (" + image.fileName() + ") is in use read-write by vm "
-                            + vm.id() + ": vm_destroy " + vm.id() + " first, or add --ro to attach it read-only");
+        refuseConflict(new Machines.Disk(image.path(), readOnly), "image " + imageId + " (" + image.fileName() + ")",
+                "add --ro");
+        for (DataDisk d : disks) {
+            refuseConflict(d.disk(), d.name(), "add ,ro");
+        }
+        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly,
+                disks.stream().map(DataDisk::disk).toList(), net, vhost));
+        out.println(id);
+    }
+
+    /** A --disk value resolved: the file and how to attach it, and how error lines name it. */
+    private record DataDisk(Machines.Disk disk, String name) {}
+
+    /** The image behind a --disk value: an image id, or a path in the hosted shell; ",ro" attaches it read-only. */
+    private DataDisk dataDisk(String value) throws ShellException {
+        boolean ro = value.endsWith(",ro");
+        String what = ro ? value.substring(0, value.length() - 3) : value;
+        if (what.matches("\\d{1,9}")) {
+            CatalogEntry.Image image = catalog.image(Integer.parseInt(what));
+            return new DataDisk(new Machines.Disk(image.path(), ro), "image " + what + " (" + image.fileName() + ")");
+        }
+        if (diskPaths && what.contains("/")) {
+            Path p = Path.of(what);
+            if (!Files.isRegularFile(p)) {
+                throw new ShellException("--disk " + value + ": " + what + " does not exist or is not a regular file");
+            }
+            return new DataDisk(new Machines.Disk(p, ro), "disk " + p);
+        }
+        throw new ShellException("--disk " + value + " is not an image id: give an id from image_list"
+                + (diskPaths ? " or a file path" : "") + ", with ,ro to attach it read-only (e.g. --disk 1,ro)");
+    }
+
+    /** One line naming the VM that holds {@code disk} in a way this attach cannot share; the VMM's lock is the final word. */
+    private void refuseConflict(Machines.Disk disk, String name, String readOnlyHint) throws ShellException {
+        if (disk.readOnly()) {
+            return;
+        }
+        Path file = realPath(disk.path());
+        for (Machines.Info vm : machines.list()) {
+            for (Machines.AttachedDisk held : vm.disks()) {
+                if (realPath(held.path()).equals(file)) {
+                    throw new ShellException(name + " is in use " + (held.readOnly() ? "read-only" : "read-write")
+                            + " by vm " + vm.id() + ": vm_destroy " + vm.id() + " first"
+                            + (held.readOnly() ? "" : ", or " + readOnlyHint + " to attach it read-only"));
                 }
             }
         }
-        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly, net,
-                vhost));
-        out.println(id);
+    }
+
+    /** vm_list's disks column: the root image, then vdb=..., each with (ro) when read-only. */
+    static String diskNames(List<Machines.AttachedDisk> disks) {
+        if (disks.isEmpty()) {
+            return "-";
+        }
+        List<String> out = new ArrayList<>();
+        for (Machines.AttachedDisk d : disks) {
+            String file = d.path().getFileName() + (d.readOnly() ? " (ro)" : "");
+            out.add(d.device().equals("vda") ? file : d.device() + "=" + file);
+        }
+        return String.join(", ", out);
     }
 
     private static Path realPath(Path p) {
@@ -371,14 +447,14 @@ public final class Commands {
             out.println("no VMs: vm_create <kernel id> <image id> makes one");
             return;
         }
-        Table t = new Table("id", "kernel", "image", "vcpus", "memory", "state", "uptime", "net");
+        Table t = new Table("id", "kernel", "disks", "vcpus", "memory", "state", "uptime", "net");
         for (Machines.Info vm : vms) {
             String state = switch (vm.state()) {
                 case Machines.State.Running r -> "running";
                 case Machines.State.Stopped s -> "stopped: " + s.reason();
             };
             t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),
-                    vm.image().getFileName() + (vm.readOnly() ? " (ro)" : ""), String.valueOf(vm.cpus()),
+                    diskNames(vm.disks()), String.valueOf(vm.cpus()),
                     Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()), vm.net());
         }
         t.print(out);

@@ -8,11 +8,25 @@ import java.util.List;
 /** What the shell needs from the VMs it manages. Ids are small positive numbers, never reused in one run. */
 public interface Machines extends AutoCloseable {
 
-    /** What to boot: the catalog has already resolved the ids to files. */
-    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, boolean net,
-                boolean vhost) {
+    /** A disk image and how it is attached. */
+    record Disk(Path path, boolean readOnly) {}
+
+    /** A disk of a VM: the guest's name for it (vda is the root image), the file, read-only or not. */
+    record AttachedDisk(String device, Path path, boolean readOnly) {}
+
+    /**
+     * What to boot: the catalog has already resolved the ids to files.
+     *
+     * @param disks the data disks after the root image, in order (vdb, vdc, ...)
+     */
+    record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
+                boolean net, boolean vhost) {
+        public Spec {
+            disks = List.copyOf(disks);
+        }
+
         Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
-            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, false, true);
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, List.of(), false, true);
         }
     }
 
@@ -23,11 +37,14 @@ public interface Machines extends AutoCloseable {
         record Stopped(String reason) implements State {}
     }
 
-    /** @param net the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card */
-    record Info(int id, Path kernel, Path image, int cpus, long memoryBytes, boolean readOnly, State state,
+    /**
+     * @param disks the root image (vda) and the data disks after it
+     * @param net   the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card
+     */
+    record Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
                 Duration uptime, String net) {
-        Info(int id, Path kernel, Path image, int cpus, long memoryBytes, boolean readOnly, State state, Duration uptime) {
-            this(id, kernel, image, cpus, memoryBytes, readOnly, state, uptime, "-");
+        public Info {
+            disks = List.copyOf(disks);
         }
     }
 

@@ -9,7 +9,7 @@ import org.jline.reader.ParsedLine;
 
 /** TAB completion: command names first, then the ids and options each command takes. */
 public final class ShellCompleter implements Completer {
-    private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline");
+    private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline", "--disk");
     private final Commands commands;
 
     public ShellCompleter(Commands commands) {
@@ -48,11 +48,11 @@ public final class ShellCompleter implements Completer {
             case VM_ID -> {
                 if (index == 1) {
                     commands.machines().list().forEach(vm -> candidates.add(idCandidate(vm.id(),
-                            vm.kernel().getFileName() + " + " + vm.image().getFileName())));
+                            vm.kernel().getFileName() + " + " + Commands.diskNames(vm.disks()))));
                 }
             }
             case CREATE_OPTION -> {
-                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro", "--net", "--no-net", "--no-vhost")) {
+                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost")) {
                     candidates.add(new Candidate(o, o, null, null, null, null, !VALUED_OPTIONS.contains(o)));
                 }
             }

@@ -47,7 +47,11 @@ public final class VmmMachines implements Machines {
         }
         VmConfig config;
         try {
-            config = VmConfig.of(spec.kernel(), spec.image())
+            VmConfig base = VmConfig.of(spec.kernel(), spec.image());
+            for (Disk d : spec.disks()) {
+                base = base.withDisk(d.path(), d.readOnly());
+            }
+            config = base
                     .withMemory(spec.memoryBytes())
                     .withVcpus(spec.cpus())
                     .withCmdline(spec.cmdline())
@@ -60,8 +64,8 @@ public final class VmmMachines implements Machines {
         try {
             return manager.create(config);
         } catch (ImageBusyException e) {
-            throw new ShellException(e.getMessage() + (spec.readOnly() ? ": destroy the VM that writes it first"
-                    : ": destroy the VM that uses it first, or use another image"));
+            throw new ShellException(e.getMessage() + (e.writerHolds()
+                    ? ": destroy the VM that writes it first" : ": destroy the VM that uses it first, or use another image"));
         } catch (VmException e) {
             throw new ShellException("the VM could not be made: " + e.getMessage());
         } catch (OutOfMemoryError e) {
@@ -73,9 +77,10 @@ public final class VmmMachines implements Machines {
     public List<Info> list() {
         List<Info> out = new ArrayList<>();
         for (VmInfo i : manager.list()) {
-            boolean readOnly = manager.get(i.id()).map(vm -> vm.config().readOnly()).orElse(false);
-            out.add(new Info(i.id(), i.kernel(), i.image().orElse(Path.of("-")), i.vcpus(), i.memoryBytes(), readOnly,
-                    state(i.state()), i.uptime(), i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-")));
+            List<AttachedDisk> disks = i.disks().stream()
+                    .map(d -> new AttachedDisk(d.device(), d.path(), d.readOnly())).toList();
+            out.add(new Info(i.id(), i.kernel(), disks, i.vcpus(), i.memoryBytes(), state(i.state()), i.uptime(),
+                    i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-")));
         }
         return out;
     }

@@ -120,6 +120,39 @@ class CommandsTest {
     }
 
     @Test
+    void dataDisksFollowTheRootImageInTheOrderGiven() {
+        assertEquals("1\n", run("vm_create 0 0 --disk 1 --disk=1,ro"));
+        Machines.Spec s = machines.created.getFirst();
+        assertEquals(List.of(new Machines.Disk(Path.of("/i/root.ext4"), false),
+                new Machines.Disk(Path.of("/i/root.ext4"), true)), s.disks());
+        String list = run("vm_list");
+        assertTrue(list.contains("alpine.ext4, vdb=root.ext4, vdc=root.ext4 (ro)"), list);
+    }
+
+    @Test
+    void aDataDiskInUseReadWriteIsRefusedNamingItsVm() {
+        run("vm_create 0 0 --disk 1");
+        assertEquals("error: image 1 (root.ext4) is in use read-write by vm 1: vm_destroy 1 first, or add --ro to "
+                + "attach it read-only", fails("vm_create 0 1"));
+        assertEquals("error: image 1 (root.ext4) is in use read-write by vm 1: vm_destroy 1 first, or add ,ro to "
+                + "attach it read-only", fails("vm_create 0 0 --ro --disk 1"));
+        assertEquals("2\n", run("vm_create 0 0 --ro --disk 1,ro"));
+        assertEquals(2, machines.created.size());
+    }
+
+    @Test
+    void badDiskValuesAreOneLine() {
+        assertTrue(fails("vm_create 0 0 --disk").contains("--disk needs a value"));
+        assertTrue(fails("vm_create 0 0 --disk x").contains("--disk x is not an image id: give an id from image_list,"));
+        assertTrue(fails("vm_create 0 0 --disk 7").contains("no image with id 7"));
+        assertTrue(fails("vm_create 0 0 --disk /etc/hostname").contains("is not an image id"),
+                "paths only in the hosted shell");
+        commands = new Commands(catalog, machines, null, false, true);
+        assertTrue(fails("vm_create 0 0 --disk /no/such.img,ro").contains("/no/such.img does not exist"));
+        assertTrue(machines.created.isEmpty());
+    }
+
+    @Test
     void theNetworkCardFollowsTheShellsDefaultUnlessToldOtherwise() {
         run("vm_create 0 1 --ro");
         run("vm_create 0 1 --ro --net");
@@ -162,7 +195,7 @@ class CommandsTest {
             "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --net/--no-net and --no-vhost",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk ID[,ro], --net/--no-net and --no-vhost",
             "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
             "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
             "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
@@ -183,6 +216,10 @@ class CommandsTest {
         assertEquals("2\n", run("vm_create 0 0 --ro"));
         assertEquals("3\n", run("vm_create 0 0 --ro"));
         run("vm_destroy 1");
+        // A writer never joins readers, whose view would change under them unannounced.
+        assertEquals("error: image 0 (alpine.ext4) is in use read-only by vm 2: vm_destroy 2 first", fails("vm_create 0 0"));
+        run("vm_destroy 2");
+        run("vm_destroy 3");
         assertEquals("4\n", run("vm_create 0 0"));
     }
 
@@ -210,7 +247,7 @@ class CommandsTest {
         run("vm_create 0 1 --ro");
         machines.stop(2, "guest halted");
         List<String> lines = run("vm_list").lines().toList();
-        assertEquals(List.of("id", "kernel", "image", "vcpus", "memory", "state", "uptime", "net"),
+        assertEquals(List.of("id", "kernel", "disks", "vcpus", "memory", "state", "uptime", "net"),
                 List.of(lines.get(0).split("\\s+")));
         assertTrue(lines.get(1).matches("1\\s+vmlinux-6.1\\s+alpine.ext4\\s+2\\s+256 MiB\\s+running\\s+0:01:23\\s+-"), lines.get(1));
         assertTrue(lines.get(2).matches("2\\s+bzImage-6.1\\s+root.ext4 \\(ro\\)\\s+1\\s+512 MiB\\s+stopped: guest halted\\s+0:01:23\\s+-"),

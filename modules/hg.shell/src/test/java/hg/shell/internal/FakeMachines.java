@@ -27,15 +27,20 @@ final class FakeMachines implements Machines {
         }
         int id = nextId++;
         created.add(spec);
-        vms.put(id, new Info(id, spec.kernel(), spec.image(), spec.cpus(), spec.memoryBytes(), spec.readOnly(),
-                new State.Running(), Duration.ofSeconds(83)));
+        List<AttachedDisk> disks = new ArrayList<>();
+        disks.add(new AttachedDisk("vda", spec.image(), spec.readOnly()));
+        for (Disk d : spec.disks()) {
+            disks.add(new AttachedDisk("vd" + (char) ('a' + disks.size()), d.path(), d.readOnly()));
+        }
+        vms.put(id, new Info(id, spec.kernel(), disks, spec.cpus(), spec.memoryBytes(), new State.Running(),
+                Duration.ofSeconds(83), "-"));
         return id;
     }
 
     void stop(int id, String reason) {
         Info i = vms.get(id);
-        vms.put(id, new Info(i.id(), i.kernel(), i.image(), i.cpus(), i.memoryBytes(), i.readOnly(),
-                new State.Stopped(reason), i.uptime()));
+        vms.put(id, new Info(i.id(), i.kernel(), i.disks(), i.cpus(), i.memoryBytes(), new State.Stopped(reason),
+                i.uptime(), i.net()));
     }
 
     @Override

@@ -29,9 +29,9 @@ class ShellCompleterTest {
     void idsOfKernelsImagesAndVms() {
         assertEquals(List.of("0", "1"), complete("vm_create "));
         assertEquals(List.of("0", "1"), complete("vm_create 1 "));
-        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 "));
         assertEquals(List.of(), complete("vm_create 1 0 --mem "));
-        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 --mem 1G "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 --mem 1G "));
         assertEquals(List.of("0", "1"), complete("vm_create --ro "));
         assertEquals(List.of(), complete("vm_console "));
         machines.nextId = 3;

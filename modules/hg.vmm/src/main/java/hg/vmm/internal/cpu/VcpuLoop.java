@@ -22,13 +22,10 @@ public final class VcpuLoop implements Runnable {
 
     public enum State { RUNNING, PAUSED, FINISHED }
 
-    /** What the loop reports to its VM. */
+    /** What the loop reports to its VM: the guest or KVM ended it. Called at most a few times; the first reason wins. */
+    @FunctionalInterface
     public interface Owner {
-        /** The guest or KVM ended the VM. Called at most a few times; the first reason wins. */
         void stop(StopReason reason);
-
-        /** The thread is about to end. */
-        void finished(int index);
     }
 
     /** Where a vCPU starts after INIT or reset (offset 0xfff0 in the reset code segment). */
@@ -97,7 +94,6 @@ public final class VcpuLoop implements Runnable {
                 state = State.FINISHED;
                 notifyAll();
             }
-            owner.finished(index);
         }
     }
 

@@ -78,7 +78,7 @@ public final class DiskImage implements AutoCloseable {
                 // changes under them unannounced, corrupt or mislead.
                 if (!readOnly) {
                     throw new ImageBusyException("disk image " + path + " is already attached "
-                            + (h.writer ? "read-write" : "read-only") + " to another VM");
+                            + (h.writer ? "read-write" : "read-only") + " to another VM", h.writer);
                 }
                 h.users++;
                 return new DiskImage(path, readOnly, h.channel, key);
@@ -86,7 +86,7 @@ public final class DiskImage implements AutoCloseable {
             OfdLock lock;
             try {
                 lock = OfdLock.tryLock(path, readOnly).orElseThrow(() ->
-                        new ImageBusyException("disk image " + path + " is locked by another process"));
+                        new ImageBusyException("disk image " + path + " is locked by another process", readOnly));
             } catch (KvmException e) {
                 throw new VmException("cannot lock disk image " + path + ": " + e.getMessage(), e);
             }

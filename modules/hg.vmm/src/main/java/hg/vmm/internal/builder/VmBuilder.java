@@ -1,0 +1,402 @@
+package hg.vmm.internal.builder;
+
+import hg.boot.BootConfig;
+import hg.boot.BootException;
+import hg.boot.BootSetup;
+import hg.boot.InitrdLoader;
+import hg.boot.InitrdPlacement;
+import hg.boot.KernelLoader;
+import hg.boot.LinuxBoot;
+import hg.boot.LoadedKernel;
+import hg.boot.X86Layout;
+import hg.kvm.CpuidEntry;
+import hg.kvm.GuestMemory;
+import hg.kvm.Kvm;
+import hg.kvm.KvmCap;
+import hg.kvm.KvmException;
+import hg.kvm.LapicState;
+import hg.kvm.VcpuFd;
+import hg.kvm.VmFd;
+import hg.kvm.net.VhostNet;
+import hg.kvm.sys.EventFd;
+import hg.vmm.GuestCmdline;
+import hg.vmm.StopReason;
+import hg.vmm.VmConfig;
+import hg.vmm.VmDisk;
+import hg.vmm.VmException;
+import hg.vmm.internal.bus.Bus;
+import hg.vmm.internal.bus.InterruptTrigger;
+import hg.vmm.internal.cpu.BootState;
+import hg.vmm.internal.cpu.CpuidSetup;
+import hg.vmm.internal.cpu.VcpuLoop;
+import hg.vmm.internal.io.ConsoleBuffer;
+import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.legacy.I8042;
+import hg.vmm.internal.legacy.Serial16550;
+import hg.vmm.internal.pseudo.BootTimer;
+import hg.vmm.internal.pseudo.DebugExitPort;
+import hg.vmm.internal.virtio.VirtioDevice;
+import hg.vmm.internal.virtio.VirtioMmioTransport;
+import hg.vmm.internal.virtio.block.DiskImage;
+import hg.vmm.internal.virtio.block.VirtioBlock;
+import hg.vmm.internal.virtio.net.GuestNetConfig;
+import hg.vmm.internal.virtio.net.NetSlot;
+import hg.vmm.internal.virtio.net.TapBackend;
+import hg.vmm.internal.virtio.net.TapNetwork;
+import hg.vmm.internal.virtio.net.VirtioNet;
+import hg.vmm.internal.virtio.net.vhost.AckIoeventfd;
+import hg.vmm.internal.virtio.net.vhost.VhostNetPath;
+import hg.vmm.internal.virtio.rng.VirtioRng;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The recipe that makes a VM, read top to bottom in {@link #build()}: disks, memory, VM fd,
+ * in-kernel irqchip and PIT, buses, legacy devices, the virtio devices of the configuration,
+ * kernel and boot layout, vCPUs. Nothing runs yet; {@link hg.vmm.Vm} starts the threads. A
+ * failure releases everything made so far and throws one {@link VmException}.
+ */
+public final class VmBuilder {
+    /** KVM's TSS and identity-map pages (Intel needs them), just below the BIOS area at the top of 4 GiB. */
+    static final long TSS_ADDRESS = 0xfffb_d000L;
+    static final long IDENTITY_MAP_ADDRESS = 0xfffb_c000L;
+
+    private static final System.Logger LOG = System.getLogger("hg.vmm");
+    private static final AtomicBoolean VHOST_ABSENCE_LOGGED = new AtomicBoolean();
+
+    private final Kvm kvm;
+    private final List<CpuidEntry> supportedCpuid;
+    private final int id;
+    private final VmConfig config;
+    private final Consumer<StopReason> stop;
+    private final Resources resources;
+    private final MmioDeviceManager slots = new MmioDeviceManager();
+    private final ConsoleBuffer console = new ConsoleBuffer();
+    private final BootTimer bootTimer = new BootTimer(System.nanoTime());
+    private final Bus pio = new Bus("port I/O");
+    private final Bus mmio = new Bus("MMIO");
+    private final List<String> deviceEntries = new ArrayList<>();
+    private GuestMemory memory;
+    private VmFd vmFd;
+    private IoLoop io;
+
+    private VmBuilder(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, Consumer<StopReason> stop) {
+        this.kvm = kvm;
+        this.supportedCpuid = supportedCpuid;
+        this.id = id;
+        this.config = config;
+        this.stop = stop;
+        this.resources = new Resources("vm " + id);
+    }
+
+    /**
+     * Makes VM {@code id} from {@code config}; {@code stop} is how its devices and vCPUs end it
+     * (reset, debug exit, triple fault). On any failure all made so far is released and one
+     * {@link VmException} names the problem (missing file, not a kernel, busy image, KVM error).
+     */
+    public static BuiltVm build(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config,
+                                Consumer<StopReason> stop) {
+        VmBuilder b = new VmBuilder(kvm, supportedCpuid, id, config, stop);
+        try {
+            return b.build();
+        } catch (RuntimeException | Error e) {
+            b.resources.releaseAll();
+            if (e instanceof KvmException ke) {
+                throw new VmException("KVM refused to create the VM: " + ke.getMessage(), ke);
+            }
+            throw e;
+        }
+    }
+
+    private BuiltVm build() {
+        requireFile(config.kernel(), "kernel");
+        config.initrd().ifPresent(p -> requireFile(p, "initrd"));
+        // The disks first: a busy or missing image must fail before anything else is made.
+        List<OpenDisk> disks = openDisks();
+        memory = resources.push(mapMemory());
+        vmFd = resources.push(kvm.createVm());
+        checkVcpuCount();
+        vmFd.setTssAddress(TSS_ADDRESS);
+        vmFd.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        // Memory slots before the irqchip and PIT: a slot change waits for an SRCU grace
+        // period, which costs milliseconds once the in-kernel devices exist.
+        vmFd.registerMemory(memory);
+        vmFd.createIrqchip();
+        vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
+
+        Serial16550 serial = attachLegacyDevices();
+        io = resources.push(new IoLoop("vm" + id + "-io"));
+        List<AttachedDisk> attachedDisks = new ArrayList<>();
+        for (OpenDisk d : disks) {
+            attachedDisks.add(attachBlock(d));
+        }
+        attachRng();
+        Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
+
+        String cmdline = GuestCmdline.of(config, deviceEntries);
+        BootSetup boot = loadKernel(cmdline);
+        List<VcpuLoop> loops = createVcpus(boot);
+        return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline);
+    }
+
+    // ---- the steps
+
+    private record OpenDisk(String device, DiskImage image) {
+    }
+
+    /** The root image as vda, then the data disks as vdb, vdc, ... in the order given. */
+    private List<OpenDisk> openDisks() {
+        List<VmConfig.Disk> wanted = new ArrayList<>();
+        config.image().ifPresent(p -> wanted.add(new VmConfig.Disk(p, config.readOnly())));
+        wanted.addAll(config.dataDisks());
+        Set<Path> seen = new HashSet<>();
+        List<OpenDisk> out = new ArrayList<>();
+        for (int i = 0; i < wanted.size(); i++) {
+            VmConfig.Disk d = wanted.get(i);
+            if (Files.exists(d.path()) && !seen.add(realPath(d.path()))) {
+                throw new VmException("disk image " + d.path() + " is given twice: a VM attaches an image once");
+            }
+            out.add(new OpenDisk(diskName(i), resources.push(DiskImage.open(d.path(), d.readOnly()))));
+        }
+        return out;
+    }
+
+    /** vda, vdb, ..., vdz, vdaa, ...: how Linux names virtio disks in probe order. */
+    static String diskName(int index) {
+        String letters = "";
+        int n = index;
+        do {
+            letters = (char) ('a' + n % 26) + letters;
+            n = n / 26 - 1;
+        } while (n >= 0);
+        return "vd" + letters;
+    }
+
+    private GuestMemory mapMemory() {
+        try {
+            return GuestMemory.map(X86Layout.ramRanges(config.memoryBytes()));
+        } catch (BootException e) {
+            throw new VmException("memory size " + config.memoryBytes() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkVcpuCount() {
+        int maxVcpus = vmFd.checkExtension(KvmCap.MAX_VCPUS);
+        if (maxVcpus <= 0) {
+            maxVcpus = vmFd.checkExtension(KvmCap.NR_VCPUS);
+        }
+        if (maxVcpus > 0 && config.vcpus() > maxVcpus) {
+            throw new VmException("this host runs at most " + maxVcpus + " vCPUs per VM, not " + config.vcpus());
+        }
+    }
+
+    /** COM1 (the console), the i8042 (its reset line ends the VM), the debug exit port and the boot timer. */
+    private Serial16550 attachLegacyDevices() {
+        Serial16550 serial = new Serial16550(irqLine(Serial16550.COM1_IRQ), console::emit);
+        console.connectInput(serial::enqueueInput);
+        pio.register(Serial16550.COM1_PORT, Serial16550.PORT_COUNT, serial);
+        pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(irqLine(I8042.KBD_IRQ), stop));
+        pio.register(DebugExitPort.PORT, DebugExitPort.PORT_COUNT, new DebugExitPort(stop));
+        mmio.register(BootTimer.ADDRESS, BootTimer.SIZE, bootTimer);
+        return serial;
+    }
+
+    private AttachedDisk attachBlock(OpenDisk disk) {
+        VirtioBlock block;
+        try {
+            // The serial (at most 20 bytes) names the VM and the disk, for /dev/disk/by-id in the guest.
+            block = new VirtioBlock(disk.image(), "hg-vm" + id + (disk.device().equals("vda") ? "" : "-" + disk.device()));
+        } catch (IOException e) {
+            throw new VmException("cannot read disk image " + disk.image().path() + ": " + e.getMessage(), e);
+        }
+        Attached a = attachVirtio("virtio-blk " + disk.device(), block);
+        return new AttachedDisk(new VmDisk(disk.device(), disk.image().path(), disk.image().readOnly()), a.transport());
+    }
+
+    private void attachRng() {
+        VirtioRng rng;
+        try {
+            rng = VirtioRng.fromUrandom();
+        } catch (IOException e) {
+            throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
+        }
+        attachVirtio("virtio-rng", rng);
+    }
+
+    private NetCard attachNet() {
+        // The place on the bridge is leased host-wide: the boot image runs one VMM per console,
+        // each numbering its VMs from 1, and two of them must not share a TAP or an address.
+        NetSlot slot;
+        try {
+            slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, Math.min(id, GuestNetConfig.MAX_ID), GuestNetConfig.MAX_ID));
+        } catch (IllegalStateException e) {
+            throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
+        }
+        GuestNetConfig addressing = GuestNetConfig.forVm(slot.number());
+        TapBackend backend;
+        try {
+            backend = TapNetwork.attach(GuestNetConfig.DEFAULT_BRIDGE, slot.number(), addressing);
+        } catch (KvmException e) {
+            throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
+        }
+        VhostNetPath vhost = config.vhost() ? vhostFor(backend) : null;
+        VirtioNet card;
+        try {
+            card = new VirtioNet(backend, addressing.mac(), vhost);
+        } catch (RuntimeException e) {
+            if (vhost != null) {
+                vhost.close();
+            }
+            backend.close();
+            throw e;
+        }
+        Attached a = attachVirtio("virtio-net", card);
+        // Frames from the host: the device reads the TAP until it is empty (or the guest has no buffers).
+        IoLoop.Registration tapWatch = io.addEdgeTriggered(backend.fd(), () -> a.transport().processQueue(VirtioNet.RX));
+        if (vhost != null) {
+            List<IoLoop.Registration> java = new ArrayList<>(a.notifications());
+            java.add(tapWatch);
+            AckIoeventfd ack = resources.push(new AckIoeventfd(vmFd, a.slot().base()));
+            vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java, ack));
+        }
+        deviceEntries.add(addressing.kernelArgument());
+        return new NetCard(card, addressing.macText(),
+                addressing.address().getHostAddress() + "/" + addressing.prefixLength(), backend.describe());
+    }
+
+    /**
+     * vhost-net for a card on {@code tap}, or null when the host cannot serve one: the card then
+     * keeps the Java data path. vm_list says which path a card got; the reason is only a debug
+     * line (once per VMM), as a host without /dev/vhost-net is ordinary, not a fault.
+     */
+    private VhostNetPath vhostFor(TapBackend tap) {
+        return switch (VhostNetPath.probe(VhostNet.DEVICE)) {
+            case VhostNetPath.Available(long features) -> new VhostNetPath(VhostNet.DEVICE, tap.tap(), features, io);
+            case VhostNetPath.Unavailable(String reason) -> {
+                if (VHOST_ABSENCE_LOGGED.compareAndSet(false, true)) {
+                    LOG.log(System.Logger.Level.DEBUG, "no vhost-net (" + reason + "): guests' network cards use the Java data path");
+                }
+                yield null;
+            }
+        };
+    }
+
+    private BootSetup loadKernel(String cmdline) {
+        try {
+            LoadedKernel kernel = KernelLoader.load(memory, config.kernel());
+            BootConfig bootConfig;
+            if (config.initrd().isPresent()) {
+                InitrdPlacement initrd = InitrdLoader.load(memory, config.initrd().get(), kernel);
+                bootConfig = new BootConfig(cmdline, config.vcpus(), initrd);
+            } else {
+                bootConfig = new BootConfig(cmdline, config.vcpus());
+            }
+            return LinuxBoot.configure(memory, kernel, bootConfig);
+        } catch (IOException e) {
+            throw new VmException("cannot read " + e.getMessage(), e);
+        } catch (BootException e) {
+            throw new VmException("cannot boot " + config.kernel() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<VcpuLoop> createVcpus(BootSetup boot) {
+        boolean tscDeadline = vmFd.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0;
+        List<VcpuLoop> loops = new ArrayList<>();
+        for (int i = 0; i < config.vcpus(); i++) {
+            VcpuFd vcpu = vmFd.createVcpu(i);
+            vcpu.setCpuid(CpuidSetup.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline));
+            vcpu.setMsrs(BootState.msrs(boot.bootCpu().msrs()));
+            // LINT0 takes the 8259's ExtINT, LINT1 NMIs, as firmware leaves them for Linux.
+            LapicState lapic = vcpu.lapic();
+            lapic = lapic.withRegister(LapicState.LVT_LINT0,
+                    (lapic.register(LapicState.LVT_LINT0) & ~0x700) | (LapicState.DELIVERY_MODE_EXTINT << 8));
+            lapic = lapic.withRegister(LapicState.LVT_LINT1,
+                    (lapic.register(LapicState.LVT_LINT1) & ~0x700) | (LapicState.DELIVERY_MODE_NMI << 8));
+            vcpu.setLapic(lapic);
+            if (i == 0) {
+                BootState.apply(vcpu, boot.bootCpu());
+            }
+            loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
+        }
+        return loops;
+    }
+
+    // ---- wiring a virtio device
+
+    /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
+    private record Attached(VirtioMmioTransport transport, MmioSlot slot, List<EventFd> kicks,
+                            List<IoLoop.Registration> notifications, EventFd irq) {
+    }
+
+    /** Puts a virtio device in the next MMIO slot: its registers, interrupt, notification eventfds, cmdline entry. */
+    private Attached attachVirtio(String what, VirtioDevice device) {
+        MmioSlot slot;
+        VirtioMmioTransport t;
+        EventFd irqFd;
+        try {
+            slot = slots.allocate(what);
+            irqFd = irqEventFd(slot.irq());
+            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd));
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+        resources.push(t);
+        mmio.register(slot.base(), VirtioMmioTransport.SIZE, t);
+        List<EventFd> kicks = new ArrayList<>();
+        List<IoLoop.Registration> watches = new ArrayList<>();
+        for (int q = 0; q < t.queueCount(); q++) {
+            EventFd notify = resources.push(EventFd.create(true));
+            vmFd.registerIoeventfd(notify, VmFd.IoSpace.MMIO, slot.base() + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, (long) q);
+            int queue = q;
+            kicks.add(notify);
+            watches.add(io.add(notify, () -> t.processQueue(queue)));
+        }
+        deviceEntries.add(slot.cmdlineEntry());
+        return new Attached(t, slot, kicks, watches, irqFd);
+    }
+
+    private InterruptTrigger irqLine(int gsi) {
+        return trigger(irqEventFd(gsi));
+    }
+
+    private EventFd irqEventFd(int gsi) {
+        EventFd fd = resources.push(EventFd.create(true));
+        vmFd.registerIrqfd(fd, gsi);
+        return fd;
+    }
+
+    private InterruptTrigger trigger(EventFd fd) {
+        return () -> {
+            if (!resources.closing()) {
+                fd.write(1);
+            }
+        };
+    }
+
+    private static void requireFile(Path p, String what) {
+        if (!Files.isRegularFile(p)) {
+            throw new VmException(what + " " + p + " does not exist or is not a regular file");
+        }
+        if (!Files.isReadable(p)) {
+            throw new VmException(what + " " + p + " is not readable");
+        }
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+}
