@@ -26,6 +26,7 @@ public final class Ext4ImageWriter {
     private boolean journal;
     private OptionalLong sourceDateEpoch = envSourceDateEpoch();
     private Progress progress = Progress.NONE;
+    private long maxImageBytes = Limits.DEFAULT.maxImageBytes();
 
     /** A writer with the defaults: automatic size, no label, derived UUID, no journal. */
     public Ext4ImageWriter() {}
@@ -53,9 +54,20 @@ public final class Ext4ImageWriter {
 
     public Ext4ImageWriter progress(Progress p) { this.progress = p; return this; }
 
-    /** Writes the image to {@code out} (replacing it) as a sparse file. */
+    /** The cap on the image's size, given or worked out ({@link Limits#maxImageBytes()}). */
+    public Ext4ImageWriter limits(Limits l) { this.maxImageBytes = l.maxImageBytes(); return this; }
+
+    /**
+     * Writes the image as a sparse file beside {@code out} and renames it over {@code out} once
+     * complete; refuses an {@code out} that a running VM holds.
+     */
     public Ext4Image write(FsTree tree, Path out) throws IOException {
-        return new Ext4Builder(tree, sizeBytes, label, uuid, journal, sourceDateEpoch, progress).write(out);
+        Ext4Builder b = new Ext4Builder(tree, sizeBytes, label, uuid, journal, sourceDateEpoch, progress).maxBytes(maxImageBytes);
+        try (OutputFile o = OutputFile.create(out)) {
+            Ext4Image img = b.write(o.temp());
+            o.commit();
+            return img;
+        }
     }
 
     /** SOURCE_DATE_EPOCH from the environment, if set and numeric. */

@@ -18,18 +18,33 @@ public final class FsTree implements AutoCloseable {
 
     private final Node.Dir root;
     private final BlobStore blobs = new BlobStore();
+    private final long maxNodes;
+    // names ever added through put and parentOf: removals do not give them back, so a layered
+    // image that replaces the same files again and again still stops
+    private long nodesAdded;
 
-    public FsTree() { this(new Node.Dir(IMPLIED_DIR)); }
+    public FsTree() { this(Limits.DEFAULT); }
 
-    public FsTree(Node.Dir root) { this.root = root; }
+    /** An empty tree that refuses to grow past {@code limits.maxEntries()} names. */
+    public FsTree(Limits limits) { this(new Node.Dir(IMPLIED_DIR), limits); }
+
+    public FsTree(Node.Dir root) { this(root, Limits.DEFAULT); }
+
+    private FsTree(Node.Dir root, Limits limits) {
+        this.root = root;
+        this.maxNodes = limits.maxEntries();
+    }
 
     public Node.Dir root() { return root; }
 
     /** Keeps the bytes of {@code in} (exactly {@code size} of them) for the life of this tree. */
     public Content store(InputStream in, long size) throws IOException { return blobs.store(in, size); }
 
-    /** Splits "a/b//c/" into [a, b, c]; "." parts dropped; ".." is refused. */
+    /** Splits "a/b//c/" into [a, b, c]; "." parts dropped; ".." and paths over PATH_MAX are refused. */
     public static List<String> split(String path) {
+        // Linux takes no longer path; a longer one would also make as many directories as it has slashes
+        if (path.length() > Limits.MAX_PATH_BYTES / 3 && path.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_PATH_BYTES)
+            throw new ImageToolsException.BadName("path longer than " + Limits.MAX_PATH_BYTES + " bytes: " + path.substring(0, 40) + "...");
         List<String> parts = new ArrayList<>();
         for (String p : path.split("/")) {
             if (p.isEmpty() || p.equals(".")) continue;
@@ -67,6 +82,7 @@ public final class FsTree implements AutoCloseable {
                 d = cd;
             } else {
                 Node.Dir nd = new Node.Dir(implied);
+                added();
                 d.put(parts.get(i), nd);
                 d = nd;
             }
@@ -90,13 +106,19 @@ public final class FsTree implements AutoCloseable {
             old.meta(nd.meta());
             return;
         }
+        if (parent.child(name) == null) added();
         parent.put(name, node);
     }
 
-    /** Removes {@code path} if present; returns whether it was. */
+    private void added() {
+        if (++nodesAdded > maxNodes)
+            throw new ImageToolsException.OverLimit("more than " + maxNodes + " entries (files, directories and links; the cap on entries, --max-entries)");
+    }
+
+    /** Removes {@code path} if present; returns whether it was. The root cannot be removed. */
     public boolean remove(String path) {
         List<String> parts = split(path);
-        if (parts.isEmpty()) { root.clear(); return true; }
+        if (parts.isEmpty()) throw new ImageToolsException.BadName("cannot remove the root: '" + path + "'");
         Node n = get(String.join("/", parts.subList(0, parts.size() - 1)));
         return n instanceof Node.Dir d && d.remove(parts.getLast()) != null;
     }

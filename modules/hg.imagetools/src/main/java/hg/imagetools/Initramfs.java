@@ -29,11 +29,17 @@ public final class Initramfs {
 
     private record Entry(String path, Node node) {}
 
-    /** Writes {@code tree} as a gzip-compressed cpio archive to {@code out} (replacing it). */
+    /**
+     * Writes {@code tree} as a gzip-compressed cpio archive beside {@code out} and renames it over
+     * {@code out} once complete; refuses an {@code out} that a running VM holds.
+     */
     public void writeGzip(FsTree tree, Path out) throws IOException {
-        try (OutputStream f = Files.newOutputStream(out);
-             GZIPOutputStream gz = new GZIPOutputStream(new BufferedOutputStream(f, 1 << 16), 1 << 16)) {
-            write(tree, gz);
+        try (OutputFile o = OutputFile.create(out)) {
+            try (OutputStream f = Files.newOutputStream(o.temp());
+                 GZIPOutputStream gz = new GZIPOutputStream(new BufferedOutputStream(f, 1 << 16), 1 << 16)) {
+                write(tree, gz);
+            }
+            o.commit();
         }
     }
 

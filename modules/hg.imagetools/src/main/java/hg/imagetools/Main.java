@@ -20,11 +20,19 @@ public final class Main {
                   the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz;
                   busybox from Debian's busybox-static package (apt cache, else apt-get download)
                   or from a static busybox binary
-            --output is accepted for --out.
               initramfs --from SRC --out FILE.cpio.gz [--owner 0:0]
                   a gzipped cpio (newc) archive of SRC
+            --output is accepted for --out. The output is written beside it and renamed into place
+            when complete; an output a running VM holds (locked) is refused.
             --owner UID:GID makes every file owned by UID:GID (for trees gathered without root).
-            SOURCE_DATE_EPOCH fixes the times that do not come from the source.""";
+            SOURCE_DATE_EPOCH fixes the times that do not come from the source.
+            Every input is treated as hostile and read within caps (each command takes these):
+              --max-unpacked SIZE  bytes read out of archives after decompression (default 16G)
+              --max-entries N      archive entries, and files/directories in the tree (default 1000000)
+              --max-image SIZE     ext4 image size, given or worked out (default 64G)
+            and fixed ones: a path is at most 4096 bytes, a symlink target 4095, an archive entry's
+            header (long names, PAX records) 1 MiB, a container image's JSON 4 MiB and 64 levels
+            deep, a busybox binary 64 MiB. busybox's applets are read from the binary, never run.""";
 
     private Main() {}
 
@@ -42,9 +50,9 @@ public final class Main {
             String cmd = args[0];
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
-                case "mkfs" -> mkfs(Flags.parse(rest, Set.of("from", "out", "size", "label", "uuid", "owner"), Set.of("journal", "quiet")), err);
-                case "rootfs" -> rootfs(Flags.parse(rest, Set.of("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
-                case "initramfs" -> initramfs(Flags.parse(rest, Set.of("from", "out", "owner"), Set.of("quiet")), err);
+                case "mkfs" -> mkfs(Flags.parse(rest, valued("from", "out", "size", "label", "uuid", "owner"), Set.of("journal", "quiet")), err);
+                case "rootfs" -> rootfs(Flags.parse(rest, valued("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
+                case "initramfs" -> initramfs(Flags.parse(rest, valued("from", "out", "owner"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
             return 0;
@@ -69,7 +77,35 @@ public final class Main {
     }
 
     static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         UsageException(String m) { super(m); }
+    }
+
+    private static final List<String> LIMIT_FLAGS = List.of("max-unpacked", "max-entries", "max-image");
+
+    /** A command's valued options plus the caps every command takes. */
+    private static Set<String> valued(String... names) {
+        Set<String> s = new java.util.HashSet<>(List.of(names));
+        s.addAll(LIMIT_FLAGS);
+        return s;
+    }
+
+    /** The caps, defaults changed by --max-unpacked, --max-entries and --max-image. */
+    static Limits limits(Flags f) {
+        Limits l = Limits.DEFAULT;
+        if (f.get("max-unpacked") != null) l = l.withMaxUnpackedBytes(parseSize(f.get("max-unpacked")));
+        if (f.get("max-image") != null) l = l.withMaxImageBytes(parseSize(f.get("max-image")));
+        if (f.get("max-entries") != null) {
+            try {
+                long n = Long.parseLong(f.get("max-entries"));
+                if (n <= 0) throw new NumberFormatException();
+                l = l.withMaxEntries(n);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--max-entries wants a positive number, not '" + f.get("max-entries") + "'");
+            }
+        }
+        return l;
     }
 
     record Flags(Map<String, String> values, Set<String> switches) {
@@ -138,7 +174,7 @@ public final class Main {
     }
 
     static Ext4ImageWriter writer(Flags f, PrintStream err) {
-        Ext4ImageWriter w = new Ext4ImageWriter().journal(f.has("journal")).progress(progress(err, f.has("quiet")));
+        Ext4ImageWriter w = new Ext4ImageWriter().journal(f.has("journal")).progress(progress(err, f.has("quiet"))).limits(limits(f));
         if (f.get("size") != null) w.size(parseSize(f.get("size")));
         if (f.get("label") != null) w.label(f.get("label"));
         if (f.get("uuid") != null) {
@@ -167,8 +203,9 @@ public final class Main {
     static void mkfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
         Ext4ImageWriter w = writer(f, err);
+        OutputFile.refuseIfInUse(out); // before reading: the write would refuse it anyway, later
         if (!f.has("quiet")) err.printf("hg-imagetools: reading %s%n", from);
-        try (FsTree tree = Sources.read(from)) {
+        try (FsTree tree = Sources.read(from, limits(f))) {
             owner(f, tree);
             Ext4Image img = w.write(tree, out);
             if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s: %d MiB, %d MiB free, %d inodes free, UUID %s%n",
@@ -181,11 +218,12 @@ public final class Main {
         if (f.get("busybox") != null && f.get("busybox-deb") != null) throw new UsageException("give --busybox or --busybox-deb, not both");
         Path given = f.get("busybox-deb") == null ? null : Path.of(f.get("busybox-deb"));
         Ext4ImageWriter w = writer(f, err);
+        OutputFile.refuseIfInUse(out);
         Path tmp = java.nio.file.Files.createTempDirectory("hg-imagetools-");
         try {
             Path from = f.get("busybox") != null ? Path.of(f.get("busybox")) : Rootfs.findBusyboxDeb(given, tmp);
             try (FsTree tree = f.get("busybox") != null ? Rootfs.treeFromBinary(from, Ext4ImageWriter.envSourceDateEpoch())
-                    : Rootfs.tree(from, Ext4ImageWriter.envSourceDateEpoch())) {
+                    : Rootfs.tree(from, Ext4ImageWriter.envSourceDateEpoch(), limits(f))) {
                 if (f.has("initramfs")) {
                     new Initramfs().writeGzip(tree, out);
                     if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, from);
@@ -204,7 +242,9 @@ public final class Main {
 
     static void initramfs(Flags f, PrintStream err) throws IOException {
         Path from = Path.of(f.need("from")), out = Path.of(f.need("out"));
-        try (FsTree tree = Sources.read(from)) {
+        limits(f); // a bad cap is a usage error before anything is read
+        OutputFile.refuseIfInUse(out);
+        try (FsTree tree = Sources.read(from, limits(f))) {
             owner(f, tree);
             new Initramfs().writeGzip(tree, out);
         }

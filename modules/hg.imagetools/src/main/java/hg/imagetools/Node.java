@@ -66,7 +66,15 @@ public sealed abstract class Node permits Node.Dir, Node.File, Node.Symlink, Nod
         public Symlink(Meta meta, String target) {
             super(meta);
             if (target.isEmpty()) throw new IllegalArgumentException("empty symlink target");
+            if (!fits(target))
+                throw new ImageToolsException.BadName("symlink target longer than " + Limits.MAX_SYMLINK_TARGET_BYTES + " bytes");
             this.target = target;
+        }
+
+        /** Whether Linux can hold {@code target} as a symlink's target. */
+        public static boolean fits(String target) {
+            return target.length() <= Limits.MAX_SYMLINK_TARGET_BYTES / 3
+                    || target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= Limits.MAX_SYMLINK_TARGET_BYTES;
         }
 
         public String target() { return target; }

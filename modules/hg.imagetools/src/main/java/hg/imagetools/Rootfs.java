@@ -5,8 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -105,25 +103,41 @@ public final class Rootfs {
         throw new ImageToolsException.BadSource("no busybox-static package: give --busybox-deb FILE, or install apt-get access");
     }
 
-    /** Builds the rootfs tree from a busybox-static .deb. Runs the busybox binary once to list its applets. */
+    /** Builds the rootfs tree from a busybox-static .deb; the applet list is read from the binary, which is not run. */
     public static FsTree tree(Path busyboxDeb, OptionalLong sourceDateEpoch) throws IOException {
-        try (FsTree deb = Sources.read(busyboxDeb)) {
+        return tree(busyboxDeb, sourceDateEpoch, Limits.DEFAULT);
+    }
+
+    /** As {@link #tree(Path, OptionalLong)}, reading the package within {@code limits}. */
+    public static FsTree tree(Path busyboxDeb, OptionalLong sourceDateEpoch, Limits limits) throws IOException {
+        try (FsTree deb = Sources.read(busyboxDeb, limits)) {
             if (!(deb.get("bin/busybox") instanceof Node.File bb))
                 throw new ImageToolsException.BadSource(busyboxDeb + ": no bin/busybox in this package");
+            requireSmall(bb.content().size(), busyboxDeb + ": bin/busybox");
             byte[] binary;
             try (InputStream in = bb.content().open()) { binary = in.readAllBytes(); }
             return tree(binary, sourceDateEpoch.orElse(bb.meta().mtimeSeconds()), busyboxDeb.toString());
         }
     }
 
-    /** Builds the rootfs tree from a statically linked busybox binary (e.g. Debian busybox-static's /bin/busybox). */
+    /**
+     * Builds the rootfs tree from a statically linked busybox binary (e.g. Debian busybox-static's
+     * /bin/busybox); the applet list is read from the binary, which is not run.
+     */
     public static FsTree treeFromBinary(Path busybox, OptionalLong sourceDateEpoch) throws IOException {
         if (!Files.isRegularFile(busybox) || !Files.isReadable(busybox)) throw new ImageToolsException.BadSource("cannot read " + busybox);
+        requireSmall(Files.size(busybox), busybox.toString());
         byte[] binary = Files.readAllBytes(busybox);
         return tree(binary, sourceDateEpoch.orElse(Files.getLastModifiedTime(busybox).toInstant().getEpochSecond()), busybox.toString());
     }
 
-    private static FsTree tree(byte[] binary, long time, String what) throws IOException {
+    /** The binary is read whole into memory. */
+    private static void requireSmall(long size, String what) {
+        if (size > Limits.MAX_BUSYBOX_BYTES)
+            throw new ImageToolsException.OverLimit(what + " is larger than " + Limits.size(Limits.MAX_BUSYBOX_BYTES) + ", too big for a busybox");
+    }
+
+    private static FsTree tree(byte[] binary, long time, String what) {
         requireStaticElf(binary, what);
         FsTree tree = new FsTree();
         try {
@@ -137,7 +151,7 @@ public final class Rootfs {
             tree.put("tmp", new Node.Dir(dir.withPermissions(01777)));
             tree.put("root", new Node.Dir(dir.withPermissions(0700)));
             tree.put("bin/busybox", new Node.File(exe, Content.of(binary)));
-            for (String applet : applets(binary)) {
+            for (String applet : BusyboxApplets.read(binary, what)) {
                 if (applet.equals("bin/busybox") || tree.get(applet) != null) continue;
                 tree.put(applet, new Node.Symlink(link, "/bin/busybox"));
             }
@@ -157,7 +171,7 @@ public final class Rootfs {
             tree.put("dev/null", new Node.Special(file.withPermissions(0666), Node.Special.Type.CHAR_DEVICE, 1, 3));
             tree.put("dev/ttyS0", new Node.Special(file.withPermissions(0660), Node.Special.Type.CHAR_DEVICE, 4, 64));
             return tree;
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             tree.close();
             throw e;
         }
@@ -180,34 +194,5 @@ public final class Rootfs {
 
     private static void text(FsTree t, String path, String body, Meta m) {
         t.put(path, new Node.File(m, Content.of(body.getBytes(StandardCharsets.UTF_8))));
-    }
-
-    /** The applets' install paths ("bin/sh", "sbin/init", ...) as the binary itself lists them. */
-    static List<String> applets(byte[] binary) throws IOException {
-        // busybox picks the applet by its own file name, so the copy must be called "busybox"
-        Path dir = Files.createTempDirectory("hg-busybox-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path tmp = dir.resolve("busybox");
-        try {
-            Files.write(tmp, binary);
-            tmp.toFile().setExecutable(true, true);
-            Process p = new ProcessBuilder(tmp.toString(), "--list-full").redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0)
-                throw new ImageToolsException.BadSource("busybox --list-full failed; cannot list the applets");
-            List<String> r = new ArrayList<>();
-            for (String line : out.split("\n")) {
-                String l = line.strip();
-                while (l.startsWith("/")) l = l.substring(1);
-                if (!l.isEmpty()) r.add(l);
-            }
-            if (r.size() < 10) throw new ImageToolsException.BadSource("busybox lists only " + r.size() + " applets");
-            return r;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while listing busybox applets", e);
-        } finally {
-            Files.deleteIfExists(tmp);
-            Files.deleteIfExists(dir);
-        }
     }
 }

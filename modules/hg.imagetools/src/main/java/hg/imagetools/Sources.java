@@ -1,6 +1,7 @@
 package hg.imagetools;
 
 import hg.imagetools.internal.ArchiveSources;
+import hg.imagetools.internal.Budget;
 import hg.imagetools.internal.DirectorySource;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,29 +18,42 @@ import java.nio.file.Path;
 public final class Sources {
     private Sources() {}
 
-    public static FsTree read(Path source) throws IOException {
+    public static FsTree read(Path source) throws IOException { return read(source, Limits.DEFAULT); }
+
+    /** Reads {@code source}, stopping with {@link ImageToolsException.OverLimit} at any of {@code limits}. */
+    public static FsTree read(Path source, Limits limits) throws IOException {
         if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS))
             throw new ImageToolsException.BadSource("no such file or directory: " + source);
         if (Files.isDirectory(source)) {
             if (Files.isRegularFile(source.resolve("oci-layout")) && Files.isRegularFile(source.resolve("index.json")))
-                return ArchiveSources.readImageDir(source);
-            return DirectorySource.read(source);
+                return ArchiveSources.readImageDir(source, limits);
+            return DirectorySource.read(source, limits);
         }
         if (!Files.isReadable(source)) throw new ImageToolsException.BadSource("cannot read " + source + ": permission denied");
-        return ArchiveSources.readFile(source);
+        return ArchiveSources.readFile(source, limits);
     }
 
     /** A tar stream (any supported compression). */
     public static FsTree readTar(InputStream in, String name) throws IOException {
         FsTree t = new FsTree();
-        hg.imagetools.internal.TarSource.readInto(t, in, name);
-        return t;
+        try {
+            hg.imagetools.internal.TarSource.readInto(t, in, name, new Budget(Limits.DEFAULT));
+            return t;
+        } catch (RuntimeException | IOException e) {
+            t.close();
+            throw e;
+        }
     }
 
     /** A cpio stream (any supported compression). */
     public static FsTree readCpio(InputStream in, String name) throws IOException {
         FsTree t = new FsTree();
-        ArchiveSources.readCpio(t, in, name);
-        return t;
+        try {
+            ArchiveSources.readCpio(t, in, name, new Budget(Limits.DEFAULT));
+            return t;
+        } catch (RuntimeException | IOException e) {
+            t.close();
+            throw e;
+        }
     }
 }

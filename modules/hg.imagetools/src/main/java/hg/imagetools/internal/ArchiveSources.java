@@ -3,6 +3,7 @@ package hg.imagetools.internal;
 import hg.imagetools.Content;
 import hg.imagetools.FsTree;
 import hg.imagetools.ImageToolsException;
+import hg.imagetools.Limits;
 import hg.imagetools.Meta;
 import hg.imagetools.Node;
 import java.io.BufferedInputStream;
@@ -62,16 +63,17 @@ public final class ArchiveSources {
         }
     }
 
-    public static FsTree readFile(Path file) throws IOException {
+    public static FsTree readFile(Path file, Limits limits) throws IOException {
         Format f = sniff(file);
-        FsTree tree = new FsTree();
+        FsTree tree = new FsTree(limits);
+        Budget budget = new Budget(limits);
         try {
             switch (f) {
-                case DEB -> readDeb(tree, file);
+                case DEB -> readDeb(tree, file, budget);
                 case CPIO -> {
-                    try (InputStream in = Files.newInputStream(file)) { readCpio(tree, in, file.toString()); }
+                    try (InputStream in = Files.newInputStream(file)) { readCpio(tree, in, file.toString(), budget); }
                 }
-                case TAR -> readTarOrImage(tree, file);
+                case TAR -> readTarOrImage(tree, file, budget);
                 case UNKNOWN -> throw new ImageToolsException.BadSource(file + ": not a directory, tar, cpio, .deb or container image");
             }
             return tree;
@@ -83,14 +85,15 @@ public final class ArchiveSources {
 
     // ---------------------------------------------------------------- deb
 
-    static void readDeb(FsTree tree, Path file) throws IOException {
+    static void readDeb(FsTree tree, Path file, Budget budget) throws IOException {
         boolean found = false;
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        // metered for the header cap: an ar's name table is read into memory however long it says it is
+        try (MeteredInput raw = new MeteredInput(new BufferedInputStream(Files.newInputStream(file), 1 << 16), budget, file.toString());
              ArArchiveInputStream ar = new ArArchiveInputStream(raw)) {
             ArArchiveEntry e;
-            while ((e = ar.getNextEntry()) != null) {
+            while ((e = raw.next(ar)) != null) {
                 if (e.getName().startsWith("data.tar")) {
-                    TarSource.readInto(tree, nonClosing(ar), file + ":" + e.getName());
+                    TarSource.readInto(tree, nonClosing(ar), file + ":" + e.getName(), budget);
                     found = true;
                     break;
                 }
@@ -111,12 +114,12 @@ public final class ArchiveSources {
 
     // ---------------------------------------------------------------- cpio
 
-    public static void readCpio(FsTree tree, InputStream raw, String what) throws IOException {
+    public static void readCpio(FsTree tree, InputStream raw, String what, Budget budget) throws IOException {
         Map<List<Long>, Node> links = new HashMap<>();
         int count = 0;
-        try (InputStream in = Decompress.open(raw, what); CpioArchiveInputStream cpio = new CpioArchiveInputStream(in)) {
+        try (MeteredInput in = Decompress.open(raw, what, budget); CpioArchiveInputStream cpio = new CpioArchiveInputStream(in)) {
             CpioArchiveEntry e;
-            while ((e = cpio.getNextEntry()) != null) {
+            while ((e = in.next(cpio)) != null) {
                 count++;
                 long mode = e.getMode();
                 Meta meta = new Meta((int) (mode & 07777), (int) e.getUID(), (int) e.getGID(), e.getTime() / 1000, 0, Map.of());
@@ -138,7 +141,7 @@ public final class ArchiveSources {
                         }
                         yield new Node.File(meta, body);
                     }
-                    case 0xA000 -> new Node.Symlink(meta, new String(cpio.readAllBytes(), StandardCharsets.UTF_8));
+                    case 0xA000 -> new Node.Symlink(meta, symlinkTarget(cpio, e, what));
                     case 0x2000, 0x6000 -> new Node.Special(meta, type == 0x2000 ? Node.Special.Type.CHAR_DEVICE : Node.Special.Type.BLOCK_DEVICE,
                             (int) e.getRemoteDeviceMaj(), (int) e.getRemoteDeviceMin());
                     case 0x1000 -> new Node.Special(meta, Node.Special.Type.FIFO, 0, 0);
@@ -156,12 +159,22 @@ public final class ArchiveSources {
         if (count == 0) throw new ImageToolsException.BadSource(what + ": empty cpio archive");
     }
 
+    /** A cpio symlink's target is its body; its size is checked before anything is read. */
+    private static String symlinkTarget(CpioArchiveInputStream cpio, CpioArchiveEntry e, String what) throws IOException {
+        if (e.getSize() > Limits.MAX_SYMLINK_TARGET_BYTES)
+            throw new ImageToolsException.OverLimit(what + ": symlink target of " + e.getName() + " is longer than "
+                    + Limits.MAX_SYMLINK_TARGET_BYTES + " bytes");
+        byte[] b = cpio.readNBytes((int) e.getSize());
+        if (b.length != e.getSize()) throw new ImageToolsException.BadSource(what + ": symlink " + e.getName() + " ends early");
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
     // ---------------------------------------------------------------- tar and container images
 
-    static void readTarOrImage(FsTree tree, Path file) throws IOException {
+    static void readTarOrImage(FsTree tree, Path file, Budget budget) throws IOException {
         List<TarSource.Member> members;
         try (InputStream in = Files.newInputStream(file)) {
-            members = TarSource.members(tree, in, file.toString());
+            members = TarSource.members(tree, in, file.toString(), budget);
         }
         Map<String, Content> byName = new LinkedHashMap<>();
         for (TarSource.Member m : members) {
@@ -174,7 +187,7 @@ public final class ArchiveSources {
         }
         for (int k = 0; k < layers.size(); k++) {
             try (InputStream in = layers.get(k).open()) {
-                applyLayer(tree, in, file + ": layer " + (k + 1));
+                applyLayer(tree, in, file + ": layer " + (k + 1), budget);
             }
         }
     }
@@ -187,8 +200,8 @@ public final class ArchiveSources {
     }
 
     /** One image layer: its whiteouts remove what lower layers put there, then its files are added. */
-    public static void applyLayer(FsTree tree, InputStream layer, String what) throws IOException {
-        List<TarSource.Member> members = TarSource.members(tree, layer, what);
+    public static void applyLayer(FsTree tree, InputStream layer, String what, Budget budget) throws IOException {
+        List<TarSource.Member> members = TarSource.members(tree, layer, what, budget);
         for (TarSource.Member m : members) {
             String path = normalize(m.entry().getName());
             if (path.endsWith("/")) path = path.substring(0, path.length() - 1);
@@ -197,7 +210,7 @@ public final class ArchiveSources {
             if (base.equals(".wh..wh..opq")) {
                 if (tree.get(dir) instanceof Node.Dir d) d.clear();
             } else if (base.startsWith(".wh.")) {
-                tree.remove((dir.isEmpty() ? "" : dir + "/") + base.substring(4));
+                tree.remove((dir.isEmpty() ? "" : dir + "/") + whitedOut(base, path, what));
             }
         }
         for (TarSource.Member m : members) {
@@ -208,8 +221,20 @@ public final class ArchiveSources {
         }
     }
 
+    /**
+     * The name a whiteout ".wh.NAME" removes from its own directory. ".wh.." would name the
+     * directory itself (the root at the top) and ".wh..." its parent: a layer removes files in a
+     * directory, never the directory from inside or anything above it.
+     */
+    static String whitedOut(String base, String path, String what) {
+        String name = base.substring(4);
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('\0') >= 0)
+            throw new ImageToolsException.BadSource(what + ": whiteout " + path + " names no file in its directory");
+        return name;
+    }
+
     /** Used when a container image comes as a directory (OCI layout). */
-    public static FsTree readImageDir(Path dir) throws IOException {
+    public static FsTree readImageDir(Path dir, Limits limits) throws IOException {
         Map<String, Content> byName = new LinkedHashMap<>();
         try (var walk = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) walk::iterator) {
@@ -218,11 +243,12 @@ public final class ArchiveSources {
         }
         List<Content> layers = ContainerImage.layers(byName, dir.toString());
         if (layers == null) throw new ImageToolsException.BadSource(dir + ": not a container image layout");
-        FsTree tree = new FsTree();
+        FsTree tree = new FsTree(limits);
+        Budget budget = new Budget(limits);
         try {
             for (int k = 0; k < layers.size(); k++) {
                 try (InputStream in = layers.get(k).open()) {
-                    applyLayer(tree, in, dir + ": layer " + (k + 1));
+                    applyLayer(tree, in, dir + ": layer " + (k + 1), budget);
                 }
             }
             return tree;

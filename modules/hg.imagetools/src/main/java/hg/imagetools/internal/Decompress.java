@@ -33,6 +33,14 @@ public final class Decompress {
         return Kind.NONE;
     }
 
+    /**
+     * The decompressed stream of {@code raw} for an archive reader, metered: every byte read counts
+     * against {@code budget}, so a small compressed input cannot unpack without bound.
+     */
+    static MeteredInput open(InputStream raw, String what, Budget budget) throws IOException {
+        return new MeteredInput(open(raw, what), budget, what);
+    }
+
     /** The decompressed stream of {@code in} (returned as is when it is not compressed). */
     public static InputStream open(InputStream raw, String what) throws IOException {
         BufferedInputStream in = raw instanceof BufferedInputStream b ? b : new BufferedInputStream(raw, 1 << 16);

@@ -3,9 +3,11 @@ package hg.imagetools.internal;
 import hg.imagetools.Content;
 import hg.imagetools.FsTree;
 import hg.imagetools.ImageToolsException;
+import hg.imagetools.Limits;
 import hg.imagetools.Meta;
 import hg.imagetools.Node;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -21,15 +23,35 @@ import java.util.Map;
 public final class DirectorySource {
     private static final String ATTRS = "unix:mode,uid,gid,ino,dev,rdev,nlink,size,lastModifiedTime";
     private final Map<List<Long>, Node> seen = new HashMap<>();
+    private final Path top;
+    private final long maxEntries;
+    private long entries;
 
-    public static FsTree read(Path dir) throws IOException {
+    private DirectorySource(Path top, Limits limits) {
+        this.top = top;
+        this.maxEntries = limits.maxEntries();
+    }
+
+    public static FsTree read(Path dir, Limits limits) throws IOException {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS))
             throw new ImageToolsException.BadSource("not a directory: " + dir);
-        FsTree tree = new FsTree();
-        DirectorySource s = new DirectorySource();
+        FsTree tree = new FsTree(limits);
+        DirectorySource s = new DirectorySource(dir, limits);
         tree.root().meta(s.meta(dir, s.attrs(dir)));
         s.fill(tree.root(), dir);
         return tree;
+    }
+
+    /**
+     * Counts one more name against the entry cap, and bounds the path: nesting is what the
+     * recursive walk would otherwise follow until the stack overflows.
+     */
+    private void enter(Path c) {
+        if (++entries > maxEntries)
+            throw new ImageToolsException.OverLimit(top + ": more than " + maxEntries + " entries (the cap on entries, --max-entries)");
+        String rel = top.relativize(c).toString();
+        if (rel.length() > Limits.MAX_PATH_BYTES / 3 && rel.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_PATH_BYTES)
+            throw new ImageToolsException.BadName(top + ": path longer than " + Limits.MAX_PATH_BYTES + " bytes: " + rel.substring(0, 40) + "...");
     }
 
     private Map<String, Object> attrs(Path p) {
@@ -53,6 +75,7 @@ public final class DirectorySource {
             throw new ImageToolsException.BadSource("cannot list " + dir + ": " + Decompress.reason(e), e);
         }
         for (Path c : children) {
+            enter(c);
             String name = c.getFileName().toString();
             Map<String, Object> a = attrs(c);
             int mode = (int) a.get("mode");

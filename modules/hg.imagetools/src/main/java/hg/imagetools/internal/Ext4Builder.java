@@ -4,6 +4,7 @@ import hg.imagetools.Content;
 import hg.imagetools.Ext4Image;
 import hg.imagetools.FsTree;
 import hg.imagetools.ImageToolsException;
+import hg.imagetools.Limits;
 import hg.imagetools.Meta;
 import hg.imagetools.Node;
 import hg.imagetools.Progress;
@@ -114,6 +115,7 @@ public final class Ext4Builder {
     private long journalBlocks;
     private Ino journalIno;
     private long cursor;
+    private long maxBytes = Long.MAX_VALUE;
 
     public Ext4Builder(FsTree tree, OptionalLong sizeBytes, String label, Optional<UUID> uuid, boolean journal,
                        OptionalLong sourceDateEpoch, Progress progress) {
@@ -135,6 +137,12 @@ public final class Ext4Builder {
     public Ext4Builder blocksPerGroup(int n) {
         if (n < 64 || n > DEFAULT_BPG || n % 64 != 0) throw new IllegalArgumentException("blocks per group: " + n);
         this.bpg = n;
+        return this;
+    }
+
+    /** The cap on the image's size, given or worked out: a hostile tree cannot ask for any size. */
+    public Ext4Builder maxBytes(long n) {
+        this.maxBytes = n;
         return this;
     }
 
@@ -394,6 +402,7 @@ public final class Ext4Builder {
         long inodesUsed = inodes.size();
         if (sizeBytes.isPresent()) {
             long n = sizeBytes.getAsLong() / BS;
+            if (n * BS > maxBytes) throw overCap("an image of " + Limits.size(n * BS));
             String why = tryLayout(n, inodesUsed);
             if (why != null) throw new ImageToolsException.DoesNotFit(why);
             return;
@@ -403,11 +412,16 @@ public final class Ext4Builder {
         n += defaultJournalBlocks(n);
         for (int tries = 0; ; tries++) {
             n += (n / bpg + 1) * (2 + 2 + itbFor(n, inodesUsed)); // per-group metadata
+            if (n * BS > maxBytes) throw overCap("the tree needs an image of at least " + (n * BS >> 20) + " MiB");
             String why = tryLayout(n, inodesUsed);
             if (why == null) return;
             if (tries > 40) throw new ImageToolsException.DoesNotFit(why);
             n = n + n / 8 + 1024;
         }
+    }
+
+    private ImageToolsException overCap(String what) {
+        return new ImageToolsException.OverLimit(what + ", over the cap of " + Limits.size(maxBytes) + " on image size (--max-image)");
     }
 
     private int groupsFor(long n) { return (int) ceilDiv(n, bpg); }

@@ -1,11 +1,17 @@
 package hg.imagetools.internal;
 
+import hg.imagetools.Limits;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A small JSON reader for container image manifests: objects become Maps, arrays Lists, numbers Doubles. */
+/**
+ * A small JSON reader for container image manifests: objects become Maps, arrays Lists, numbers
+ * Doubles. Every malformed text is an IllegalArgumentException; the text's size and nesting are
+ * capped ({@link Limits#MAX_JSON_BYTES}, {@link Limits#MAX_JSON_DEPTH}) because the reader recurses
+ * once per level and a hostile manifest could otherwise overflow the stack.
+ */
 final class Json {
     private final String s;
     private int i;
@@ -13,9 +19,10 @@ final class Json {
     private Json(String s) { this.s = s; }
 
     static Object parse(String text) {
+        if (text.length() > Limits.MAX_JSON_BYTES) throw new IllegalArgumentException("JSON larger than " + Limits.size(Limits.MAX_JSON_BYTES));
         Json j = new Json(text);
         j.ws();
-        Object v = j.value();
+        Object v = j.value(0);
         j.ws();
         if (j.i != text.length()) throw j.error("trailing characters");
         return v;
@@ -25,9 +32,10 @@ final class Json {
 
     private void ws() { while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) i++; }
 
-    private Object value() {
+    private Object value(int depth) {
         if (i >= s.length()) throw error("unexpected end");
         char c = s.charAt(i);
+        if ((c == '{' || c == '[') && depth >= Limits.MAX_JSON_DEPTH) throw error("nested deeper than " + Limits.MAX_JSON_DEPTH + " levels");
         switch (c) {
             case '{' -> {
                 i++;
@@ -40,7 +48,7 @@ final class Json {
                     ws();
                     expect(':');
                     ws();
-                    m.put(k, value());
+                    m.put(k, value(depth + 1));
                     ws();
                 } while (peek(','));
                 expect('}');
@@ -53,7 +61,7 @@ final class Json {
                 if (peek(']')) return l;
                 do {
                     ws();
-                    l.add(value());
+                    l.add(value(depth + 1));
                     ws();
                 } while (peek(','));
                 expect(']');
@@ -87,6 +95,7 @@ final class Json {
             char c = s.charAt(i++);
             if (c == '"') return b.toString();
             if (c != '\\') { b.append(c); continue; }
+            if (i >= s.length()) throw error("unterminated string");
             char e = s.charAt(i++);
             switch (e) {
                 case 'n' -> b.append('\n');
@@ -94,7 +103,11 @@ final class Json {
                 case 'r' -> b.append('\r');
                 case 'b' -> b.append('\b');
                 case 'f' -> b.append('\f');
-                case 'u' -> { b.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); i += 4; }
+                case 'u' -> {
+                    if (i + 4 > s.length()) throw error("short \\u escape");
+                    b.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); // a NumberFormatException is an IllegalArgumentException
+                    i += 4;
+                }
                 default -> b.append(e);
             }
         }

@@ -2,6 +2,7 @@ package hg.imagetools.internal;
 
 import hg.imagetools.FsTree;
 import hg.imagetools.ImageToolsException;
+import hg.imagetools.Limits;
 import hg.imagetools.Meta;
 import hg.imagetools.Node;
 import java.io.IOException;
@@ -21,16 +22,16 @@ public final class TarSource {
     /** One tar member, with its body kept in the tree's store. */
     record Member(TarArchiveEntry entry, hg.imagetools.Content body) {}
 
-    public static void readInto(FsTree tree, InputStream raw, String what) throws IOException {
-        for (Member m : members(tree, raw, what)) apply(tree, m, what);
+    public static void readInto(FsTree tree, InputStream raw, String what, Budget budget) throws IOException {
+        for (Member m : members(tree, raw, what, budget)) apply(tree, m, what);
     }
 
-    static List<Member> members(FsTree tree, InputStream raw, String what) throws IOException {
+    static List<Member> members(FsTree tree, InputStream raw, String what, Budget budget) throws IOException {
         List<Member> out = new ArrayList<>();
-        try (InputStream in = Decompress.open(raw, what);
+        try (MeteredInput in = Decompress.open(raw, what, budget);
              TarArchiveInputStream tar = new TarArchiveInputStream(in, StandardCharsets.UTF_8.name())) {
             TarArchiveEntry e;
-            while ((e = nextEntry(tar, what)) != null) {
+            while ((e = nextEntry(tar, in, what)) != null) {
                 hg.imagetools.Content body = null;
                 if (e.isFile() && !e.isLink()) body = tree.store(tar, e.getSize());
                 out.add(new Member(e, body));
@@ -44,9 +45,9 @@ public final class TarSource {
         return out;
     }
 
-    private static TarArchiveEntry nextEntry(TarArchiveInputStream tar, String what) throws IOException {
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream tar, MeteredInput in, String what) throws IOException {
         try {
-            return tar.getNextEntry();
+            return in.next(tar);
         } catch (IOException | IllegalArgumentException e) {
             throw new ImageToolsException.BadSource(what + ": broken tar archive (" + Decompress.reason(e) + ")", e);
         }
@@ -80,6 +81,8 @@ public final class TarSource {
         } else if (e.isDirectory()) {
             n = new Node.Dir(meta);
         } else if (e.isSymbolicLink()) {
+            if (!Node.Symlink.fits(e.getLinkName()))
+                throw new ImageToolsException.OverLimit(what + ": symlink target of " + path + " is longer than " + Limits.MAX_SYMLINK_TARGET_BYTES + " bytes");
             n = new Node.Symlink(meta, e.getLinkName());
         } else if (e.isCharacterDevice() || e.isBlockDevice()) {
             n = new Node.Special(meta, e.isCharacterDevice() ? Node.Special.Type.CHAR_DEVICE : Node.Special.Type.BLOCK_DEVICE,
