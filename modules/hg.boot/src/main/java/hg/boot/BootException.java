@@ -8,6 +8,8 @@ package hg.boot;
 public abstract sealed class BootException extends Exception
         permits InvalidKernelException, KernelPlacementException, CmdlineException, InitrdException,
                 GuestLayoutException {
+    private static final long serialVersionUID = 1L;
+
 
     BootException(String message) {
         super(message);

@@ -80,6 +80,7 @@ public final class GuestMemory implements AutoCloseable {
      * {@code hugepages} each mapping is advised MADV_HUGEPAGE (transparent huge pages). Range
      * addresses and sizes must be page aligned, as KVM memory slots need.
      */
+    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
     public static GuestMemory map(List<Range> ranges, boolean hugepages) {
         Arena arena = Arena.ofShared();
         try {

@@ -7,6 +7,8 @@ import hg.kvm.internal.Errno;
  * says what went wrong: {@code KVM_CREATE_VM failed: ENOMEM (Cannot allocate memory)}.
  */
 public class KvmException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final String call;
     private final int errno;
 

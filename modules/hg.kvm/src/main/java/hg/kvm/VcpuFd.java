@@ -41,6 +41,7 @@ public final class VcpuFd implements AutoCloseable {
     /** The thread bound by {@link #bindToCurrentThread()}, null if none. */
     private volatile ThreadKick kicker;
 
+    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
     VcpuFd(int fd, int id, int mmapSize) {
         this.fd = fd;
         this.id = id;

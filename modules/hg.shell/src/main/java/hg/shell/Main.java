@@ -142,7 +142,7 @@ public final class Main {
             Size size = terminal.getSize();
             if (size.getColumns() <= 0 || size.getRows() <= 0) {
                 // A serial console has no size until someone sets one; line editing needs one.
-                terminal.setSize(new Size(size.getColumns() > 0 ? size.getColumns() : 80,
+                terminal.setSize(Size.of(size.getColumns() > 0 ? size.getColumns() : 80,
                         size.getRows() > 0 ? size.getRows() : 24));
             }
             PrintWriter w = terminal.writer();

@@ -105,11 +105,13 @@ final class Tmux implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         try {
             tmux("kill-server");
         } catch (IOException e) {
             // the server is gone already
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (socketPath != null) {
             Files.deleteIfExists(socketPath);

@@ -24,6 +24,10 @@ public final class VmManager implements AutoCloseable {
     private List<CpuidEntry> supportedCpuid;
     private boolean closed;
 
+    /** No VM yet; /dev/kvm is opened at the first create. */
+    public VmManager() {
+    }
+
     private synchronized Kvm kvm() {
         if (closed) {
             throw new VmException("the VM manager is closed");

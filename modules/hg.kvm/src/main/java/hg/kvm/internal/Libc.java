@@ -104,6 +104,7 @@ public final class Libc {
     public static final MethodHandle SIGTIMEDWAIT = errnoHandle("sigtimedwait",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
 
+    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
     private static MethodHandle errnoHandle(String name, FunctionDescriptor fd, int firstVariadic) {
         MemorySegment symbol = LOOKUP.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
@@ -112,6 +113,7 @@ public final class Libc {
                 : LINKER.downcallHandle(symbol, fd, ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
+    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
     private static MethodHandle plainHandle(String name, FunctionDescriptor fd) {
         MemorySegment symbol = LOOKUP.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));

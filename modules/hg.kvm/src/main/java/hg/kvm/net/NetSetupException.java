@@ -9,6 +9,8 @@ import hg.kvm.internal.Errno;
  * what the host lacks.
  */
 public final class NetSetupException extends KvmException {
+    private static final long serialVersionUID = 1L;
+
     private final int errno;
 
     public NetSetupException(String call, int errno, String hint) {

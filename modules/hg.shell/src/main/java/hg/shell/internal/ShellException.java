@@ -5,6 +5,8 @@ package hg.shell.internal;
  * work. The shell prints the message and goes on; it never shows a stack trace for these.
  */
 public final class ShellException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     public ShellException(String message) {
         super(message, null, false, false);
     }

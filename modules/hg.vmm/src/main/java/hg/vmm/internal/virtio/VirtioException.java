@@ -5,6 +5,8 @@ package hg.vmm.internal.virtio;
  * Caught by the transport, which marks the device as needing a reset.
  */
 public final class VirtioException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     public VirtioException(String message) {
         super(message);
     }

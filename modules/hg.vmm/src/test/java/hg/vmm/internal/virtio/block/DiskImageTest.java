@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,6 +74,7 @@ class DiskImageTest {
     void anotherOpenAndCloseOfTheFileInThisProcessKeepsTheLock() throws Exception {
         Path p = image();
         try (DiskImage attached = DiskImage.open(p, false)) {
+            assertFalse(attached.readOnly());
             // What image_list does to read a superblock, and completion to check a name: with
             // per-process POSIX locks this close dropped the VM's lock.
             try (FileChannel elsewhere = FileChannel.open(p, StandardOpenOption.READ)) {
@@ -88,6 +90,7 @@ class DiskImageTest {
     void aReadOnlyAttachKeepsOutWritersOfOtherProcessesOnly() throws Exception {
         Path p = image();
         try (DiskImage reader = DiskImage.open(p, true)) {
+            assertTrue(reader.readOnly());
             Files.readAllBytes(p);
             assertEquals("locked", LockProbe.tryLockFromAnotherProcess(dir, p, true));
             assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, p, false));

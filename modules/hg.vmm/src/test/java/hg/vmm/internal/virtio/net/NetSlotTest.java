@@ -39,6 +39,7 @@ class NetSlotTest {
     @Test
     void noFreeNumberIsOneClearError(@TempDir Path dir) {
         try (NetSlot a = NetSlot.lease(dir, 1, 2); NetSlot b = NetSlot.lease(dir, 1, 2)) {
+            assertEquals(3, a.number() + b.number());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> NetSlot.lease(dir, 1, 2));
             assertEquals("every guest network address from 1 to 2 is leased by a running VM", e.getMessage());
         }
@@ -48,6 +49,7 @@ class NetSlotTest {
     void tryingAHeldNumberAgainKeepsItsLease(@TempDir Path dir) throws Exception {
         try (NetSlot first = NetSlot.lease(dir, 1, 10); NetSlot second = NetSlot.lease(dir, 1, 10)) {
             // The second lease opened 1.lock, found it held and closed it: the first lease must survive that.
+            assertEquals(1, first.number());
             assertEquals(2, second.number());
             assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, dir.resolve("1.lock"), false));
             assertEquals("refused", LockProbe.tryLockFromAnotherProcess(dir, dir.resolve("2.lock"), false));
