@@ -123,10 +123,6 @@ public final class VirtioNet implements VirtioDevice {
         return vhostRunning;
     }
 
-    public NetBackend backend() {
-        return backend;
-    }
-
     public byte[] mac() {
         return Arrays.copyOf(config, 6);
     }
