@@ -20,9 +20,12 @@ final class HgShell {
     private static final Pattern ESCAPES = Pattern.compile("\u001b\\[[0-9;?]*[ -/]*[@-~]|\u001b[=>]");
     private static final Pattern PROMPT_AFTER_OUTPUT =
             Pattern.compile("(?s)\n(.*?)" + Pattern.quote(PROMPT));
-    /** What a guest console shows when the guest is gone: stop waiting for anything else at once. */
+    /**
+     * What a guest console shows when the guest is gone: stop waiting for anything else at once. The
+     * panic line only once it is whole (its reason is what tells a panic from the rig's faults).
+     */
     private static final Pattern GUEST_DEAD =
-            Pattern.compile("(\\[vm \\d+ stopped: [^\\]\n]*\\])|(Kernel panic - not syncing[^\n]*)");
+            Pattern.compile("(\\[vm \\d+ stopped: [^\\]\n]*\\])|(Kernel panic - not syncing[^\n]*)(?=\n)");
 
     private final ConsoleStream console;
     /** Where the last attached guest's console output begins in the console's text. */
