@@ -12,9 +12,7 @@ import java.util.regex.Pattern;
 sealed interface RigSignature {
 
     /** The signature's name in the test log. */
-    default String name() {
-        return getClass().getSimpleName();
-    }
+    String name();
 
     /** The console's words that showed it, for the test log. */
     String detail();
@@ -27,6 +25,11 @@ sealed interface RigSignature {
     record GuestLostRegistersReset(String detail) implements RigSignature {
         private static final Pattern SEEN = Pattern.compile("\\[vm \\d+ stopped: the guest shut down \\(triple fault or"
                 + " shutdown on vCPU \\d+, registers lost: the host's KVM reset the vCPU\\)\\]");
+
+        @Override
+        public String name() {
+            return "GuestLostRegistersReset";
+        }
     }
 
     /**
@@ -37,6 +40,11 @@ sealed interface RigSignature {
         private static final Pattern SEEN = Pattern.compile("A fatal error has been detected by the Java Runtime"
                 + " Environment:\\s+#\\s+#\\s+(SIG(?:ILL|SEGV)) .*?# Problematic frame:\\s+# (J \\d+ c[12] \\S+ java\\.base@\\S+)",
                 Pattern.DOTALL);
+
+        @Override
+        public String name() {
+            return "NestJvmJitFault";
+        }
     }
 
     /**
