@@ -20,9 +20,12 @@ final class HgShell {
     private static final Pattern ESCAPES = Pattern.compile("\u001b\\[[0-9;?]*[ -/]*[@-~]|\u001b[=>]");
     private static final Pattern PROMPT_AFTER_OUTPUT =
             Pattern.compile("(?s)\n(.*?)" + Pattern.quote(PROMPT));
-    /** What a guest console shows when the guest is gone: stop waiting for anything else at once. */
+    /**
+     * What a guest console shows when the guest is gone: stop waiting for anything else at once. The
+     * panic line only once it is whole (its reason is what tells a panic from the rig's faults).
+     */
     private static final Pattern GUEST_DEAD =
-            Pattern.compile("(\\[vm \\d+ stopped: [^\\]\n]*\\])|(Kernel panic - not syncing[^\n]*)");
+            Pattern.compile("(\\[vm \\d+ stopped: [^\\]\n]*\\])|(Kernel panic - not syncing[^\n]*)(?=\n)");
 
     private final ConsoleStream console;
     /** Where the last attached guest's console output begins in the console's text. */
@@ -126,14 +129,16 @@ final class HgShell {
         return clean(console.text().substring(attachedAt, m.start()));
     }
 
-    /** Waits on an attached console for {@code what}, failing at once if the VM stops or its kernel panics. */
+    /**
+     * Waits on an attached console for {@code what}, failing at once with {@link GuestLost} if the VM
+     * stops or its kernel panics.
+     */
     Matcher awaitGuest(Pattern what, int vmId, Duration timeout) {
         Pattern either = Pattern.compile("(" + what.pattern() + ")|" + GUEST_DEAD.pattern());
         Matcher m = console.waitFor(either, timeout);
         if (m.group(1) == null) {
             String dead = m.group(m.groupCount() - 1) != null ? m.group(m.groupCount() - 1) : m.group(m.groupCount());
-            throw new AssertionError("vm " + vmId + " stopped before /" + what + "/ showed on its console: " + dead
-                    + "\nconsole tail:\n" + console.tail(3000));
+            throw new GuestLost("vm " + vmId + " stopped before /" + what + "/ showed on its console", dead, console.tail(3000));
         }
         return m;
     }
@@ -147,7 +152,7 @@ final class HgShell {
         try {
             r = console.run(command, timeout, GUEST_DEAD);
         } catch (ConsoleStream.Aborted e) {
-            throw new GuestLost(e.seen, console.tail(3000));
+            throw new GuestLost("the guest was lost while '" + command + "' ran", e.seen, console.tail(3000));
         }
         if (r.status() != 0) {
             throw new AssertionError("'" + command + "' in the guest exited " + r.status() + ":\n" + clean(r.output()));
@@ -155,23 +160,13 @@ final class HgShell {
         return clean(r.output());
     }
 
-    /** The attached guest stopped (or panicked) while a command ran in it. */
-    static final class GuestLost extends AssertionError {
-        /** How the rig's losses end: a shutdown whose registers KVM on AMD reset before anyone could read them. */
-        private static final Pattern RIG_LOSS = Pattern.compile(
-                "\\[vm \\d+ stopped: the guest shut down \\(triple fault or shutdown on vCPU \\d+, registers lost: .*\\]");
-
-        /** The console's words for the loss: the VM's stop line or the kernel's panic line. */
-        final String seen;
-
-        GuestLost(String seen, String tail) {
-            super("the guest was lost: " + seen + "\nconsole tail:\n" + tail);
-            this.seen = seen;
-        }
-
-        /** Whether the guest ended as the rig ends guests (see {@link RigRetry}), not with a panic or a known stop. */
-        boolean likeTheRigLosesGuests() {
-            return RIG_LOSS.matcher(seen).matches();
+    /**
+     * The attached guest stopped or panicked while the test waited on its console: {@code seen} is
+     * the VM's stop line or the kernel's panic line, which {@link RigRetry} classifies.
+     */
+    static final class GuestLost extends ConsoleFailure {
+        GuestLost(String what, String seen, String tail) {
+            super(what + ": " + seen + "\nconsole tail:\n" + tail, seen);
         }
     }
 

@@ -2,11 +2,13 @@ package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -28,7 +30,7 @@ class LinuxGuestTest {
 
 
     @RegisterExtension
-    static final ShellNest NEST = new ShellNest("linux-guest", Duration.ofMinutes(12));
+    static final ShellNest NEST = new ShellNest("linux-guest", Duration.ofMinutes(14));
 
 
     @Test
@@ -70,5 +72,27 @@ class LinuxGuestTest {
                     "vm_list does not show vm " + vm + " running with 2 vCPUs:\n" + list);
             NEST.shell().ok("vm_destroy " + vm, COMMAND);
         });
+    }
+
+    /**
+     * A boot that is broken on purpose fails its test at once: no second boot and no retry counted.
+     * The guest's init= names no file, so its kernel panics ("Requested init ... failed") right after
+     * mounting its root; the base cmdline's panic=1 then resets it, but the panic line comes first.
+     */
+    @Test
+    @Order(3)
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aGuestKernelPanicFailsTheBootWithoutARetry() {
+        int retries = RetryBudget.SUITE.used();
+        List<Integer> before = NEST.shell().made();
+        HgShell.GuestLost lost = assertThrows(HgShell.GuestLost.class, () -> RigRetry.once(NEST.shell(), "a guest kernel panic",
+                () -> GuestBoot.create(NEST.shell(), "0 0 --ro --cmdline \"init=/nonexistent\"", GUEST_BOOT)));
+        assertTrue(lost.seen.startsWith("Kernel panic - not syncing: Requested init /nonexistent failed"),
+                "the boot should have ended in the guest kernel's panic, not in: " + lost.seen);
+        List<Integer> made = NEST.shell().made().stream().filter(id -> !before.contains(id)).toList();
+        assertEquals(1, made.size(), "VMs made for the panicking boot (a second one would be a retry): " + made);
+        assertEquals(retries, RetryBudget.SUITE.used(), "the suite's retry count after a panic");
+        NEST.shell().resync(COMMAND);
+        NEST.shell().ok("vm_destroy " + made.getFirst(), COMMAND);
     }
 }
