@@ -41,27 +41,14 @@ if readelf -l "$BUSYBOX" | grep -q 'Requesting program interpreter'; then
 fi
 command -v cpio >/dev/null || die "cpio is missing (apt-get install cpio)"
 
-has_class() { "$JAVA_HOME/bin/jar" tf "$1" | grep -qx "$2"; }
-# The shell is the boot image's main; until it exists, the kvm check stands in for it.
-if has_class "$(jar_of hg.shell)" hg/shell/Main.class; then
-  main_kind=shell main=hg.shell/hg.shell.Main
-elif has_class "$(jar_of hg.kvm)" hg/kvm/KvmCheck.class; then
-  main_kind=kvmcheck main=hg.kvm/hg.kvm.KvmCheck
-else
-  main_kind=none main=
-fi
-imagetools=$(jar_of hg.imagetools || true)
-if [[ -n $imagetools ]] && has_class "$imagetools" hg/imagetools/Main.class; then
-  have_imagetools=1
-else
-  have_imagetools=
-fi
+[[ -n $(jar_of hg.imagetools) ]] || die "$LIB has no hg.imagetools jar: run ./hg build (it builds the jars first)"
+main=hg.shell/hg.shell.Main
 # hg-imagetools runs here, on the build's module path (Commons Compress stays out of the image).
 hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools.Main "$@"; }
 
 # Everything the output depends on; an unchanged stamp means nothing to do.
 stamp=$( {
-  echo "start=$START jvm=$JVM_OPTIONS main=$main_kind imagetools=$have_imagetools"
+  echo "start=$START jvm=$JVM_OPTIONS main=$main"
   "$JAVA_HOME/bin/java" -version 2>&1
   sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$HERE/build.sh"
   (cd "$HERE/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
@@ -83,12 +70,11 @@ RT=$STAGE/opt/hyper-gen
 for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
   cp "$(jar_of "$m")" "$WORK/jars/"
 done
-say "jlink: runtime of hg.shell (main: ${main:-none})"
+say "jlink: runtime of hg.shell (main: $main)"
 jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm
   --strip-debug --no-man-pages --no-header-files --compress zip-6
   "--add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
-  --generate-cds-archive --output "$RT")
-[[ $main_kind == shell ]] && jlink_args+=(--launcher "hyper-gen=$main")
+  --generate-cds-archive --launcher "hyper-gen=$main" --output "$RT")
 # The CDS dump lists JDK classes of modules we leave out (java.logging): harmless warnings.
 "$JAVA_HOME/bin/jlink" "${jlink_args[@]}" >"$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }
 # Only for heaps over 32 GiB; and keytool has no use here.
@@ -105,39 +91,26 @@ for l in $libs $libgcc; do
 done
 [[ -f $STAGE/lib64/ld-linux-x86-64.so.2 ]] || die "did not find the dynamic loader of $RT/bin/java"
 
-# 2. The embedded defaults: guest kernel 0 and (when hg-imagetools exists) busybox image 0.
+# 2. The embedded defaults: guest kernel 0 and busybox image 0.
 mkdir -p "$STAGE/usr/share/hyper-gen/kernels" "$STAGE/usr/share/hyper-gen/images"
 cp -L "$KERNELS/guest-vmlinux" "$STAGE/usr/share/hyper-gen/kernels/vmlinux-6.1"
-if [[ -n $have_imagetools ]]; then
-  say "default image: hg-imagetools rootfs (busybox, ext4)"
-  # A fixed time, so the image is the same bytes on every build.
-  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
-    hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M \
-    >"$WORK/imagetools.log" 2>&1 || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
-else
-  say "default image: none (hg-imagetools is not in build/lib yet): image_list will be empty"
-fi
+say "default image: hg-imagetools rootfs (busybox, ext4)"
+# A fixed time, so the image is the same bytes on every build.
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
+  hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M \
+  >"$WORK/imagetools.log" 2>&1 || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
 
 # 3. Start-up: a JDK 25 AOT cache from a training run of the main on this machine.
-if [[ $START == aot && -n $main ]]; then
+if [[ $START == aot ]]; then
   say "AOT cache: training run of $main"
   aot=$RT/lib/hyper-gen.aot
-  case $main_kind in
-    shell) train=(-m "$main" --guest-kernel "$STAGE/usr/share/hyper-gen/kernels"
-                  --guest-image "$STAGE/usr/share/hyper-gen/images") ;;
-    kvmcheck) train=(-m "$main") ;;
-  esac
-  if [[ $main_kind == shell ]]; then
-    # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
-    # part of what the cache holds.
-    printf -v cmd '%q ' "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}"
-    { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
-      | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
-      || say "training run ended with rc $? (see $WORK/aot-training.log)"
-  else
-    "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}" >"$WORK/aot-training.log" 2>&1 \
-      || say "training run ended with rc $? (see $WORK/aot-training.log)"
-  fi
+  train=(-m "$main" --guest-kernel "$STAGE/usr/share/hyper-gen/kernels" --guest-image "$STAGE/usr/share/hyper-gen/images")
+  # On a terminal (script(1) gives it a pty), as on the consoles, so JLine's line reader is
+  # part of what the cache holds.
+  printf -v cmd '%q ' "$RT/bin/java" $JVM_OPTIONS -XX:AOTCacheOutput="$aot" "${train[@]}"
+  { sleep 2; printf 'help\rkernel_list\rimage_list\rvm_list\rvm_console 9\rexit\r'; sleep 8; } \
+    | TERM=xterm timeout 120 script -qec "$cmd" /dev/null >"$WORK/aot-training.log" 2>&1 \
+    || say "training run ended with rc $? (see $WORK/aot-training.log)"
   [[ -f $aot ]] || { cat "$WORK/aot-training.log" >&2; die "the AOT training run made no cache"; }
   # Only for the launcher's main: a JVM whose module graph differs from the training run's
   # refuses the cache (with errors on stderr).
@@ -145,12 +118,10 @@ if [[ $START == aot && -n $main ]]; then
 else
   aot_flag=
 fi
-if [[ -f $RT/bin/hyper-gen ]]; then
-  launcher_options="$aot_flag${aot_flag:+${JVM_OPTIONS:+ }}$JVM_OPTIONS"
-  sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$launcher_options'|" "$RT/bin/hyper-gen"
-  grep -qxF -- "JLINK_VM_OPTIONS='$launcher_options'" "$RT/bin/hyper-gen" \
-    || die "could not set the JVM options of the hyper-gen launcher"
-fi
+launcher_options="$aot_flag${aot_flag:+${JVM_OPTIONS:+ }}$JVM_OPTIONS"
+sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$launcher_options'|" "$RT/bin/hyper-gen"
+grep -qxF -- "JLINK_VM_OPTIONS='$launcher_options'" "$RT/bin/hyper-gen" \
+  || die "could not set the JVM options of the hyper-gen launcher"
 
 # 4. The rest of the root: busybox and its applets, init and its helpers.
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,mnt,etc/hyper-gen}
@@ -162,22 +133,15 @@ cp -a "$HERE/rootfs/." "$STAGE/"
 cat >"$STAGE/etc/hyper-gen/build" <<EOF
 PATH=/opt/hyper-gen/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
-HG_MAIN=$main_kind
 EOF
 echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
 echo "root:x:0:" >"$STAGE/etc/group"
 
 # 5. Pack.
 mkdir -p "$OUT"
-if [[ -n $have_imagetools ]]; then
-  say "packing initramfs (hg-imagetools initramfs: cpio newc, gzip)"
-  hg_imagetools initramfs --from "$STAGE" --out "$WORK/initramfs.img" --quiet >>"$WORK/imagetools.log" 2>&1 \
-    || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools initramfs failed"; }
-else
-  say "packing initramfs (cpio newc, gzip)"
-  (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
-    | gzip -n -6 >"$WORK/initramfs.img"
-fi
+say "packing initramfs (hg-imagetools initramfs: cpio newc, gzip)"
+hg_imagetools initramfs --from "$STAGE" --out "$WORK/initramfs.img" --quiet >>"$WORK/imagetools.log" 2>&1 \
+  || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools initramfs failed"; }
 mv "$WORK/initramfs.img" "$OUT/initramfs.img"
 cp -L "$KERNELS/host-bzImage" "$OUT/bzImage"
 cat >"$OUT/grub.cfg" <<'EOF'
@@ -190,6 +154,6 @@ menuentry 'hyper-gen' {
 	initrd /boot/hyper-gen/initramfs.img
 }
 EOF
-echo "$main_kind" >"$OUT/main"
+rm -f "$OUT/main"
 echo "$stamp" >"$OUT/.stamp"
 say "built in $((SECONDS - t0)) s: bzImage $(du -h "$OUT/bzImage" | cut -f1), initramfs.img $(du -h "$OUT/initramfs.img" | cut -f1) (runtime $(du -sh "$RT" | cut -f1), unpacked $(du -sh "$STAGE" | cut -f1))"

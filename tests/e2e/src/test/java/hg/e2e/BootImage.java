@@ -7,9 +7,6 @@ import java.util.Optional;
 /** Where the built boot image is: $HG_ROOT/build/boot-image, or found from the working directory. */
 record BootImage(Path root, Path dir) {
 
-    /** What build/boot-image/main says the image starts: the shell, or the kvm check standing in for it. */
-    enum Main { SHELL, KVMCHECK }
-
     /**
      * The boot image of this checkout. With HG_ROOT set (the launcher sets it) a missing image is a
      * failure; without it (a plain mvn run) the checkout is found by walking up from user.dir and an
@@ -44,19 +41,5 @@ record BootImage(Path root, Path dir) {
 
     Path upScript() {
         return root.resolve("bootimage/up.sh");
-    }
-
-    Main main() {
-        try {
-            String kind = Files.readString(dir.resolve("main")).strip();
-            return switch (kind) {
-                case "shell" -> Main.SHELL;
-                case "kvmcheck" -> Main.KVMCHECK;
-                default -> throw new IllegalStateException("the boot image in " + dir + " has no main ("
-                        + kind + "): neither hg.shell.Main nor hg.kvm.KvmCheck was built");
-            };
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read " + dir.resolve("main") + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -6,6 +6,8 @@ package hg.e2e;
  * never looked at, so it cannot be retried by accident.
  */
 class ConsoleFailure extends AssertionError {
+    private static final long serialVersionUID = 1L;
+
     /** What the console showed: the line that ended the step, or the console's output. */
     final String seen;
 

@@ -143,6 +143,8 @@ final class ConsoleStream implements AutoCloseable {
 
     /** What {@link #run(String, Duration, Pattern)} throws when its abort pattern showed first. */
     static final class Aborted extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
         final String seen;
 
         Aborted(String seen) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -91,6 +92,58 @@ class GuestDataTest {
             NEST.shell().awaitReady(ShellNest.BOOT);
             assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
         });
+    }
+
+    @Test
+    @Order(3)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void dataDisksReachTheGuestInOrderAndWhatItWroteOutlivesTheVm() {
+        // Two more images beside the root one: a copy written by the guest, a copy it reads only.
+        String dir = IMAGE.substring(0, IMAGE.lastIndexOf('/'));
+        String data = dir + "/e2e-data.ext4";
+        String ref = dir + "/e2e-ref.ext4";
+        NEST.host().run("rm -f " + data + " " + ref + " && cp " + IMAGE + " " + data + " && cp " + IMAGE + " " + ref, COMMAND);
+        String list = NEST.shell().ok("image_list", COMMAND);
+        int dataId = imageId(list, "e2e-data.ext4");
+        int refId = imageId(list, "e2e-ref.ext4");
+        String token = token();
+        RigRetry.once(NEST.shell(), "a guest with two data disks", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0 --disk " + dataId + " --disk " + refId + ",ro", GUEST_BOOT);
+            String seen = NEST.shell().guest("cat /sys/block/vdb/ro /sys/block/vdc/ro", COMMAND);
+            assertEquals(List.of("0", "1"), seen.lines().map(String::strip).filter(l -> !l.isEmpty()).toList(),
+                    "vdb read-write and vdc read-only in the guest");
+            NEST.shell().guest("mkdir -p /mnt/b /mnt/c && mount /dev/vdb /mnt/b && mount -o ro /dev/vdc /mnt/c"
+                    + " && echo " + token + " > /mnt/b/e2e-disk.txt && sync && test -d /mnt/c/etc"
+                    + " && umount /mnt/b && umount /mnt/c", COMMAND);
+            NEST.shell().detach(vm, COMMAND);
+
+            // The read-write data disk is this VM's alone: another VM asking for it gets one line.
+            String refusal = NEST.shell().refused("vm_create 0 0 --ro --disk " + dataId, COMMAND);
+            assertEquals("error: image " + dataId + " (e2e-data.ext4) is in use read-write by vm " + vm + ": vm_destroy "
+                    + vm + " first, or add ,ro to attach it read-only", refusal);
+            String row = NEST.shell().ok("vm_list", COMMAND);
+            assertTrue(row.contains("busybox.ext4, vdb=e2e-data.ext4, vdc=e2e-ref.ext4 (ro)"), "vm_list's disks:\n" + row);
+            assertEquals("vm " + vm + " destroyed", NEST.shell().ok("vm_destroy " + vm, COMMAND).strip());
+        });
+
+        ConsoleStream.ShellResult r = NEST.host().run("e2fsck -fn " + data + " 2>&1", Duration.ofMinutes(2));
+        assertEquals(0, r.status(), "e2fsck -fn of the data disk after vm_destroy:\n" + HgShell.clean(r.output()));
+        RigRetry.once(NEST.shell(), "a second guest reads the data disk back", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0 --ro --disk " + dataId + ",ro", GUEST_BOOT);
+            String text = NEST.shell().guest("mkdir -p /mnt/b && mount -o ro /dev/vdb /mnt/b && cat /mnt/b/e2e-disk.txt"
+                    + " && umount /mnt/b", COMMAND);
+            assertTrue(text.contains(token), "the file the first guest wrote, read by the second:\n" + text);
+            NEST.shell().detach(vm, COMMAND);
+            assertEquals("vm " + vm + " destroyed", NEST.shell().ok("vm_destroy " + vm, COMMAND).strip());
+        });
+        NEST.host().run("rm -f " + data + " " + ref, COMMAND);
+    }
+
+    /** The id image_list gives {@code file}. */
+    private static int imageId(String list, String file) {
+        Matcher m = Pattern.compile("(?m)^(\\d+)\\s+" + Pattern.quote(file) + "\\s").matcher(list);
+        assertTrue(m.find(), "image_list does not list " + file + ":\n" + list);
+        return Integer.parseInt(m.group(1));
     }
 
     /** A file in a fresh temporary directory (the options are made before any test runs). */

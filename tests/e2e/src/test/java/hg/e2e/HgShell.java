@@ -165,6 +165,8 @@ final class HgShell {
      * the VM's stop line or the kernel's panic line, which {@link RigRetry} classifies.
      */
     static final class GuestLost extends ConsoleFailure {
+        private static final long serialVersionUID = 1L;
+
         GuestLost(String what, String seen, String tail) {
             super(what + ": " + seen + "\nconsole tail:\n" + tail, seen);
         }

@@ -9,7 +9,7 @@ public interface KernelProbe {
     String classify(Path file) throws NotAKernel, IOException;
 
     final class NotAKernel extends Exception {
-    private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 1L;
 
         public NotAKernel(String reason) {
             super(reason, null, false, false);
