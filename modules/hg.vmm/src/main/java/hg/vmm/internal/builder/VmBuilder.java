@@ -134,7 +134,10 @@ public final class VmBuilder {
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
 
         Serial16550 serial = attachLegacyDevices();
-        io = resources.push(new IoLoop("vm" + id + "-io"));
+        String ioName = "vm" + id + "-io";
+        // Disks and network die with the I/O thread: the VM stops rather than run on without them.
+        io = resources.push(new IoLoop(ioName,
+                e -> stop.accept(new StopReason.InternalError("I/O thread " + ioName + " failed: " + e))));
         List<AttachedDisk> attachedDisks = new ArrayList<>();
         for (OpenDisk d : disks) {
             attachedDisks.add(attachBlock(d));
