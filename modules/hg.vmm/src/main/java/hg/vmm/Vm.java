@@ -8,6 +8,7 @@ import hg.vmm.internal.builder.BuiltVm;
 import hg.vmm.internal.builder.NetCard;
 import hg.vmm.internal.builder.VmBuilder;
 import hg.vmm.internal.cpu.VcpuLoop;
+import hg.vmm.internal.io.IoLoop;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -250,6 +251,11 @@ public final class Vm {
     /** The root disk's failure (DEVICE_NEEDS_RESET reason), if the guest's driver broke it. */
     public Optional<String> diskFailure() {
         return parts.disks().stream().findFirst().flatMap(AttachedDisk::failure);
+    }
+
+    /** The VM's I/O thread (for tests). */
+    IoLoop ioLoop() {
+        return parts.io();
     }
 
     @Override

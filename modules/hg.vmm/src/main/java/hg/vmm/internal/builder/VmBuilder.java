@@ -32,6 +32,7 @@ import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.ConsoleBuffer;
 import hg.vmm.internal.io.IoLoop;
 import hg.vmm.internal.legacy.I8042;
+import hg.vmm.internal.log.RateLimitedLog;
 import hg.vmm.internal.legacy.Serial16550;
 import hg.vmm.internal.pseudo.BootTimer;
 import hg.vmm.internal.pseudo.DebugExitPort;
@@ -81,6 +82,8 @@ public final class VmBuilder {
     private final Resources resources;
     private final MmioDeviceManager slots = new MmioDeviceManager();
     private final ConsoleBuffer console = new ConsoleBuffer();
+    /** Warnings the guest can cause, limited for this VM alone. */
+    private final RateLimitedLog guestWarnings = RateLimitedLog.to(System.getLogger("hg.vmm.virtio"));
     private final BootTimer bootTimer = new BootTimer(System.nanoTime());
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
@@ -134,7 +137,10 @@ public final class VmBuilder {
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
 
         Serial16550 serial = attachLegacyDevices();
-        io = resources.push(new IoLoop("vm" + id + "-io"));
+        String ioName = "vm" + id + "-io";
+        // Disks and network die with the I/O thread: the VM stops rather than run on without them.
+        io = resources.push(new IoLoop(ioName,
+                e -> stop.accept(new StopReason.InternalError("I/O thread " + ioName + " failed: " + e))));
         List<AttachedDisk> attachedDisks = new ArrayList<>();
         for (OpenDisk d : disks) {
             attachedDisks.add(attachBlock(d));
@@ -225,7 +231,7 @@ public final class VmBuilder {
     private void attachRng() {
         VirtioRng rng;
         try {
-            rng = VirtioRng.fromUrandom();
+            rng = VirtioRng.fromUrandom(guestWarnings);
         } catch (IOException e) {
             throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
         }
@@ -280,7 +286,7 @@ public final class VmBuilder {
      */
     private VhostNetPath vhostFor(TapBackend tap) {
         return switch (VhostNetPath.probe(VhostNet.DEVICE)) {
-            case VhostNetPath.Available(long features) -> new VhostNetPath(VhostNet.DEVICE, tap.tap(), features, io);
+            case VhostNetPath.Available(long features) -> new VhostNetPath(VhostNet.DEVICE, tap.tap(), features, io, guestWarnings);
             case VhostNetPath.Unavailable(String reason) -> {
                 if (VHOST_ABSENCE_LOGGED.compareAndSet(false, true)) {
                     LOG.log(System.Logger.Level.DEBUG, "no vhost-net (" + reason + "): guests' network cards use the Java data path");
@@ -345,7 +351,7 @@ public final class VmBuilder {
         try {
             slot = slots.allocate(what);
             irqFd = irqEventFd(slot.irq());
-            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd));
+            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd), guestWarnings);
         } catch (RuntimeException e) {
             device.close();
             throw e;

@@ -5,12 +5,17 @@ import hg.kvm.sys.EventFd;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * A VM's I/O thread: one epoll set of eventfds (queue notifications from ioeventfd) and TAPs,
  * each with the action that serves it. Actions run on this one thread, so a device sees its
  * queue work serialised. A source can be paused and resumed (while the host kernel serves a
  * device's queues itself) and added or removed while the loop runs.
+ *
+ * <p>A loop that ends other than by {@link #close()} (an {@code Error}, an exception no action
+ * caught) leaves its VM without disk or network: it reports the cause to its owner, which stops
+ * the VM, rather than let the guest run on with dead devices.
  */
 public final class IoLoop implements Runnable, AutoCloseable {
 
@@ -79,9 +84,17 @@ public final class IoLoop implements Runnable, AutoCloseable {
     private long nextToken = 1;
     private volatile boolean stopping;
     private Thread thread;
+    private final Consumer<Throwable> failed;
 
+    /** A loop whose failure is only logged (for tests and tools). */
     public IoLoop(String name) {
+        this(name, e -> { });
+    }
+
+    /** @param failed told, on the loop's thread, why the loop ended when nobody closed it */
+    public IoLoop(String name, Consumer<Throwable> failed) {
         this.name = name;
+        this.failed = failed;
         this.epoll = Epoll.create();
         try {
             this.wake = EventFd.create(true);
@@ -128,6 +141,16 @@ public final class IoLoop implements Runnable, AutoCloseable {
 
     @Override
     public void run() {
+        try {
+            serve();
+        } catch (RuntimeException | Error e) {
+            if (!stopping) {
+                report(e);
+            }
+        }
+    }
+
+    private void serve() {
         try (Epoll.Events events = new Epoll.Events(16)) {
             while (!stopping) {
                 int n = epoll.await(events, -1);
@@ -147,8 +170,15 @@ public final class IoLoop implements Runnable, AutoCloseable {
                     s.action().run();
                 }
             }
-        } catch (RuntimeException e) {
+        }
+    }
+
+    private void report(Throwable e) {
+        try {
             LOG.log(System.Logger.Level.ERROR, name + " stopped: " + e);
+            failed.accept(e);
+        } catch (RuntimeException | Error again) {
+            // Out of memory, most likely: nothing more this thread can do.
         }
     }
 

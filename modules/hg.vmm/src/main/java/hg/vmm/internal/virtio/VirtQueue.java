@@ -4,6 +4,7 @@ import hg.kvm.GuestMemory;
 
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 import static hg.vmm.internal.virtio.Virtio.DESC_F_INDIRECT;
@@ -15,6 +16,11 @@ import static hg.vmm.internal.virtio.Virtio.DESC_F_WRITE;
  * ring addresses, indices, descriptor addresses and lengths, chain links (loops), indirect
  * tables. Each violation is reported as a {@link VirtioException}; guest memory is touched
  * only through {@link GuestMemory}, so no access leaves it.
+ *
+ * <p>What a driver can make the device hold is bounded by the queue size: a head the device
+ * holds cannot be taken again before it is used, the avail index may not run more than the
+ * queue size ahead of the used index, a chain has at most queue-size descriptors, and its
+ * empty buffers are not kept.
  *
  * <p>Not thread safe: the transport serialises register writes and queue processing.
  */
@@ -41,6 +47,8 @@ public final class VirtQueue {
     private int nextUsed;       // u16: the next used ring index to fill
     private int signalledUsed;  // u16: nextUsed when the driver was last interrupted
     private boolean signalledValid;
+    /** Heads taken by {@link #pop()} and not yet returned by {@link #addUsed}. */
+    private final BitSet held = new BitSet();
 
     public VirtQueue(int maxSize) {
         if (maxSize <= 0 || maxSize > MAX_SIZE || Integer.bitCount(maxSize) != 1) {
@@ -103,6 +111,7 @@ public final class VirtQueue {
         eventIdx = indirect = false;
         nextAvail = nextUsed = signalledUsed = 0;
         signalledValid = false;
+        held.clear();
     }
 
     /**
@@ -121,6 +130,7 @@ public final class VirtQueue {
         this.indirect = (features & Virtio.bit(Virtio.F_INDIRECT_DESC)) != 0;
         nextAvail = nextUsed = signalledUsed = 0;
         signalledValid = false;
+        held.clear();
     }
 
     private static void checkArea(String what, long address, long length, int align, GuestMemory memory)
@@ -146,12 +156,14 @@ public final class VirtQueue {
         requireActive();
         int availIdx = memory.readU16(availRing + 2);
         VarHandle.acquireFence();   // ring entries are read after the index that published them
-        int pending = (availIdx - nextAvail) & 0xffff;
-        if (pending > size) {
-            throw new VirtioException(String.format(
-                    "available index %d is %d entries ahead of %d (queue size %d)", availIdx, pending, nextAvail, size));
+        // A driver cannot have more buffers out than the queue has entries: measured from the used
+        // index, so heads published again while the device holds them cannot pile up.
+        int outstanding = (availIdx - nextUsed) & 0xffff;
+        if (outstanding > size) {
+            throw new VirtioException(String.format("available index %d is %d entries ahead of used index %d (queue size %d)",
+                    availIdx, outstanding, nextUsed, size));
         }
-        return pending;
+        return (availIdx - nextAvail) & 0xffff;
     }
 
     /** The next available chain, validated; null when the driver has offered none. */
@@ -161,7 +173,12 @@ public final class VirtQueue {
         }
         int head = memory.readU16(availRing + 4 + 2L * (nextAvail % size));
         nextAvail = (nextAvail + 1) & 0xffff;
-        return walk(head);
+        if (held.get(head)) {
+            throw new VirtioException("chain head " + head + " is offered again while the device still holds it");
+        }
+        DescriptorChain chain = walk(head);
+        held.set(head);
+        return chain;
     }
 
     private DescriptorChain walk(int head) throws VirtioException {
@@ -173,6 +190,7 @@ public final class VirtQueue {
         int tableSize = size;
         int index = head;
         int count = 0;
+        int descriptors = 0;   // in the whole chain, across an indirect table
         boolean inIndirect = false;
         boolean seenWritable = false;
         long total = 0;
@@ -208,6 +226,9 @@ public final class VirtQueue {
                 inIndirect = true;
                 continue;
             }
+            if (++descriptors > size) {
+                throw new VirtioException("descriptor chain from head " + head + " is longer than the queue of " + size);
+            }
             if (!memory.contains(address, length)) {
                 throw new VirtioException(String.format("buffer 0x%x+0x%x is outside guest memory", address, length));
             }
@@ -220,7 +241,9 @@ public final class VirtQueue {
             if (total > 0xffff_ffffL) {
                 throw new VirtioException("descriptor chain longer than 4 GiB");
             }
-            buffers.add(new DescriptorChain.Buffer(address, length, writable));
+            if (length > 0) {   // an empty buffer carries nothing: not worth holding
+                buffers.add(new DescriptorChain.Buffer(address, length, writable));
+            }
             if ((flags & DESC_F_NEXT) == 0) {
                 return new DescriptorChain(head, buffers);
             }
@@ -234,6 +257,10 @@ public final class VirtQueue {
     /** Returns a chain to the driver with {@code written} bytes placed in its writable buffers. */
     public void addUsed(int head, int written) throws VirtioException {
         requireActive();
+        if (!held.get(head)) {
+            throw new IllegalStateException("the device returns head " + head + ", which it does not hold");
+        }
+        held.clear(head);
         long slot = usedRing + 4 + 8L * (nextUsed % size);
         memory.writeU32(slot, head);
         memory.writeU32(slot + 4, written);
@@ -290,6 +317,7 @@ public final class VirtQueue {
         this.nextAvail = nextAvail & 0xffff;
         this.nextUsed = memory.readU16(usedRing + 2);
         signalledValid = false;
+        held.clear();   // whatever the other server took, the device here holds nothing
     }
 
     /** Where the ring's areas lie in this process's memory, for a server outside Java (vhost-net). */
@@ -309,5 +337,10 @@ public final class VirtQueue {
 
     public int nextUsed() {
         return nextUsed;
+    }
+
+    /** Chains taken from the ring and not yet returned (for tests: at most the queue size). */
+    int heldChains() {
+        return held.cardinality();
     }
 }

@@ -4,6 +4,7 @@ import hg.vmm.internal.bus.InterruptTrigger;
 import hg.vmm.internal.bus.BusDevice;
 import hg.kvm.GuestMemory;
 import hg.kvm.GuestMemoryException;
+import hg.vmm.internal.log.RateLimitedLog;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +21,9 @@ import static hg.vmm.internal.virtio.Virtio.STATUS_FEATURES_OK;
  * The virtio-mmio transport, version 2 (virtio 1.2 section 4.2.2), as one {@link BusDevice}
  * of {@link #SIZE} bytes. Whatever the driver writes, nothing escapes: a driver error marks
  * the device DEVICE_NEEDS_RESET, logs one line and raises a config-change interrupt; the
- * device then does nothing until the driver resets it.
+ * device then does nothing until the driver resets it. Those lines go through the VM's
+ * {@link RateLimitedLog}: a driver that breaks the device after every reset is logged a few
+ * times, then counted.
  */
 public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
 
@@ -49,6 +52,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private final VirtioDevice device;
     private final GuestMemory memory;
     private final InterruptTrigger irq;
+    private final RateLimitedLog warnings;
     private final List<VirtQueue> queues = new ArrayList<>();
 
     private int status;
@@ -64,8 +68,16 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private int activation;
     private String failure;
 
+    /** A transport with warnings of its own (tests, tools). */
     public VirtioMmioTransport(String name, VirtioDevice device, GuestMemory memory, InterruptTrigger irq) {
+        this(name, device, memory, irq, RateLimitedLog.to(LOG));
+    }
+
+    /** @param warnings where driver errors are logged: the VM's, shared by its devices */
+    public VirtioMmioTransport(String name, VirtioDevice device, GuestMemory memory, InterruptTrigger irq,
+                               RateLimitedLog warnings) {
         this.name = name;
+        this.warnings = warnings;
         this.device = device;
         this.memory = memory;
         this.irq = irq;
@@ -332,7 +344,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
 
     private void fail(String why) {
         if ((status & STATUS_DEVICE_NEEDS_RESET) == 0) {
-            LOG.log(System.Logger.Level.WARNING, name + ": driver error, device needs reset: " + why);
+            warnings.log(name + " driver errors", System.Logger.Level.WARNING,
+                    name + ": driver error, device needs reset: " + why);
         }
         failure = why;
         status |= STATUS_DEVICE_NEEDS_RESET;

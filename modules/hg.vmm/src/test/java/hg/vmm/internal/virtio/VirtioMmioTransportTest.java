@@ -2,6 +2,7 @@ package hg.vmm.internal.virtio;
 
 import hg.vmm.internal.bus.CountingTrigger;
 import hg.kvm.GuestMemory;
+import hg.vmm.internal.log.RateLimitedLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -249,6 +250,24 @@ class VirtioMmioTransportTest {
         }
         assertEquals(70_000 & 0xffff, driver.usedIdx());
         assertNull(transport.failure());
+    }
+
+    @Test
+    void aDriverInAResetLoopLogsAFewLinesAndTheRestAreCounted() {
+        List<String> lines = new java.util.ArrayList<>();
+        RateLimitedLog warnings = new RateLimitedLog((level, text) -> lines.add(text), 5, java.time.Duration.ofMinutes(1), () -> 0L);
+        VirtioMmioTransport looping = new VirtioMmioTransport("vm9 looping", new RecordingDevice(RING_FEATURES, 8), memory, irq, warnings);
+        for (int i = 0; i < 50; i++) {
+            MockDriver d = new MockDriver(memory, looping, 8, 0x1000);
+            memory.fill(0x1000, 0x1000, (byte) 0);
+            d.setUp(Virtio.bit(Virtio.F_VERSION_1));
+            memory.writeU16(d.avail + 2, 9);
+            d.notifyQueue();
+            assertNotNull(looping.failure());
+        }
+        assertEquals(5, lines.size());
+        assertTrue(lines.getFirst().startsWith("vm9 looping: driver error"), lines.getFirst());
+        assertEquals(45, warnings.suppressed());
     }
 
     @Test

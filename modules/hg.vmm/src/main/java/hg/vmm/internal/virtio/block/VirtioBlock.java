@@ -15,6 +15,10 @@ import java.util.List;
  * virtio-blk (virtio 1.2 section 5.2) on a raw image file. Requests: read, write, flush
  * (fdatasync through {@code FileChannel.force(false)}) and get-id. Data moves straight
  * between the file and guest memory, with no copy in between.
+ *
+ * <p>A request beyond the advertised limits (a data segment over {@link #SIZE_MAX}, more than
+ * {@link #SEG_MAX} of them) gets an I/O error, as a malformed header does: a Linux driver keeps
+ * to both, so whatever exceeds them is a guest that should not get more than an error for it.
  */
 public final class VirtioBlock extends SingleQueueDevice {
 
@@ -97,7 +101,7 @@ public final class VirtioBlock extends SingleQueueDevice {
         byte[] header = new byte[HEADER_SIZE];
         List<Segment> readable = new ArrayList<>();
         List<Segment> writable = new ArrayList<>();
-        if (!split(buffers, header, readable, writable)) {
+        if (!split(buffers, header, readable, writable) || !withinLimits(readable) || !withinLimits(writable)) {
             return finish(statusAddress, S_IOERR, 0);
         }
         ByteBuffer h = ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -148,6 +152,11 @@ public final class VirtioBlock extends SingleQueueDevice {
             }
         }
         return headerDone == HEADER_SIZE;
+    }
+
+    /** What the device advertised: so a transfer moves at most SEG_MAX times SIZE_MAX bytes. */
+    private static boolean withinLimits(List<Segment> segments) {
+        return segments.size() <= SEG_MAX && segments.stream().allMatch(s -> s.length() <= SIZE_MAX);
     }
 
     private static long total(List<Segment> segments) {

@@ -263,10 +263,14 @@ public final class VirtioNet implements VirtioDevice {
 
     /**
      * Moves the pending frame into receive chains. Returns the chains used (0 when the frame
-     * was dropped because it can never fit one chain), or -1 when the ring ran out of chains:
-     * the frame then waits.
+     * was dropped because it can never fit), or -1 when the ring ran out of chains: the frame
+     * then waits. The chains held meanwhile are at most one without mergeable buffers and at
+     * most the queue size with them (the queue refuses a head it already handed out).
      */
     private int deliver(VirtQueue q) throws VirtioException {
+        if (!takeRoom(q)) {
+            return -1;
+        }
         int count = 0;
         long room = 0;
         for (DescriptorChain c : rxHeld) {
@@ -276,23 +280,8 @@ public final class VirtioNet implements VirtioDevice {
             room += c.writableBytes();
             count++;
         }
-        while (room < rxPending) {
-            DescriptorChain c = q.pop();
-            if (c == null) {
-                return -1;
-            }
-            if (c.readableBytes() != 0 || c.writableBytes() == 0) {
-                throw new VirtioException("receive chain " + c.head() + " is not all device-writable space");
-            }
-            rxHeld.addLast(c);
-            room += c.writableBytes();
-            count++;
-            if (!mergeable) {
-                break;
-            }
-        }
-        if (!mergeable && (count != 1 || room < rxPending)) {
-            // One chain must take the whole frame; this one cannot: drop the frame, keep the chain.
+        if (room < rxPending || (!mergeable && count != 1)) {
+            // One chain (or the whole queue) cannot take the frame: drop it, keep the chains for the next.
             rxPending = 0;
             rxDropped.incrementAndGet();
             return 0;
@@ -316,6 +305,28 @@ public final class VirtioNet implements VirtioDevice {
         rxPending = 0;
         rxFrames.incrementAndGet();
         return count;
+    }
+
+    /**
+     * Takes receive chains until those held can take the pending frame, or the frame can never
+     * fit: without mergeable buffers one chain is all it may use; with them, the whole queue.
+     * False when the ring ran out of chains before either.
+     */
+    private boolean takeRoom(VirtQueue q) throws VirtioException {
+        long room = rxHeld.stream().mapToLong(DescriptorChain::writableBytes).sum();
+        int most = mergeable ? q.size() : 1;
+        while (room < rxPending && rxHeld.size() < most) {
+            DescriptorChain c = q.pop();
+            if (c == null) {
+                return false;
+            }
+            if (c.readableBytes() != 0 || c.writableBytes() == 0) {
+                throw new VirtioException("receive chain " + c.head() + " is not all device-writable space");
+            }
+            rxHeld.addLast(c);
+            room += c.writableBytes();
+        }
+        return true;
     }
 
     private void transmit() throws VirtioException {
@@ -357,6 +368,16 @@ public final class VirtioNet implements VirtioDevice {
 
     public Stats stats() {
         return new Stats(rxFrames.get(), rxDropped.get(), txFrames.get(), txDropped.get());
+    }
+
+    /** Receive chains the card holds for a waiting frame (for tests: bounded by the queue size). */
+    int rxHeldChains() {
+        return rxHeld.size();
+    }
+
+    /** The buffers of those chains: what they cost the VMM grows with this. */
+    long rxHeldBuffers() {
+        return rxHeld.stream().mapToLong(c -> c.buffers().size()).sum();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package hg.vmm.internal.virtio.rng;
 
+import hg.vmm.internal.log.RateLimitedLog;
 import hg.vmm.internal.virtio.DescriptorChain;
 import hg.vmm.internal.virtio.SingleQueueDevice;
 import hg.vmm.internal.virtio.Virtio;
@@ -27,15 +28,22 @@ public final class VirtioRng extends SingleQueueDevice {
 
     private final ReadableByteChannel source;
     private final boolean ownsSource;
+    private final RateLimitedLog warnings;
 
     /** Fed from {@code source}, which {@link #close()} closes. */
     public VirtioRng(ReadableByteChannel source) {
-        this(source, true);
+        this(source, RateLimitedLog.to(LOG));
     }
 
-    private VirtioRng(ReadableByteChannel source, boolean ownsSource) {
+    /** @param warnings where failed reads are logged: the VM's */
+    public VirtioRng(ReadableByteChannel source, RateLimitedLog warnings) {
+        this(source, true, warnings);
+    }
+
+    private VirtioRng(ReadableByteChannel source, boolean ownsSource, RateLimitedLog warnings) {
         this.source = source;
         this.ownsSource = ownsSource;
+        this.warnings = warnings;
     }
 
     /**
@@ -43,7 +51,12 @@ public final class VirtioRng extends SingleQueueDevice {
      * process shares (FileChannel reads are thread safe): no open per VM, nothing to close.
      */
     public static VirtioRng fromUrandom() throws IOException {
-        return new VirtioRng(Urandom.channel(), false);
+        return fromUrandom(RateLimitedLog.to(LOG));
+    }
+
+    /** {@link #fromUrandom()} with the VM's warnings. */
+    public static VirtioRng fromUrandom(RateLimitedLog warnings) throws IOException {
+        return new VirtioRng(Urandom.channel(), false, warnings);
     }
 
     /** The process's one channel on /dev/urandom, opened on first use. */
@@ -102,7 +115,8 @@ public final class VirtioRng extends SingleQueueDevice {
             }
         } catch (IOException e) {
             // The guest gets what was read; an empty answer makes it ask again later.
-            LOG.log(System.Logger.Level.WARNING, "virtio-rng: reading host entropy failed: " + e);
+            // Once per request the guest makes: limited, or a guest asking in a loop floods the console.
+            warnings.log("virtio-rng reads", System.Logger.Level.WARNING, "virtio-rng: reading host entropy failed: " + e);
         }
         return written;
     }

@@ -1,5 +1,6 @@
 package hg.vmm.internal.virtio.rng;
 
+import hg.vmm.internal.log.RateLimitedLog;
 import hg.vmm.internal.virtio.MockDriver;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
 import hg.vmm.internal.virtio.Virtio;
@@ -131,6 +132,32 @@ class VirtioRngTest {
         driver = new MockDriver(memory, transport, 16, 0x1000);
         assertNotEquals(0, driver.setUp(FEATURES) & Virtio.STATUS_DRIVER_OK);
         assertEquals(8, request(List.of(Buf.in(DATA, 8))));
+    }
+
+    @Test
+    void aFailingSourceIsLoggedAFewTimesNotOncePerRequest() {
+        List<String> lines = new java.util.ArrayList<>();
+        RateLimitedLog warnings = new RateLimitedLog((level, text) -> lines.add(text), 3, java.time.Duration.ofMinutes(1), () -> 0L);
+        attach(new VirtioRng(new java.nio.channels.ReadableByteChannel() {
+            @Override
+            public int read(java.nio.ByteBuffer dst) throws IOException {
+                throw new IOException("no entropy");
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        }, warnings));
+        for (int i = 0; i < 20; i++) {
+            assertEquals(0, request(List.of(Buf.in(DATA, 16))));
+        }
+        assertEquals(3, lines.size());
+        assertEquals(17, warnings.suppressed());
     }
 
     static byte[] filled(int n, int v) {

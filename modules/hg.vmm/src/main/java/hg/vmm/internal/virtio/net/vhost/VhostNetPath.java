@@ -2,6 +2,7 @@ package hg.vmm.internal.virtio.net.vhost;
 
 import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.log.RateLimitedLog;
 import hg.vmm.internal.virtio.VirtQueue;
 import hg.kvm.sys.EventFd;
 import hg.kvm.GuestMemory;
@@ -56,6 +57,7 @@ public final class VhostNetPath implements VhostDataPath {
     private final Tap tap;
     private final long features;
     private final IoLoop io;
+    private final RateLimitedLog warnings;
     private Wiring wiring;
 
     // One run's resources; null while stopped.
@@ -66,6 +68,12 @@ public final class VhostNetPath implements VhostDataPath {
     private boolean closed;
 
     public VhostNetPath(String device, Tap tap, long features, IoLoop io) {
+        this(device, tap, features, io, RateLimitedLog.to(LOG));
+    }
+
+    /** @param warnings where failures to stop a run are logged: the VM's, as each driver reset stops one */
+    public VhostNetPath(String device, Tap tap, long features, IoLoop io, RateLimitedLog warnings) {
+        this.warnings = warnings;
         this.device = device;
         this.tap = tap;
         this.features = features;
@@ -177,7 +185,7 @@ public final class VhostNetPath implements VhostDataPath {
             // Before the Java path raises the interrupt again: from here on the transport must see every ACK.
             wiring.ack().absorb(false);
         } catch (KvmException e) {
-            LOG.log(System.Logger.Level.WARNING, "vhost-net: InterruptACK stays with KVM: " + e.getMessage());
+            warnings.log("vhost-net stops", System.Logger.Level.WARNING, "vhost-net: InterruptACK stays with KVM: " + e.getMessage());
         }
         for (int i : attached) {
             try {
@@ -185,7 +193,7 @@ public final class VhostNetPath implements VhostDataPath {
                 int base = v.vringBase(i);
                 running.get(i).resumeAt(base);
             } catch (KvmException | VirtioException | GuestMemoryException e) {
-                LOG.log(System.Logger.Level.WARNING, "vhost-net: stopping queue " + i + ": " + e.getMessage());
+                warnings.log("vhost-net stops", System.Logger.Level.WARNING, "vhost-net: stopping queue " + i + ": " + e.getMessage());
             }
         }
         if (errWatch != null) {
@@ -204,7 +212,8 @@ public final class VhostNetPath implements VhostDataPath {
                 try {
                     r.resume();
                 } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "vhost-net: the Java data path cannot watch its fds again: " + e);
+                    warnings.log("vhost-net stops", System.Logger.Level.WARNING,
+                            "vhost-net: the Java data path cannot watch its fds again: " + e);
                 }
             }
         }
