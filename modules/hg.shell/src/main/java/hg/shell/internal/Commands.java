@@ -106,7 +106,10 @@ public final class Commands {
                 List.of(), (a, out, c) -> vmList(a, out));
         add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
                 "Shows the VM's recent console output, then passes every keystroke to the VM. CTRL+d detaches and "
-                        + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown.",
+                        + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown. "
+                        + "The guest's output is filtered on its way to this terminal: text, colours, cursor moves and "
+                        + "erases pass; title and clipboard strings (OSC), DCS/APC/PM/SOS strings and queries that "
+                        + "make the terminal answer (device status, device attributes) are dropped.",
                 List.of(ArgKind.VM_ID), this::vmConsole);
         add("vm_destroy", "vm_destroy <vm id>", "stop a VM and free everything it held",
                 "Stops the VM's vCPUs, closes its devices and image, frees its memory and removes it from vm_list.",
