@@ -20,7 +20,6 @@ import java.util.stream.Collectors;
 public final class Commands {
     public static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
     public static final int DEFAULT_CPUS = 1;
-    public static final int MAX_CPUS = 255;
     static final int MAX_VIRTIO_DEVICES = VmConfig.MAX_VIRTIO_DEVICES;
     static final long MIN_MEMORY = 16 * Sizes.MIB;
 
@@ -91,7 +90,7 @@ public final class Commands {
                 "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
                         + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
                         + "is a file of the directory, without '/'). --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
-                        + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
+                        + "(default 1, at most what KVM allows on this host), --cmdline adds to the kernel command line, --ro attaches the image read-only "
                         + "(an image can be used read-write by one VM at a time). --disk attaches a further image "
                         + "(an id or file name from image_list" + (diskPaths ? ", or a file path" : "")
                         + ") as a data disk, ,ro read-only; "
@@ -293,7 +292,7 @@ public final class Commands {
                 }
                 case "--cpus" -> {
                     value = value != null ? value : optionValue(args, ++i, "--cpus", "a number of vCPUs like 2");
-                    cpus = cpuCount(value);
+                    cpus = cpuCount(value, machines.maxVcpus());
                 }
                 case "--cmdline" -> cmdline = value != null ? value
                         : optionValue(args, ++i, "--cmdline", "the added kernel arguments in quotes, e.g. --cmdline \"quiet\"");
@@ -429,13 +428,15 @@ public final class Commands {
         return args.get(i);
     }
 
-    private static int cpuCount(String value) throws ShellException {
+    /** The --cpus value, checked against the host's real limit (KVM's, within hg.vmm's) before anything is made. */
+    private static int cpuCount(String value, int max) throws ShellException {
         if (!value.matches("\\d{1,9}")) {
             throw new ShellException("--cpus " + value + " is not a number: give the number of vCPUs, e.g. --cpus 2");
         }
         int n = Integer.parseInt(value);
-        if (n < 1 || n > MAX_CPUS) {
-            throw new ShellException("--cpus " + value + " is out of range: give 1 to " + MAX_CPUS + ", e.g. --cpus 2");
+        if (n < 1 || n > max) {
+            throw new ShellException("--cpus " + value + " is out of range: this host runs 1 to " + max
+                    + " vCPUs per VM, e.g. --cpus 2");
         }
         return n;
     }
@@ -511,6 +512,12 @@ public final class Commands {
 
     // ---- help
 
+    /** Asked of the VMM when help is shown: the limit follows from the host's memory. */
+    private String memoryRule() {
+        return "Guest memory is taken as the guest uses it, so vm_create weighs the memory of all running VMs together "
+                + "against the host's: " + machines.memoryRule() + ".";
+    }
+
     private void help(List<String> args, PrintWriter out) throws ShellException {
         if (args.isEmpty()) {
             Table t = new Table("command", "what it does");
@@ -530,6 +537,6 @@ public final class Commands {
                     + String.join(", ", commands.keySet()));
         }
         out.println("usage: " + c.usage());
-        out.println(c.details());
+        out.println(c.details() + (c.name().equals("vm_create") ? " " + memoryRule() : ""));
     }
 }

@@ -155,6 +155,23 @@ class CommandsTest {
     }
 
     @Test
+    void cpusAboveTheHostsLimitAreRefusedUpFront() {
+        machines.maxVcpus = 8;
+        assertEquals("error: --cpus 9 is out of range: this host runs 1 to 8 vCPUs per VM, e.g. --cpus 2",
+                fails("vm_create 0 0 --cpus 9"));
+        assertTrue(machines.created.isEmpty());
+        assertEquals("1\n", run("vm_create 0 0 --cpus 8"));
+    }
+
+    @Test
+    void helpVmCreateSaysTheMemoryRule() {
+        machines.memoryRule = "running VMs may be promised 3.5 GiB together";
+        String help = run("help vm_create");
+        assertTrue(help.contains("Guest memory is taken as the guest uses it, so vm_create weighs the memory of "
+                + "all running VMs together against the host's: running VMs may be promised 3.5 GiB together."), help);
+    }
+
+    @Test
     void badDiskValuesAreOneLine() {
         assertTrue(fails("vm_create 0 0 --disk").contains("--disk needs a value"));
         assertTrue(fails("vm_create 0 0 --disk x").contains("no image named 'x' in /i: image_list shows the images"));
@@ -206,7 +223,8 @@ class CommandsTest {
             "vm_create 0 0 --mem|--mem needs a value: a size like 512M or 2G",
             "vm_create 0 0 --mem --ro|--mem needs a value",
             "vm_create 0 0 --cpus many|--cpus many is not a number",
-            "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
+            "vm_create 0 0 --cpus 0|--cpus 0 is out of range: this host runs 1 to 254 vCPUs per VM, e.g. --cpus 2",
+            "vm_create 0 0 --cpus 255|--cpus 255 is out of range: this host runs 1 to 254 vCPUs per VM",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
             "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost",
