@@ -97,6 +97,35 @@ final class Fixtures {
                 .pvh(0x1000100, 8);
     }
 
+    /**
+     * A hostile vmlinux: one good PT_LOAD at 16 MiB, then {@code noteHeaders} PT_NOTE program headers that all
+     * point at one note segment of {@code notesPerSegment} notes, each with {@code nameSize} and {@code descSize}
+     * bytes of (zero) name and value. A real kernel has one PT_NOTE with a few dozen notes.
+     */
+    static byte[] noteFlood(int noteHeaders, int notesPerSegment, int nameSize, int descSize) {
+        int phnum = 1 + noteHeaders;
+        long noteSize = (long) notesPerSegment * (12 + align(nameSize, 4) + align(descSize, 4));
+        long notesAt = align(64 + 56L * phnum, 16);
+        long loadAt = align(notesAt + noteSize, 16);
+        ByteBuffer b = ByteBuffer.allocate((int) (loadAt + 16)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x464c457f).put((byte) 2).put((byte) 1).put((byte) 1);
+        b.position(16);
+        b.putShort((short) 2).putShort((short) 62).putInt(1).putLong(0x1000000).putLong(64).putLong(0)
+                .putInt(0).putShort((short) 64).putShort((short) 56).putShort((short) phnum)
+                .putShort((short) 64).putShort((short) 0).putShort((short) 0);
+        b.putInt(1).putInt(7).putLong(loadAt).putLong(0xffffffff81000000L).putLong(0x1000000)
+                .putLong(16).putLong(16).putLong(0x200000);
+        for (int i = 0; i < noteHeaders; i++) {
+            b.putInt(4).putInt(4).putLong(notesAt).putLong(0).putLong(0).putLong(noteSize).putLong(noteSize).putLong(4);
+        }
+        b.position((int) notesAt);
+        for (int i = 0; i < notesPerSegment; i++) {
+            b.putInt(nameSize).putInt(descSize).putInt(1);
+            b.position(b.position() + (int) align(nameSize, 4) + (int) align(descSize, 4));
+        }
+        return b.array();
+    }
+
     /** A bzImage builder: boot sector and setup sectors with the setup header, then the protected-mode part. */
     static final class BzImage {
         int setupSects = 4, version = 0x020f, loadflags = 1, xloadflags = 3, headerEnd = 0x26c;

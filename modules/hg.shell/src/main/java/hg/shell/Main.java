@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.MemoryAdmission;
 import hg.vmm.VmManager;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
@@ -33,12 +34,14 @@ import org.jline.terminal.spi.SystemStream;
 import org.jline.terminal.spi.TerminalProvider;
 
 /**
- * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net]}.
+ * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net] [--overcommit]}.
  *
  * <p>Without the directory flags they come from {@code guest_kernel=} and {@code guest_image=} on
  * /proc/cmdline. {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
  * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
- * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). When stdin is not a
+ * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). {@code --overcommit}
+ * admits VMs whatever guest memory the running VMs were promised (see hg.vmm's MemoryAdmission); without it, the
+ * guest memory of running VMs together stays within the host's memory less a reserve for the host and hyper-gen. When stdin is not a
  * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
  * code is 1 when any command failed.
  *
@@ -49,12 +52,16 @@ import org.jline.terminal.spi.TerminalProvider;
 public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
-    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net]";
+    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net] "
+            + "[--overcommit]";
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
             + "(vm_destroy stops VMs; other consoles may exit)";
 
-    /** @param net whether vm_create gives a network card unless told --no-net */
-    record Options(Path kernelDir, Path imageDir, boolean console, boolean net) {}
+    /**
+     * @param net        whether vm_create gives a network card unless told --no-net
+     * @param overcommit whether VMs are admitted whatever memory the running VMs were promised
+     */
+    record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {}
 
     private Main() {}
 
@@ -99,7 +106,7 @@ public final class Main {
                 startLines.add("warning: " + problem);
             }
         }
-        try (Machines machines = new VmmMachines(new VmManager())) {
+        try (Machines machines = new VmmMachines(new VmManager(MemoryAdmission.forThisProcess(), options.overcommit()))) {
             Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console());
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
@@ -170,6 +177,7 @@ public final class Main {
         Path kernel = null;
         Path image = null;
         boolean net = false;
+        boolean overcommit = false;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -188,13 +196,14 @@ public final class Main {
                 }
                 case "--console" -> console = true;
                 case "--net" -> net = true;
+                case "--overcommit" -> overcommit = true;
                 case "-h", "--help" -> {
                     return null;
                 }
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console, net);
+        return new Options(kernel, image, console, net, overcommit);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

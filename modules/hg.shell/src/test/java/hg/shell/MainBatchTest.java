@@ -1,6 +1,7 @@
 package hg.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -129,6 +130,13 @@ class MainBatchTest {
         Run r = run("vm_list\n", "--guest-kernel", kernels.toString(), "--guest-image", images.toString());
         assertEquals(kvmLines, r.lines().subList(0, 2));
         assertEquals("hyper-gen:# vm_list", r.lines().get(2));
+    }
+
+    @Test
+    void overcommitIsAFlag() {
+        assertTrue(Main.parse(new String[] {"--overcommit"}, Map.of()).overcommit());
+        assertFalse(Main.parse(new String[] {"--net"}, Map.of()).overcommit());
+        assertTrue(Main.USAGE.contains("[--overcommit]"), Main.USAGE);
     }
 
     @Test

@@ -60,16 +60,16 @@ class TerminalTest {
             t.keys("Enter");
             t.await("the kernel table", s -> s.matches("(?s).*0\\s+vmlinux-test\\s+4.0 KiB\\s+vmlinux.*"));
 
-            // ...and an id: the only kernel is 0.
+            // ...and a kernel's file name: the only kernel is vmlinux-test.
             t.text("vm_create ");
             t.keys("Tab");
-            t.awaitText(PROMPT + "vm_create 0 ");
+            t.awaitText(PROMPT + "vm_create vmlinux-test ");
             t.keys("C-u");
 
             // A wrong input answers one error line and the prompt comes back.
             t.text("vm_create x 0");
             t.keys("Enter");
-            String s = t.awaitText("error: 'x' is not a kernel id: ids are numbers (kernel_list shows them)");
+            String s = t.awaitText("error: no kernel named 'x' in ");
             assertFalse(s.contains("Exception"), s);
             t.await("a new prompt", x -> x.stripTrailing().endsWith(PROMPT.strip()));
 

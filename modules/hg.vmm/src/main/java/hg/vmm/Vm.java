@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,8 @@ public final class Vm {
     private final Instant started = Instant.now();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final CountDownLatch released = new CountDownLatch(1);
+    /** Completed when everything is released, before {@link #released} opens: what waits on it sees the actions done. */
+    private final CompletableFuture<Void> releaseActions = new CompletableFuture<>();
     private final Object stateLock = new Object();
     private volatile VmState state = new VmState.Running();
     private volatile Instant stoppedAt;
@@ -170,7 +173,13 @@ public final class Vm {
         }
         parts.resources().releaseAll();
         parts.console().end();
+        releaseActions.complete(null);
         released.countDown();
+    }
+
+    /** Runs {@code action} once the VM has released its resources (at once if it has). */
+    void whenReleased(Runnable action) {
+        releaseActions.thenRun(action);
     }
 
     private void awaitReleased() {

@@ -2,6 +2,7 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
+import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The VMs of this process, by id (1, 2, ...). Each VM is isolated: one that stops (reset,
  * triple fault, panic) leaves the others running; it stays listed with its reason until
- * destroyed.
+ * destroyed. Every create goes through a {@link MemoryAdmission}: the guest memory of running
+ * VMs together stays within what the host can give them, unless this manager overcommits.
  */
 public final class VmManager implements AutoCloseable {
 
@@ -22,10 +24,41 @@ public final class VmManager implements AutoCloseable {
     private final AtomicInteger nextId = new AtomicInteger(1);
     private Kvm kvm;
     private List<CpuidEntry> supportedCpuid;
+    private int maxVcpus;
     private boolean closed;
 
-    /** No VM yet; /dev/kvm is opened at the first create. */
+    private final MemoryAdmission memory;
+    private final boolean overcommit;
+
+    /** No VM yet; /dev/kvm is opened at the first create. Memory is this process's account, without overcommit. */
     public VmManager() {
+        this(MemoryAdmission.forThisProcess(), false);
+    }
+
+    /**
+     * @param memory     the account every create goes through; share one between managers of one host
+     * @param overcommit admit VMs whatever the guest memory promised to running VMs (they still count)
+     */
+    public VmManager(MemoryAdmission memory, boolean overcommit) {
+        this.memory = memory;
+        this.overcommit = overcommit;
+    }
+
+    public MemoryAdmission memory() {
+        return memory;
+    }
+
+    public boolean overcommit() {
+        return overcommit;
+    }
+
+    /**
+     * The most vCPUs a VM may have here: KVM's limit (KVM_CAP_MAX_VCPUS, else KVM_CAP_NR_VCPUS) within
+     * {@link VmConfig#MAX_VCPUS}. Opens /dev/kvm if it is not open yet.
+     */
+    public synchronized int maxVcpus() {
+        kvm();
+        return maxVcpus;
     }
 
     private synchronized Kvm kvm() {
@@ -36,6 +69,11 @@ public final class VmManager implements AutoCloseable {
             try {
                 kvm = Kvm.open();
                 supportedCpuid = kvm.supportedCpuid();
+                int limit = kvm.checkExtension(KvmCap.MAX_VCPUS);
+                if (limit <= 0) {
+                    limit = kvm.checkExtension(KvmCap.NR_VCPUS);
+                }
+                maxVcpus = limit > 0 ? Math.min(limit, VmConfig.MAX_VCPUS) : VmConfig.MAX_VCPUS;
             } catch (KvmException e) {
                 throw new VmException("cannot open /dev/kvm: " + e.getMessage(), e);
             }
@@ -44,20 +82,29 @@ public final class VmManager implements AutoCloseable {
     }
 
     /**
-     * Creates and starts a VM; returns its id. Throws {@link VmException} naming the problem.
+     * Creates and starts a VM; returns its id. Throws {@link VmException} naming the problem: a
+     * {@link MemoryRefusedException} when its memory does not fit beside the running VMs'.
      * Creations are serialised (each takes a few milliseconds) so none can slip past {@link #close()}.
      */
     public synchronized int create(VmConfig config) {
         Kvm k = kvm();
+        // Up front, before any memory or fd is taken; VmBuilder checks again on the VM's own fd.
+        if (config.vcpus() > maxVcpus) {
+            throw new VmException("this host runs at most " + maxVcpus + " vCPUs per VM (KVM's limit), not " + config.vcpus());
+        }
+        MemoryAdmission.Promise promise = memory.admit(config.memoryBytes(), overcommit);
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
             vm = Vm.create(k, supportedCpuid, id, config);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            promise.close();
             // A refused create leaves no gap in the ids, unless another create took a later one meanwhile.
             nextId.compareAndSet(id + 1, id);
             throw e;
         }
+        // The memory is unmapped when the VM is released: by vm_destroy, or by itself when its guest ends.
+        vm.whenReleased(promise::close);
         vms.put(id, vm);
         return id;
     }

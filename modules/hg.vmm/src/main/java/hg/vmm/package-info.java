@@ -16,7 +16,9 @@
  * <p>A VM that stops by itself (guest reset, triple fault, debug exit, internal error) releases
  * its resources at once and stays listed as {@link hg.vmm.VmState.Stopped} with its
  * {@link hg.vmm.StopReason} until destroyed. Every failure to create a VM is one
- * {@link hg.vmm.VmException} (an {@link hg.vmm.ImageBusyException} for a locked image) whose
- * message names the problem; nothing is left half-made.
+ * {@link hg.vmm.VmException} (an {@link hg.vmm.ImageBusyException} for a locked image, a
+ * {@link hg.vmm.MemoryRefusedException} when the guest memory does not fit beside the running
+ * VMs' in the {@link hg.vmm.MemoryAdmission}) whose message names the problem; nothing is left
+ * half-made.
  */
 package hg.vmm;

@@ -12,7 +12,8 @@ import java.util.OptionalLong;
 /**
  * The parts of an ELF64 x86-64 executable a VMM needs: entry point, PT_LOAD segments (placed at
  * their physical addresses) and the PVH entry from a Xen PT_NOTE. Parsing reads the file header,
- * the program headers and the notes only.
+ * the program headers and the notes only, each within a bound ({@link #MAX_PROGRAM_HEADERS},
+ * {@link ElfNotes}), so a crafted file is refused after a few KiB rather than read for minutes.
  */
 public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
 
@@ -27,9 +28,6 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         }
     }
 
-    /** A PT_NOTE segment: {@code size} bytes of notes at {@code offset}, entries aligned to {@code align}. */
-    private record Notes(int index, long offset, long size, long align) {
-    }
 
     static final int EHDR_SIZE = 64;
     static final int PHDR_SIZE = 56;
@@ -39,10 +37,11 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
     static final int EM_X86_64 = 62;
     static final int PT_LOAD = 1;
     static final int PT_NOTE = 4;
-    /** XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit PVH entry point. */
-    static final int XEN_ELFNOTE_PHYS32_ENTRY = 18;
-    /** Notes sections of a kernel are a few hundred bytes; a larger one is refused rather than read. */
-    static final long MAX_NOTE_SEGMENT = 1 << 20;
+    /**
+     * A vmlinux has 4 to 6 program headers (text, data, percpu, init, notes); a longer table is refused before
+     * it is read, so a crafted file (up to 65,534 headers) costs one read of the file header.
+     */
+    static final int MAX_PROGRAM_HEADERS = 64;
 
     /** Whether the bytes start with the ELF magic. */
     public static boolean hasMagic(Source source) throws IOException {
@@ -98,6 +97,10 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
             throw new InvalidKernelException("ELF file has " + (phnum == 0 ? "no" : "an extended count of")
                     + " program headers");
         }
+        if (phnum > MAX_PROGRAM_HEADERS) {
+            throw new InvalidKernelException("ELF file has " + phnum + " program headers; a kernel has a handful (at most "
+                    + MAX_PROGRAM_HEADERS + " are accepted)");
+        }
         long tableSize = (long) phnum * PHDR_SIZE;
         if (phoff < 0 || phoff > source.size() - tableSize) {
             throw new InvalidKernelException(String.format(
@@ -106,7 +109,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         }
         ByteBuffer ph = source.read(phoff, (int) tableSize);
         List<Segment> loads = new ArrayList<>();
-        List<Notes> notes = new ArrayList<>();
+        List<ElfNotes.Segment> notes = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
             int base = i * PHDR_SIZE;
             int pType = ph.getInt(base);
@@ -124,7 +127,7 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
                         i, offset, filesz, source.size()));
             }
             if (pType == PT_NOTE) {
-                notes.add(new Notes(i, offset, filesz, align == 8 ? 8 : 4));
+                notes.add(new ElfNotes.Segment(i, offset, filesz, align == 8 ? 8 : 4));
                 continue;
             }
             if (memsz < filesz) {
@@ -145,17 +148,10 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
         if (!anyHolds(loads, entry)) {
             throw new InvalidKernelException(String.format("ELF entry point 0x%x is outside every loadable segment", entry));
         }
-        OptionalLong pvh = OptionalLong.empty();
-        for (Notes n : notes) {
-            OptionalLong found = pvhEntry(source, n);
-            if (found.isPresent()) {
-                long e = found.getAsLong();
-                if (!anyHolds(loads, e)) {
-                    throw new InvalidKernelException(String.format(
-                            "PVH entry point 0x%x (Xen note) is outside every loadable segment", e));
-                }
-                pvh = found;
-            }
+        OptionalLong pvh = ElfNotes.pvhEntry(source, notes);
+        if (pvh.isPresent() && !anyHolds(loads, pvh.getAsLong())) {
+            throw new InvalidKernelException(String.format(
+                    "PVH entry point 0x%x (Xen note) is outside every loadable segment", pvh.getAsLong()));
         }
         return new ElfImage(entry, List.copyOf(loads), pvh);
     }
@@ -167,55 +163,5 @@ public record ElfImage(long entry, List<Segment> loads, OptionalLong pvhEntry) {
             }
         }
         return false;
-    }
-
-    private static OptionalLong pvhEntry(Source source, Notes note) throws IOException, InvalidKernelException {
-        if (note.size() > MAX_NOTE_SEGMENT) {
-            throw new InvalidKernelException(String.format("ELF note segment %d is 0x%x bytes, more than a kernel's notes",
-                    note.index(), note.size()));
-        }
-        long align = note.align();
-        ByteBuffer b = source.read(note.offset(), (int) note.size());
-        long pos = 0;
-        long size = note.size();
-        while (size - pos >= 12) {
-            long namesz = Integer.toUnsignedLong(b.getInt((int) pos));
-            long descsz = Integer.toUnsignedLong(b.getInt((int) pos + 4));
-            int type = b.getInt((int) pos + 8);
-            long name = pos + 12;
-            long desc = name + alignUp(namesz, align);
-            long next = desc + alignUp(descsz, align);
-            if (desc + descsz > size || name + namesz > size) {
-                throw new InvalidKernelException(String.format(
-                        "ELF note segment %d: note at offset 0x%x runs past the end of the segment", note.index(), pos));
-            }
-            if (type == XEN_ELFNOTE_PHYS32_ENTRY && isXen(b, (int) name, namesz)) {
-                long entry;
-                if (descsz == 4) {
-                    entry = Integer.toUnsignedLong(b.getInt((int) desc));
-                } else if (descsz == 8) {
-                    entry = b.getLong((int) desc);
-                } else {
-                    throw new InvalidKernelException("PVH entry note has a " + descsz + "-byte value, expected 4 or 8");
-                }
-                if (entry < 0 || entry > 0xffffffffL) {
-                    throw new InvalidKernelException(String.format("PVH entry point 0x%x is above 4 GiB", entry));
-                }
-                return OptionalLong.of(entry);
-            }
-            pos = Math.min(next, size);
-        }
-        return OptionalLong.empty();
-    }
-
-    private static boolean isXen(ByteBuffer b, int at, long namesz) {
-        if (namesz != 3 && namesz != 4) {
-            return false;
-        }
-        return b.get(at) == 'X' && b.get(at + 1) == 'e' && b.get(at + 2) == 'n' && (namesz == 3 || b.get(at + 3) == 0);
-    }
-
-    private static long alignUp(long v, long a) {
-        return (v + a - 1) & -a;
     }
 }

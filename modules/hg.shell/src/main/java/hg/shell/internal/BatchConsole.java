@@ -17,7 +17,7 @@ public final class BatchConsole implements Commands.ConsoleFrontEnd {
         out.println("[vm " + vmId + " console, recent output; batch mode passes no keystrokes]");
         out.flush();
         int[] last = {'\n'};
-        OutputStream sink = new OutputStream() {
+        OutputStream tracked = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
                 raw.write(b);
@@ -32,6 +32,8 @@ public final class BatchConsole implements Commands.ConsoleFrontEnd {
                 }
             }
         };
+        // Batch output may well be a terminal too: the same filter as vm_console's (see EscapeFilter).
+        OutputStream sink = new FilteredConsoleOutput(tracked);
         // Closing right away: the replay is written, then the console detaches.
         machines.attach(vmId, sink).close();
         try {

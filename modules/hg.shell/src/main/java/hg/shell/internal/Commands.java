@@ -20,7 +20,6 @@ import java.util.stream.Collectors;
 public final class Commands {
     public static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
     public static final int DEFAULT_CPUS = 1;
-    public static final int MAX_CPUS = 255;
     static final int MAX_VIRTIO_DEVICES = VmConfig.MAX_VIRTIO_DEVICES;
     static final long MIN_MEMORY = 16 * Sizes.MIB;
 
@@ -32,7 +31,7 @@ public final class Commands {
     }
 
     /** What completion offers for the words after a command name. */
-    public enum ArgKind { NONE, COMMAND, KERNEL_ID, IMAGE_ID, VM_ID, CREATE_OPTION }
+    public enum ArgKind { NONE, COMMAND, KERNEL, IMAGE, VM_ID, CREATE_OPTION }
 
     private interface Handler {
         void run(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException;
@@ -76,20 +75,25 @@ public final class Commands {
         this.diskPaths = diskPaths;
         add("kernel_list", "kernel_list", "list the guest kernels with their ids",
                 "Lists the files of the guest kernel directory sorted by name: id, file, size and format "
-                        + "(vmlinux or bzImage). Files that are not kernels are shown without an id, with the reason.",
+                        + "(vmlinux or bzImage). Files that are not kernels are shown without an id, with the reason. "
+                        + "An id stays with its file name while the shell runs: adding or removing a file changes no "
+                        + "other file's id, and an id is never given to another file.",
                 List.of(), (a, out, c) -> kernelList(a, out));
         add("image_list", "image_list", "list the guest root images with their ids",
                 "Lists the files of the guest image directory sorted by name: id, file, size, filesystem and label. "
-                        + "Files that are not ext2/3/4 images are shown without an id, with the reason.",
+                        + "Files that are not ext2/3/4 images are shown without an id, with the reason. "
+                        + "An id stays with its file name while the shell runs, as in kernel_list.",
                 List.of(), (a, out, c) -> imageList(a, out));
-        add("vm_create", "vm_create <kernel id> <image id> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
-                        + "[--disk <image id>[,ro]]... [--net|--no-net] [--no-vhost]",
+        add("vm_create", "vm_create <kernel> <image> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
+                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
-                "Boots kernel <kernel id> (kernel_list) with image <image id> (image_list) on virtio-blk as the root "
-                        + "disk. --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
-                        + "(default 1), --cmdline adds to the kernel command line, --ro attaches the image read-only "
+                "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
+                        + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
+                        + "is a file of the directory, without '/'). --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
+                        + "(default 1, at most what KVM allows on this host), --cmdline adds to the kernel command line, --ro attaches the image read-only "
                         + "(an image can be used read-write by one VM at a time). --disk attaches a further image "
-                        + "(image_list" + (diskPaths ? ", or a file path" : "") + ") as a data disk, ,ro read-only; "
+                        + "(an id or file name from image_list" + (diskPaths ? ", or a file path" : "")
+                        + ") as a data disk, ,ro read-only; "
                         + "repeat it for more: the guest sees them as /dev/vdb, /dev/vdc, ... in the order given, under "
                         + "the same rules as the root image. A VM has at most " + MAX_VIRTIO_DEVICES + " virtio devices "
                         + "(its disks, the rng and the network card), so up to " + (MAX_VIRTIO_DEVICES - 3) + " data "
@@ -98,7 +102,7 @@ public final class Commands {
                         + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
                         + "kernel's vhost-net moves the card's frames where the host has it; --no-vhost keeps them in "
                         + "hyper-gen's own data path (vm_list's last column says which).",
-                List.of(ArgKind.KERNEL_ID, ArgKind.IMAGE_ID, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
+                List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only), "
                         + "vCPUs, memory, state (running, or stopped with the "
@@ -106,7 +110,10 @@ public final class Commands {
                 List.of(), (a, out, c) -> vmList(a, out));
         add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
                 "Shows the VM's recent console output, then passes every keystroke to the VM. CTRL+d detaches and "
-                        + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown.",
+                        + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown. "
+                        + "The guest's output is filtered on its way to this terminal: text, colours, cursor moves and "
+                        + "erases pass; title and clipboard strings (OSC), DCS/APC/PM/SOS strings and queries that "
+                        + "make the terminal answer (device status, device attributes) are dropped.",
                 List.of(ArgKind.VM_ID), this::vmConsole);
         add("vm_destroy", "vm_destroy <vm id>", "stop a VM and free everything it held",
                 "Stops the VM's vCPUs, closes its devices and image, frees its memory and removes it from vm_list.",
@@ -285,7 +292,7 @@ public final class Commands {
                 }
                 case "--cpus" -> {
                     value = value != null ? value : optionValue(args, ++i, "--cpus", "a number of vCPUs like 2");
-                    cpus = cpuCount(value);
+                    cpus = cpuCount(value, machines.maxVcpus());
                 }
                 case "--cmdline" -> cmdline = value != null ? value
                         : optionValue(args, ++i, "--cmdline", "the added kernel arguments in quotes, e.g. --cmdline \"quiet\"");
@@ -303,7 +310,7 @@ public final class Commands {
                 }
                 case "--disk" -> {
                     value = value != null ? value : optionValue(args, ++i, "--disk",
-                            "an image id like 1, or 1,ro to attach it read-only");
+                            "an image id or file name like 1 or data.ext4, with ,ro to attach it read-only");
                     disks.add(dataDisk(value));
                 }
                 case "--no-vhost" -> {
@@ -315,7 +322,7 @@ public final class Commands {
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro, --disk ID[,ro], --net/--no-net and --no-vhost");
+                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost");
                     }
                     positional.add(a);
                 }
@@ -337,11 +344,9 @@ public final class Commands {
             throw new ShellException("vm_create takes two ids, got " + positional.size() + " ('"
                     + String.join(" ", positional) + "'): " + usage);
         }
-        int kernelId = id(positional.get(0), "kernel", "kernel_list");
-        int imageId = id(positional.get(1), "image", "image_list");
-        CatalogEntry.Kernel kernel = catalog.kernel(kernelId);
-        CatalogEntry.Image image = catalog.image(imageId);
-        refuseConflict(new Machines.Disk(image.path(), readOnly), "image " + imageId + " (" + image.fileName() + ")",
+        CatalogEntry.Kernel kernel = catalog.kernel(positional.get(0));
+        CatalogEntry.Image image = catalog.image(positional.get(1));
+        refuseConflict(new Machines.Disk(image.path(), readOnly), "image " + image.id() + " (" + image.fileName() + ")",
                 "add --ro");
         for (DataDisk d : disks) {
             refuseConflict(d.disk(), d.name(), "add ,ro");
@@ -354,14 +359,13 @@ public final class Commands {
     /** A --disk value resolved: the file and how to attach it, and how error lines name it. */
     private record DataDisk(Machines.Disk disk, String name) {}
 
-    /** The image behind a --disk value: an image id, or a path in the hosted shell; ",ro" attaches it read-only. */
+    /**
+     * The image behind a --disk value: an image id or file name from image_list, or a path in the hosted shell;
+     * ",ro" attaches it read-only.
+     */
     private DataDisk dataDisk(String value) throws ShellException {
         boolean ro = value.endsWith(",ro");
         String what = ro ? value.substring(0, value.length() - 3) : value;
-        if (what.matches("\\d{1,9}")) {
-            CatalogEntry.Image image = catalog.image(Integer.parseInt(what));
-            return new DataDisk(new Machines.Disk(image.path(), ro), "image " + what + " (" + image.fileName() + ")");
-        }
         if (diskPaths && what.contains("/")) {
             Path p = Path.of(what);
             if (!Files.isRegularFile(p)) {
@@ -369,8 +373,14 @@ public final class Commands {
             }
             return new DataDisk(new Machines.Disk(p, ro), "disk " + p);
         }
-        throw new ShellException("--disk " + value + " is not an image id: give an id from image_list"
-                + (diskPaths ? " or a file path" : "") + ", with ,ro to attach it read-only (e.g. --disk 1,ro)");
+        CatalogEntry.Image image;
+        try {
+            image = catalog.image(what);
+        } catch (ShellException e) {
+            throw new ShellException("--disk " + value + ": " + e.getMessage()
+                    + (diskPaths ? " (or give a file path)" : ""));
+        }
+        return new DataDisk(new Machines.Disk(image.path(), ro), "image " + image.id() + " (" + image.fileName() + ")");
     }
 
     /** One line naming the VM that holds {@code disk} in a way this attach cannot share; the VMM's lock is the final word. */
@@ -418,24 +428,17 @@ public final class Commands {
         return args.get(i);
     }
 
-    private static int cpuCount(String value) throws ShellException {
+    /** The --cpus value, checked against the host's real limit (KVM's, within hg.vmm's) before anything is made. */
+    private static int cpuCount(String value, int max) throws ShellException {
         if (!value.matches("\\d{1,9}")) {
             throw new ShellException("--cpus " + value + " is not a number: give the number of vCPUs, e.g. --cpus 2");
         }
         int n = Integer.parseInt(value);
-        if (n < 1 || n > MAX_CPUS) {
-            throw new ShellException("--cpus " + value + " is out of range: give 1 to " + MAX_CPUS + ", e.g. --cpus 2");
+        if (n < 1 || n > max) {
+            throw new ShellException("--cpus " + value + " is out of range: this host runs 1 to " + max
+                    + " vCPUs per VM, e.g. --cpus 2");
         }
         return n;
-    }
-
-    /** Parses an id word: non-negative decimal. */
-    private static int id(String word, String what, String lister) throws ShellException {
-        if (!word.matches("\\d{1,9}")) {
-            throw new ShellException("'" + word + "' is not " + (what.startsWith("i") ? "an " : "a ") + what
-                    + " id: ids are numbers (" + lister + " shows them)");
-        }
-        return Integer.parseInt(word);
     }
 
     // ---- vm_list, vm_console, vm_destroy
@@ -509,6 +512,12 @@ public final class Commands {
 
     // ---- help
 
+    /** Asked of the VMM when help is shown: the limit follows from the host's memory. */
+    private String memoryRule() {
+        return "Guest memory is taken as the guest uses it, so vm_create weighs the memory of all running VMs together "
+                + "against the host's: " + machines.memoryRule() + ".";
+    }
+
     private void help(List<String> args, PrintWriter out) throws ShellException {
         if (args.isEmpty()) {
             Table t = new Table("command", "what it does");
@@ -528,6 +537,6 @@ public final class Commands {
                     + String.join(", ", commands.keySet()));
         }
         out.println("usage: " + c.usage());
-        out.println(c.details());
+        out.println(c.details() + (c.name().equals("vm_create") ? " " + memoryRule() : ""));
     }
 }

@@ -11,7 +11,8 @@ import java.util.function.Function;
 
 /**
  * The catalog over two directories, read afresh on every call so the listing always shows what is there.
- * Regular files only (symbolic links followed), sorted by name; subdirectories are not listed.
+ * Regular files only (symbolic links followed), sorted by name; subdirectories are not listed. Ids come from
+ * an {@link IdRegistry} per directory, so they stay with their file names across rescans.
  */
 public final class DirectoryCatalog implements Catalog {
     private final Path kernelDir;
@@ -19,6 +20,8 @@ public final class DirectoryCatalog implements Catalog {
     private final String kernelNotGiven;
     private final String imageNotGiven;
     private final KernelProbe kernelProbe;
+    private final IdRegistry kernelIds = new IdRegistry();
+    private final IdRegistry imageIds = new IdRegistry();
 
     /**
      * @param kernelDir      the guest kernel directory, or null when none was given
@@ -45,12 +48,12 @@ public final class DirectoryCatalog implements Catalog {
 
     @Override
     public List<CatalogEntry> kernels() {
-        return scan(kernelDir, this::kernelEntry);
+        return scan(kernelDir, this::kernelEntry, kernelIds);
     }
 
     @Override
     public List<CatalogEntry> images() {
-        return scan(imageDir, DirectoryCatalog::imageEntry);
+        return scan(imageDir, DirectoryCatalog::imageEntry, imageIds);
     }
 
     @Override
@@ -81,14 +84,14 @@ public final class DirectoryCatalog implements Catalog {
         }
     }
 
-    /** Classification of one file: a usable entry gets its id from the position among usable ones. */
+    /** Classification of one file: a usable entry gets the id its file name has in the directory's registry. */
     private interface Classified {}
 
     private record Usable(Path path, long size, String kind, String label) implements Classified {}
 
     private record Unusable(Path path, long size, String reason) implements Classified {}
 
-    private static List<CatalogEntry> scan(Path dir, Function<Path, Classified> classify) {
+    private static List<CatalogEntry> scan(Path dir, Function<Path, Classified> classify, IdRegistry ids) {
         if (dir == null) {
             return List.of();
         }
@@ -104,18 +107,21 @@ public final class DirectoryCatalog implements Catalog {
         }
         files.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
         List<CatalogEntry> out = new ArrayList<>(files.size());
-        int nextId = 0;
         for (Path p : files) {
             Classified c = classify.apply(p);
             switch (c) {
                 case Usable u when u.label() == null ->
-                        out.add(new CatalogEntry.Kernel(nextId++, u.path(), u.size(), u.kind()));
-                case Usable u -> out.add(new CatalogEntry.Image(nextId++, u.path(), u.size(), u.kind(), u.label()));
+                        out.add(new CatalogEntry.Kernel(ids.idFor(name(p)), u.path(), u.size(), u.kind()));
+                case Usable u -> out.add(new CatalogEntry.Image(ids.idFor(name(p)), u.path(), u.size(), u.kind(), u.label()));
                 case Unusable r -> out.add(new CatalogEntry.Rejected(r.path(), r.size(), r.reason()));
                 default -> throw new IllegalStateException();
             }
         }
         return out;
+    }
+
+    private static String name(Path p) {
+        return p.getFileName().toString();
     }
 
     private Classified kernelEntry(Path p) {

@@ -61,6 +61,12 @@ public interface Machines extends AutoCloseable {
         void close();
     }
 
+    /** The most vCPUs a VM may have on this host. */
+    int maxVcpus();
+
+    /** How vm_create weighs a VM's memory against the host's, as a clause for help vm_create. */
+    String memoryRule();
+
     /** Creates and starts a VM; on any failure nothing of it remains. Returns the new id. */
     int create(Spec spec) throws ShellException;
 

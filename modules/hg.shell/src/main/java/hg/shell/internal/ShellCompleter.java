@@ -7,7 +7,10 @@ import org.jline.reader.Completer;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
 
-/** TAB completion: command names first, then the ids and options each command takes. */
+/**
+ * TAB completion: command names first, then what each command takes: kernels and images by file name (they
+ * complete from a prefix and read better than ids; the description shows the id), vm ids, options.
+ */
 public final class ShellCompleter implements Completer {
     private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline", "--disk");
     private final Commands commands;
@@ -35,14 +38,14 @@ public final class ShellCompleter implements Completer {
                     commandNames(candidates);
                 }
             }
-            case KERNEL_ID -> commands.catalog().kernels().forEach(e -> {
+            case KERNEL -> commands.catalog().kernels().forEach(e -> {
                 if (e instanceof CatalogEntry.Kernel k) {
-                    candidates.add(idCandidate(k.id(), k.fileName() + " (" + k.format() + ")"));
+                    candidates.add(nameCandidate(k.fileName(), "id " + k.id() + ", " + k.format()));
                 }
             });
-            case IMAGE_ID -> commands.catalog().images().forEach(e -> {
+            case IMAGE -> commands.catalog().images().forEach(e -> {
                 if (e instanceof CatalogEntry.Image i) {
-                    candidates.add(idCandidate(i.id(), i.fileName() + (i.label().isEmpty() ? "" : " (" + i.label() + ")")));
+                    candidates.add(nameCandidate(i.fileName(), "id " + i.id() + (i.label().isEmpty() ? "" : ", " + i.label())));
                 }
             });
             case VM_ID -> {
@@ -73,7 +76,8 @@ public final class ShellCompleter implements Completer {
             String w = before.get(i);
             if (VALUED_OPTIONS.contains(w)) {
                 if (i == before.size() - 1) {
-                    return Commands.ArgKind.NONE; // the cursor is on the option's value
+                    // The cursor is on the option's value: an image for --disk, nothing to offer for the others.
+                    return w.equals("--disk") ? Commands.ArgKind.IMAGE : Commands.ArgKind.NONE;
                 }
                 i++;
             } else if (!w.startsWith("--")) {
@@ -87,6 +91,10 @@ public final class ShellCompleter implements Completer {
         for (Commands.Command c : commands.commands().values()) {
             candidates.add(new Candidate(c.name(), c.name(), null, c.summary(), null, null, true));
         }
+    }
+
+    private static Candidate nameCandidate(String name, String description) {
+        return new Candidate(name, name, null, description, null, null, true);
     }
 
     private static Candidate idCandidate(int id, String description) {

@@ -36,7 +36,7 @@ public final class TerminalConsole implements Commands.ConsoleFrontEnd {
         raw.setControlChar(Attributes.ControlChar.VMIN, 1);
         raw.setControlChar(Attributes.ControlChar.VTIME, 0);
         OutputStream screen = terminal.output();
-        OutputStream sink = new OutputStream() {
+        OutputStream unfiltered = new OutputStream() {
             @Override
             public synchronized void write(int b) throws IOException {
                 screen.write(b);
@@ -49,6 +49,8 @@ public final class TerminalConsole implements Commands.ConsoleFrontEnd {
                 screen.flush();
             }
         };
+        // The guest's output must not drive the operator's terminal beyond drawing (see EscapeFilter).
+        OutputStream sink = new FilteredConsoleOutput(unfiltered);
         String ending;
         terminal.setAttributes(raw);
         try (Machines.Console console = machines.attach(vmId, sink)) {

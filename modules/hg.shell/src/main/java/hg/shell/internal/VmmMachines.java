@@ -2,6 +2,8 @@ package hg.shell.internal;
 
 import hg.vmm.Console.Attachment;
 import hg.vmm.ImageBusyException;
+import hg.vmm.MemoryAdmission;
+import hg.vmm.MemoryRefusedException;
 import hg.vmm.StopReason;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
@@ -63,6 +65,8 @@ public final class VmmMachines implements Machines {
         }
         try {
             return manager.create(config);
+        } catch (MemoryRefusedException e) {
+            throw new ShellException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
         } catch (ImageBusyException e) {
             throw new ShellException(e.getMessage() + (e.writerHolds()
                     ? ": destroy the VM that writes it first" : ": destroy the VM that uses it first, or use another image"));
@@ -71,6 +75,30 @@ public final class VmmMachines implements Machines {
         } catch (OutOfMemoryError e) {
             throw new ShellException("out of memory while making the VM: try a smaller --mem");
         }
+    }
+
+    @Override
+    public int maxVcpus() {
+        try {
+            return manager.maxVcpus();
+        } catch (VmException e) {
+            return VmConfig.MAX_VCPUS; // no /dev/kvm: vm_create will say so
+        }
+    }
+
+    @Override
+    public String memoryRule() {
+        MemoryAdmission memory = manager.memory();
+        if (manager.overcommit()) {
+            return "overcommit is on (hyper-gen --overcommit): guest memory is not weighed against the host's";
+        }
+        OptionalLong host = memory.hostMemory();
+        if (host.isEmpty()) {
+            return "this host's memory cannot be read, so every VM is admitted";
+        }
+        return "running VMs may be promised " + Sizes.human(memory.limit().orElse(0)) + " of guest memory together (the "
+                + "host's " + Sizes.human(host.getAsLong()) + " less " + Sizes.human(memory.reserve())
+                + " kept for the host and hyper-gen); hyper-gen --overcommit lifts this";
     }
 
     @Override

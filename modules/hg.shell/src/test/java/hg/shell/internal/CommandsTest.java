@@ -141,11 +141,42 @@ class CommandsTest {
     }
 
     @Test
+    void kernelsAndImagesByFileName() {
+        assertEquals("1\n", run("vm_create vmlinux-6.1 root.ext4 --disk alpine.ext4,ro --disk=0,ro"));
+        Machines.Spec s = machines.created.getFirst();
+        assertEquals(Path.of("/k/vmlinux-6.1"), s.kernel());
+        assertEquals(Path.of("/i/root.ext4"), s.image());
+        assertEquals(List.of(new Machines.Disk(Path.of("/i/alpine.ext4"), true),
+                new Machines.Disk(Path.of("/i/alpine.ext4"), true)), s.disks());
+        assertEquals("error: notes.txt: too small for an ext4 image", fails("vm_create vmlinux-6.1 notes.txt"));
+        assertTrue(fails("vm_create ../k/vmlinux-6.1 0").contains("without '/'"));
+        assertTrue(fails("vm_create 0 0 --disk ../i/root.ext4").contains("is not an image id or file name"));
+        assertEquals(1, machines.created.size());
+    }
+
+    @Test
+    void cpusAboveTheHostsLimitAreRefusedUpFront() {
+        machines.maxVcpus = 8;
+        assertEquals("error: --cpus 9 is out of range: this host runs 1 to 8 vCPUs per VM, e.g. --cpus 2",
+                fails("vm_create 0 0 --cpus 9"));
+        assertTrue(machines.created.isEmpty());
+        assertEquals("1\n", run("vm_create 0 0 --cpus 8"));
+    }
+
+    @Test
+    void helpVmCreateSaysTheMemoryRule() {
+        machines.memoryRule = "running VMs may be promised 3.5 GiB together";
+        String help = run("help vm_create");
+        assertTrue(help.contains("Guest memory is taken as the guest uses it, so vm_create weighs the memory of "
+                + "all running VMs together against the host's: running VMs may be promised 3.5 GiB together."), help);
+    }
+
+    @Test
     void badDiskValuesAreOneLine() {
         assertTrue(fails("vm_create 0 0 --disk").contains("--disk needs a value"));
-        assertTrue(fails("vm_create 0 0 --disk x").contains("--disk x is not an image id: give an id from image_list,"));
+        assertTrue(fails("vm_create 0 0 --disk x").contains("no image named 'x' in /i: image_list shows the images"));
         assertTrue(fails("vm_create 0 0 --disk 7").contains("no image with id 7"));
-        assertTrue(fails("vm_create 0 0 --disk /etc/hostname").contains("is not an image id"),
+        assertTrue(fails("vm_create 0 0 --disk /etc/hostname").contains("is not an image id or file name"),
                 "paths only in the hosted shell");
         commands = new Commands(catalog, machines, null, false, true);
         assertTrue(fails("vm_create 0 0 --disk /no/such.img,ro").contains("/no/such.img does not exist"));
@@ -180,9 +211,9 @@ class CommandsTest {
             "vm_create|vm_create needs a kernel id and an image id",
             "vm_create 0|vm_create needs an image id after the kernel id: vm_create 0 <image id>",
             "vm_create 0 1 2|vm_create takes two ids, got 3",
-            "vm_create x 0|'x' is not a kernel id: ids are numbers (kernel_list shows them)",
-            "vm_create 0 y|'y' is not an image id",
-            "vm_create -1 0|'-1' is not a kernel id",
+            "vm_create x 0|no kernel named 'x' in /k: kernel_list shows the kernels",
+            "vm_create 0 y|no image named 'y' in /i: image_list shows the images",
+            "vm_create -1 0|no kernel named '-1' in /k",
             "vm_create 7 0|no kernel with id 7: kernel_list shows ids 0-1",
             "vm_create 0 9|no image with id 9: image_list shows ids 0-1",
             "vm_create 0 0 --mem lots|bad memory size 'lots': write it like 512M, 2G or 1048576K",
@@ -192,10 +223,11 @@ class CommandsTest {
             "vm_create 0 0 --mem|--mem needs a value: a size like 512M or 2G",
             "vm_create 0 0 --mem --ro|--mem needs a value",
             "vm_create 0 0 --cpus many|--cpus many is not a number",
-            "vm_create 0 0 --cpus 0|--cpus 0 is out of range: give 1 to 255",
+            "vm_create 0 0 --cpus 0|--cpus 0 is out of range: this host runs 1 to 254 vCPUs per VM, e.g. --cpus 2",
+            "vm_create 0 0 --cpus 255|--cpus 255 is out of range: this host runs 1 to 254 vCPUs per VM",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk ID[,ro], --net/--no-net and --no-vhost",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost",
             "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
             "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
             "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
@@ -294,7 +326,8 @@ class CommandsTest {
             assertTrue(all.contains("\n" + c + " "), c);
         }
         String one = run("help vm_create");
-        assertTrue(one.startsWith("usage: vm_create <kernel id> <image id> [--mem 512M]"), one);
+        assertTrue(one.startsWith("usage: vm_create <kernel> <image> [--mem 512M]"), one);
+        assertTrue(one.contains("an id or a file name from kernel_list and image_list"), one);
         assertTrue(fails("help vm_fly").contains("no command 'vm_fly' to explain"));
         assertTrue(fails("help a b").contains("help takes one command name"));
     }

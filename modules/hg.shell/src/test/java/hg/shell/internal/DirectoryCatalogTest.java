@@ -94,6 +94,76 @@ class DirectoryCatalogTest {
         assertEquals(kernels.resolve("c"), c.kernel(2).path());
     }
 
+    private static List<String> ids(List<CatalogEntry> entries) {
+        return entries.stream().map(e -> switch (e) {
+            case CatalogEntry.Kernel k -> k.id() + " " + k.fileName();
+            case CatalogEntry.Image i -> i.id() + " " + i.fileName();
+            case CatalogEntry.Rejected r -> "- " + r.fileName();
+        }).toList();
+    }
+
+    @Test
+    void anIdStaysWithItsFileNameWhenFilesComeAndGo() throws Exception {
+        Path kernels = dir("kernels");
+        Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("vmlinux-6.6"), KernelFixtures.vmlinux());
+        DirectoryCatalog c = catalog(kernels, null);
+        assertEquals(List.of("0 vmlinux-6.1", "1 vmlinux-6.6"), ids(c.kernels()));
+        Files.write(kernels.resolve("bzImage-5.15"), KernelFixtures.bzImage()); // sorts first
+        assertEquals(List.of("2 bzImage-5.15", "0 vmlinux-6.1", "1 vmlinux-6.6"), ids(c.kernels()));
+        assertEquals(kernels.resolve("vmlinux-6.1"), c.kernel(0).path());
+        Files.delete(kernels.resolve("vmlinux-6.1"));
+        Files.write(kernels.resolve("vmlinux-6.12"), KernelFixtures.vmlinux());
+        assertEquals(List.of("2 bzImage-5.15", "3 vmlinux-6.12", "1 vmlinux-6.6"), ids(c.kernels()),
+                "a removed file's id is not given to a new one");
+        ShellException e = assertThrows(ShellException.class, () -> c.kernel(0));
+        assertEquals("no kernel with id 0: kernel_list shows ids 1-3", e.getMessage());
+        Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
+        assertEquals(kernels.resolve("vmlinux-6.1"), c.kernel(0).path(), "a file name that comes back has its id back");
+    }
+
+    @Test
+    void anImageAddedBeforeTheOthersDoesNotTakeTheirIds() throws Exception {
+        Path images = dir("images");
+        Mke2fs.make(images.resolve("debian.ext4"), "ext4", "debian", "8M");
+        DirectoryCatalog c = catalog(null, images);
+        assertEquals(List.of("0 debian.ext4"), ids(c.images()));
+        Mke2fs.make(images.resolve("busybox.ext4"), "ext4", "bb", "8M");
+        assertEquals(images.resolve("debian.ext4"), c.image(0).path(), "vm_create 0 0 still means what image_list showed");
+        assertEquals(List.of("1 busybox.ext4", "0 debian.ext4"), ids(c.images()));
+    }
+
+    @Test
+    void kernelsAndImagesByFileName() throws Exception {
+        Path kernels = dir("kernels");
+        Path images = dir("images");
+        Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
+        Files.writeString(kernels.resolve("config-6.1"), "CONFIG_KVM=y\n".repeat(100));
+        Mke2fs.make(images.resolve("busybox.ext4"), "ext4", "bb", "8M");
+        Files.writeString(images.resolve("0"), "a file named like an id\n".repeat(100));
+        DirectoryCatalog c = catalog(kernels, images);
+        assertEquals(kernels.resolve("vmlinux-6.1"), c.kernel("vmlinux-6.1").path());
+        assertEquals(kernels.resolve("vmlinux-6.1"), c.kernel("0").path());
+        assertEquals(images.resolve("busybox.ext4"), c.image("busybox.ext4").path());
+        assertEquals(images.resolve("busybox.ext4"), c.image("0").path(), "digits are an id first");
+        assertTrue(message(() -> c.kernel("config-6.1")).startsWith("config-6.1: not a kernel: "),
+                message(() -> c.kernel("config-6.1")));
+        assertEquals("no kernel named 'vmlinux-9' in " + kernels + ": kernel_list shows the kernels",
+                message(() -> c.kernel("vmlinux-9")));
+        for (String bad : List.of("../kernels/vmlinux-6.1", "/etc/passwd", "..", ".", "a/b", "")) {
+            assertEquals("'" + bad + "' is not a kernel id or file name: give an id or a file name from kernel_list "
+                    + "(a file of " + kernels + ", without '/')", message(() -> c.kernel(bad)));
+        }
+    }
+
+    private interface Lookup {
+        CatalogEntry run() throws ShellException;
+    }
+
+    private static String message(Lookup lookup) {
+        return assertThrows(ShellException.class, lookup::run).getMessage();
+    }
+
     @Test
     void directoryProblemsAreNamed() throws Exception {
         Path file = Files.writeString(tmp.resolve("plain"), "x");

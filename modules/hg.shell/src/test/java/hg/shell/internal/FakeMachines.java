@@ -18,6 +18,8 @@ final class FakeMachines implements Machines {
     String failCreateWith;
     String consoleHistory = "login: ";
     int nextId = 1;
+    int maxVcpus = hg.vmm.VmConfig.MAX_VCPUS;
+    String memoryRule = "no more than the host has";
     boolean closed;
 
     @Override
@@ -41,6 +43,16 @@ final class FakeMachines implements Machines {
         Info i = vms.get(id);
         vms.put(id, new Info(i.id(), i.kernel(), i.disks(), i.cpus(), i.memoryBytes(), new State.Stopped(reason),
                 i.uptime(), i.net()));
+    }
+
+    @Override
+    public int maxVcpus() {
+        return maxVcpus;
+    }
+
+    @Override
+    public String memoryRule() {
+        return memoryRule;
     }
 
     @Override

@@ -27,12 +27,14 @@ class ShellCompleterTest {
 
     @Test
     void idsOfKernelsImagesAndVms() {
-        assertEquals(List.of("0", "1"), complete("vm_create "));
-        assertEquals(List.of("0", "1"), complete("vm_create 1 "));
+        // File names: they read better than ids and complete from a prefix; the description shows the id.
+        assertEquals(List.of("bzImage-6.1", "vmlinux-6.1"), complete("vm_create "));
+        assertEquals(List.of("alpine.ext4", "root.ext4"), complete("vm_create 1 "));
+        assertEquals(List.of("alpine.ext4", "root.ext4"), complete("vm_create 1 0 --disk "), "--disk takes an image");
         assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 "));
         assertEquals(List.of(), complete("vm_create 1 0 --mem "));
         assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost"), complete("vm_create 1 0 --mem 1G "));
-        assertEquals(List.of("0", "1"), complete("vm_create --ro "));
+        assertEquals(List.of("bzImage-6.1", "vmlinux-6.1"), complete("vm_create --ro "));
         assertEquals(List.of(), complete("vm_console "));
         machines.nextId = 3;
         try {

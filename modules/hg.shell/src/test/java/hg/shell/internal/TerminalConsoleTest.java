@@ -92,4 +92,17 @@ class TerminalConsoleTest {
         session.get(10, TimeUnit.SECONDS);
         assertTrue(text.toString().endsWith("[vm 1 stopped: guest reset]\n"), text.toString());
     }
+
+    @Test
+    void theGuestCannotRetitleQueryOrWriteTheClipboardOfTheOperatorsTerminal() throws Exception {
+        machines.consoleHistory = "login: \u001b]0;owned\u0007\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[6n\u001bP$qm\u001b\\"
+                + "\u001b[1mbold\u001b[0m$ ";
+        CompletableFuture<Void> session = attach();
+        await("the replay", () -> screenText().contains("$ "));
+        terminal.processInputBytes(new byte[] {0x04});
+        session.get(10, TimeUnit.SECONDS);
+        String screen = screenText();
+        assertTrue(screen.contains("login: \u001b[1mbold\u001b[0m$ "), screen);
+        assertTrue(!screen.contains("\u001b]") && !screen.contains("\u001bP") && !screen.contains("[6n"), screen);
+    }
 }

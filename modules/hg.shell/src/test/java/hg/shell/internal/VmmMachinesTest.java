@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.vmm.MemoryAdmission;
 import hg.vmm.StopReason;
 import hg.vmm.VmManager;
 import hg.vmm.VmState;
@@ -36,6 +37,32 @@ class VmmMachinesTest {
             ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
                     Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 512L << 20, 1, "", false)));
             assertEquals("out of memory: 512 MiB asked, 70 MiB available on this host; destroy a VM first", e.getMessage());
+        }
+    }
+
+    @Test
+    void memoryPromisedToRunningVmsIsWeighedAgainstTheHostsTotal() {
+        MemoryAdmission fourGiB = new MemoryAdmission(() -> OptionalLong.of(4L << 30), 512L << 20);
+        try (VmManager manager = new VmManager(fourGiB, false);
+             VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(64L << 30))) {
+            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 5L << 30, 1, "", false)));
+            assertEquals("not enough memory for this VM: 5 GiB asked, 0 B promised to running VMs, limit 3.5 GiB (the "
+                    + "host's 4 GiB less 512 MiB kept for the host and the VMM); destroy a VM first, or start hyper-gen "
+                    + "with --overcommit", e.getMessage());
+            assertEquals("running VMs may be promised 3.5 GiB of guest memory together (the host's 4 GiB less 512 MiB "
+                    + "kept for the host and hyper-gen); hyper-gen --overcommit lifts this", m.memoryRule());
+        }
+        try (VmManager manager = new VmManager(fourGiB, true); VmmMachines m = new VmmMachines(manager)) {
+            assertEquals("overcommit is on (hyper-gen --overcommit): guest memory is not weighed against the host's",
+                    m.memoryRule());
+        }
+    }
+
+    @Test
+    void maxVcpusComesFromTheVmm() {
+        try (VmManager manager = new VmManager(); VmmMachines m = new VmmMachines(manager)) {
+            assertTrue(m.maxVcpus() >= 1 && m.maxVcpus() <= hg.vmm.VmConfig.MAX_VCPUS, String.valueOf(m.maxVcpus()));
         }
     }
 
