@@ -99,9 +99,12 @@ public final class Libc {
     /** prctl(option, arg2, arg3, arg4, arg5): variadic after the option; no_new_privs, the capability bounding set. */
     public static final MethodHandle PRCTL = errnoHandle("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
-    /** syscall(number, a, b, c): the system calls glibc has no wrapper for (landlock_*, seccomp). Pointers as addresses. */
-    public static final MethodHandle SYSCALL3 = errnoHandle("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
+    /**
+     * syscall(number, a, b, c, d): the system calls glibc has no wrapper for (landlock_*, seccomp). Pointers go as
+     * addresses; every argument the call reads must be passed (landlock_add_rule reads four).
+     */
+    public static final MethodHandle SYSCALL4 = errnoHandle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
     /** execve(path, argv, envp): returns only when it failed. */
     public static final MethodHandle EXECVE = errnoHandle("execve",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
@@ -259,11 +262,11 @@ public final class Libc {
         }
     }
 
-    /** syscall(number, a, b, c): its result, or minus the errno when it failed. */
+    /** syscall(number, a, b, c, 0): its result, or minus the errno when it failed. */
     public static long syscall(long number, long a, long b, long c) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = newCallState(arena);
-            long r = (long) SYSCALL3.invokeExact(state, number, a, b, c);
+            long r = (long) SYSCALL4.invokeExact(state, number, a, b, c, 0L);
             return r < 0 ? -errno(state) : r;
         } catch (Throwable t) {
             throw rethrow(t);
