@@ -97,4 +97,35 @@ class ConfinementEndToEndTest {
     private static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
+
+    /** The interactive shell, as on the boot console: JLine on a real terminal, under Landlock and the filter. */
+    @Test
+    void aConfinedShellOnATerminalRunsAGuestConsole() throws Exception {
+        EchoGuest.assumeKvm();
+        Confinement.Support support = Confinement.support();
+        assumeTrue(support.landlockAbi() > 0 && support.seccomp(), "this kernel lacks Landlock or seccomp");
+        Path kernels = Files.createDirectories(tmp.resolve("kernels"));
+        Path images = Files.createDirectories(tmp.resolve("images"));
+        Files.move(EchoGuest.build(tmp), kernels.resolve("echo.elf"));
+        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        try (Tmux t = Tmux.start(160, 50, Launch.command("--confine", "--guest-kernel", kernels.toString(),
+                "--guest-image", images.toString()))) {
+            t.awaitText(VmEndToEndTest.PROMPT);
+            assertTrue(t.screen().contains("confinement: Landlock (ABI "), t.screen());
+            t.text("vm_create 0 0 --mem 64M");
+            t.keys("Enter");
+            t.await("vm 1", s -> s.contains("vm_create 0 0 --mem 64M\n1\n"));
+            t.text("vm_console 1");
+            t.keys("Enter");
+            t.awaitText("echo guest ready");
+            t.text("hello");
+            t.awaitText("HELLO");
+            t.keys("C-d");
+            t.awaitText("[detached from vm 1; it keeps running]");
+            t.text("exit");
+            t.keys("Enter");
+            assertEquals(0, t.awaitExit(), t.screen());
+            assertTrue(!t.screen().contains("Exception"), t.screen());
+        }
+    }
 }

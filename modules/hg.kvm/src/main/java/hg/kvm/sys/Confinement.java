@@ -43,18 +43,6 @@ public final class Confinement {
                     : "confinement: no seccomp filters (CONFIG_SECCOMP, CONFIG_SECCOMP_FILTER)");
             return out;
         }
-
-        /** One line for --confine on a kernel that lacks something; empty when all is there. */
-        public String lacking() {
-            List<String> missing = new ArrayList<>();
-            if (landlockAbi <= 0) {
-                missing.add(landlockAbsence);
-            }
-            if (!seccomp) {
-                missing.add("this kernel takes no seccomp filters (CONFIG_SECCOMP_FILTER)");
-            }
-            return String.join("; ", missing);
-        }
     }
 
     /** What is in force for this process. */
