@@ -1,5 +1,7 @@
 package hg.kvm;
 
+import hg.kvm.sys.Confinement;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,9 +60,15 @@ public final class KvmCheck {
         }
     }
 
-    /** The report as text, one finding per line. */
+    /** The report as text, one finding per line, then what the kernel offers for confinement (--confine). */
     public static String describe() {
-        return String.join(System.lineSeparator(), check().lines());
+        List<String> lines = new ArrayList<>(check().lines());
+        try {
+            lines.addAll(Confinement.support().lines());
+        } catch (RuntimeException | LinkageError e) {
+            lines.add("confinement: the check failed (" + e + ")");
+        }
+        return String.join(System.lineSeparator(), lines);
     }
 
     static String vendorName(String vendorId) {

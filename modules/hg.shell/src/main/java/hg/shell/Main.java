@@ -3,6 +3,7 @@ package hg.shell;
 import hg.shell.internal.BatchConsole;
 import hg.shell.internal.BatchShell;
 import hg.shell.internal.Commands;
+import hg.shell.internal.Confine;
 import hg.shell.internal.DirectoryCatalog;
 import hg.shell.internal.GuestDirs;
 import hg.shell.internal.BootKernelProbe;
@@ -48,12 +49,15 @@ import org.jline.terminal.spi.TerminalProvider;
  * <p>Native access: {@code --enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ} (hg.kvm for
  * /dev/kvm; JLine's FFM terminal for the tty; jline-native, which JLine loads to make file descriptors for
  * the system terminal).
+ *
+ * <p>{@code --confine} restricts the shell once set up: Landlock limits files to the roots it was given, a seccomp
+ * filter refuses exec and the other calls a VMM never needs, and only CAP_NET_ADMIN is left (see Confine).
  */
 public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
     static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net] "
-            + "[--overcommit]";
+            + "[--overcommit] [--confine]";
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
             + "(vm_destroy stops VMs; other consoles may exit)";
 
@@ -66,8 +70,25 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        if (Confine.firstStart(args, System.getenv())) {
+            confine(args);
+        }
         System.exit(run(args, System.getenv(), System.in, System.out, stdinIsTerminal(), Path.of("/proc/cmdline"),
                 Main::kvmLines));
+    }
+
+    /** --confine, first start: restricts this JVM to its roots and execs it again (a wrong argument is run's to report). */
+    private static void confine(String[] args) {
+        Options options;
+        try {
+            options = parse(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        if (options != null) {
+            GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), Path.of("/proc/cmdline"));
+            Confine.restrictAndExec(dirs.kernelDir(), dirs.imageDir(), System.out);
+        }
     }
 
     /** What KVM is here, as hg.kvm reports it; on a PVM host it says that Linux guests cannot run. */
@@ -107,6 +128,9 @@ public final class Main {
             }
         }
         try (Machines machines = new VmmMachines(new VmManager(MemoryAdmission.forThisProcess(), options.overcommit()))) {
+            if (Confine.asked(args)) {
+                startLines.addAll(Confine.lockDown(env));
+            }
             Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console());
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
@@ -182,6 +206,7 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
+                case Confine.FLAG -> { } // read by Confine: the first start restricts itself and execs again
                 // --kernels and --images: the names an early boot image script used.
                 case "--guest-kernel", "--guest-image", "--kernels", "--images" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {

@@ -38,6 +38,8 @@ public final class Libc {
     public static final int O_CREAT = 0x40;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
+    public static final int O_DIRECTORY = 0x10000;
+    public static final int O_PATH = 0x200000;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 1;
@@ -94,6 +96,18 @@ public final class Libc {
     /** setns(fd, nstype): moves the calling thread into another namespace. */
     public static final MethodHandle SETNS = errnoHandle("setns",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    /** prctl(option, arg2, arg3, arg4, arg5): variadic after the option; no_new_privs, the capability bounding set. */
+    public static final MethodHandle PRCTL = errnoHandle("prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
+    /**
+     * syscall(number, a, b, c, d): the system calls glibc has no wrapper for (landlock_*, seccomp). Pointers go as
+     * addresses; every argument the call reads must be passed (landlock_add_rule reads four).
+     */
+    public static final MethodHandle SYSCALL4 = errnoHandle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
+    /** execve(path, argv, envp): returns only when it failed. */
+    public static final MethodHandle EXECVE = errnoHandle("execve",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
     public static final MethodHandle GETTID = plainHandle("gettid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle GETPID = plainHandle("getpid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle TGKILL = errnoHandle("tgkill",
@@ -232,6 +246,39 @@ public final class Libc {
             if (r < 0) {
                 throw new KvmException("madvise " + what, errno(state));
             }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** prctl(option, a2, a3, 0, 0): its result, or minus the errno when it failed. */
+    public static int prctl(int option, long a2, long a3) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) PRCTL.invokeExact(state, option, a2, a3, 0L, 0L);
+            return r < 0 ? -errno(state) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** syscall(number, a, b, c, 0): its result, or minus the errno when it failed. */
+    public static long syscall(long number, long a, long b, long c) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            long r = (long) SYSCALL4.invokeExact(state, number, a, b, c, 0L);
+            return r < 0 ? -errno(state) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** open(path, flags): the descriptor, or minus the errno when it failed. */
+    public static int tryOpen(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, 0);
+            return r < 0 ? -errno(state) : r;
         } catch (Throwable t) {
             throw rethrow(t);
         }

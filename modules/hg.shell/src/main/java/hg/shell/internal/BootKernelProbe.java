@@ -11,7 +11,7 @@ public final class BootKernelProbe implements KernelProbe {
         return switch (KernelClassifier.classify(file)) {
             case KernelKind.Vmlinux v -> "vmlinux";
             case KernelKind.BzImage b -> "bzImage";
-            case KernelKind.NotAKernel n -> throw new NotAKernel("not a kernel: " + n.reason());
+            case KernelKind.NotAKernel n -> throw new NotAKernel("not a kernel: " + Confine.explain(file, n.reason()));
         };
     }
 }
