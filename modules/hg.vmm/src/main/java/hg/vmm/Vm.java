@@ -33,6 +33,14 @@ public final class Vm {
 
     private static final System.Logger LOG = System.getLogger("hg.vmm");
 
+    /** How a vCPU thread is started; tests make it fail to see that a half-started VM is taken down whole. */
+    @FunctionalInterface
+    interface ThreadStarter {
+        Thread start(String name, Runnable body);
+    }
+
+    static final ThreadStarter PLATFORM_THREADS = (name, body) -> Thread.ofPlatform().name(name).daemon().start(body);
+
     private final int id;
     private final VmConfig config;
     private final Instant started = Instant.now();
@@ -62,9 +70,13 @@ public final class Vm {
 
     /** {@link #create(Kvm, int, VmConfig)} with KVM's supported CPUID already read (it is the same for every VM). */
     public static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config) {
+        return create(kvm, supportedCpuid, id, config, PLATFORM_THREADS);
+    }
+
+    static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, ThreadStarter vcpuThreads) {
         Vm vm = new Vm(id, config);
         vm.parts = VmBuilder.build(kvm, supportedCpuid, id, config, vm::stop);
-        vm.start();
+        vm.start(vcpuThreads);
         return vm;
     }
 
@@ -72,12 +84,12 @@ public final class Vm {
      * Starts the I/O thread and one platform thread per vCPU. A thread that cannot start stops the
      * VM and releases it after joining the threads that did start, so none runs over freed memory.
      */
-    private void start() {
+    private void start(ThreadStarter vcpuThreads) {
         try {
             parts.io().start();
             List<VcpuLoop> loops = parts.loops();
             for (int i = 0; i < loops.size(); i++) {
-                threads.add(Thread.ofPlatform().name("vm" + id + "-vcpu" + i).daemon().start(loops.get(i)));
+                threads.add(vcpuThreads.start("vm" + id + "-vcpu" + i, loops.get(i)));
             }
         } catch (RuntimeException | Error e) {
             stop(new StopReason.InternalError("cannot start the VM's threads: " + e));
