@@ -18,15 +18,19 @@ import org.junit.platform.launcher.TestPlan;
  * through META-INF/services/org.junit.platform.launcher.TestExecutionListener.
  */
 public final class E2eSummary implements TestExecutionListener {
+    /** When each class node started, by its unique id: a class with tests of two engines runs twice. */
     private final Map<String, Long> started = new LinkedHashMap<>();
+    /** Each class's time, its engines' runs added up (they need not follow each other). */
+    private final Map<String, Double> seconds = new LinkedHashMap<>();
     private final Map<String, int[]> testsAndFailures = new LinkedHashMap<>();
     /** Each class that ended, in the order they ended: its line. */
     private final Map<String, String> finished = new LinkedHashMap<>();
 
     @Override
     public synchronized void executionStarted(TestIdentifier id) {
-        // A class with tests of two engines (JUnit's and jqwik's) starts twice: its time runs from the first.
-        testClass(id).ifPresent(c -> started.putIfAbsent(c, System.nanoTime()));
+        if (testClass(id).isPresent()) {
+            started.put(id.getUniqueId(), System.nanoTime());
+        }
     }
 
     @Override
@@ -45,7 +49,7 @@ public final class E2eSummary implements TestExecutionListener {
             counts[0]++;
             counts[1] += result.getStatus() == TestExecutionResult.Status.FAILED ? 1 : 0;
         } else if (testClass(id).isPresent()) {
-            double seconds = (System.nanoTime() - started.get(c.get())) / 1e9;
+            double total = seconds.merge(c.get(), (System.nanoTime() - started.remove(id.getUniqueId())) / 1e9, Double::sum);
             String why = result.getThrowable().map(Throwable::getMessage).orElse("");
             // A class of its own fails or is aborted (no boot image) before or after its tests: say so.
             String whole = switch (result.getStatus()) {
@@ -53,7 +57,7 @@ public final class E2eSummary implements TestExecutionListener {
                 case ABORTED -> "; the class was aborted: " + why;
                 case FAILED -> "; the class failed: " + why;
             };
-            finished.put(c.get(), String.format("%7.1f s  %d tests, %d failed%s", seconds, counts[0], counts[1], whole));
+            finished.put(c.get(), String.format("%7.1f s  %d tests, %d failed%s", total, counts[0], counts[1], whole));
         }
     }
 
