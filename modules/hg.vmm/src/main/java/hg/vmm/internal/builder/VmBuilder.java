@@ -136,6 +136,8 @@ public final class VmBuilder {
         vmFd.createIrqchip();
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
 
+        // Released last but one: what the guest's warnings still had suppressed is said when the VM ends.
+        resources.push(guestWarnings::flush);
         Serial16550 serial = attachLegacyDevices();
         String ioName = "vm" + id + "-io";
         // Disks and network die with the I/O thread: the VM stops rather than run on without them.

@@ -28,6 +28,7 @@ public final class RateLimitedLog {
         long start;
         int lines;
         long suppressed;
+        System.Logger.Level level;
 
         Window(long start) {
             this.start = start;
@@ -73,8 +74,19 @@ public final class RateLimitedLog {
             sink.line(level, text);
         } else {
             w.suppressed++;
+            w.level = level;
             suppressed++;
         }
+    }
+
+    /** Says what each kind still has suppressed, e.g. when the VM ends: no later line of that kind will. */
+    public synchronized void flush() {
+        windows.forEach((kind, w) -> {
+            if (w.suppressed > 0) {
+                sink.line(w.level, kind + ": " + w.suppressed + " more suppressed");
+                w.suppressed = 0;
+            }
+        });
     }
 
     /** Lines suppressed so far, of every kind. */

@@ -31,6 +31,18 @@ class RateLimitedLogTest {
     }
 
     @Test
+    void flushSaysWhatEachKindStillHasSuppressedOnce() {
+        flood("blk", 5);
+        flood("net", 2);
+        log.flush();
+        assertEquals(List.of("blk 0", "blk 1", "blk 2", "blk: 2 more suppressed"), lines.stream()
+                .filter(l -> l.startsWith("blk")).toList());
+        assertEquals(1, lines.stream().filter(l -> l.contains("more suppressed")).count(), "net had nothing suppressed");
+        log.flush();
+        assertEquals(1, lines.stream().filter(l -> l.contains("more suppressed")).count(), "said once");
+    }
+
+    @Test
     void eachKindHasItsOwnBudget() {
         flood("blk", 10);
         flood("net", 2);

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Crafted ELF headers (many program headers, many or large notes) are classified after a bounded read:
  * a vmlinux's header, at most a small program header table and a few KiB of notes.
  */
-class ElfBoundsProperties {
+class ElfBoundsPropertiesTest {
     /** 64-byte header, a 64-entry program header table and 64 KiB of notes, with room to spare. */
     static final long READ_BUDGET = 72 << 10;
     /** Crafted note segments are kept to a few MiB so each try builds quickly. */

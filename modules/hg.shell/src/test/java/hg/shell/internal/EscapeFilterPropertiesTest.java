@@ -17,7 +17,7 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.Size;
 
 /** The console filter on any guest output: what reaches the operator's terminal can only draw. */
-class EscapeFilterProperties {
+class EscapeFilterPropertiesTest {
     private static final byte ESC = 0x1b;
 
     @Property(tries = 500)
@@ -98,7 +98,7 @@ class EscapeFilterProperties {
                         new byte[] {(byte) 0x9b}, new byte[] {(byte) 0x90}, new byte[] {(byte) 0xc2},
                         new byte[] {(byte) 0xe2, (byte) 0x94, (byte) 0x80}, "é".getBytes(StandardCharsets.UTF_8))),
                 Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(4)));
-        return piece.list().ofMaxSize(60).map(EscapeFilterProperties::concat);
+        return piece.list().ofMaxSize(60).map(EscapeFilterPropertiesTest::concat);
     }
 
     /** What ordinary guests print: text (any Unicode but C0/C1 controls other than tab, CR, LF), SGR, cursor moves, erases. */
