@@ -107,6 +107,52 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Guest memory whose contents come from {@code file}, the ranges laid out in it one after
+     * another: each range is a private mapping of its part of the file, so pages load when the
+     * guest first touches them, the guest's writes stay in this process, and every VM that maps
+     * one file shares the pages none of them wrote. The file must hold exactly the ranges' total
+     * size, and must not be truncated while mapped (an access past its end faults).
+     */
+    @SuppressWarnings("restricted")
+    public static GuestMemory mapFile(List<Range> ranges, java.nio.file.Path file) {
+        long total = ranges.stream().mapToLong(Range::size).sum();
+        long size;
+        try {
+            size = java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new GuestMemoryException("cannot read memory file " + file + ": " + e.getMessage());
+        }
+        if (size != total) {
+            throw new GuestMemoryException("memory file " + file + " has " + size + " bytes, the guest " + total);
+        }
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        Arena arena = Arena.ofShared();
+        try {
+            List<Region> regions = new ArrayList<>();
+            long offset = 0;
+            for (Range r : ranges) {
+                if ((r.guestAddress() & 0xfff) != 0 || (r.size() & 0xfff) != 0) {
+                    throw new IllegalArgumentException(String.format(
+                            "guest range 0x%x+0x%x is not page aligned", r.guestAddress(), r.size()));
+                }
+                long length = r.size();
+                long address = Libc.mmap(0, length, Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_NORESERVE, fd, offset, "guest memory from " + file);
+                regions.add(new Region(r.guestAddress(), MemorySegment.ofAddress(address)
+                        .reinterpret(length, arena, s -> Libc.munmap(address, length))));
+                offset += length;
+            }
+            return new GuestMemory(regions, arena::close);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        } finally {
+            // The mappings keep the file; the descriptor is not needed past this point.
+            Libc.close(fd);
+        }
+    }
+
     /** {@link #map(List, boolean)} without hugepages. */
     public static GuestMemory map(List<Range> ranges) {
         return map(ranges, false);

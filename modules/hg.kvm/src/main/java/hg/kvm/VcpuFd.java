@@ -163,6 +163,20 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /**
+     * Finishes the emulation of the last I/O or MMIO exit (an IN's value goes to the guest's
+     * register) without running guest code: KVM_RUN with immediate_exit set completes it and
+     * returns at once. Registers read before this could miss that value.
+     */
+    public void completePendingIo() {
+        run.set(JAVA_BYTE, IMMEDIATE_EXIT, (byte) 1);
+        VarHandle.fullFence();
+        VcpuExit e = run();
+        if (!(e instanceof VcpuExit.Interrupted)) {
+            throw new KvmException("KVM_RUN", "with immediate_exit set it returned an exit (" + e + ") instead of EINTR");
+        }
+    }
+
     /** Forgets the thread bound by {@link #bindToCurrentThread()} (call it before that thread ends). */
     public void unbindThread() {
         kicker = null;

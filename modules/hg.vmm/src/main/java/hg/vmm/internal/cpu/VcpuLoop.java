@@ -50,6 +50,10 @@ public final class VcpuLoop implements Runnable {
         this.owner = owner;
     }
 
+    public VcpuFd vcpu() {
+        return vcpu;
+    }
+
     public synchronized State state() {
         return state;
     }
@@ -99,6 +103,8 @@ public final class VcpuLoop implements Runnable {
 
     /** Waits while paused; false when asked to finish meanwhile. */
     private synchronized boolean awaitResume() {
+        // A paused vCPU's registers are read for snapshots: the last exit's emulation must be done.
+        vcpu.completePendingIo();
         state = State.PAUSED;
         notifyAll();
         while (pauseRequested && !finishRequested) {

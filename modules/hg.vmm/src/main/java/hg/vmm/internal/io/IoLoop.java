@@ -85,6 +85,8 @@ public final class IoLoop implements Runnable, AutoCloseable {
     private volatile boolean stopping;
     private Thread thread;
     private final Consumer<Throwable> failed;
+    /** Held by the loop while it serves a batch of events; {@link #hold()} takes it to keep the loop still. Fair, so a holder is not starved. */
+    private final java.util.concurrent.locks.ReentrantLock serving = new java.util.concurrent.locks.ReentrantLock(true);
 
     /** A loop whose failure is only logged (for tests and tools). */
     public IoLoop(String name) {
@@ -154,23 +156,48 @@ public final class IoLoop implements Runnable, AutoCloseable {
         try (Epoll.Events events = new Epoll.Events(16)) {
             while (!stopping) {
                 int n = epoll.await(events, -1);
-                for (int i = 0; i < n; i++) {
-                    long token = events.token(i);
-                    if (token == 0) {
-                        wake.read();
-                        continue;
-                    }
-                    Source s;
-                    synchronized (dispatch) {
-                        s = sources.get(token);
-                        if (s == null || (s.eventFd() != null && s.eventFd().read() == 0)) {
-                            continue;   // removed after epoll reported it, or nothing to read
-                        }
-                    }
-                    s.action().run();
+                serving.lock();
+                try {
+                    serveBatch(events, n);
+                } finally {
+                    serving.unlock();
                 }
             }
         }
+    }
+
+    private void serveBatch(Epoll.Events events, int n) {
+        for (int i = 0; i < n; i++) {
+            long token = events.token(i);
+            if (token == 0) {
+                wake.read();
+                continue;
+            }
+            Source s;
+            synchronized (dispatch) {
+                s = sources.get(token);
+                if (s == null || (s.eventFd() != null && s.eventFd().read() == 0)) {
+                    continue;   // removed after epoll reported it, or nothing to read
+                }
+            }
+            s.action().run();
+        }
+    }
+
+    /** What {@link #hold()} returns: closing it lets the loop go on. */
+    public interface Hold extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Keeps the loop from serving anything until the hold is closed (on the same thread): the
+     * devices it drives stand still, so their state and guest memory can be read as one. Waits
+     * for a batch in progress to end.
+     */
+    public Hold hold() {
+        serving.lock();
+        return serving::unlock;
     }
 
     private void report(Throwable e) {

@@ -34,6 +34,9 @@ public final class I8042 implements BusDevice {
 
     private static final int KBD_ACK = 0xfa, KBD_RESET = 0xff, KBD_GET_ID = 0xf2, KBD_ECHO = 0xee;
 
+    /** Bytes the controller queues for the guest at most. */
+    static final int OUTPUT_LIMIT = 16;
+
     private final InterruptTrigger kbdIrq;
     private final Consumer<StopReason> stop;
     private final ArrayDeque<Integer> out = new ArrayDeque<>();
@@ -135,7 +138,7 @@ public final class I8042 implements BusDevice {
 
     private void push(int b, boolean fromKeyboard) {
         boolean wasEmpty = out.isEmpty();
-        if (out.size() < 16) {
+        if (out.size() < OUTPUT_LIMIT) {
             out.add(b);
         }
         if (fromKeyboard && wasEmpty) {
@@ -146,6 +149,27 @@ public final class I8042 implements BusDevice {
     private void raise() {
         if ((ctr & CTR_KBD_INT) != 0) {
             kbdIrq.trigger();
+        }
+    }
+
+    public synchronized I8042State state() {
+        byte[] queued = new byte[out.size()];
+        int i = 0;
+        for (int b : out) {
+            queued[i++] = (byte) b;
+        }
+        return new I8042State(status, ctr, outputPort, pendingCommand, queued);
+    }
+
+    /** Takes {@code s} over; raises no interrupt (the interrupt controller's own state says what is pending). */
+    public synchronized void restore(I8042State s) {
+        status = s.status();
+        ctr = s.ctr();
+        outputPort = s.outputPort();
+        pendingCommand = s.pendingCommand();
+        out.clear();
+        for (byte b : s.output()) {
+            out.add(b & 0xff);
         }
     }
 }

@@ -257,4 +257,34 @@ public final class Serial16550 implements BusDevice {
     public synchronized int pendingInput() {
         return rxCount;
     }
+
+    public synchronized SerialState state() {
+        byte[] pending = new byte[rxCount];
+        for (int i = 0; i < rxCount; i++) {
+            pending[i] = rx[(rxHead + i) % rx.length];
+        }
+        return new SerialState(ier, iir, fcr, lcr, mcr, lsr, msr, scr, divisor, thrPending, irqPending, pending);
+    }
+
+    /**
+     * Takes {@code s} over. No edge is sent: the interrupt controller's restored state already
+     * holds what the line did, and {@code irqPending} keeps the next edge where it belongs.
+     */
+    public synchronized void restore(SerialState s) {
+        ier = s.ier();
+        iir = s.iir();
+        fcr = s.fcr();
+        lcr = s.lcr();
+        mcr = s.mcr();
+        lsr = s.lsr();
+        msr = s.msr();
+        scr = s.scr();
+        divisor = s.divisor();
+        thrPending = s.thrPending();
+        irqPending = s.irqPending();
+        byte[] pending = s.pendingInput();
+        System.arraycopy(pending, 0, rx, 0, pending.length);
+        rxHead = 0;
+        rxCount = pending.length;
+    }
 }

@@ -320,6 +320,35 @@ public final class VirtQueue {
         held.clear();   // whatever the other server took, the device here holds nothing
     }
 
+    /**
+     * Where the queue stands, for a snapshot. Chains the device holds (receive buffers waiting
+     * for a frame) are given back: they are the newest taken, so stepping the avail index back
+     * over them lets the restored device take them again, untouched.
+     */
+    public QueueState state() {
+        return new QueueState(size, ready, descTable, availRing, usedRing, (nextAvail - held.cardinality()) & 0xffff,
+                nextUsed, signalledUsed, signalledValid);
+    }
+
+    /** Takes the driver's configuration of {@code s}; the transport activates the queue after. */
+    public void restoreConfiguration(QueueState s) {
+        size = s.size();
+        ready = s.ready();
+        descTable = s.descTable();
+        availRing = s.availRing();
+        usedRing = s.usedRing();
+    }
+
+    /** After activation: goes on at the ring positions of {@code s}. */
+    public void restorePosition(QueueState s) throws VirtioException {
+        requireActive();
+        nextAvail = s.nextAvail();
+        nextUsed = s.nextUsed();
+        signalledUsed = s.signalledUsed();
+        signalledValid = s.signalledValid();
+        held.clear();
+    }
+
     /** Where the ring's areas lie in this process's memory, for a server outside Java (vhost-net). */
     public record HostAddresses(long descTable, long availRing, long usedRing) {
     }

@@ -358,6 +358,66 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         }
     }
 
+    /** The transport and its queues, for a snapshot: call with the vCPUs and the I/O thread paused. */
+    public synchronized TransportState state() {
+        byte[] config = new byte[TransportState.CONFIG_BYTES];
+        byte[] one = new byte[1];
+        for (int i = 0; i < config.length; i++) {
+            device.readConfig(i, one);
+            config[i] = one[0];
+        }
+        List<QueueState> qs = new ArrayList<>();
+        for (VirtQueue q : queues) {
+            qs.add(q.state());
+        }
+        String why = failure == null ? "" : failure;
+        return new TransportState(device.deviceType(), config, status, deviceFeaturesSel, driverFeaturesSel, driverFeatures,
+                queueSel, interruptStatus.get(), configGeneration,
+                why.length() > TransportState.FAILURE_CHARS ? why.substring(0, TransportState.FAILURE_CHARS) : why, qs);
+    }
+
+    /**
+     * Takes {@code s} over on a freshly made transport: the registers, each queue's configuration,
+     * then, for a device the driver had set going, its activation and each queue's ring position.
+     * A state that does not fit this device (another type, config or queue count) is refused with
+     * one line; one whose rings do not fit guest memory leaves the device needing a reset, as a
+     * driver that wrote such values would.
+     */
+    public synchronized void restore(TransportState s) throws VirtioException {
+        TransportState now = state();
+        if (s.deviceType() != now.deviceType()) {
+            throw new VirtioException(name + ": the snapshot has a device of type " + s.deviceType() + " here");
+        }
+        if (!Arrays.equals(s.config(), now.config())) {
+            throw new VirtioException(name + ": the device's configuration differs from the snapshot's");
+        }
+        if (s.queues().size() != queues.size()) {
+            throw new VirtioException(name + ": the snapshot has " + s.queues().size() + " queues, the device "
+                    + queues.size());
+        }
+        deviceFeaturesSel = s.deviceFeaturesSel();
+        driverFeaturesSel = s.driverFeaturesSel();
+        driverFeatures = s.driverFeatures();
+        queueSel = s.queueSel();
+        configGeneration = s.configGeneration();
+        for (int i = 0; i < queues.size(); i++) {
+            queues.get(i).restoreConfiguration(s.queues().get(i));
+        }
+        status = s.status();
+        failure = s.failure().isEmpty() ? null : s.failure();
+        if ((status & STATUS_DRIVER_OK) != 0 && (status & STATUS_DEVICE_NEEDS_RESET) == 0) {
+            activate();
+            if (active) {
+                for (int i = 0; i < queues.size(); i++) {
+                    if (queues.get(i).active()) {
+                        queues.get(i).restorePosition(s.queues().get(i));
+                    }
+                }
+            }
+        }
+        interruptStatus.set(s.interruptStatus());
+    }
+
     /** Why the device stopped working, or null while it works. */
     public synchronized String failure() {
         return failure;
