@@ -7,9 +7,14 @@ import hg.vmm.internal.builder.AttachedDisk;
 import hg.vmm.internal.builder.BuiltVm;
 import hg.vmm.internal.builder.NetCard;
 import hg.vmm.internal.builder.VmBuilder;
+import hg.kvm.KvmCap;
+import hg.vmm.internal.builder.SnapshotLoader;
+import hg.vmm.internal.builder.SnapshotTaker;
+import hg.vmm.internal.cpu.MsrsToSave;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.IoLoop;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -43,6 +48,10 @@ public final class Vm {
 
     private final int id;
     private final VmConfig config;
+    private final Kvm kvm;
+    /** Serialises pause, resume and snapshot: each leaves the vCPUs as the next expects them. */
+    private final Object control = new Object();
+    private boolean paused;
     private final Instant started = Instant.now();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final CountDownLatch released = new CountDownLatch(1);
@@ -55,7 +64,8 @@ public final class Vm {
     /** Set once, right after construction: the builder's devices call {@link #stop} through it. */
     private BuiltVm parts;
 
-    private Vm(int id, VmConfig config) {
+    private Vm(Kvm kvm, int id, VmConfig config) {
+        this.kvm = kvm;
         this.id = id;
         this.config = config;
     }
@@ -74,10 +84,35 @@ public final class Vm {
     }
 
     static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, ThreadStarter vcpuThreads) {
-        Vm vm = new Vm(id, config);
+        Vm vm = new Vm(kvm, id, config);
         vm.parts = VmBuilder.build(kvm, supportedCpuid, id, config, vm::stop);
         vm.start(vcpuThreads);
         return vm;
+    }
+
+    /**
+     * Makes VM {@code id} from the snapshot in {@code dir} and lets it go on from where it was
+     * (or leaves it paused). A snapshot that cannot be used here (damaged, another format
+     * version, a disk changed since, a CPU without the guest's features) is refused with one
+     * {@link VmException} line, and nothing is made.
+     */
+    public static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused) {
+        SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
+                kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
+        Vm vm = new Vm(kvm, id, loaded.config());
+        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, loaded.config(), vm::stop, loaded.restoreFrom());
+        if (paused) {
+            vm.paused = true;
+            vm.parts.loops().forEach(VcpuLoop::pause);
+        }
+        vm.start(PLATFORM_THREADS);
+        return vm;
+    }
+
+    /** The memory a snapshot in {@code dir} would restore with, for admission before anything is made. */
+    public static long snapshotMemory(Kvm kvm, List<CpuidEntry> supportedCpuid, Path dir) {
+        return SnapshotLoader.load(dir, supportedCpuid, kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0)
+                .config().memoryBytes();
     }
 
     /**
@@ -213,19 +248,71 @@ public final class Vm {
         return Optional.of(((VmState.Stopped) state).reason());
     }
 
-    /** Stops every vCPU after its current exit; {@link #resume()} lets them go on. */
-    public void pause() throws InterruptedException {
-        for (VcpuLoop l : parts.loops()) {
-            l.pause();
-        }
-        for (VcpuLoop l : parts.loops()) {
-            l.awaitPaused();
+    /**
+     * Stops every vCPU after its current exit (that exit's emulation completed) and returns once
+     * all stand still; {@link #resume()} lets them go on. Devices keep serving the host side.
+     */
+    public void pause() {
+        synchronized (control) {
+            requireLive();
+            pauseVcpus();
+            paused = true;
         }
     }
 
     public void resume() {
+        synchronized (control) {
+            requireLive();
+            paused = false;
+            resumeVcpus();
+        }
+    }
+
+    private void requireLive() {
+        if (state instanceof VmState.Stopped) {
+            throw new VmException("vm " + id + " has stopped");
+        }
+    }
+
+    private void pauseVcpus() {
+        for (VcpuLoop l : parts.loops()) {
+            l.pause();
+        }
+        try {
+            for (VcpuLoop l : parts.loops()) {
+                l.awaitPaused();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("interrupted while pausing vm " + id);
+        }
+    }
+
+    private void resumeVcpus() {
         for (VcpuLoop l : parts.loops()) {
             l.resume();
+        }
+    }
+
+    /**
+     * Writes a snapshot of this VM into {@code dir} (made if missing): the vCPUs pause and the I/O
+     * thread stands still while state, memory and disks are written, then the VM goes on as it
+     * was (running or paused). One {@link VmException} line on failure; the VM goes on then too.
+     */
+    public SnapshotInfo snapshot(Path dir) {
+        synchronized (control) {
+            requireLive();
+            long start = System.nanoTime();
+            pauseVcpus();
+            try (IoLoop.Hold ignored = parts.io().hold()) {
+                SnapshotTaker.Taken t = SnapshotTaker.take(parts, config, MsrsToSave.of(kvm), dir);
+                return new SnapshotInfo(dir, t.memoryBytes(), t.memoryDataBytes(), t.diskBytes(),
+                        Duration.ofNanos(System.nanoTime() - start));
+            } finally {
+                if (!paused) {
+                    resumeVcpus();
+                }
+            }
         }
     }
 
@@ -238,7 +325,8 @@ public final class Vm {
     }
 
     public VmState state() {
-        return state;
+        VmState s = state;
+        return s instanceof VmState.Running && paused ? new VmState.Paused() : s;
     }
 
     public Console console() {
@@ -258,7 +346,7 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), parts.disks().stream().map(AttachedDisk::info).toList(), config.vcpus(),
-                config.memoryBytes(), state, uptime(), parts.net().map(NetCard::info));
+                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info));
     }
 
     /**

@@ -5,6 +5,7 @@ import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +108,42 @@ public final class VmManager implements AutoCloseable {
         vm.whenReleased(promise::close);
         vms.put(id, vm);
         return id;
+    }
+
+    /**
+     * Restores the snapshot in {@code dir} as a new VM (running, or paused when asked); returns
+     * its id. Refusals are one {@link VmException} line: an unusable snapshot, memory that does
+     * not fit beside the running VMs', a network place in use.
+     */
+    public synchronized int restore(Path dir, boolean paused) {
+        Kvm k = kvm();
+        long bytes = Vm.snapshotMemory(k, supportedCpuid, dir);
+        MemoryAdmission.Promise promise = memory.admit(bytes, overcommit);
+        int id = nextId.getAndIncrement();
+        Vm vm;
+        try {
+            vm = Vm.restore(k, supportedCpuid, id, dir, paused);
+        } catch (RuntimeException | Error e) {
+            promise.close();
+            nextId.compareAndSet(id + 1, id);
+            throw e;
+        }
+        vm.whenReleased(promise::close);
+        vms.put(id, vm);
+        return id;
+    }
+
+    /** Writes a snapshot of VM {@code id} into {@code dir}; with {@code stop} the VM is destroyed once it is written. */
+    public SnapshotInfo snapshot(int id, Path dir, boolean stop) {
+        Vm vm = require(id);
+        if (stop) {
+            vm.pause();
+        }
+        SnapshotInfo info = vm.snapshot(dir);
+        if (stop) {
+            destroy(id);
+        }
+        return info;
     }
 
     /** Snapshots of every VM, by id. */

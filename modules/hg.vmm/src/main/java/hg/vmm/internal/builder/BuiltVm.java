@@ -1,10 +1,14 @@
 package hg.vmm.internal.builder;
 
+import hg.kvm.GuestMemory;
+import hg.kvm.VmFd;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.ConsoleBuffer;
 import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.legacy.I8042;
 import hg.vmm.internal.legacy.Serial16550;
 import hg.vmm.internal.pseudo.BootTimer;
+import hg.vmm.internal.virtio.VirtioMmioTransport;
 
 import java.util.List;
 import java.util.Optional;
@@ -18,9 +22,20 @@ import java.util.Optional;
  * @param cmdline   the kernel command line the guest was given
  */
 public record BuiltVm(Resources resources, IoLoop io, Serial16550 serial, ConsoleBuffer console, BootTimer bootTimer,
-                      List<VcpuLoop> loops, List<AttachedDisk> disks, Optional<NetCard> net, String cmdline) {
+                      List<VcpuLoop> loops, List<AttachedDisk> disks, Optional<NetCard> net, String cmdline,
+                      Machine machine) {
     public BuiltVm {
         loops = List.copyOf(loops);
         disks = List.copyOf(disks);
+    }
+
+    /**
+     * What a snapshot reads besides the above: the VM fd, guest memory, the i8042, the virtio
+     * transports in slot order, and the network slot (0 without a card).
+     */
+    public record Machine(VmFd vmFd, GuestMemory memory, I8042 i8042, List<VirtioMmioTransport> transports, int netSlot) {
+        public Machine {
+            transports = List.copyOf(transports);
+        }
     }
 }

@@ -11,6 +11,7 @@ import hg.boot.LoadedKernel;
 import hg.boot.X86Layout;
 import hg.kvm.CpuidEntry;
 import hg.kvm.GuestMemory;
+import hg.kvm.GuestMemoryException;
 import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
@@ -36,7 +37,9 @@ import hg.vmm.internal.log.RateLimitedLog;
 import hg.vmm.internal.legacy.Serial16550;
 import hg.vmm.internal.pseudo.BootTimer;
 import hg.vmm.internal.pseudo.DebugExitPort;
+import hg.vmm.internal.snapshot.VmSnapshot;
 import hg.vmm.internal.virtio.VirtioDevice;
+import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
 import hg.vmm.internal.virtio.block.DiskImage;
 import hg.vmm.internal.virtio.block.VirtioBlock;
@@ -88,11 +91,22 @@ public final class VmBuilder {
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
     private final List<String> deviceEntries = new ArrayList<>();
+    /** Set when the VM is restored from a snapshot instead of booted. */
+    private final RestoreFrom restore;
+    private final List<VirtioMmioTransport> transports = new ArrayList<>();
     private GuestMemory memory;
     private VmFd vmFd;
     private IoLoop io;
+    private I8042 i8042;
+    private int netSlot;
 
-    private VmBuilder(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, Consumer<StopReason> stop) {
+    /** What a restore starts from: the decoded state and the memory file beside it. */
+    public record RestoreFrom(VmSnapshot snapshot, Path memoryFile) {
+    }
+
+    private VmBuilder(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, Consumer<StopReason> stop,
+                      RestoreFrom restore) {
+        this.restore = restore;
         this.kvm = kvm;
         this.supportedCpuid = supportedCpuid;
         this.id = id;
@@ -108,7 +122,20 @@ public final class VmBuilder {
      */
     public static BuiltVm build(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config,
                                 Consumer<StopReason> stop) {
-        VmBuilder b = new VmBuilder(kvm, supportedCpuid, id, config, stop);
+        return make(new VmBuilder(kvm, supportedCpuid, id, config, stop, null));
+    }
+
+    /**
+     * Makes VM {@code id} as a snapshot left it: the same devices as {@code config} (the disks the
+     * snapshot's), guest memory mapped from its memory file, and every vCPU, interrupt controller,
+     * timer and device in the saved state. Nothing runs yet.
+     */
+    public static BuiltVm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config,
+                                  Consumer<StopReason> stop, RestoreFrom from) {
+        return make(new VmBuilder(kvm, supportedCpuid, id, config, stop, from));
+    }
+
+    private static BuiltVm make(VmBuilder b) {
         try {
             return b.build();
         } catch (RuntimeException | Error e) {
@@ -121,11 +148,13 @@ public final class VmBuilder {
     }
 
     private BuiltVm build() {
-        requireFile(config.kernel(), "kernel");
-        config.initrd().ifPresent(p -> requireFile(p, "initrd"));
+        if (restore == null) {
+            requireFile(config.kernel(), "kernel");
+            config.initrd().ifPresent(p -> requireFile(p, "initrd"));
+        }
         // The disks first: a busy or missing image must fail before anything else is made.
         List<OpenDisk> disks = openDisks();
-        memory = resources.push(mapMemory());
+        memory = resources.push(restore == null ? mapMemory() : mapSnapshotMemory());
         vmFd = resources.push(kvm.createVm());
         checkVcpuCount();
         vmFd.setTssAddress(TSS_ADDRESS);
@@ -150,10 +179,17 @@ public final class VmBuilder {
         attachRng();
         Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
 
-        String cmdline = GuestCmdline.of(config, deviceEntries);
-        BootSetup boot = loadKernel(cmdline);
-        List<VcpuLoop> loops = createVcpus(boot);
-        return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline);
+        String cmdline;
+        List<VcpuLoop> loops;
+        if (restore == null) {
+            cmdline = GuestCmdline.of(config, deviceEntries);
+            loops = createVcpus(loadKernel(cmdline));
+        } else {
+            cmdline = restore.snapshot().vm().cmdline();
+            loops = restoreState(serial);
+        }
+        return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline,
+                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot));
     }
 
     // ---- the steps
@@ -212,7 +248,8 @@ public final class VmBuilder {
         Serial16550 serial = new Serial16550(irqLine(Serial16550.COM1_IRQ), console::emit);
         console.connectInput(serial::enqueueInput);
         pio.register(Serial16550.COM1_PORT, Serial16550.PORT_COUNT, serial);
-        pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, new I8042(irqLine(I8042.KBD_IRQ), stop));
+        i8042 = new I8042(irqLine(I8042.KBD_IRQ), stop);
+        pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, i8042);
         pio.register(DebugExitPort.PORT, DebugExitPort.PORT_COUNT, new DebugExitPort(stop));
         mmio.register(BootTimer.ADDRESS, BootTimer.SIZE, bootTimer);
         return serial;
@@ -245,10 +282,17 @@ public final class VmBuilder {
         // each numbering its VMs from 1, and two of them must not share a TAP or an address.
         NetSlot slot;
         try {
-            slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, Math.min(id, GuestNetConfig.MAX_ID), GuestNetConfig.MAX_ID));
+            if (restore == null) {
+                slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, Math.min(id, GuestNetConfig.MAX_ID), GuestNetConfig.MAX_ID));
+            } else {
+                // The guest keeps the MAC and address it had: exactly that place on the bridge, or no VM.
+                int wanted = restore.snapshot().vm().netSlot();
+                slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, wanted, wanted));
+            }
         } catch (IllegalStateException e) {
             throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
         }
+        netSlot = slot.number();
         GuestNetConfig addressing = GuestNetConfig.forVm(slot.number());
         TapBackend backend;
         try {
@@ -338,6 +382,54 @@ public final class VmBuilder {
         return loops;
     }
 
+    // ---- restoring a snapshot
+
+    private GuestMemory mapSnapshotMemory() {
+        try {
+            return GuestMemory.mapFile(X86Layout.ramRanges(config.memoryBytes()), restore.memoryFile());
+        } catch (BootException e) {
+            throw new VmException("memory size " + config.memoryBytes() + ": " + e.getMessage(), e);
+        } catch (GuestMemoryException | KvmException e) {
+            throw new VmException("cannot map the snapshot's memory: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * vCPUs with the CPUID they had, then the saved state: devices first (nothing runs yet, so
+     * no interrupt is lost), then each vCPU, then the interrupt controllers, PIT and clock.
+     */
+    private List<VcpuLoop> restoreState(Serial16550 serial) {
+        VmSnapshot s = restore.snapshot();
+        if (s.devices().size() != transports.size()) {
+            throw new VmException("the snapshot has " + s.devices().size() + " virtio devices, the VM made from it "
+                    + transports.size());
+        }
+        serial.restore(s.serial());
+        i8042.restore(s.i8042());
+        for (int i = 0; i < transports.size(); i++) {
+            try {
+                transports.get(i).restore(s.devices().get(i));
+            } catch (VirtioException e) {
+                throw new VmException("cannot restore the snapshot's devices: " + e.getMessage(), e);
+            }
+        }
+        List<VcpuLoop> loops = new ArrayList<>();
+        for (int i = 0; i < s.vcpus().size(); i++) {
+            VcpuFd vcpu = vmFd.createVcpu(i);
+            vcpu.setCpuid(s.vcpus().get(i).cpuid());
+            loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
+        }
+        try {
+            for (int i = 0; i < loops.size(); i++) {
+                s.vcpus().get(i).state().restoreInto(loops.get(i).vcpu());
+            }
+            s.machine().restoreInto(vmFd);
+        } catch (KvmException e) {
+            throw new VmException("KVM refused the snapshot's state: " + e.getMessage(), e);
+        }
+        return loops;
+    }
+
     // ---- wiring a virtio device
 
     /** A virtio device on the bus with what serves it: its notification eventfds, their I/O loop sources, its irqfd. */
@@ -359,6 +451,7 @@ public final class VmBuilder {
             throw e;
         }
         resources.push(t);
+        transports.add(t);
         mmio.register(slot.base(), VirtioMmioTransport.SIZE, t);
         List<EventFd> kicks = new ArrayList<>();
         List<IoLoop.Registration> watches = new ArrayList<>();

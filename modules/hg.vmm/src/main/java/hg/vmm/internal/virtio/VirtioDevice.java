@@ -51,6 +51,17 @@ public interface VirtioDevice extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Before a snapshot, with the vCPUs and the I/O thread held: take back whatever serves the
+     * queues outside this process, so the queues' positions here are the true ones.
+     */
+    default void beforeSnapshot() {
+    }
+
+    /** After a snapshot of a VM that goes on running. */
+    default void afterSnapshot() {
+    }
+
     /** Releases host resources (files, locks). */
     @Override
     void close();

@@ -269,11 +269,21 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     }
 
     private void activate() {
+        activate(null);
+    }
+
+    /** @param restored where a restored device's queues stand, or null for a driver that just set DRIVER_OK */
+    private void activate(TransportState restored) {
         try {
             List<VirtQueue> live = new ArrayList<>();
-            for (VirtQueue q : queues) {
+            for (int i = 0; i < queues.size(); i++) {
+                VirtQueue q = queues.get(i);
                 if (q.ready()) {
                     q.activate(memory, driverFeatures);
+                    if (restored != null) {
+                        // Before the device starts: a kernel data path takes its ring positions from here.
+                        q.restorePosition(restored.queues().get(i));
+                    }
                 }
                 live.add(q);
             }
@@ -384,6 +394,10 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
      * driver that wrote such values would.
      */
     public synchronized void restore(TransportState s) throws VirtioException {
+        if (s.queues().size() != queues.size()) {
+            throw new VirtioException(name + ": the snapshot has " + s.queues().size() + " queues, the device "
+                    + queues.size());
+        }
         TransportState now = state();
         if (s.deviceType() != now.deviceType()) {
             throw new VirtioException(name + ": the snapshot has a device of type " + s.deviceType() + " here");
@@ -406,16 +420,23 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         status = s.status();
         failure = s.failure().isEmpty() ? null : s.failure();
         if ((status & STATUS_DRIVER_OK) != 0 && (status & STATUS_DEVICE_NEEDS_RESET) == 0) {
-            activate();
-            if (active) {
-                for (int i = 0; i < queues.size(); i++) {
-                    if (queues.get(i).active()) {
-                        queues.get(i).restorePosition(s.queues().get(i));
-                    }
-                }
-            }
+            activate(s);
         }
         interruptStatus.set(s.interruptStatus());
+    }
+
+    /** Before a snapshot: the device brings state kept outside this process (vhost-net's ring positions) back in. */
+    public synchronized void beforeSnapshot() {
+        if (active) {
+            device.beforeSnapshot();
+        }
+    }
+
+    /** After a snapshot of a VM that goes on: the device may hand its queues out again. */
+    public synchronized void afterSnapshot() {
+        if (active) {
+            device.afterSnapshot();
+        }
     }
 
     /** Why the device stopped working, or null while it works. */

@@ -64,6 +64,9 @@ public final class VirtioNet implements VirtioDevice {
     private VhostDataPath vhost;
     /** Set while the kernel serves the queues; read without the transport's lock (InterruptStatus). */
     private volatile boolean vhostRunning;
+    /** vhost-net was stopped for a snapshot and starts again after it. */
+    private boolean pausedForSnapshot;
+    private long negotiatedFeatures;
     private final byte[] config = new byte[CONFIG_SIZE];
     private final long features;
     private final Arena arena = Arena.ofShared();
@@ -161,6 +164,7 @@ public final class VirtioNet implements VirtioDevice {
         this.queues = queues;
         this.signal = signal;
         this.mergeable = (negotiated & Virtio.bit(F_MRG_RXBUF)) != 0;
+        this.negotiatedFeatures = negotiated;
         backend.setOffload(offloadFlags(negotiated));
         if (vhost != null) {
             try {
@@ -169,6 +173,31 @@ public final class VirtioNet implements VirtioDevice {
             } catch (VhostException e) {
                 LOG.log(System.Logger.Level.WARNING, backend.describe() + ": vhost-net set-up failed (" + e.getMessage()
                         + "); the Java data path serves this card from now on");
+                fallBack();
+            }
+        }
+    }
+
+    /** The kernel's ring positions come back into the Java queues: vhost-net stops until {@link #afterSnapshot()}. */
+    @Override
+    public void beforeSnapshot() {
+        if (vhostRunning) {
+            vhostRunning = false;
+            vhost.stop();
+            pausedForSnapshot = true;
+        }
+    }
+
+    @Override
+    public void afterSnapshot() {
+        if (pausedForSnapshot) {
+            pausedForSnapshot = false;
+            try {
+                vhost.start(memory, negotiatedFeatures, queues, signal::failed);
+                vhostRunning = true;
+            } catch (VhostException e) {
+                LOG.log(System.Logger.Level.WARNING, backend.describe() + ": vhost-net did not restart after a snapshot ("
+                        + e.getMessage() + "); the Java data path serves this card from now on");
                 fallBack();
             }
         }
@@ -200,6 +229,7 @@ public final class VirtioNet implements VirtioDevice {
 
     @Override
     public void reset() {
+        pausedForSnapshot = false;
         if (vhostRunning) {
             vhostRunning = false;
             vhost.stop();
