@@ -25,6 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class VcpuFd implements AutoCloseable {
     private final int fd;
     private final int id;
+    private final int xsaveSize;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment run;
     private final MemorySegment runCallState;
@@ -42,9 +43,10 @@ public final class VcpuFd implements AutoCloseable {
     private volatile ThreadKick kicker;
 
     @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
-    VcpuFd(int fd, int id, int mmapSize) {
+    VcpuFd(int fd, int id, int mmapSize, int xsaveSize) {
         this.fd = fd;
         this.id = id;
+        this.xsaveSize = xsaveSize;
         long address = Libc.mmap(0, mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0, "kvm_run");
         this.run = MemorySegment.ofAddress(address).reinterpret(mmapSize, arena, s -> Libc.munmap(address, mmapSize));
         this.runCallState = Libc.newCallState(arena);
@@ -320,6 +322,65 @@ public final class VcpuFd implements AutoCloseable {
 
     public void setVcpuEvents(VcpuEvents events) {
         StructIoctl.set(fd, Layouts.KVM_VCPU_EVENTS, Ioctls.KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", s -> Structs.writeEvents(s, events));
+    }
+
+    /**
+     * The XSAVE area (x87, SSE, AVX and whatever else XCR0 may enable). Sized by the VM's
+     * KVM_CAP_XSAVE2 answer: KVM_GET_XSAVE refuses vCPUs whose area outgrew 4096 bytes.
+     */
+    public Xsave xsave() {
+        boolean big = xsaveSize > Xsave.LEGACY_SIZE;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(xsaveSize, 8);
+            Libc.ioctl(fd, big ? Ioctls.KVM_GET_XSAVE2 : Ioctls.KVM_GET_XSAVE, s, big ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE");
+            return new Xsave(s.toArray(JAVA_BYTE));
+        }
+    }
+
+    /**
+     * KVM_SET_XSAVE reads as many bytes as this vCPU's area has, whatever the region's length:
+     * a shorter region is zero-padded (components past it read as in their initial state), a
+     * longer one must have nothing but zeros past that size.
+     */
+    public void setXsave(Xsave xsave) {
+        byte[] region = xsave.region();
+        for (int i = xsaveSize; i < region.length; i++) {
+            if (region[i] != 0) {
+                throw new IllegalArgumentException("xsave region of " + region.length
+                        + " bytes has state past the " + xsaveSize + " bytes this vCPU has");
+            }
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(xsaveSize, 8);
+            MemorySegment.copy(MemorySegment.ofArray(region), 0, s, 0, Math.min(region.length, xsaveSize));
+            Libc.ioctl(fd, Ioctls.KVM_SET_XSAVE, s, "KVM_SET_XSAVE");
+        }
+    }
+
+    public DebugRegs debugRegs() {
+        var l = Layouts.KVM_DEBUGREGS;
+        return StructIoctl.get(fd, l, Ioctls.KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", s -> new DebugRegs(
+                s.asSlice(Layouts.offset(l, "db"), 32).toArray(JAVA_LONG), s.get(JAVA_LONG, Layouts.offset(l, "dr6")),
+                s.get(JAVA_LONG, Layouts.offset(l, "dr7")), s.get(JAVA_LONG, Layouts.offset(l, "flags"))));
+    }
+
+    /** KVM_SET_DEBUGREGS: KVM refuses a non-zero flags word and DR6/DR7 with bits 63..32 set. */
+    public void setDebugRegs(DebugRegs regs) {
+        var l = Layouts.KVM_DEBUGREGS;
+        StructIoctl.set(fd, l, Ioctls.KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", s -> {
+            MemorySegment.copy(MemorySegment.ofArray(regs.db()), 0, s, Layouts.offset(l, "db"), 32);
+            s.set(JAVA_LONG, Layouts.offset(l, "dr6"), regs.dr6());
+            s.set(JAVA_LONG, Layouts.offset(l, "dr7"), regs.dr7());
+            s.set(JAVA_LONG, Layouts.offset(l, "flags"), regs.flags());
+        });
+    }
+
+    /**
+     * KVM_SET_TSC_KHZ: the guest's TSC frequency (needs {@link KvmCap#TSC_CONTROL}). Only needed
+     * to restore a vCPU on a host whose TSC runs at another rate.
+     */
+    public void setTscKhz(int khz) {
+        Libc.ioctl(fd, Ioctls.KVM_SET_TSC_KHZ, khz, "KVM_SET_TSC_KHZ");
     }
 
     /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
