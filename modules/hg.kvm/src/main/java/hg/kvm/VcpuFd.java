@@ -201,43 +201,77 @@ public final class VcpuFd implements AutoCloseable {
         StructIoctl.set(fd, Layouts.KVM_FPU, Ioctls.KVM_SET_FPU, "KVM_SET_FPU", s -> Structs.writeFpu(s, fpu));
     }
 
+    /** KVM refuses KVM_GET_MSRS and KVM_SET_MSRS batches of 256 or more (MAX_IO_MSRS). */
+    private static final int MSR_BATCH = 255;
+
     /** Reads the given MSRs; fails naming the first index KVM would not read. */
     public List<MsrEntry> msrs(int... indices) {
-        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * indices.length, 8);
-            s.set(JAVA_INT, 0, indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                s.set(JAVA_INT, 8 + entry * i, indices[i]);
-            }
-            int read = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
-            if (read != indices.length) {
-                throw new KvmException("KVM_GET_MSRS", String.format("MSR 0x%x is not supported", indices[read]));
-            }
-            List<MsrEntry> out = new ArrayList<>(indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                out.add(new MsrEntry(s.get(JAVA_INT, 8 + entry * i), s.get(JAVA_LONG, 16 + entry * i)));
-            }
-            return List.copyOf(out);
+        List<MsrEntry> read = msrsUntilRefused(indices);
+        if (read.size() != indices.length) {
+            throw new KvmException("KVM_GET_MSRS", String.format("MSR 0x%x is not supported", indices[read.size()]));
         }
+        return read;
+    }
+
+    /**
+     * Reads the given MSRs in order until KVM refuses one (KVM_GET_MSRS stops there); returns
+     * those read, a prefix of {@code indices}.
+     */
+    public List<MsrEntry> msrsUntilRefused(int... indices) {
+        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        List<MsrEntry> out = new ArrayList<>(indices.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * MSR_BATCH, 8);
+            for (int from = 0; from < indices.length; from += MSR_BATCH) {
+                int n = Math.min(MSR_BATCH, indices.length - from);
+                s.set(JAVA_INT, 0, n);
+                for (int i = 0; i < n; i++) {
+                    s.set(JAVA_INT, 8 + entry * i, indices[from + i]);
+                    s.set(JAVA_INT, 12 + entry * i, 0);
+                    s.set(JAVA_LONG, 16 + entry * i, 0L);
+                }
+                int read = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
+                for (int i = 0; i < read; i++) {
+                    out.add(new MsrEntry(s.get(JAVA_INT, 8 + entry * i), s.get(JAVA_LONG, 16 + entry * i)));
+                }
+                if (read != n) {
+                    break;
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** Writes the given MSRs; fails naming the first one KVM refused. */
     public void setMsrs(List<MsrEntry> msrs) {
+        int written = setMsrsUntilRefused(msrs);
+        if (written != msrs.size()) {
+            throw new KvmException("KVM_SET_MSRS", String.format("MSR 0x%x was refused", msrs.get(written).index()));
+        }
+    }
+
+    /** Writes the given MSRs in order until KVM refuses one; returns how many it took. */
+    public int setMsrsUntilRefused(List<MsrEntry> msrs) {
         long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        int total = 0;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * msrs.size(), 8);
-            s.set(JAVA_INT, 0, msrs.size());
-            for (int i = 0; i < msrs.size(); i++) {
-                s.set(JAVA_INT, 8 + entry * i, msrs.get(i).index());
-                s.set(JAVA_LONG, 16 + entry * i, msrs.get(i).data());
-            }
-            int written = Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
-            if (written != msrs.size()) {
-                throw new KvmException("KVM_SET_MSRS",
-                        String.format("MSR 0x%x was refused", msrs.get(written).index()));
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * MSR_BATCH, 8);
+            for (int from = 0; from < msrs.size(); from += MSR_BATCH) {
+                int n = Math.min(MSR_BATCH, msrs.size() - from);
+                s.set(JAVA_INT, 0, n);
+                for (int i = 0; i < n; i++) {
+                    s.set(JAVA_INT, 8 + entry * i, msrs.get(from + i).index());
+                    s.set(JAVA_INT, 12 + entry * i, 0);
+                    s.set(JAVA_LONG, 16 + entry * i, msrs.get(from + i).data());
+                }
+                int written = Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
+                total += written;
+                if (written != n) {
+                    break;
+                }
             }
         }
+        return total;
     }
 
     /** Sets what CPUID answers in the guest (usually {@link Kvm#supportedCpuid()}, adjusted). */
