@@ -18,9 +18,17 @@ public final class KvmCap {
     public static final int IOEVENTFD = 36;
     public static final int ADJUST_CLOCK = 39;
     public static final int VCPU_EVENTS = 41;
+    public static final int DEBUGREGS = 50;
+    public static final int XSAVE = 55;
     public static final int XCRS = 56;
+    public static final int TSC_CONTROL = 60;
+    public static final int GET_TSC_KHZ = 61;
     public static final int MAX_VCPUS = 66;
     public static final int TSC_DEADLINE_TIMER = 72;
     public static final int SIGNAL_MSI = 77;
     public static final int IMMEDIATE_EXIT = 136;
+    public static final int EXCEPTION_PAYLOAD = 164;
+    /** The kvm_xsave size KVM_GET_XSAVE2 and KVM_SET_XSAVE use (at least 4096); asked on the VM fd. */
+    public static final int XSAVE2 = 208;
+    public static final int X86_TRIPLE_FAULT_EVENT = 218;
 }

@@ -25,6 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class VcpuFd implements AutoCloseable {
     private final int fd;
     private final int id;
+    private final int xsaveSize;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment run;
     private final MemorySegment runCallState;
@@ -42,9 +43,10 @@ public final class VcpuFd implements AutoCloseable {
     private volatile ThreadKick kicker;
 
     @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
-    VcpuFd(int fd, int id, int mmapSize) {
+    VcpuFd(int fd, int id, int mmapSize, int xsaveSize) {
         this.fd = fd;
         this.id = id;
+        this.xsaveSize = xsaveSize;
         long address = Libc.mmap(0, mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0, "kvm_run");
         this.run = MemorySegment.ofAddress(address).reinterpret(mmapSize, arena, s -> Libc.munmap(address, mmapSize));
         this.runCallState = Libc.newCallState(arena);
@@ -213,43 +215,77 @@ public final class VcpuFd implements AutoCloseable {
         StructIoctl.set(fd, Layouts.KVM_FPU, Ioctls.KVM_SET_FPU, "KVM_SET_FPU", s -> Structs.writeFpu(s, fpu));
     }
 
+    /** KVM refuses KVM_GET_MSRS and KVM_SET_MSRS batches of 256 or more (MAX_IO_MSRS). */
+    private static final int MSR_BATCH = 255;
+
     /** Reads the given MSRs; fails naming the first index KVM would not read. */
     public List<MsrEntry> msrs(int... indices) {
-        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * indices.length, 8);
-            s.set(JAVA_INT, 0, indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                s.set(JAVA_INT, 8 + entry * i, indices[i]);
-            }
-            int read = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
-            if (read != indices.length) {
-                throw new KvmException("KVM_GET_MSRS", String.format("MSR 0x%x is not supported", indices[read]));
-            }
-            List<MsrEntry> out = new ArrayList<>(indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                out.add(new MsrEntry(s.get(JAVA_INT, 8 + entry * i), s.get(JAVA_LONG, 16 + entry * i)));
-            }
-            return List.copyOf(out);
+        List<MsrEntry> read = msrsUntilRefused(indices);
+        if (read.size() != indices.length) {
+            throw new KvmException("KVM_GET_MSRS", String.format("MSR 0x%x is not supported", indices[read.size()]));
         }
+        return read;
+    }
+
+    /**
+     * Reads the given MSRs in order until KVM refuses one (KVM_GET_MSRS stops there); returns
+     * those read, a prefix of {@code indices}.
+     */
+    public List<MsrEntry> msrsUntilRefused(int... indices) {
+        long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        List<MsrEntry> out = new ArrayList<>(indices.length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * MSR_BATCH, 8);
+            for (int from = 0; from < indices.length; from += MSR_BATCH) {
+                int n = Math.min(MSR_BATCH, indices.length - from);
+                s.set(JAVA_INT, 0, n);
+                for (int i = 0; i < n; i++) {
+                    s.set(JAVA_INT, 8 + entry * i, indices[from + i]);
+                    s.set(JAVA_INT, 12 + entry * i, 0);
+                    s.set(JAVA_LONG, 16 + entry * i, 0L);
+                }
+                int read = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
+                for (int i = 0; i < read; i++) {
+                    out.add(new MsrEntry(s.get(JAVA_INT, 8 + entry * i), s.get(JAVA_LONG, 16 + entry * i)));
+                }
+                if (read != n) {
+                    break;
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** Writes the given MSRs; fails naming the first one KVM refused. */
     public void setMsrs(List<MsrEntry> msrs) {
+        int written = setMsrsUntilRefused(msrs);
+        if (written != msrs.size()) {
+            throw new KvmException("KVM_SET_MSRS", String.format("MSR 0x%x was refused", msrs.get(written).index()));
+        }
+    }
+
+    /** Writes the given MSRs in order until KVM refuses one; returns how many it took. */
+    public int setMsrsUntilRefused(List<MsrEntry> msrs) {
         long entry = Layouts.KVM_MSR_ENTRY.byteSize();
+        int total = 0;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * msrs.size(), 8);
-            s.set(JAVA_INT, 0, msrs.size());
-            for (int i = 0; i < msrs.size(); i++) {
-                s.set(JAVA_INT, 8 + entry * i, msrs.get(i).index());
-                s.set(JAVA_LONG, 16 + entry * i, msrs.get(i).data());
-            }
-            int written = Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
-            if (written != msrs.size()) {
-                throw new KvmException("KVM_SET_MSRS",
-                        String.format("MSR 0x%x was refused", msrs.get(written).index()));
+            MemorySegment s = a.allocate(Layouts.KVM_MSRS.byteSize() + entry * MSR_BATCH, 8);
+            for (int from = 0; from < msrs.size(); from += MSR_BATCH) {
+                int n = Math.min(MSR_BATCH, msrs.size() - from);
+                s.set(JAVA_INT, 0, n);
+                for (int i = 0; i < n; i++) {
+                    s.set(JAVA_INT, 8 + entry * i, msrs.get(from + i).index());
+                    s.set(JAVA_INT, 12 + entry * i, 0);
+                    s.set(JAVA_LONG, 16 + entry * i, msrs.get(from + i).data());
+                }
+                int written = Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
+                total += written;
+                if (written != n) {
+                    break;
+                }
             }
         }
+        return total;
     }
 
     /** Sets what CPUID answers in the guest (usually {@link Kvm#supportedCpuid()}, adjusted). */
@@ -334,6 +370,65 @@ public final class VcpuFd implements AutoCloseable {
 
     public void setVcpuEvents(VcpuEvents events) {
         StructIoctl.set(fd, Layouts.KVM_VCPU_EVENTS, Ioctls.KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", s -> Structs.writeEvents(s, events));
+    }
+
+    /**
+     * The XSAVE area (x87, SSE, AVX and whatever else XCR0 may enable). Sized by the VM's
+     * KVM_CAP_XSAVE2 answer: KVM_GET_XSAVE refuses vCPUs whose area outgrew 4096 bytes.
+     */
+    public Xsave xsave() {
+        boolean big = xsaveSize > Xsave.LEGACY_SIZE;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(xsaveSize, 8);
+            Libc.ioctl(fd, big ? Ioctls.KVM_GET_XSAVE2 : Ioctls.KVM_GET_XSAVE, s, big ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE");
+            return new Xsave(s.toArray(JAVA_BYTE));
+        }
+    }
+
+    /**
+     * KVM_SET_XSAVE reads as many bytes as this vCPU's area has, whatever the region's length:
+     * a shorter region is zero-padded (components past it read as in their initial state), a
+     * longer one must have nothing but zeros past that size.
+     */
+    public void setXsave(Xsave xsave) {
+        byte[] region = xsave.region();
+        for (int i = xsaveSize; i < region.length; i++) {
+            if (region[i] != 0) {
+                throw new IllegalArgumentException("xsave region of " + region.length
+                        + " bytes has state past the " + xsaveSize + " bytes this vCPU has");
+            }
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(xsaveSize, 8);
+            MemorySegment.copy(MemorySegment.ofArray(region), 0, s, 0, Math.min(region.length, xsaveSize));
+            Libc.ioctl(fd, Ioctls.KVM_SET_XSAVE, s, "KVM_SET_XSAVE");
+        }
+    }
+
+    public DebugRegs debugRegs() {
+        var l = Layouts.KVM_DEBUGREGS;
+        return StructIoctl.get(fd, l, Ioctls.KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", s -> new DebugRegs(
+                s.asSlice(Layouts.offset(l, "db"), 32).toArray(JAVA_LONG), s.get(JAVA_LONG, Layouts.offset(l, "dr6")),
+                s.get(JAVA_LONG, Layouts.offset(l, "dr7")), s.get(JAVA_LONG, Layouts.offset(l, "flags"))));
+    }
+
+    /** KVM_SET_DEBUGREGS: KVM refuses a non-zero flags word and DR6/DR7 with bits 63..32 set. */
+    public void setDebugRegs(DebugRegs regs) {
+        var l = Layouts.KVM_DEBUGREGS;
+        StructIoctl.set(fd, l, Ioctls.KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", s -> {
+            MemorySegment.copy(MemorySegment.ofArray(regs.db()), 0, s, Layouts.offset(l, "db"), 32);
+            s.set(JAVA_LONG, Layouts.offset(l, "dr6"), regs.dr6());
+            s.set(JAVA_LONG, Layouts.offset(l, "dr7"), regs.dr7());
+            s.set(JAVA_LONG, Layouts.offset(l, "flags"), regs.flags());
+        });
+    }
+
+    /**
+     * KVM_SET_TSC_KHZ: the guest's TSC frequency (needs {@link KvmCap#TSC_CONTROL}). Only needed
+     * to restore a vCPU on a host whose TSC runs at another rate.
+     */
+    public void setTscKhz(int khz) {
+        Libc.ioctl(fd, Ioctls.KVM_SET_TSC_KHZ, khz, "KVM_SET_TSC_KHZ");
     }
 
     /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -36,6 +37,7 @@ public final class VmFd implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<VcpuFd> vcpus = new ArrayList<>();
     private int nextSlot;
+    private volatile int xsaveSize;
 
     VmFd(int fd, int vcpuMmapSize) {
         this.fd = fd;
@@ -205,8 +207,66 @@ public final class VmFd implements AutoCloseable {
         return StructIoctl.get(fd, Layouts.KVM_CLOCK_DATA, Ioctls.KVM_GET_CLOCK, "KVM_GET_CLOCK", Structs::readClock);
     }
 
+    /**
+     * Sets the kvmclock to {@link ClockData#clock()}; with {@link ClockData#FLAG_REALTIME} KVM
+     * first adds the host wall time elapsed since {@link ClockData#realtime()} (never less). The
+     * flags KVM_GET_CLOCK reports only (TSC_STABLE, HOST_TSC) are dropped: KVM_SET_CLOCK uses none
+     * of them, and kernels before 5.16 refuse any flag at all.
+     */
     public void setClock(ClockData clock) {
-        StructIoctl.set(fd, Layouts.KVM_CLOCK_DATA, Ioctls.KVM_SET_CLOCK, "KVM_SET_CLOCK", s -> Structs.writeClock(s, clock));
+        boolean realtime = (clock.flags() & ClockData.FLAG_REALTIME) != 0;
+        ClockData in = new ClockData(clock.clock(), realtime ? ClockData.FLAG_REALTIME : 0,
+                realtime ? clock.realtime() : 0, 0);
+        StructIoctl.set(fd, Layouts.KVM_CLOCK_DATA, Ioctls.KVM_SET_CLOCK, "KVM_SET_CLOCK", s -> Structs.writeClock(s, in));
+    }
+
+    /** One in-kernel interrupt controller's state (see {@link IrqchipState}; needs {@link #createIrqchip()}). */
+    public IrqchipState irqchip(int chipId) {
+        IrqchipState.checkChipId(chipId);
+        long data = Layouts.offset(Layouts.KVM_IRQCHIP, "chip");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(Layouts.KVM_IRQCHIP);
+            s.set(JAVA_INT, Layouts.offset(Layouts.KVM_IRQCHIP, "chip_id"), chipId);
+            Libc.ioctl(fd, Ioctls.KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
+            return new IrqchipState(chipId, s.asSlice(data, IrqchipState.DATA_SIZE).toArray(JAVA_BYTE));
+        }
+    }
+
+    public void setIrqchip(IrqchipState state) {
+        long data = Layouts.offset(Layouts.KVM_IRQCHIP, "chip");
+        StructIoctl.set(fd, Layouts.KVM_IRQCHIP, Ioctls.KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP", s -> {
+            s.set(JAVA_INT, Layouts.offset(Layouts.KVM_IRQCHIP, "chip_id"), state.chipId());
+            MemorySegment.copy(MemorySegment.ofArray(state.data()), 0, s, data, IrqchipState.DATA_SIZE);
+        });
+    }
+
+    /** The in-kernel PIT's state (needs {@link #createPit2(int)}). */
+    public PitState pit() {
+        return StructIoctl.get(fd, Layouts.KVM_PIT_STATE2, Ioctls.KVM_GET_PIT2, "KVM_GET_PIT2",
+                s -> new PitState(s.toArray(JAVA_BYTE)));
+    }
+
+    /**
+     * Restores the PIT. KVM restarts channel 0's timer from its count and mode; count_load_time
+     * is not taken over, so the period restarts at the call.
+     */
+    public void setPit(PitState state) {
+        StructIoctl.set(fd, Layouts.KVM_PIT_STATE2, Ioctls.KVM_SET_PIT2, "KVM_SET_PIT2",
+                s -> MemorySegment.copy(MemorySegment.ofArray(state.raw()), 0, s, 0, PitState.SIZE));
+    }
+
+    /**
+     * Bytes of struct kvm_xsave this VM's vCPUs use: KVM_CAP_XSAVE2's answer when above 4096
+     * (dynamic features such as AMX make it larger), else 4096.
+     */
+    public int xsaveSize() {
+        int size = xsaveSize;
+        if (size == 0) {
+            int cap = checkExtension(KvmCap.XSAVE2);
+            size = Math.max(cap, Xsave.LEGACY_SIZE);
+            xsaveSize = size;
+        }
+        return size;
     }
 
     /** Creates vCPU {@code id} (its APIC id) and maps its kvm_run page. */
@@ -217,7 +277,7 @@ public final class VmFd implements AutoCloseable {
         int vcpuFd = Libc.ioctl(fd, Ioctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
         VcpuFd vcpu;
         try {
-            vcpu = new VcpuFd(vcpuFd, id, vcpuMmapSize);
+            vcpu = new VcpuFd(vcpuFd, id, vcpuMmapSize, xsaveSize());
         } catch (RuntimeException e) {
             Libc.close(vcpuFd);
             throw e;

@@ -83,6 +83,30 @@ class StructLayoutTest {
         caps.put("KVM_IRQCHIP_PIC_MASTER", (long) IrqRoute.Chip.PIC_MASTER.id());
         caps.put("KVM_IRQCHIP_PIC_SLAVE", (long) IrqRoute.Chip.PIC_SLAVE.id());
         caps.put("KVM_IRQCHIP_IOAPIC", (long) IrqRoute.Chip.IOAPIC.id());
+        caps.put("KVM_CAP_DEBUGREGS", (long) KvmCap.DEBUGREGS);
+        caps.put("KVM_CAP_XSAVE", (long) KvmCap.XSAVE);
+        caps.put("KVM_CAP_TSC_CONTROL", (long) KvmCap.TSC_CONTROL);
+        caps.put("KVM_CAP_GET_TSC_KHZ", (long) KvmCap.GET_TSC_KHZ);
+        caps.put("KVM_CAP_EXCEPTION_PAYLOAD", (long) KvmCap.EXCEPTION_PAYLOAD);
+        caps.put("KVM_CAP_XSAVE2", (long) KvmCap.XSAVE2);
+        caps.put("KVM_CAP_X86_TRIPLE_FAULT_EVENT", (long) KvmCap.X86_TRIPLE_FAULT_EVENT);
+        caps.put("KVM_CLOCK_TSC_STABLE", (long) ClockData.FLAG_TSC_STABLE);
+        caps.put("KVM_CLOCK_REALTIME", (long) ClockData.FLAG_REALTIME);
+        caps.put("KVM_CLOCK_HOST_TSC", (long) ClockData.FLAG_HOST_TSC);
+        caps.put("KVM_VCPUEVENT_VALID_NMI_PENDING", (long) VcpuEvents.VALID_NMI_PENDING);
+        caps.put("KVM_VCPUEVENT_VALID_SIPI_VECTOR", (long) VcpuEvents.VALID_SIPI_VECTOR);
+        caps.put("KVM_VCPUEVENT_VALID_SHADOW", (long) VcpuEvents.VALID_SHADOW);
+        caps.put("KVM_VCPUEVENT_VALID_SMM", (long) VcpuEvents.VALID_SMM);
+        caps.put("KVM_VCPUEVENT_VALID_PAYLOAD", (long) VcpuEvents.VALID_PAYLOAD);
+        caps.put("KVM_VCPUEVENT_VALID_TRIPLE_FAULT", (long) VcpuEvents.VALID_TRIPLE_FAULT);
+        caps.put("KVM_IRQCHIP_PIC_MASTER + 0", (long) IrqchipState.PIC_MASTER);
+        caps.put("KVM_IRQCHIP_PIC_SLAVE + 0", (long) IrqchipState.PIC_SLAVE);
+        caps.put("KVM_IRQCHIP_IOAPIC + 0", (long) IrqchipState.IOAPIC);
+        caps.put("sizeof(((struct kvm_irqchip *)0)->chip)", (long) IrqchipState.DATA_SIZE);
+        caps.put("sizeof(struct kvm_pit_state2)", (long) PitState.SIZE);
+        caps.put("sizeof(struct kvm_xsave)", (long) Xsave.LEGACY_SIZE);
+        caps.put("sizeof(struct kvm_pic_state) <= sizeof(((struct kvm_irqchip *)0)->chip)", 1L);
+        caps.put("sizeof(struct kvm_ioapic_state) <= sizeof(((struct kvm_irqchip *)0)->chip)", 1L);
         for (Map.Entry<String, Long> e : caps.entrySet()) {
             emit(e.getKey(), e.getKey(), e.getValue());
         }

@@ -26,6 +26,9 @@ public final class Ioctls {
     public static final long KVM_SET_IDENTITY_MAP_ADDR = KVMIO.iow(0x48, 8);
     public static final long KVM_CREATE_IRQCHIP = KVMIO.io(0x60);
     public static final long KVM_IRQ_LINE = KVMIO.iow(0x61, KVM_IRQ_LEVEL.byteSize());
+    // SET_IRQCHIP is _IOR in linux/kvm.h (a historical slip the ABI keeps), so its number says "read".
+    public static final long KVM_GET_IRQCHIP = KVMIO.iowr(0x62, Layouts.KVM_IRQCHIP.byteSize());
+    public static final long KVM_SET_IRQCHIP = KVMIO.ior(0x63, Layouts.KVM_IRQCHIP.byteSize());
     public static final long KVM_SET_GSI_ROUTING = KVMIO.iow(0x6a, KVM_IRQ_ROUTING.byteSize());
     public static final long KVM_IRQFD = KVMIO.iow(0x76, Layouts.KVM_IRQFD.byteSize());
     public static final long KVM_CREATE_PIT2 = KVMIO.iow(0x77, KVM_PIT_CONFIG.byteSize());
@@ -54,10 +57,17 @@ public final class Ioctls {
     public static final long KVM_NMI = KVMIO.io(0x9a);
     public static final long KVM_GET_VCPU_EVENTS = KVMIO.ior(0x9f, KVM_VCPU_EVENTS.byteSize());
     public static final long KVM_SET_VCPU_EVENTS = KVMIO.iow(0xa0, KVM_VCPU_EVENTS.byteSize());
+    public static final long KVM_GET_PIT2 = KVMIO.ior(0x9f, KVM_PIT_STATE2.byteSize());
+    public static final long KVM_SET_PIT2 = KVMIO.iow(0xa0, KVM_PIT_STATE2.byteSize());
+    public static final long KVM_GET_DEBUGREGS = KVMIO.ior(0xa1, KVM_DEBUGREGS.byteSize());
+    public static final long KVM_SET_DEBUGREGS = KVMIO.iow(0xa2, KVM_DEBUGREGS.byteSize());
     public static final long KVM_SET_TSC_KHZ = KVMIO.io(0xa2);
     public static final long KVM_GET_TSC_KHZ = KVMIO.io(0xa3);
     public static final long KVM_GET_XCRS = KVMIO.ior(0xa6, KVM_XCRS.byteSize());
     public static final long KVM_SET_XCRS = KVMIO.iow(0xa7, KVM_XCRS.byteSize());
+    public static final long KVM_GET_XSAVE = KVMIO.ior(0xa4, KVM_XSAVE.byteSize());
+    public static final long KVM_SET_XSAVE = KVMIO.iow(0xa5, KVM_XSAVE.byteSize());
+    public static final long KVM_GET_XSAVE2 = KVMIO.ior(0xcf, KVM_XSAVE.byteSize());
 
     /** Every request number by its C macro name, for the test that checks them against gcc. */
     public static Map<String, Long> all() {
@@ -104,6 +114,15 @@ public final class Ioctls {
         m.put("KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ);
         m.put("KVM_GET_TSC_KHZ", KVM_GET_TSC_KHZ);
         m.put("KVM_SET_XCRS", KVM_SET_XCRS);
+        m.put("KVM_GET_IRQCHIP", KVM_GET_IRQCHIP);
+        m.put("KVM_SET_IRQCHIP", KVM_SET_IRQCHIP);
+        m.put("KVM_GET_PIT2", KVM_GET_PIT2);
+        m.put("KVM_SET_PIT2", KVM_SET_PIT2);
+        m.put("KVM_GET_DEBUGREGS", KVM_GET_DEBUGREGS);
+        m.put("KVM_SET_DEBUGREGS", KVM_SET_DEBUGREGS);
+        m.put("KVM_GET_XSAVE", KVM_GET_XSAVE);
+        m.put("KVM_SET_XSAVE", KVM_SET_XSAVE);
+        m.put("KVM_GET_XSAVE2", KVM_GET_XSAVE2);
         return m;
     }
 }

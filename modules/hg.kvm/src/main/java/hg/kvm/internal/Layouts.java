@@ -99,6 +99,27 @@ public final class Layouts {
             u64("clock"), u32("flags"), u32("pad0"), u64("realtime"), u64("host_tsc"),
             sequenceLayout(4, U32).withName("pad")).withName("kvm_clock_data");
 
+    public static final StructLayout KVM_DEBUGREGS = structLayout(
+            sequenceLayout(4, U64).withName("db"), u64("dr6"), u64("dr7"), u64("flags"),
+            sequenceLayout(9, U64).withName("reserved")).withName("kvm_debugregs");
+
+    /** The fixed part of kvm_xsave; with KVM_CAP_XSAVE2 the kernel may use a longer buffer. */
+    public static final StructLayout KVM_XSAVE = structLayout(
+            sequenceLayout(1024, U32).withName("region")).withName("kvm_xsave");
+
+    /** The chip union is kept opaque: its 512 bytes go to and from the caller as they are. */
+    public static final StructLayout KVM_IRQCHIP = structLayout(
+            u32("chip_id"), u32("pad"), unionLayout(bytes("dummy", 512)).withName("chip")).withName("kvm_irqchip");
+
+    public static final StructLayout KVM_PIT_CHANNEL_STATE = structLayout(
+            u32("count"), u16("latched_count"), u8("count_latched"), u8("status_latched"), u8("status"),
+            u8("read_state"), u8("write_state"), u8("write_latch"), u8("rw_mode"), u8("mode"), u8("bcd"),
+            u8("gate"), u64("count_load_time")).withName("kvm_pit_channel_state");
+
+    public static final StructLayout KVM_PIT_STATE2 = structLayout(
+            sequenceLayout(3, KVM_PIT_CHANNEL_STATE).withName("channels"), u32("flags"),
+            sequenceLayout(9, U32).withName("reserved")).withName("kvm_pit_state2");
+
     public static final StructLayout KVM_USERSPACE_MEMORY_REGION = structLayout(
             u32("slot"), u32("flags"), u64("guest_phys_addr"), u64("memory_size"), u64("userspace_addr"))
             .withName("kvm_userspace_memory_region");
@@ -159,7 +180,8 @@ public final class Layouts {
         Map<String, GroupLayout> m = new LinkedHashMap<>();
         for (GroupLayout g : new GroupLayout[] {KVM_REGS, KVM_SEGMENT, KVM_DTABLE, KVM_SREGS, KVM_FPU,
                 KVM_MSR_ENTRY, KVM_MSRS, KVM_MSR_LIST, KVM_CPUID_ENTRY2, KVM_CPUID2, KVM_LAPIC_STATE,
-                KVM_MP_STATE, KVM_XCR, KVM_XCRS, KVM_VCPU_EVENTS, KVM_CLOCK_DATA, KVM_USERSPACE_MEMORY_REGION,
+                KVM_MP_STATE, KVM_XCR, KVM_XCRS, KVM_VCPU_EVENTS, KVM_CLOCK_DATA, KVM_DEBUGREGS, KVM_XSAVE,
+                KVM_IRQCHIP, KVM_PIT_CHANNEL_STATE, KVM_PIT_STATE2, KVM_USERSPACE_MEMORY_REGION,
                 KVM_IRQ_LEVEL, KVM_IRQFD, KVM_IOEVENTFD, KVM_IRQ_ROUTING_ENTRY, KVM_IRQ_ROUTING, KVM_PIT_CONFIG, KVM_SIGNAL_MASK, KVM_INTERRUPT,
                 KVM_RUN}) {
             m.put(g.name().orElseThrow(), g);
