@@ -57,6 +57,19 @@ public final class DiskImage implements AutoCloseable {
 
     /** Opens and locks {@code path}; fails with a clear message when missing or busy. */
     public static DiskImage open(Path path, boolean readOnly) {
+        return open(path, readOnly, true);
+    }
+
+    /**
+     * Opens {@code path} read-only as a base that must not change while it is held: like
+     * {@code open(path, true)}, but it also refuses to join a writer in this JVM, so no one
+     * writes the file from its open to its close.
+     */
+    static DiskImage openFrozen(Path path) {
+        return open(path, true, false);
+    }
+
+    private static DiskImage open(Path path, boolean readOnly, boolean mayJoinWriter) {
         if (!Files.isRegularFile(path)) {
             throw new VmException("disk image " + path + " does not exist or is not a regular file");
         }
@@ -79,6 +92,10 @@ public final class DiskImage implements AutoCloseable {
                 if (!readOnly) {
                     throw new ImageBusyException("disk image " + path + " is already attached "
                             + (h.writer ? "read-write" : "read-only") + " to another VM", h.writer);
+                }
+                if (h.writer && !mayJoinWriter) {
+                    throw new ImageBusyException("disk image " + path
+                            + " is attached read-write to another VM: a base must not change under its overlays", true);
                 }
                 h.users++;
                 return new DiskImage(path, readOnly, h.channel, key);

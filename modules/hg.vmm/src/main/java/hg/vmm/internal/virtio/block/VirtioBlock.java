@@ -5,6 +5,7 @@ import hg.vmm.internal.virtio.SingleQueueDevice;
 import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.virtio.Virtio;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,9 +13,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * virtio-blk (virtio 1.2 section 5.2) on a raw image file. Requests: read, write, flush
- * (fdatasync through {@code FileChannel.force(false)}) and get-id. Data moves straight
- * between the file and guest memory, with no copy in between.
+ * virtio-blk (virtio 1.2 section 5.2) on a {@link BlockBackend}: a raw image, or a copy-on-write
+ * overlay over a frozen one. Requests: read, write, flush (fdatasync of whatever file takes the
+ * writes) and get-id. Data moves straight between the files and guest memory, with no copy in between.
  *
  * <p>A request beyond the advertised limits (a data segment over {@link #SIZE_MAX}, more than
  * {@link #SEG_MAX} of them) gets an I/O error, as a malformed header does: a Linux driver keeps
@@ -35,21 +36,38 @@ public final class VirtioBlock extends SingleQueueDevice {
     static final int HEADER_SIZE = 16;
     static final int CONFIG_SIZE = 24;
 
-    private final DiskImage image;
+    private final BlockBackend disk;
     private final byte[] id;
     private final long capacitySectors;
     private final byte[] config = new byte[CONFIG_SIZE];
 
-    /** @param id the serial the guest reads (get-id), at most 20 bytes are used */
+    /**
+     * A device on a raw image; closing the device closes the image.
+     *
+     * @param id the serial the guest reads (get-id), at most 20 bytes are used
+     */
     public VirtioBlock(DiskImage image, String id) throws IOException {
-        this.image = image;
+        this(ImageBackend.of(image), id);
+    }
+
+    /**
+     * A device on any back end; closing the device closes it.
+     *
+     * @param id the serial the guest reads (get-id), at most 20 bytes are used
+     */
+    public VirtioBlock(BlockBackend disk, String id) {
+        this.disk = disk;
         this.id = Arrays.copyOf(id.getBytes(StandardCharsets.US_ASCII), Math.min(ID_BYTES, id.length()));
-        this.capacitySectors = image.size() / SECTOR_SIZE;
+        this.capacitySectors = disk.size() / SECTOR_SIZE;
         ByteBuffer c = ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         c.putLong(0, capacitySectors);
         c.putInt(8, SIZE_MAX);
         c.putInt(12, SEG_MAX);
         c.putInt(20, SECTOR_SIZE);   // blk_size (only read with VIRTIO_BLK_F_BLK_SIZE, not offered)
+    }
+
+    public BlockBackend backend() {
+        return disk;
     }
 
     public long capacitySectors() {
@@ -65,7 +83,7 @@ public final class VirtioBlock extends SingleQueueDevice {
     public long deviceFeatures() {
         long f = Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_INDIRECT_DESC) | Virtio.bit(Virtio.F_EVENT_IDX)
                 | Virtio.bit(F_SIZE_MAX) | Virtio.bit(F_SEG_MAX) | Virtio.bit(F_FLUSH);
-        if (image.readOnly()) {
+        if (disk.readOnly()) {
             f |= Virtio.bit(F_RO);
         }
         return f;
@@ -113,7 +131,7 @@ public final class VirtioBlock extends SingleQueueDevice {
                 yield finish(statusAddress, status, status == S_OK ? total(writable) : 0);
             }
             case T_OUT -> !writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
-                    : image.readOnly() ? finish(statusAddress, S_IOERR, 0)
+                    : disk.readOnly() ? finish(statusAddress, S_IOERR, 0)
                     : finish(statusAddress, transfer(sector, readable, false), 0);
             case T_FLUSH -> finish(statusAddress, flush(), 0);
             case T_GET_ID -> getId(statusAddress, writable);
@@ -173,17 +191,16 @@ public final class VirtioBlock extends SingleQueueDevice {
         try {
             for (Segment s : segments) {
                 ByteBuffer buffer = memory().slice(s.address(), s.length()).asByteBuffer();
-                while (buffer.hasRemaining()) {
-                    int n = read ? image.channel().read(buffer, position) : image.channel().write(buffer, position);
-                    if (n < 0) {
+                if (read) {
+                    disk.read(buffer, position);
+                    if (buffer.hasRemaining()) {
                         // The file shrank under us: the rest reads as zeros.
-                        while (buffer.hasRemaining()) {
-                            buffer.put((byte) 0);
-                        }
-                        break;
+                        MemorySegment.ofBuffer(buffer).fill((byte) 0);
                     }
-                    position += n;
+                } else {
+                    disk.write(buffer, position);
                 }
+                position += s.length();
             }
             return S_OK;
         } catch (IOException e) {
@@ -192,11 +209,11 @@ public final class VirtioBlock extends SingleQueueDevice {
     }
 
     private int flush() {
-        if (image.readOnly()) {
+        if (disk.readOnly()) {
             return S_OK;
         }
         try {
-            image.channel().force(false);
+            disk.flush();
             return S_OK;
         } catch (IOException e) {
             return S_IOERR;
@@ -225,6 +242,6 @@ public final class VirtioBlock extends SingleQueueDevice {
 
     @Override
     public void close() {
-        image.close();
+        disk.close();
     }
 }

@@ -1,0 +1,39 @@
+package hg.vmm.internal.virtio.block;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * Where a virtio-blk device keeps its sectors: a raw image ({@link ImageBackend}) or a private
+ * copy-on-write layer over a shared, unchanging base ({@link CowOverlay}).
+ *
+ * <p>Callers keep transfers inside {@code [0, size())}; {@link VirtioBlock} checks every request
+ * against the capacity it announced before it gets here.
+ */
+public sealed interface BlockBackend extends AutoCloseable permits ImageBackend, CowOverlay {
+
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offset}, advancing {@code dst}. It fills
+     * {@code dst} unless the disk ends first; returns how many bytes it placed.
+     */
+    int read(ByteBuffer dst, long offset) throws IOException;
+
+    /** Writes all of {@code src} at {@code offset}, advancing {@code src}. */
+    void write(ByteBuffer src, long offset) throws IOException;
+
+    /** Makes every completed write durable (what the guest's flush asks for). */
+    void flush() throws IOException;
+
+    /** The disk's size in bytes, fixed when the back end was opened. */
+    long size();
+
+    boolean readOnly();
+
+    /** The image a user knows this disk by: the image itself, or an overlay's base. */
+    Path path();
+
+    /** Releases the files and their locks. Idempotent. */
+    @Override
+    void close();
+}

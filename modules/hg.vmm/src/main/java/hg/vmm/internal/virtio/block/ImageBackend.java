@@ -1,0 +1,77 @@
+package hg.vmm.internal.virtio.block;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/** A raw image used as is: every transfer goes straight between the caller's buffer and the file. */
+public final class ImageBackend implements BlockBackend {
+
+    private final DiskImage image;
+    private final FileChannel channel;
+    private final long size;
+
+    private ImageBackend(DiskImage image, long size) {
+        this.image = image;
+        this.channel = image.channel();
+        this.size = size;
+    }
+
+    /** Takes over {@code image}: closing this back end closes it. */
+    public static ImageBackend of(DiskImage image) throws IOException {
+        return new ImageBackend(image, image.size());
+    }
+
+    public DiskImage image() {
+        return image;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long offset) throws IOException {
+        int done = 0;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, offset + done);
+            if (n < 0) {
+                break;   // the file shrank under us since it was opened
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    @Override
+    public void write(ByteBuffer src, long offset) throws IOException {
+        long position = offset;
+        while (src.hasRemaining()) {
+            position += channel.write(src, position);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (!image.readOnly()) {
+            channel.force(false);
+        }
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return image.readOnly();
+    }
+
+    @Override
+    public Path path() {
+        return image.path();
+    }
+
+    @Override
+    public void close() {
+        image.close();
+    }
+}
