@@ -304,11 +304,13 @@ public final class Vm {
             requireLive();
             long start = System.nanoTime();
             pauseVcpus();
-            try (IoLoop.Hold ignored = parts.io().hold()) {
+            IoLoop.Hold still = parts.io().hold();
+            try {
                 SnapshotTaker.Taken t = SnapshotTaker.take(parts, config, MsrsToSave.of(kvm), dir);
                 return new SnapshotInfo(dir, t.memoryBytes(), t.memoryDataBytes(), t.diskBytes(),
                         Duration.ofNanos(System.nanoTime() - start));
             } finally {
+                still.close();
                 if (!paused) {
                     resumeVcpus();
                 }

@@ -33,7 +33,7 @@ final class GuestPrograms {
         if (dir == null) {
             dir = Files.createTempDirectory("hg-guests");
             dir.toFile().deleteOnExit();
-            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c",
+            for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c", "count.c",
                     "hostile.c")) {
                 try (InputStream in = GuestPrograms.class.getResourceAsStream("/guests/" + f)) {
                     if (in == null) {

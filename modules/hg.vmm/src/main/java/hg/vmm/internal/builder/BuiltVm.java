@@ -1,5 +1,6 @@
 package hg.vmm.internal.builder;
 
+import hg.kvm.CpuidEntry;
 import hg.kvm.GuestMemory;
 import hg.kvm.VmFd;
 import hg.vmm.internal.cpu.VcpuLoop;
@@ -31,11 +32,13 @@ public record BuiltVm(Resources resources, IoLoop io, Serial16550 serial, Consol
 
     /**
      * What a snapshot reads besides the above: the VM fd, guest memory, the i8042, the virtio
-     * transports in slot order, and the network slot (0 without a card).
+     * transports in slot order, the network slot (0 without a card), and the CPUID of each vCPU.
      */
-    public record Machine(VmFd vmFd, GuestMemory memory, I8042 i8042, List<VirtioMmioTransport> transports, int netSlot) {
+    public record Machine(VmFd vmFd, GuestMemory memory, I8042 i8042, List<VirtioMmioTransport> transports, int netSlot,
+                          List<List<CpuidEntry>> cpuid) {
         public Machine {
             transports = List.copyOf(transports);
+            cpuid = List.copyOf(cpuid);
         }
     }
 }

@@ -50,8 +50,9 @@ public final class SnapshotTaker {
         try {
             prepare(dir, files);
             List<VmSnapshot.Vcpu> vcpus = new ArrayList<>();
-            for (VcpuLoop l : vm.loops()) {
-                vcpus.add(new VmSnapshot.Vcpu(l.vcpu().cpuid(), VcpuState.capture(l.vcpu(), msrIndices)));
+            for (int i = 0; i < vm.loops().size(); i++) {
+                VcpuLoop l = vm.loops().get(i);
+                vcpus.add(new VmSnapshot.Vcpu(vm.machine().cpuid().get(i), VcpuState.capture(l.vcpu(), msrIndices)));
             }
             MachineState machine = MachineState.capture(vm.machine().vmFd());
             List<TransportState> devices = transports.stream().map(VirtioMmioTransport::state).toList();

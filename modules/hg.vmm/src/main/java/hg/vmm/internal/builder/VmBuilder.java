@@ -94,6 +94,8 @@ public final class VmBuilder {
     /** Set when the VM is restored from a snapshot instead of booted. */
     private final RestoreFrom restore;
     private final List<VirtioMmioTransport> transports = new ArrayList<>();
+    /** The CPUID each vCPU was given: KVM_GET_CPUID2 does not give it back as set on every host (a PVM adds bits). */
+    private final List<List<CpuidEntry>> cpuids = new ArrayList<>();
     private GuestMemory memory;
     private VmFd vmFd;
     private IoLoop io;
@@ -189,7 +191,7 @@ public final class VmBuilder {
             loops = restoreState(serial);
         }
         return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline,
-                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot));
+                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot, cpuids));
     }
 
     // ---- the steps
@@ -365,7 +367,9 @@ public final class VmBuilder {
         List<VcpuLoop> loops = new ArrayList<>();
         for (int i = 0; i < config.vcpus(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
-            vcpu.setCpuid(CpuidSetup.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline));
+            List<CpuidEntry> cpuid = CpuidSetup.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline);
+            vcpu.setCpuid(cpuid);
+            cpuids.add(cpuid);
             vcpu.setMsrs(BootState.msrs(boot.bootCpu().msrs()));
             // LINT0 takes the 8259's ExtINT, LINT1 NMIs, as firmware leaves them for Linux.
             LapicState lapic = vcpu.lapic();
@@ -417,6 +421,7 @@ public final class VmBuilder {
         for (int i = 0; i < s.vcpus().size(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
             vcpu.setCpuid(s.vcpus().get(i).cpuid());
+            cpuids.add(s.vcpus().get(i).cpuid());
             loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
         }
         try {

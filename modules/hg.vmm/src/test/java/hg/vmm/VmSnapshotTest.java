@@ -1,0 +1,177 @@
+package hg.vmm;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pause, snapshot and restore on the real /dev/kvm with a guest that counts while its LAPIC timer ticks. */
+class VmSnapshotTest {
+    private static final Pattern LINE = Pattern.compile("tick ([0-9a-f]+) count ([0-9a-f]+)\n");
+
+    @TempDir
+    Path tmp;
+
+    VmManager manager;
+
+    @BeforeEach
+    void open() {
+        GuestPrograms.assumeKvm();
+        manager = new VmManager();
+    }
+
+    @AfterEach
+    void close() {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    private record Tick(long tick, long count) {
+    }
+
+    private static List<Tick> ticks(Vm vm) {
+        Matcher m = LINE.matcher(VmTest.text(vm));
+        java.util.ArrayList<Tick> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(new Tick(Long.parseLong(m.group(1), 16), Long.parseLong(m.group(2), 16)));
+        }
+        return out;
+    }
+
+    private static Tick awaitTicks(Vm vm, int lines) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (ticks(vm).size() < lines) {
+            if (System.nanoTime() > deadline || vm.state() instanceof VmState.Stopped) {
+                throw new AssertionError(vm + " printed " + ticks(vm).size() + " of " + lines + " tick lines:\n"
+                        + VmTest.text(vm));
+            }
+            Thread.sleep(5);
+        }
+        return ticks(vm).getLast();
+    }
+
+    private Vm counter() throws Exception {
+        VmConfig c = new VmConfig(GuestPrograms.elf("count"), Optional.empty(), "", VmTest.MEM, 1, Optional.empty(), false);
+        return manager.require(manager.create(c));
+    }
+
+    @Test
+    void aRestoredGuestCountsOnFromWhereItWas() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 4);
+        Path dir = tmp.resolve("snap");
+        SnapshotInfo info = manager.snapshot(vm.id(), dir, true);
+        assertInstanceOf(VmState.Stopped.class, vm.state(), "--stop destroys the VM once written");
+        Tick before = ticks(vm).getLast();
+        assertTrue(info.memoryDataBytes() < info.memoryBytes() / 4, "zero pages are holes: " + info);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("memory"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))));
+
+        Vm restored = manager.require(manager.restore(dir, false));
+        Tick first = awaitTicks(restored, 1);
+        List<Tick> after = ticks(restored);
+        // The timer and the memory of the ticks went on: the next group, not a new count from 1.
+        assertTrue(first.tick() == before.tick() + 1 || first.tick() == before.tick() + 2,
+                "before the snapshot " + before + ", after the restore " + first);
+        assertTrue(first.count() > before.count(), "the loop's count (a register) went on: " + before + " then " + first);
+        awaitTicks(restored, after.size() + 3);
+        assertInstanceOf(VmState.Running.class, restored.state());
+    }
+
+    @Test
+    void aSnapshotOfARunningVmLeavesItRunningAndRestoresBesideIt() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        manager.snapshot(vm.id(), tmp.resolve("s"), false);
+        int lines = ticks(vm).size();
+        awaitTicks(vm, lines + 2);
+        Vm twin = manager.require(manager.restore(tmp.resolve("s"), false));
+        awaitTicks(twin, 2);
+        assertInstanceOf(VmState.Running.class, vm.state());
+    }
+
+    @Test
+    void aPausedVmStandsStillUntilResumed() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        vm.pause();
+        assertInstanceOf(VmState.Paused.class, vm.state());
+        assertEquals("paused", vm.info().state().toString());
+        int lines = ticks(vm).size();
+        Thread.sleep(200);
+        assertEquals(lines, ticks(vm).size(), "a paused guest prints nothing");
+        vm.resume();
+        awaitTicks(vm, lines + 2);
+    }
+
+    @Test
+    void aRestoreCanStayPaused() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        manager.snapshot(vm.id(), tmp.resolve("p"), true);
+        Vm restored = manager.require(manager.restore(tmp.resolve("p"), true));
+        Thread.sleep(150);
+        assertEquals(0, ticks(restored).size());
+        assertInstanceOf(VmState.Paused.class, restored.state());
+        restored.resume();
+        awaitTicks(restored, 2);
+    }
+
+    @Test
+    void anUnusableSnapshotIsRefusedWithOneLineAndNoVm() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        Path dir = tmp.resolve("bad");
+        manager.snapshot(vm.id(), dir, true);
+        byte[] good = Files.readAllBytes(dir.resolve("state"));
+
+        byte[] flipped = good.clone();
+        flipped[flipped.length / 2] ^= 0x10;
+        assertRefused(dir, flipped, "damaged");
+
+        byte[] version = good.clone();
+        ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 99);
+        assertRefused(dir, version, "format version 99");
+
+        assertRefused(dir, java.util.Arrays.copyOf(good, good.length - 100), "truncated");
+
+        Files.write(dir.resolve("state"), good);
+        try (FileChannel m = FileChannel.open(dir.resolve("memory"), StandardOpenOption.WRITE)) {
+            m.truncate(m.size() - 4096);
+        }
+        VmException e = assertThrows(VmException.class, () -> manager.restore(dir, false));
+        assertTrue(e.getMessage().contains("memory"), e.getMessage());
+        assertEquals(0, manager.list().size(), "no VM is made: " + manager.list());
+
+        VmException none = assertThrows(VmException.class, () -> manager.restore(tmp.resolve("nothing"), false));
+        assertTrue(none.getMessage().startsWith("no snapshot in"), none.getMessage());
+    }
+
+    private void assertRefused(Path dir, byte[] state, String why) throws IOException {
+        Files.write(dir.resolve("state"), state);
+        int before = manager.list().size();
+        VmException e = assertThrows(VmException.class, () -> manager.restore(dir, false));
+        assertTrue(e.getMessage().contains(why), "expected '" + why + "' in: " + e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertEquals(before, manager.list().size());
+    }
+}
