@@ -92,11 +92,15 @@ public final class CowOverlay implements BlockBackend {
                 Files.deleteIfExists(overlay);
             }
             image.close();
-            if (e instanceof IOException io && (io.getMessage() == null || !io.getMessage().contains(overlay.toString()))) {
-                throw new IOException("cannot create overlay " + overlay + ": " + io.getMessage(), io);
+            if (e instanceof IOException io && !ours(io)) {
+                throw new IOException("cannot create overlay " + overlay + ": " + IoErrors.reason(io), io);
             }
             throw e;
         }
+    }
+
+    private static boolean ours(IOException e) {
+        return e.getMessage() != null && (e.getMessage().startsWith("overlay ") || e.getMessage().startsWith("base "));
     }
 
     private static long[] bitmap(long size, Path base) throws IOException {

@@ -34,6 +34,15 @@ public final class SparseCopy {
      * writers off {@code from} meanwhile (a paused VM, or a lock).
      */
     public static void copy(Path from, Path to) throws IOException {
+        copy(from, to, () -> { });
+    }
+
+    /** Something done between the copy and its publication: a test's way to fail there. */
+    interface Step {
+        void run() throws IOException;
+    }
+
+    static void copy(Path from, Path to, Step beforePublish) throws IOException {
         if (!Files.isRegularFile(from)) {
             throw new IOException("cannot copy " + from + ": not a regular file");
         }
@@ -41,8 +50,16 @@ public final class SparseCopy {
             throw new IOException("cannot copy " + from + " to " + to + ": " + to + " already exists");
         }
         Path dir = to.toAbsolutePath().getParent();
-        Path temp = Files.createTempFile(dir, "." + to.getFileName() + ".", ".partial",
-                PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("cannot copy " + from + " to " + to + ": directory " + dir + " does not exist");
+        }
+        Path temp;
+        try {
+            temp = Files.createTempFile(dir, "." + to.getFileName() + ".", ".partial",
+                    PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (IOException e) {
+            throw new IOException("cannot copy " + from + " to " + to + ": " + IoErrors.reason(e), e);
+        }
         try {
             Files.setPosixFilePermissions(temp, OWNER_ONLY);   // the umask may have taken more
             try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
@@ -52,6 +69,7 @@ public final class SparseCopy {
                 out.setLength(size);   // trailing zero blocks: a hole to the end
                 out.getChannel().force(true);
             }
+            beforePublish.run();
             try {
                 Files.createLink(to, temp);
             } catch (FileAlreadyExistsException e) {
@@ -62,7 +80,7 @@ public final class SparseCopy {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
             if (e instanceof IOException io && (io.getMessage() == null || !io.getMessage().startsWith("cannot copy"))) {
-                throw new IOException("cannot copy " + from + " to " + to + ": " + io.getMessage(), io);
+                throw new IOException("cannot copy " + from + " to " + to + ": " + IoErrors.reason(io), io);
             }
             throw e;
         }

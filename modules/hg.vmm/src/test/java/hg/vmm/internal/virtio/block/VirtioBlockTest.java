@@ -61,6 +61,12 @@ class VirtioBlockTest {
         driver = new MockDriver(memory, transport, 16, 0x1000);
     }
 
+    void attach(BlockBackend backend) {
+        VirtioBlock blk = new VirtioBlock(backend, "hg-clone");
+        transport = new VirtioMmioTransport("blk", blk, memory, irq);
+        driver = new MockDriver(memory, transport, 16, 0x1000);
+    }
+
     /** Sends one request and returns {status, used length}. */
     int[] request(int type, long sector, List<Buf> data) {
         memory.writeU32(HEADER, type);
@@ -202,5 +208,32 @@ class VirtioBlockTest {
         assertEquals(3, memory.readU8(DATA));
         assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_FLUSH, 0, List.of())[0]);
         assertArrayEquals(before, Files.readAllBytes(img));
+    }
+
+    @Test
+    void aCloneWritesItsOverlayAndReadsTheRestFromTheBase() throws IOException {
+        Path img = image(SECTORS);
+        byte[] before = Files.readAllBytes(img);
+        CowOverlay overlay = CowOverlay.create(img, dir.resolve("clone.cow"), false);
+        attach(overlay);
+        assertEquals(0, driver.deviceFeatures() & Virtio.bit(VirtioBlock.F_RO));
+        driver.setUp(FEATURES);
+        memory.fill(DATA, 1024, (byte) 0x77);
+        // Sectors 7 and 8: one sector each side of the first cluster's end.
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_OUT, 7, List.of(Buf.out(DATA, 512), Buf.out(DATA + 512, 512)))[0]);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_FLUSH, 0, List.of())[0]);
+        memory.fill(DATA + 0x1000, 5 * 512, (byte) 0);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_IN, 5, List.of(Buf.in(DATA + 0x1000, 5 * 512)))[0]);
+        byte[] back = memory.read(DATA + 0x1000, 5 * 512);
+        for (int s = 0; s < 5; s++) {
+            int want = s == 2 || s == 3 ? 0x77 : s + 5;
+            assertEquals(want, back[s * 512] & 0xff, "sector " + (s + 5));
+            assertEquals(want, back[s * 512 + 511] & 0xff, "sector " + (s + 5));
+        }
+        assertEquals(2, overlay.writtenClusters());
+        transport.close();
+        transport = null;
+        assertArrayEquals(before, Files.readAllBytes(img));
+        DiskImage.open(img, false).close();
     }
 }
