@@ -97,10 +97,15 @@ public final class Vm {
      * {@link VmException} line, and nothing is made.
      */
     public static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused) {
+        return restore(kvm, supportedCpuid, id, dir, paused, false);
+    }
+
+    /** With {@code overlays} the VM writes its disks into copy-on-write overlays of its own (a clone). */
+    static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean overlays) {
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
                 kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
         Vm vm = new Vm(kvm, id, loaded.config());
-        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, loaded.config(), vm::stop, loaded.restoreFrom());
+        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, loaded.config(), vm::stop, loaded.restoreFrom(overlays));
         if (paused) {
             vm.paused = true;
             vm.parts.loops().forEach(VcpuLoop::pause);

@@ -5,7 +5,10 @@ import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +31,11 @@ public final class VmManager implements AutoCloseable {
     private int maxVcpus;
     private boolean closed;
 
+    /** Clones made at once from one VM, at most. */
+    public static final int MAX_CLONES = 64;
+
     private final MemoryAdmission memory;
+    private Path cloneRoot = Path.of(System.getProperty("java.io.tmpdir"), "hyper-gen-clones");
     private final boolean overcommit;
 
     /** No VM yet; /dev/kvm is opened at the first create. Memory is this process's account, without overcommit. */
@@ -115,20 +122,28 @@ public final class VmManager implements AutoCloseable {
      * its id. Refusals are one {@link VmException} line: an unusable snapshot, memory that does
      * not fit beside the running VMs', a network place in use.
      */
-    public synchronized int restore(Path dir, boolean paused) {
+    public int restore(Path dir, boolean paused) {
+        return restore(dir, paused, false, null);
+    }
+
+    private synchronized int restore(Path dir, boolean paused, boolean overlays, FrozenImage image) {
         Kvm k = kvm();
         long bytes = Vm.snapshotMemory(k, supportedCpuid, dir);
         MemoryAdmission.Promise promise = memory.admit(bytes, overcommit);
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
-            vm = Vm.restore(k, supportedCpuid, id, dir, paused);
+            vm = Vm.restore(k, supportedCpuid, id, dir, paused, overlays);
         } catch (RuntimeException | Error e) {
             promise.close();
             nextId.compareAndSet(id + 1, id);
             throw e;
         }
         vm.whenReleased(promise::close);
+        if (image != null) {
+            image.retain();
+            vm.whenReleased(image::release);
+        }
         vms.put(id, vm);
         return id;
     }
@@ -144,6 +159,61 @@ public final class VmManager implements AutoCloseable {
             destroy(id);
         }
         return info;
+    }
+
+    /** Pauses VM {@code id}: its vCPUs stand still until {@link #resume}. */
+    public void pause(int id) {
+        require(id).pause();
+    }
+
+    public void resume(int id) {
+        require(id).resume();
+    }
+
+    /**
+     * Makes {@code count} running clones of VM {@code id} (running or paused; it goes on as it
+     * was) and returns their ids. The clones map one frozen copy of its memory (pages none of
+     * them wrote are held once) and see its disks through copy-on-write overlays of their own.
+     * A VM with a network card is refused: its clones would share its MAC and address.
+     */
+    public List<Integer> clone(int id, int count) {
+        if (count < 1 || count > MAX_CLONES) {
+            throw new VmException("a clone count is 1 to " + MAX_CLONES + ", not " + count);
+        }
+        Vm source = require(id);
+        if (source.config().net()) {
+            throw new VmException("vm " + id + " has a network card: its clones would share its MAC and address;"
+                    + " clone a VM made with --no-net");
+        }
+        Path frozen;
+        try {
+            Files.createDirectories(cloneRoot);
+            frozen = Files.createTempDirectory(cloneRoot, "vm" + id + "-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new VmException("cannot make a directory for vm " + id + "'s clones in " + cloneRoot + ": " + e.getMessage(), e);
+        }
+        FrozenImage image = new FrozenImage(frozen);
+        List<Integer> made = new ArrayList<>();
+        try {
+            source.snapshot(frozen);
+            for (int i = 0; i < count; i++) {
+                made.add(restore(frozen, false, true, image));
+            }
+            return made;
+        } catch (RuntimeException e) {
+            for (int clone : made) {
+                destroy(clone);
+            }
+            throw e;
+        } finally {
+            image.release();
+        }
+    }
+
+    /** Where clones' frozen images live (a directory per cloned VM, removed with its last clone). */
+    public void cloneDirectory(Path dir) {
+        cloneRoot = dir;
     }
 
     /** Snapshots of every VM, by id. */

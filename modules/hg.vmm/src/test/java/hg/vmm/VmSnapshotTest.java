@@ -166,6 +166,42 @@ class VmSnapshotTest {
         assertTrue(none.getMessage().startsWith("no snapshot in"), none.getMessage());
     }
 
+    @Test
+    void clonesGoOnFromTheParentsStateAndLeaveItsDisksAlone() throws Exception {
+        Path data = tmp.resolve("data.img");
+        byte[] content = new byte[1 << 20];
+        new java.util.Random(7).nextBytes(content);
+        Files.write(data, content);
+        manager.cloneDirectory(tmp.resolve("clones"));
+        VmConfig c = new VmConfig(GuestPrograms.elf("count"), Optional.empty(), "", VmTest.MEM, 1, Optional.empty(), false)
+                .withDisk(data, false);
+        Vm parent = manager.require(manager.create(c));
+        Tick parentAt = awaitTicks(parent, 3);
+        List<Integer> clones = manager.clone(parent.id(), 3);
+        assertEquals(3, clones.size());
+        for (int id : clones) {
+            Vm clone = manager.require(id);
+            Tick first = awaitTicks(clone, 1);
+            assertTrue(first.tick() > parentAt.tick() && first.count() > parentAt.count(), "clone " + id + " went on from the parent's count: " + first
+                    + " (parent at " + parentAt + ")");
+            Path base = clone.info().disks().getFirst().path();
+            assertTrue(base.startsWith(tmp.resolve("clones")), "a clone's disk is an overlay over the frozen copy: " + base);
+        }
+        awaitTicks(parent, ticks(parent).size() + 2);
+        try (java.util.stream.Stream<Path> frozen = Files.list(tmp.resolve("clones"))) {
+            assertEquals(1, frozen.count(), "one frozen image for the three clones");
+        }
+        for (int id : clones) {
+            manager.destroy(id);
+        }
+        try (java.util.stream.Stream<Path> frozen = Files.list(tmp.resolve("clones"))) {
+            assertEquals(0, frozen.count(), "the frozen image goes with the last clone");
+        }
+        manager.destroy(parent.id());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(content, Files.readAllBytes(data));
+        assertThrows(VmException.class, () -> manager.clone(parent.id(), 1));
+    }
+
     private void assertRefused(Path dir, byte[] state, String why) throws IOException {
         Files.write(dir.resolve("state"), state);
         int before = manager.list().size();

@@ -31,8 +31,8 @@ public final class SnapshotLoader {
 
     /** A snapshot that may be restored: its state, the VM configuration it rebuilds, its memory file. */
     public record Loaded(VmSnapshot snapshot, VmConfig config, Path memoryFile) {
-        public VmBuilder.RestoreFrom restoreFrom() {
-            return new VmBuilder.RestoreFrom(snapshot, memoryFile);
+        public VmBuilder.RestoreFrom restoreFrom(boolean overlays) {
+            return new VmBuilder.RestoreFrom(snapshot, memoryFile, overlays);
         }
     }
 

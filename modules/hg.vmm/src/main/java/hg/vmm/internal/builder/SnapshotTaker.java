@@ -66,7 +66,9 @@ public final class SnapshotTaker {
                             DiskIdentity.of(info.path())));
                 } else {
                     Path copy = files.disk(info.device());
-                    SparseCopy.copy(info.path(), copy);
+                    Files.deleteIfExists(copy);   // an older snapshot's; a VM that still runs on it keeps it open
+                    d.backend().flush();
+                    SparseCopy.copy(d.backend(), copy);
                     diskBytes += Files.size(copy);
                     disks.add(new VmSnapshot.Disk(info.device(), copy.getFileName().toString(), false, DiskIdentity.of(copy)));
                 }

@@ -41,7 +41,10 @@ import hg.vmm.internal.snapshot.VmSnapshot;
 import hg.vmm.internal.virtio.VirtioDevice;
 import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
+import hg.vmm.internal.virtio.block.BlockBackend;
+import hg.vmm.internal.virtio.block.CowOverlay;
 import hg.vmm.internal.virtio.block.DiskImage;
+import hg.vmm.internal.virtio.block.ImageBackend;
 import hg.vmm.internal.virtio.block.VirtioBlock;
 import hg.vmm.internal.virtio.net.GuestNetConfig;
 import hg.vmm.internal.virtio.net.NetSlot;
@@ -102,8 +105,12 @@ public final class VmBuilder {
     private I8042 i8042;
     private int netSlot;
 
-    /** What a restore starts from: the decoded state and the memory file beside it. */
-    public record RestoreFrom(VmSnapshot snapshot, Path memoryFile) {
+    /**
+     * What a restore starts from: the decoded state and the memory file beside it.
+     *
+     * @param overlays give each writable disk a copy-on-write overlay of this VM's own (clones)
+     */
+    public record RestoreFrom(VmSnapshot snapshot, Path memoryFile, boolean overlays) {
     }
 
     private VmBuilder(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, Consumer<StopReason> stop,
@@ -196,7 +203,7 @@ public final class VmBuilder {
 
     // ---- the steps
 
-    private record OpenDisk(String device, DiskImage image) {
+    private record OpenDisk(String device, BlockBackend backend) {
     }
 
     /** The root image as vda, then the data disks as vdb, vdc, ... in the order given. */
@@ -211,9 +218,28 @@ public final class VmBuilder {
             if (Files.exists(d.path()) && !seen.add(realPath(d.path()))) {
                 throw new VmException("disk image " + d.path() + " is given twice: a VM attaches an image once");
             }
-            out.add(new OpenDisk(diskName(i), resources.push(DiskImage.open(d.path(), d.readOnly()))));
+            out.add(new OpenDisk(diskName(i), resources.push(openDisk(diskName(i), d))));
         }
         return out;
+    }
+
+    /** The image itself, or for a clone a copy-on-write overlay of its own over the frozen image. */
+    private BlockBackend openDisk(String device, VmConfig.Disk d) {
+        try {
+            if (restore != null && restore.overlays() && !d.readOnly()) {
+                // Unlinked once open: a crashed VMM leaves no overlay behind.
+                return CowOverlay.create(d.path(), d.path().resolveSibling(".vm" + id + "-" + device + ".overlay"), false);
+            }
+            DiskImage image = DiskImage.open(d.path(), d.readOnly());
+            try {
+                return ImageBackend.of(image);
+            } catch (IOException e) {
+                image.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new VmException("cannot open disk image " + d.path() + ": " + e.getMessage(), e);
+        }
     }
 
     /** vda, vdb, ..., vdz, vdaa, ...: how Linux names virtio disks in probe order. */
@@ -258,15 +284,11 @@ public final class VmBuilder {
     }
 
     private AttachedDisk attachBlock(OpenDisk disk) {
-        VirtioBlock block;
-        try {
-            // The serial (at most 20 bytes) names the VM and the disk, for /dev/disk/by-id in the guest.
-            block = new VirtioBlock(disk.image(), "hg-vm" + id + (disk.device().equals("vda") ? "" : "-" + disk.device()));
-        } catch (IOException e) {
-            throw new VmException("cannot read disk image " + disk.image().path() + ": " + e.getMessage(), e);
-        }
+        // The serial (at most 20 bytes) names the VM and the disk, for /dev/disk/by-id in the guest.
+        VirtioBlock block = new VirtioBlock(disk.backend(), "hg-vm" + id + (disk.device().equals("vda") ? "" : "-" + disk.device()));
         Attached a = attachVirtio("virtio-blk " + disk.device(), block);
-        return new AttachedDisk(new VmDisk(disk.device(), disk.image().path(), disk.image().readOnly()), a.transport());
+        BlockBackend b = disk.backend();
+        return new AttachedDisk(new VmDisk(disk.device(), b.path(), b.readOnly()), a.transport(), b);
     }
 
     private void attachRng() {

@@ -37,6 +37,20 @@ public final class SparseCopy {
         copy(from, to, () -> { });
     }
 
+    /**
+     * Copies what the guest sees on {@code disk} (for an overlay: its writes over its base) to
+     * {@code to}, as {@link #copy(Path, Path)} does; the caller keeps the disk's device still.
+     */
+    public static void copy(BlockBackend disk, Path to) throws IOException {
+        publish(disk.path(), to, disk.size(), disk::read, () -> { });
+    }
+
+    /** Where the bytes come from: a file or a disk's back end. */
+    @FunctionalInterface
+    private interface Reader {
+        int read(ByteBuffer dst, long offset) throws IOException;
+    }
+
     /** Something done between the copy and its publication: a test's way to fail there. */
     interface Step {
         void run() throws IOException;
@@ -46,6 +60,17 @@ public final class SparseCopy {
         if (!Files.isRegularFile(from)) {
             throw new IOException("cannot copy " + from + ": not a regular file");
         }
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+            publish(from, to, in.size(), in::read, beforePublish);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("cannot copy")) {
+                throw e;
+            }
+            throw new IOException("cannot copy " + from + " to " + to + ": " + IoErrors.reason(e), e);
+        }
+    }
+
+    private static void publish(Path from, Path to, long size, Reader in, Step beforePublish) throws IOException {
         if (Files.exists(to, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("cannot copy " + from + " to " + to + ": " + to + " already exists");
         }
@@ -62,9 +87,7 @@ public final class SparseCopy {
         }
         try {
             Files.setPosixFilePermissions(temp, OWNER_ONLY);   // the umask may have taken more
-            try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-                 RandomAccessFile out = new RandomAccessFile(temp.toFile(), "rw")) {
-                long size = in.size();
+            try (RandomAccessFile out = new RandomAccessFile(temp.toFile(), "rw")) {
                 copyData(in, out.getChannel(), size, from);
                 out.setLength(size);   // trailing zero blocks: a hole to the end
                 out.getChannel().force(true);
@@ -86,14 +109,14 @@ public final class SparseCopy {
         }
     }
 
-    private static void copyData(FileChannel in, FileChannel out, long size, Path from) throws IOException {
+    private static void copyData(Reader in, FileChannel out, long size, Path from) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         MemorySegment segment = MemorySegment.ofBuffer(buffer);
         for (long offset = 0; offset < size; ) {
             int n = (int) Math.min(CHUNK, size - offset);
             buffer.clear().limit(n);
             while (buffer.hasRemaining()) {
-                if (in.read(buffer, offset + buffer.position()) < 0) {
+                if (in.read(buffer, offset + buffer.position()) <= 0) {
                     throw new IOException("cannot copy " + from + ": it shrank while being copied");
                 }
             }
