@@ -1,0 +1,136 @@
+package hg.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A Linux guest snapshotted, stopped and restored in the nest keeps what it had in RAM only and on
+ * its disk, its wall clock is right and its console answers; three clones of it each see that RAM,
+ * write their disks without seeing each other's writes, and leave the frozen image they share
+ * untouched; a damaged snapshot is refused with one line.
+ */
+class SnapshotCloneTest {
+    private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
+    private static final Duration COMMAND = Duration.ofSeconds(60);
+    private static final String DIR = "/tmp/e2e-snap";
+    private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
+
+    @RegisterExtension
+    static final ShellNest NEST = new ShellNest("snapshot-clone", Duration.ofMinutes(12));
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void aRestoredGuestAndItsClonesKeepTheirRamAndDisks() {
+        String nonce = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
+        String file = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
+        HgShell shell = NEST.shell();
+        RigRetry.once(shell, "a guest to snapshot", () -> {
+            int vm = GuestBoot.create(shell, "0 0 --no-net", GUEST_BOOT);
+            // The nonce lives in a tmpfs only: after the restore it can come from nowhere but the saved RAM.
+            shell.guest("mkdir -p /ram && mount -t tmpfs none /ram && echo " + nonce + " > /ram/nonce"
+                    + " && echo " + file + " > /e2e-file && sync", COMMAND);
+            shell.detach(vm, COMMAND);
+        });
+        int vm = shell.made().getLast();
+
+        String taken = shell.ok("vm_snapshot " + vm + " " + DIR + " --stop", COMMAND).strip();
+        assertTrue(taken.startsWith("vm " + vm + ": snapshot in " + DIR), taken);
+        System.out.println("e2e: " + taken);
+        assertTrue(shell.ok("vm_list", COMMAND).contains("no VMs"), "--stop destroyed the VM");
+
+        long t0 = System.nanoTime();
+        int restored = id(shell.ok("vm_restore " + DIR, COMMAND));
+        shell.attach(restored, COMMAND);
+        String seen = shell.guest("cat /ram/nonce /e2e-file", COMMAND);
+        System.out.printf("e2e: vm_restore to the guest's answer %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        assertTrue(seen.contains(nonce), "the nonce kept in RAM only, after the restore:\n" + seen);
+        assertTrue(seen.contains(file), "the file on the disk, after the restore:\n" + seen);
+        long guestNow = Long.parseLong(lastNumber(shell.guest("date +%s", COMMAND)));
+        shell.detach(restored, COMMAND);
+        long hostNow = Long.parseLong(lastNumber(NEST.host().run("date +%s", COMMAND).output()));
+        // The guest's answer came first, the host's after a detach: the guest may be behind by that much more.
+        assertTrue(Math.abs(hostNow - guestNow) <= 2 + 1, "the guest's clock " + guestNow + " vs the host's " + hostNow);
+
+        String clonedOut = shell.ok("vm_clone " + restored + " --count 3", COMMAND);
+        List<Integer> clones = ids(clonedOut);
+        assertEquals(3, clones.size(), "three clone ids:\n" + clonedOut);
+        String frozen = NEST.host().run("ls -d /run/hyper-gen/clones/*/vda.img /tmp/hyper-gen-clones/*/vda.img 2>/dev/null | head -1",
+                COMMAND).output().strip();
+        assertTrue(frozen.endsWith("vda.img"), "the clones' frozen disk: '" + frozen + "'");
+        String frozenSum = md5("md5sum " + frozen);
+        for (int c : clones) {
+            shell.attach(c, COMMAND);
+            String ram = shell.guest("cat /ram/nonce && echo clone-" + c + " > /e2e-clone && sync", COMMAND);
+            assertTrue(ram.contains(nonce), "clone " + c + " sees the parent's RAM:\n" + ram);
+            shell.detach(c, COMMAND);
+        }
+        for (int c : clones) {
+            shell.attach(c, COMMAND);
+            String own = shell.guest("cat /e2e-clone", COMMAND);
+            assertTrue(own.contains("clone-" + c), "clone " + c + " reads its own write:\n" + own);
+            for (int other : clones) {
+                assertTrue(other == c || !own.contains("clone-" + other + "\n") && !own.strip().endsWith("clone-" + other),
+                        "clone " + c + " sees clone " + other + "'s write:\n" + own);
+            }
+            shell.detach(c, COMMAND);
+        }
+        assertEquals(frozenSum, md5("md5sum " + frozen), "the frozen image the clones share is unchanged");
+
+        shell.ok("vm_snapshot " + restored + " " + DIR + "-bad", COMMAND);
+        NEST.host().run("printf X | dd of=" + DIR + "-bad/state bs=1 seek=200 conv=notrunc 2>/dev/null", COMMAND);
+        String refusal = shell.refused("vm_restore " + DIR + "-bad", COMMAND);
+        assertEquals("error: snapshot " + DIR + "-bad refused: the state file is damaged (its checksum does not match)",
+                refusal);
+        for (int c : clones) {
+            shell.ok("vm_destroy " + c, COMMAND);
+        }
+        shell.ok("vm_destroy " + restored, COMMAND);
+    }
+
+    private static String md5(String command) {
+        Matcher m = MD5.matcher(NEST.host().run(command, Duration.ofMinutes(2)).output());
+        assertTrue(m.find(), "no MD5 from: " + command);
+        return m.group(1);
+    }
+
+    private static int id(String out) {
+        List<Integer> ids = ids(out);
+        assertEquals(1, ids.size(), "one vm id:\n" + out);
+        return ids.getFirst();
+    }
+
+    /** The ids printed alone on a line, or as a space-separated list on one line. */
+    private static List<Integer> ids(String out) {
+        List<Integer> ids = new ArrayList<>();
+        for (String line : HgShell.clean(out).lines().map(String::strip).toList()) {
+            if (line.matches("\\d+( \\d+)*")) {
+                for (String n : line.split(" ")) {
+                    ids.add(Integer.parseInt(n));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static String lastNumber(String out) {
+        Matcher m = Pattern.compile("(\\d{9,})").matcher(out);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        assertTrue(last != null, "no number in:\n" + out);
+        return last;
+    }
+}
