@@ -305,13 +305,18 @@ public final class Vm {
      * was (running or paused). One {@link VmException} line on failure; the VM goes on then too.
      */
     public SnapshotInfo snapshot(Path dir) {
+        return snapshot(dir, false);
+    }
+
+    /** With {@code share} the VM goes on over the snapshot's memory file, sharing its clean pages with clones of it. */
+    SnapshotInfo snapshot(Path dir, boolean share) {
         synchronized (control) {
             requireLive();
             long start = System.nanoTime();
             pauseVcpus();
             IoLoop.Hold still = parts.io().hold();
             try {
-                SnapshotTaker.Taken t = SnapshotTaker.take(parts, config, MsrsToSave.of(kvm), dir);
+                SnapshotTaker.Taken t = SnapshotTaker.take(parts, config, MsrsToSave.of(kvm), dir, share);
                 return new SnapshotInfo(dir, t.memoryBytes(), t.memoryDataBytes(), t.diskBytes(),
                         Duration.ofNanos(System.nanoTime() - start));
             } finally {

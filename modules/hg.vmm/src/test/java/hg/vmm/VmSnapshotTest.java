@@ -188,9 +188,16 @@ class VmSnapshotTest {
             assertTrue(base.startsWith(tmp.resolve("clones")), "a clone's disk is an overlay over the frozen copy: " + base);
         }
         awaitTicks(parent, ticks(parent).size() + 2);
+        Path frozenMemory;
         try (java.util.stream.Stream<Path> frozen = Files.list(tmp.resolve("clones"))) {
-            assertEquals(1, frozen.count(), "one frozen image for the three clones");
+            List<Path> dirs = frozen.toList();
+            assertEquals(1, dirs.size(), "one frozen image for the three clones");
+            frozenMemory = dirs.getFirst().resolve("memory");
         }
+        // The parent and each clone map the one memory file: its clean pages are held once.
+        long mappers = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .filter(l -> l.endsWith(frozenMemory.toString())).count();
+        assertEquals(4, mappers, "mappings of " + frozenMemory + " (the parent's and three clones')");
         for (int id : clones) {
             manager.destroy(id);
         }
