@@ -454,6 +454,7 @@ public final class Commands {
         for (Machines.Info vm : vms) {
             String state = switch (vm.state()) {
                 case Machines.State.Running r -> "running";
+                case Machines.State.Paused p -> "paused";
                 case Machines.State.Stopped s -> "stopped: " + s.reason();
             };
             t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),

@@ -34,6 +34,8 @@ public interface Machines extends AutoCloseable {
     sealed interface State {
         record Running() implements State {}
 
+        record Paused() implements State {}
+
         record Stopped(String reason) implements State {}
     }
 

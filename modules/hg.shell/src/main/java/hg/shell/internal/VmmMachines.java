@@ -116,6 +116,7 @@ public final class VmmMachines implements Machines {
     static State state(VmState s) {
         return switch (s) {
             case VmState.Running r -> new State.Running();
+            case VmState.Paused p -> new State.Paused();
             case VmState.Stopped st -> new State.Stopped(reason(st.reason()));
         };
     }
