@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * One run of the nest for all the figures measured in it (boot_to_init, blk_*, net_*): the boot image
- * under QEMU TCG with an emulated SVM CPU (bootimage/up.sh), its initramfs extended with
+ * One run of the nest for all the figures measured in it (boot_to_init, blk_*, net_*, restore_*,
+ * clone_*): the boot image under QEMU TCG with an emulated SVM CPU (bootimage/up.sh), its initramfs extended with
  * {@link NestProbe} (run by the image's kvm self-test hook), this machine's qemu-system-x86_64
  * with its libraries and microvm firmware, the guest vmlinux (build/kernels/guest-vmlinux, else
  * the image's embedded one) and the default busybox rootfs made by hg.imagetools with the static
@@ -87,9 +87,13 @@ final class Nest {
         boolean boot = options.wants(NestBoot.NAME);
         boolean blk = NestGuest.blk().stream().anyMatch(f -> options.wants(f.name()));
         boolean net = NestGuest.net().stream().anyMatch(f -> options.wants(f.name()));
+        boolean snap = options.wants(NestSnap.RESTORE_VS_BOOT) || options.wants(NestSnap.RESTORE_VS_QEMU);
+        boolean clone = options.wants(NestSnap.CLONE_MS) || options.wants(NestSnap.CLONE_MEM_RATIO);
         int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
         int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
         int netRuns = !net ? 0 : options.quick() ? 2 : 5;
+        int snapRuns = !snap ? 0 : options.quick() ? 2 : 5;
+        int cloneRuns = !clone ? 0 : options.quick() ? 1 : 3;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
@@ -104,11 +108,13 @@ final class Nest {
                 + "\nqemu=/usr/bin/qemu-system-x86_64\nqemu_data=/usr/share/qemu\nruns=" + bootRuns
                 + "\nwarmup=" + (boot ? 2 : 0) + "\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_command=" + blkCommand
                 + "\nnet_runs=" + netRuns + "\nnet_warmup=1\nnet_timeout_ms=" + NET_TIMEOUT_MS + "\nnet_command=" + netCommand
-                + "\nnet_server=" + NEST_NETBENCH + "\n";
+                + "\nnet_server=" + NEST_NETBENCH + "\nsnap_runs=" + snapRuns + "\nsnap_warmup=1\nclone_runs=" + cloneRuns
+                + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR + "\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, Map.of(NEST_NETBENCH.substring(1), netbench), work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
-                300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750);
+                300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
+                        + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240);
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);

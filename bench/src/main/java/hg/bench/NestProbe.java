@@ -3,16 +3,28 @@ package hg.bench;
 import hg.kvm.net.HostNetwork;
 import hg.vmm.Console;
 import hg.vmm.GuestCmdline;
+import hg.vmm.MemoryAdmission;
+import hg.vmm.SnapshotInfo;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
+import hg.vmm.VmState;
 
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -37,6 +49,14 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * hg-bench KIND SIDE run=N key=value ...     (KIND blk or net; runs up to 0 are warm-ups)
  * hg-bench KIND SIDE failed: REASON
+ * </pre>
+ * and the snapshot figures (bench.conf's snap_runs, clone_runs), a console command answered after
+ * a cold boot, a restore, a clone:
+ * <pre>
+ * hg-bench snap hyper-gen run=N boot_ms=X restore_ms=Y snapshot_ms=Z memory_data_mib=M
+ * hg-bench snap qemu saved boot_ms=X save_ms=Y file_mib=M
+ * hg-bench snap qemu run=N restore_ms=Y resumed_ms=R
+ * hg-bench clone hyper-gen run=N per_clone_ms=X boot_ms=B ... parent_kib=P all_kib=A ...
  * </pre>
  * One class, no nested classes: it is copied into the nest as a single class file.
  */
@@ -89,6 +109,17 @@ public final class NestProbe {
             for (int run = 1 - warmup; run <= runs; run++) {
                 hyperGen(manager, config, run, timeoutMs);
                 qemu(qemuCmd, run, timeoutMs);
+            }
+            int snapRuns = Integer.parseInt(conf.getProperty("snap_runs", "0"));
+            int cloneRuns = Integer.parseInt(conf.getProperty("clone_runs", "0"));
+            Path snapDir = Path.of(conf.getProperty("snap_dir", "/tmp/hg-bench-snap"));
+            if (snapRuns > 0) {
+                snap(manager, config, qemuCmd, snapDir, Integer.parseInt(conf.getProperty("snap_warmup", "1")), snapRuns,
+                        timeoutMs);
+            }
+            if (cloneRuns > 0) {
+                clones(config, snapDir, Integer.parseInt(conf.getProperty("clone_count", "10")),
+                        Integer.parseInt(conf.getProperty("clone_warmup", "1")), cloneRuns, timeoutMs);
             }
             String blkCommand = conf.getProperty("blk_command");
             int blkRuns = Integer.parseInt(conf.getProperty("blk_runs", "0"));
@@ -338,6 +369,562 @@ public final class NestProbe {
             }
         }
         System.out.println(line);
+    }
+
+    /** Typed on a VM's console by the snapshot figures; the console's echo of it does not hold its answer. */
+    static final String SNAP_COMMAND = "echo hg-snap $((6*7))";
+    static final String SNAP_ANSWER = "hg-snap 42";
+
+    /**
+     * restore_vs_boot and restore_vs_qemu, in turns: hyper-gen boots the guest cold until it answers
+     * {@link #SNAP_COMMAND}, snapshots it with stop into {@code dir} (the nest's RAM), restores it and
+     * times it until it answers again; QEMU boots it once and saves it by migrating to a file, then
+     * each run is a QEMU started with {@code -incoming} from that file, until it answers. Runs up to
+     * 0 are warm-ups.
+     */
+    static void snap(VmManager manager, VmConfig config, List<String> qemuCmd, Path dir, int warmup, int runs,
+                     long timeoutMs) {
+        Path qemuDir = dir.resolve("qemu");
+        Path saved = qemuSave(qemuCmd, qemuDir, timeoutMs);
+        for (int run = 1 - warmup; run <= runs; run++) {
+            snapHyperGen(manager, config, dir.resolve("hg"), run, timeoutMs);
+            if (saved != null) {
+                qemuRestore(qemuCmd, qemuDir, saved, run, timeoutMs);
+            }
+        }
+        deleteTree(dir);
+    }
+
+    static void snapHyperGen(VmManager manager, VmConfig config, Path dir, int run, long timeoutMs) {
+        String side = "hg-bench snap hyper-gen";
+        deleteTree(dir);
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        StringBuilder seen = new StringBuilder();
+        long[] state = {-1, 0};
+        long t0 = System.nanoTime();
+        int id;
+        try {
+            id = manager.create(config);
+        } catch (RuntimeException e) {
+            System.out.println(side + " failed: create: " + e);
+            return;
+        }
+        Vm vm = manager.require(id);
+        boolean destroyed = false;
+        Console.Attachment a = vm.console().attach(b -> heard(seen, state, b));
+        try {
+            String why = ask(seen, state, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), true,
+                    deadline, () -> vm.state() instanceof VmState.Running);
+            if (why != null) {
+                System.out.println(side + " failed: boot (state " + vm.state() + "): " + why);
+                return;
+            }
+            double bootMs = (state[1] - t0) / 1e6;
+            a.close();
+            long s0 = System.nanoTime();
+            SnapshotInfo info;
+            try {
+                info = manager.snapshot(id, dir, true);
+            } catch (RuntimeException e) {
+                System.out.println(side + " failed: snapshot: " + e);
+                return;
+            }
+            destroyed = true;
+            double snapshotMs = (System.nanoTime() - s0) / 1e6;
+            StringBuilder again = new StringBuilder();
+            long[] state2 = {-1, 0};
+            long r0 = System.nanoTime();
+            int restored;
+            try {
+                restored = manager.restore(dir, false);
+            } catch (RuntimeException e) {
+                System.out.println(side + " failed: restore: " + e);
+                return;
+            }
+            Vm r = manager.require(restored);
+            Console.Attachment ra = r.console().attach(b -> heard(again, state2, b));
+            try {
+                why = ask(again, state2, line -> r.console().input(line.getBytes(StandardCharsets.US_ASCII)), false,
+                        System.nanoTime() + timeoutMs * 1_000_000, () -> r.state() instanceof VmState.Running);
+                if (why != null) {
+                    System.out.println(side + " failed: restored vm (state " + r.state() + "): " + why);
+                    return;
+                }
+                System.out.printf(java.util.Locale.ROOT,
+                        "%s run=%d boot_ms=%.1f restore_ms=%.1f snapshot_ms=%.1f memory_data_mib=%.1f%n", side, run,
+                        bootMs, (state2[1] - r0) / 1e6, snapshotMs, info.memoryDataBytes() / 1048576.0);
+            } finally {
+                ra.close();
+                manager.destroy(restored);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            a.close();
+            if (!destroyed) {
+                manager.get(id).ifPresent(v -> manager.destroy(id));
+            }
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * Boots QEMU until the guest answers {@link #SNAP_COMMAND}, then saves it with QMP's
+     * {@code migrate "exec:cat > FILE"} (the guest running: an idle guest's migration ends at
+     * once, and its copy resumes by itself); returns the file, or null after printing why not.
+     */
+    static Path qemuSave(List<String> qemuCmd, Path dir, long timeoutMs) {
+        String side = "hg-bench snap qemu";
+        Path file = dir.resolve("qemu.migration");
+        Path sock = dir.resolve("qmp.sock");
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        StringBuilder seen = new StringBuilder();
+        long[] state = {-1, 0};
+        Process p = null;
+        try {
+            deleteTree(dir);
+            Files.createDirectories(dir);
+            List<String> cmd = new ArrayList<>(qemuCmd);
+            cmd.addAll(List.of("-qmp", "unix:" + sock + ",server=on,wait=off"));
+            long t0 = System.nanoTime();
+            p = startQemu(cmd, seen, state, timeoutMs);
+            try (SocketChannel ch = qmpOpen(sock, p, deadline)) {
+                if (ch == null) {
+                    System.out.println(side + " failed: save: no QMP socket; output tail: " + tail(seen));
+                    return null;
+                }
+                BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+                OutputStream out = Channels.newOutputStream(ch);
+                StringBuilder events = new StringBuilder();
+                qmp(in, out, null, events);
+                qmp(in, out, "{\"execute\": \"qmp_capabilities\"}", events);
+                String why = ask(seen, state, typer(p), true, deadline, p::isAlive);
+                if (why != null) {
+                    System.out.println(side + " failed: boot: " + why);
+                    return null;
+                }
+                double bootMs = (state[1] - t0) / 1e6;
+                long s0 = System.nanoTime();
+                String reply = qmp(in, out, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > " + file + "\"}}",
+                        events);
+                if (reply == null || !reply.contains("\"return\"")) {
+                    System.out.println(side + " failed: save: migrate said " + reply);
+                    return null;
+                }
+                while (true) {
+                    reply = qmp(in, out, "{\"execute\": \"query-migrate\"}", events);
+                    if (reply == null || reply.contains("\"failed\"") || reply.contains("\"cancelled\"")
+                            || System.nanoTime() > deadline) {
+                        System.out.println(side + " failed: save: query-migrate said " + reply);
+                        return null;
+                    }
+                    if (reply.contains("\"completed\"")) {
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+                double saveMs = (System.nanoTime() - s0) / 1e6;
+                qmp(in, out, "{\"execute\": \"quit\"}", events);
+                p.waitFor(10, TimeUnit.SECONDS);
+                System.out.printf(java.util.Locale.ROOT, "%s saved boot_ms=%.1f save_ms=%.1f file_mib=%.1f%n", side, bootMs,
+                        saveMs, Files.size(file) / 1048576.0);
+                return file;
+            }
+        } catch (IOException | RuntimeException e) {
+            System.out.println(side + " failed: save: " + e + "; output tail: " + tail(seen));
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            stop(p);
+        }
+    }
+
+    /**
+     * One QEMU restore: started with {@code -incoming "exec:cat FILE"}, typed to once QMP reports
+     * the guest running (the RESUME event, or query-status), timed until the guest answers.
+     */
+    static void qemuRestore(List<String> qemuCmd, Path dir, Path file, int run, long timeoutMs) {
+        String side = "hg-bench snap qemu";
+        Path sock = dir.resolve("qmp.sock");
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        StringBuilder seen = new StringBuilder();
+        long[] state = {-1, 0};
+        Process p = null;
+        try {
+            Files.deleteIfExists(sock);
+            List<String> cmd = new ArrayList<>(qemuCmd);
+            cmd.addAll(List.of("-qmp", "unix:" + sock + ",server=on,wait=off", "-incoming", "exec:cat " + file));
+            long t0 = System.nanoTime();
+            p = startQemu(cmd, seen, state, timeoutMs);
+            try (SocketChannel ch = qmpOpen(sock, p, deadline)) {
+                if (ch == null) {
+                    System.out.println(side + " failed: restore: no QMP socket; output tail: " + tail(seen));
+                    return;
+                }
+                BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+                OutputStream out = Channels.newOutputStream(ch);
+                StringBuilder events = new StringBuilder();
+                qmp(in, out, null, events);
+                qmp(in, out, "{\"execute\": \"qmp_capabilities\"}", events);
+                // Events come only after the negotiation: a RESUME before it shows in query-status instead.
+                String status = qmp(in, out, "{\"execute\": \"query-status\"}", events);
+                boolean running = status != null && status.contains("\"status\": \"running\"");
+                while (!running && events.indexOf("\"RESUME\"") < 0) {
+                    if (qmp(in, out, null, events) == null) {
+                        System.out.println(side + " failed: restore: QEMU never ran the guest (query-status " + status
+                                + ", events " + events.toString().replace('\n', ' ') + "); output tail: " + tail(seen));
+                        return;
+                    }
+                }
+                double resumedMs = (System.nanoTime() - t0) / 1e6;
+                String why = ask(seen, state, typer(p), false, deadline, p::isAlive);
+                if (why != null) {
+                    System.out.println(side + " failed: restored guest: " + why);
+                    return;
+                }
+                System.out.printf(java.util.Locale.ROOT, "%s run=%d restore_ms=%.1f resumed_ms=%.1f%n", side, run,
+                        (state[1] - t0) / 1e6, resumedMs);
+                qmp(in, out, "{\"execute\": \"quit\"}", events);
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (IOException | RuntimeException e) {
+            System.out.println(side + " failed: restore: " + e + "; output tail: " + tail(seen));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stop(p);
+        }
+    }
+
+    /** Starts QEMU with its output read into {@code seen} (see {@link #heard}); it is killed after {@code timeoutMs}. */
+    static Process startQemu(List<String> cmd, StringBuilder seen, long[] state, long timeoutMs) throws IOException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Thread.ofPlatform().daemon().start(() -> {
+            byte[] buf = new byte[4096];
+            try (InputStream in = p.getInputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    heard(seen, state, java.util.Arrays.copyOf(buf, n));
+                }
+            } catch (IOException ignored) {
+                // QEMU was stopped
+            }
+        });
+        // Bounds every blocking QMP read too: QEMU's end closes the socket.
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException ignored) {
+                p.destroyForcibly();
+            }
+        });
+        return p;
+    }
+
+    static java.util.function.Consumer<String> typer(Process p) {
+        return line -> {
+            try {
+                p.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
+                p.getOutputStream().flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+    }
+
+    static void stop(Process p) {
+        if (p == null) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Connects to QEMU's QMP socket once QEMU has made it; null when QEMU ended or the deadline passed first. */
+    static SocketChannel qmpOpen(Path sock, Process p, long deadline) throws InterruptedException {
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            if (Files.exists(sock)) {
+                try {
+                    return SocketChannel.open(UnixDomainSocketAddress.of(sock));
+                } catch (IOException notListeningYet) {
+                    // made but not yet listening
+                }
+            }
+            Thread.sleep(2);
+        }
+        return null;
+    }
+
+    /**
+     * Sends {@code json} (none when null) and returns the next line that is not an event (events
+     * read meanwhile go to {@code events}); with no command, returns the next line of any kind.
+     * Null when QEMU closed the socket.
+     */
+    static String qmp(BufferedReader in, OutputStream out, String json, StringBuilder events) throws IOException {
+        if (json != null) {
+            out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.contains("\"event\"")) {
+                events.append(line).append('\n');
+                if (json == null) {
+                    return line;
+                }
+                continue;
+            }
+            return line;
+        }
+        return null;
+    }
+
+    /**
+     * Console output of a VM into {@code seen}; the first {@link #SNAP_ANSWER} after the typing
+     * point {@code state[0]} (-1 before typing) has its time put in {@code state[1]}.
+     */
+    static void heard(StringBuilder seen, long[] state, byte[] bytes) {
+        synchronized (seen) {
+            seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
+            if (state[0] >= 0 && state[1] == 0
+                    && seen.indexOf(SNAP_ANSWER, (int) Math.max(state[0], seen.length() - bytes.length - SNAP_ANSWER.length())) >= 0) {
+                state[1] = System.nanoTime();
+            }
+            seen.notifyAll();
+        }
+    }
+
+    /**
+     * With {@code boot}, waits for the guest's start-up line and shell prompt first; then types
+     * {@link #SNAP_COMMAND} and waits for its answer (timed by {@link #heard}). Returns null, or why not.
+     */
+    static String ask(StringBuilder seen, long[] state, java.util.function.Consumer<String> type, boolean boot,
+                      long deadline, java.util.function.BooleanSupplier alive) throws InterruptedException {
+        synchronized (seen) {
+            if (boot) {
+                int ready = waitFor(seen, READY, 0, deadline, alive);
+                if (ready < 0) {
+                    return "no '" + READY + "' on the console; tail: " + tail(seen);
+                }
+                if (waitFor(seen, "# ", ready, deadline, alive) < 0) {
+                    return "no shell prompt; tail: " + tail(seen);
+                }
+            }
+            state[0] = seen.length();
+        }
+        // not under the lock: see converse
+        type.accept(SNAP_COMMAND + "\n");
+        return answered(seen, state, deadline, alive);
+    }
+
+    static String answered(StringBuilder seen, long[] state, long deadline, java.util.function.BooleanSupplier alive)
+            throws InterruptedException {
+        synchronized (seen) {
+            while (state[1] == 0) {
+                if (System.nanoTime() > deadline || !alive.getAsBoolean()) {
+                    return "no '" + SNAP_ANSWER + "' after the command (alive " + alive.getAsBoolean() + "); tail: "
+                            + tail(seen);
+                }
+                seen.wait(100);
+            }
+            return null;
+        }
+    }
+
+    /**
+     * clone_ms and clone_mem_ratio: a parent booted cold until it answers, then
+     * {@code VmManager.clone(parent, count)} with each clone answering {@link #SNAP_COMMAND}; the
+     * nest's MemAvailable before the parent, with the parent alone and with its clones too, and
+     * where the memory went (this JVM's smaps). Runs up to 0 are warm-ups.
+     */
+    static void clones(VmConfig config, Path dir, int count, int warmup, int runs, long timeoutMs) {
+        // 1 + count guests of 256 MiB each are promised more than the nest's 3 GiB: clones share
+        // their parent's pages, which is what is measured, so this manager overcommits.
+        try (VmManager manager = new VmManager(MemoryAdmission.forThisProcess(), true)) {
+            Path cloneDir = dir.resolve("clones");
+            manager.cloneDirectory(cloneDir);
+            for (int run = 1 - warmup; run <= runs; run++) {
+                cloneRun(manager, config, cloneDir, count, run, timeoutMs);
+            }
+        }
+        deleteTree(dir);
+    }
+
+    static void cloneRun(VmManager manager, VmConfig config, Path cloneDir, int count, int run, long timeoutMs) {
+        String side = "hg-bench clone hyper-gen";
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        List<Integer> clones = new ArrayList<>();
+        List<Console.Attachment> attached = new ArrayList<>();
+        int id = -1;
+        try {
+            settle();
+            long avail0 = meminfoKib("/proc/meminfo", "MemAvailable:");
+            long shmem0 = meminfoKib("/proc/meminfo", "Shmem:");
+            long rss0 = meminfoKib("/proc/self/status", "VmRSS:");
+            StringBuilder seen = new StringBuilder();
+            long[] state = {-1, 0};
+            long t0 = System.nanoTime();
+            id = manager.create(config);
+            Vm parent = manager.require(id);
+            attached.add(parent.console().attach(b -> heard(seen, state, b)));
+            String why = ask(seen, state, line -> parent.console().input(line.getBytes(StandardCharsets.US_ASCII)), true,
+                    deadline, () -> parent.state() instanceof VmState.Running);
+            if (why != null) {
+                System.out.println(side + " failed: parent boot (state " + parent.state() + "): " + why);
+                return;
+            }
+            double bootMs = (state[1] - t0) / 1e6;
+            settle();
+            long avail1 = meminfoKib("/proc/meminfo", "MemAvailable:");
+            long rss1 = meminfoKib("/proc/self/status", "VmRSS:");
+            List<long[]> before = mappings(null);
+            long c0 = System.nanoTime();
+            try {
+                clones.addAll(manager.clone(id, count));
+            } catch (RuntimeException e) {
+                System.out.println(side + " failed: clone: " + e);
+                return;
+            }
+            double callMs = (System.nanoTime() - c0) / 1e6;
+            StringBuilder[] heardBy = new StringBuilder[count];
+            long[][] states = new long[count][];
+            for (int i = 0; i < count; i++) {
+                StringBuilder s = new StringBuilder();
+                long[] st = {-1, 0};
+                heardBy[i] = s;
+                states[i] = st;
+                Vm c = manager.require(clones.get(i));
+                attached.add(c.console().attach(b -> heard(s, st, b)));
+                synchronized (s) {
+                    st[0] = s.length();
+                }
+                c.console().input((SNAP_COMMAND + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            long last = 0;
+            for (int i = 0; i < count; i++) {
+                Vm c = manager.require(clones.get(i));
+                why = answered(heardBy[i], states[i], deadline, () -> c.state() instanceof VmState.Running);
+                if (why != null) {
+                    System.out.println(side + " failed: clone " + (i + 1) + " of " + count + " (vm " + c.id() + ", state "
+                            + c.state() + "): " + why);
+                    return;
+                }
+                last = Math.max(last, states[i][1]);
+            }
+            double totalMs = (last - c0) / 1e6;
+            settle();
+            long avail2 = meminfoKib("/proc/meminfo", "MemAvailable:");
+            long shmem2 = meminfoKib("/proc/meminfo", "Shmem:");
+            long[] frozen = frozenMappings(cloneDir, before);
+            long parentKib = avail0 - avail1;
+            long allKib = avail0 - avail2;
+            System.out.printf(java.util.Locale.ROOT, "%s run=%d per_clone_ms=%.1f total_ms=%.1f clone_call_ms=%.1f"
+                            + " boot_ms=%.1f parent_kib=%d all_kib=%d mem_ratio=%.3f parent_rss_kib=%d frozen_shmem_kib=%d"
+                            + " frozen_mappings=%d parent_private_dirty_kib=%d clones_private_dirty_kib=%d clones_rss_kib=%d%n",
+                    side, run, totalMs / count, totalMs, callMs, bootMs, parentKib, allKib,
+                    parentKib > 0 ? (double) allKib / parentKib : 0.0, rss1 - rss0, shmem2 - shmem0, frozen[0], frozen[1],
+                    frozen[2], frozen[3]);
+        } catch (IOException | RuntimeException e) {
+            System.out.println(side + " failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            attached.forEach(Console.Attachment::close);
+            for (int c : clones) {
+                manager.get(c).ifPresent(v -> manager.destroy(v.id()));
+            }
+            if (id > 0) {
+                manager.get(id).ifPresent(v -> manager.destroy(v.id()));
+            }
+        }
+    }
+
+    /** Lets this JVM's garbage go and the guests' threads settle before memory is read. */
+    static void settle() throws InterruptedException {
+        System.gc();
+        Thread.sleep(500);
+    }
+
+    /** A "Key: N kB" field of /proc/meminfo or /proc/self/status, in kB. */
+    static long meminfoKib(String file, String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of(file))) {
+            if (line.startsWith(key)) {
+                return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IOException("no " + key + " in " + file);
+    }
+
+    /**
+     * This JVM's mappings as {start, end, Rss kB, Private_Dirty kB} from /proc/self/smaps, those of
+     * files under {@code under} only (all when null).
+     */
+    static List<long[]> mappings(Path under) throws IOException {
+        List<long[]> out = new ArrayList<>();
+        long[] current = null;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"), StandardCharsets.ISO_8859_1)) {
+            String[] f = line.trim().split("\\s+");
+            int dash = f[0].indexOf('-');
+            if (dash > 0 && f.length >= 5 && f[0].substring(0, dash).matches("[0-9a-f]+")) {
+                String path = f.length >= 6 ? line.substring(line.indexOf(f[5], line.indexOf(f[4]) + f[4].length())) : "";
+                current = null;
+                if (under == null || path.startsWith(under.toString())) {
+                    current = new long[] {Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+                            Long.parseUnsignedLong(f[0].substring(dash + 1), 16), 0, 0};
+                    out.add(current);
+                }
+            } else if (current != null && f[0].equals("Rss:")) {
+                current[2] = Long.parseLong(f[1]);
+            } else if (current != null && f[0].equals("Private_Dirty:")) {
+                current[3] = Long.parseLong(f[1]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The mappings of the clones' frozen memory file: {count, the parent's private dirty kB, the
+     * clones' private dirty kB, the clones' Rss kB}. The parent's are those at addresses it had
+     * before the clone call: its guest memory is remapped over the file in place.
+     */
+    static long[] frozenMappings(Path cloneDir, List<long[]> before) throws IOException {
+        long[] out = new long[4];
+        for (long[] m : mappings(cloneDir)) {
+            out[0]++;
+            boolean parent = before.stream().anyMatch(b -> b[0] <= m[0] && m[1] <= b[1]);
+            if (parent) {
+                out[1] += m[3];
+            } else {
+                out[2] += m[3];
+                out[3] += m[2];
+            }
+        }
+        return out;
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.out.println("hg-bench snap note: cannot remove " + dir + ": " + e);
+        }
     }
 
     static void hyperGen(VmManager manager, VmConfig config, int run, long timeoutMs) {
