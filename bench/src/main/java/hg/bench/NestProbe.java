@@ -56,7 +56,7 @@ import java.util.concurrent.TimeUnit;
  * hg-bench snap hyper-gen run=N boot_ms=X restore_ms=Y snapshot_ms=Z memory_data_mib=M
  * hg-bench snap qemu saved boot_ms=X save_ms=Y file_mib=M
  * hg-bench snap qemu run=N restore_ms=Y resumed_ms=R
- * hg-bench clone hyper-gen run=N per_clone_ms=X boot_ms=B ... parent_kib=P all_kib=A ...
+ * hg-bench clone hyper-gen run=N per_clone_ms=X total_ms=T clone_call_ms=C boot_ms=B parent_kib=P all_kib=A ...
  * </pre>
  * One class, no nested classes: it is copied into the nest as a single class file.
  */
@@ -772,7 +772,7 @@ public final class NestProbe {
             settle();
             long avail0 = meminfoKib("/proc/meminfo", "MemAvailable:");
             long shmem0 = meminfoKib("/proc/meminfo", "Shmem:");
-            long rss0 = meminfoKib("/proc/self/status", "VmRSS:");
+            long[] rss0 = rss();
             StringBuilder seen = new StringBuilder();
             long[] state = {-1, 0};
             long t0 = System.nanoTime();
@@ -788,8 +788,9 @@ public final class NestProbe {
             double bootMs = (state[1] - t0) / 1e6;
             settle();
             long avail1 = meminfoKib("/proc/meminfo", "MemAvailable:");
-            long rss1 = meminfoKib("/proc/self/status", "VmRSS:");
-            List<long[]> before = mappings(null);
+            long[] rss1 = rss();
+            boolean smaps = Files.exists(Path.of("/proc/self/smaps"));
+            List<long[]> before = smaps ? mappings(null) : List.of();
             long c0 = System.nanoTime();
             try {
                 clones.addAll(manager.clone(id, count));
@@ -827,15 +828,23 @@ public final class NestProbe {
             settle();
             long avail2 = meminfoKib("/proc/meminfo", "MemAvailable:");
             long shmem2 = meminfoKib("/proc/meminfo", "Shmem:");
-            long[] frozen = frozenMappings(cloneDir, before);
+            long[] rss2 = rss();
             long parentKib = avail0 - avail1;
             long allKib = avail0 - avail2;
-            System.out.printf(java.util.Locale.ROOT, "%s run=%d per_clone_ms=%.1f total_ms=%.1f clone_call_ms=%.1f"
-                            + " boot_ms=%.1f parent_kib=%d all_kib=%d mem_ratio=%.3f parent_rss_kib=%d frozen_shmem_kib=%d"
-                            + " frozen_mappings=%d parent_private_dirty_kib=%d clones_private_dirty_kib=%d clones_rss_kib=%d%n",
+            StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT,
+                    "%s run=%d per_clone_ms=%.1f total_ms=%.1f clone_call_ms=%.1f boot_ms=%.1f parent_kib=%d all_kib=%d"
+                            + " mem_ratio=%.3f parent_rss_kib=%d frozen_shmem_kib=%d frozen_mappings=%d anon_kib=%d"
+                            + " shmem_rss_kib=%d",
                     side, run, totalMs / count, totalMs, callMs, bootMs, parentKib, allKib,
-                    parentKib > 0 ? (double) allKib / parentKib : 0.0, rss1 - rss0, shmem2 - shmem0, frozen[0], frozen[1],
-                    frozen[2], frozen[3]);
+                    parentKib > 0 ? (double) allKib / parentKib : 0.0, rss1[0] - rss0[0], shmem2 - shmem0,
+                    frozenMapCount(cloneDir), rss2[1] - rss0[1], rss2[3] - rss0[3]));
+            if (smaps) {
+                long[] frozen = frozenMappings(cloneDir, before);
+                line.append(String.format(java.util.Locale.ROOT,
+                        " parent_private_dirty_kib=%d clones_private_dirty_kib=%d clones_rss_kib=%d", frozen[1], frozen[2],
+                        frozen[3]));
+            }
+            System.out.println(line);
         } catch (IOException | RuntimeException e) {
             System.out.println(side + " failed: " + e);
         } catch (InterruptedException e) {
@@ -849,6 +858,26 @@ public final class NestProbe {
                 manager.get(id).ifPresent(v -> manager.destroy(v.id()));
             }
         }
+    }
+
+    /**
+     * This JVM's {VmRSS, RssAnon, RssFile, RssShmem} in kB (/proc/self/status): where smaps is
+     * missing (a kernel without CONFIG_PROC_PAGE_MONITOR, as the nest's), written guest pages
+     * show as RssAnon and the pages of a frozen memory file on tmpfs as RssShmem.
+     */
+    static long[] rss() throws IOException {
+        String[] keys = {"VmRSS:", "RssAnon:", "RssFile:", "RssShmem:"};
+        long[] out = new long[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            out[i] = meminfoKib("/proc/self/status", keys[i]);
+        }
+        return out;
+    }
+
+    /** How many of this JVM's mappings (/proc/self/maps) are of files under {@code dir}. */
+    static long frozenMapCount(Path dir) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps"), StandardCharsets.ISO_8859_1).stream()
+                .filter(l -> l.contains(" " + dir + "/")).count();
     }
 
     /** Lets this JVM's garbage go and the guests' threads settle before memory is read. */
@@ -895,7 +924,7 @@ public final class NestProbe {
     }
 
     /**
-     * The mappings of the clones' frozen memory file: {count, the parent's private dirty kB, the
+     * Where smaps exists, the mappings of the clones' frozen memory file: {count, the parent's private dirty kB, the
      * clones' private dirty kB, the clones' Rss kB}. The parent's are those at addresses it had
      * before the clone call: its guest memory is remapped over the file in place.
      */

@@ -65,13 +65,18 @@ record NestSnap(String name, String unit, String peer, String goal, String kind,
                 new NestSnap(CLONE_MEM_RATIO, "MiB used (nest)",
                         "the parent VM alone, before cloning", "<= 1.5", "clone", "all_kib", "hyper-gen", "parent_kib",
                         1.0 / 1024, List.of("mem_ratio", "parent_rss_kib", "frozen_shmem_kib", "frozen_mappings",
-                        "parent_private_dirty_kib", "clones_private_dirty_kib", "clones_rss_kib"),
+                        "anon_kib", "shmem_rss_kib", "parent_private_dirty_kib", "clones_private_dirty_kib",
+                        "clones_rss_kib"),
                         where + "drop of the nest's MemAvailable from before the parent was made: with the parent and "
                                 + CLONES + " clones running (each answered a command) vs the parent alone (it answered);"
                                 + " frozen memory file in the nest's /tmp (tmpfs, counted as Shmem); the VMs' manager"
-                                + " overcommits (11 x 256 MiB promised in a 3 GiB nest); extra fields from the JVM's"
-                                + " smaps: the mappings of the frozen file, the parent's (remapped in place) and the"
-                                + " clones'"));
+                                + " overcommits (11 x 256 MiB promised in a 3 GiB nest); extra fields: parent_rss_kib,"
+                                + " the JVM's VmRSS growth with the parent; frozen_shmem_kib, the nest's Shmem growth"
+                                + " (the frozen file); frozen_mappings, the JVM's mappings of it; anon_kib and"
+                                + " shmem_rss_kib, the JVM's RssAnon (the VMs' written pages, the JVM's own) and"
+                                + " RssShmem growth from before the parent; *_private_dirty_kib per smaps mapping of the"
+                                + " frozen file only where the kernel has smaps (the nest's has no"
+                                + " CONFIG_PROC_PAGE_MONITOR)"));
     }
 
     @Override
