@@ -756,6 +756,7 @@ public final class NestProbe {
             Path cloneDir = dir.resolve("clones");
             manager.cloneDirectory(cloneDir);
             for (int run = 1 - warmup; run <= runs; run++) {
+                released(dir);
                 cloneRun(manager, config, cloneDir, count, run, timeoutMs);
             }
         }
@@ -878,6 +879,32 @@ public final class NestProbe {
     static long frozenMapCount(Path dir) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/maps"), StandardCharsets.ISO_8859_1).stream()
                 .filter(l -> l.contains(" " + dir + "/")).count();
+    }
+
+    /**
+     * Waits (up to 30 s) until no mapping of this JVM and no file under {@code dir} is left from
+     * earlier VMs: a destroyed VM lets its memory go on its own threads, and a frozen file on
+     * tmpfs holds its RAM until its last mapping is gone, which would shift the next baseline.
+     */
+    static void released(Path dir) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        try {
+            while (System.nanoTime() < deadline) {
+                boolean files;
+                try (java.util.stream.Stream<Path> all = Files.exists(dir) ? Files.walk(dir) : java.util.stream.Stream.empty()) {
+                    files = all.anyMatch(Files::isRegularFile);
+                }
+                if (!files && frozenMapCount(dir) == 0) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            System.out.println("hg-bench clone note: memory under " + dir + " still held after 30 s");
+        } catch (IOException e) {
+            System.out.println("hg-bench clone note: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Lets this JVM's garbage go and the guests' threads settle before memory is read. */

@@ -74,7 +74,7 @@ record NestSnap(String name, String unit, String peer, String goal, String kind,
                                 + " the JVM's VmRSS growth with the parent; frozen_shmem_kib, the nest's Shmem growth"
                                 + " (the frozen file); frozen_mappings, the JVM's mappings of it; anon_kib and"
                                 + " shmem_rss_kib, the JVM's RssAnon (the VMs' written pages, the JVM's own) and"
-                                + " RssShmem growth from before the parent; *_private_dirty_kib per smaps mapping of the"
+                                + " RssShmem (the frozen file's pages, once per mapping) growth from before the parent; *_private_dirty_kib per smaps mapping of the"
                                 + " frozen file only where the kernel has smaps (the nest's has no"
                                 + " CONFIG_PROC_PAGE_MONITOR)"));
     }
