@@ -602,6 +602,16 @@ public final class Commands {
             throw new ShellException("no snapshot in " + dir + ": " + (Files.exists(dir) ? "it is not a directory"
                     : "it does not exist") + " (vm_snapshot <vm id> <dir> writes one)");
         }
+        Path real = realPath(dir);
+        for (Machines.Info vm : machines.list()) {
+            for (Machines.AttachedDisk d : vm.disks()) {
+                if (!d.readOnly() && real.equals(realPath(d.path()).getParent())) {
+                    throw new ShellException("snapshot " + dir + " is in use: vm " + vm.id() + " runs on its disk copy "
+                            + d.path().getFileName() + "; vm_destroy " + vm.id() + " first, or vm_clone " + vm.id()
+                            + " for more VMs like it");
+                }
+            }
+        }
         out.println(machines.restore(dir, p.flags().contains("--paused")));
     }
 

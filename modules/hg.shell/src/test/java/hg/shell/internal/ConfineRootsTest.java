@@ -37,4 +37,14 @@ class ConfineRootsTest {
     private static List<Path> concat(Confine.Roots r) {
         return java.util.stream.Stream.concat(r.readOnly().stream(), r.readWrite().stream()).toList();
     }
+
+    @Test
+    void theSnapshotAndCloneDirectoriesAreWritable() {
+        Confine.Roots r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"),
+                List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones")), "/opt/hyper-gen", null, List.of());
+        assertTrue(r.readWrite().containsAll(List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones"))));
+        assertEquals(List.of(Path.of("/srv/snap"), Path.of("/srv/images"), Path.of("/run/hyper-gen")),
+                Confine.snapshotRoots(Path.of("/srv/images"), List.of(Path.of("/srv/snap"))),
+                "snapshots go where the confined shell may write files");
+    }
 }
