@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.GuestNetwork;
 import hg.vmm.MemoryAdmission;
 import hg.vmm.VmManager;
 import org.jline.terminal.Size;
@@ -128,6 +129,10 @@ public final class Main {
             }
         }
         try (Machines machines = new VmmMachines(new VmManager(MemoryAdmission.forThisProcess(), options.overcommit()))) {
+            if (options.net()) {
+                // Runs nft: before the lock-down, which refuses exec.
+                startLines.addAll(GuestNetwork.setUp());
+            }
             if (Confine.asked(args)) {
                 startLines.addAll(Confine.lockDown(env));
             }
