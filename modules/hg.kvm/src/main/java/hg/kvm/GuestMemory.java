@@ -153,6 +153,38 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Puts {@code file} (laid out as {@link #mapFile} expects, holding exactly what this memory
+     * holds now) in place of each region's pages, at the same addresses: from here on this
+     * memory shares the file's pages with every other mapper of it, copying a page only when it
+     * is written. The caller keeps every writer (vCPUs, devices) still meanwhile. KVM and vhost
+     * see the new pages through the unchanged addresses.
+     */
+    @SuppressWarnings("restricted")
+    public void remapPrivate(java.nio.file.Path file) {
+        long size;
+        try {
+            size = java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new GuestMemoryException("cannot read memory file " + file + ": " + e.getMessage());
+        }
+        if (size != size()) {
+            throw new GuestMemoryException("memory file " + file + " has " + size + " bytes, the guest " + size());
+        }
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        try {
+            long offset = 0;
+            for (Region r : regions) {
+                long address = r.host().address();
+                Libc.mmap(address, r.size(), Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_FIXED | Libc.MAP_NORESERVE, fd, offset, "guest memory from " + file);
+                offset += r.size();
+            }
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
     /** {@link #map(List, boolean)} without hugepages. */
     public static GuestMemory map(List<Range> ranges) {
         return map(ranges, false);

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.GuestNetwork;
 import hg.vmm.MemoryAdmission;
 import hg.vmm.VmManager;
 import org.jline.terminal.Size;
@@ -166,6 +167,10 @@ public final class Main {
             // Only the exec'd process is under Landlock; where the kernel has none, snapshots may go anywhere.
             List<Path> snapshotRoots = Confine.asked(args) && "1".equals(env.get(Confine.MARKER))
                     ? Confine.snapshotRoots(dirs.imageDir(), snapshotDirs(dirs, options)) : List.of();
+            if (options.net()) {
+                // Runs nft: before the lock-down, which refuses exec.
+                startLines.addAll(GuestNetwork.setUp());
+            }
             if (Confine.asked(args)) {
                 startLines.addAll(Confine.lockDown(env));
             }

@@ -196,7 +196,7 @@ public final class VmManager implements AutoCloseable {
         FrozenImage image = new FrozenImage(frozen);
         List<Integer> made = new ArrayList<>();
         try {
-            source.snapshot(frozen);
+            source.snapshot(frozen, true);
             for (int i = 0; i < count; i++) {
                 made.add(restore(frozen, false, true, image));
             }

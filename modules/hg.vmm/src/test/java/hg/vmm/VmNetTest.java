@@ -51,6 +51,34 @@ class VmNetTest {
     }
 
     @Test
+    void aRestoredVmKeepsItsAddressAndANetworkedVmIsNotCloned(TestNetns ns) throws Exception {
+        Path elf = GuestPrograms.elf("count");
+        Path dir = java.nio.file.Files.createTempDirectory("hg-net-snap");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true));
+                Vm vm = manager.require(id);
+                VmTest.awaitOutput(vm, "tick 2 ");
+                VmNet net = vm.info().net().orElseThrow();
+                VmException clone = assertThrows(VmException.class, () -> manager.clone(id, 1));
+                assertEquals("vm " + id + " has a network card: its clones would share its MAC and address;"
+                        + " clone a VM made with --no-net", clone.getMessage());
+                manager.snapshot(id, dir, false);
+                VmException busy = assertThrows(VmException.class, () -> manager.restore(dir, false));
+                assertTrue(busy.getMessage().contains("172.30.0." + (id + 1)), busy.getMessage());
+                manager.destroy(id);
+                Vm restored = manager.require(manager.restore(dir, false));
+                VmNet again = restored.info().net().orElseThrow();
+                assertEquals(net.mac(), again.mac());
+                assertEquals(net.address(), again.address());
+                assertTrue(ns.ip("-o", "link", "show", "master", "hgbr0").contains(again.tap().split(" ")[1]), again.tap());
+                VmTest.awaitOutput(restored, "tick ");
+            }
+            return null;
+        });
+    }
+
+    @Test
     void twentyCreateDestroyCyclesLeaveNoTap(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("uart");
         ns.run(() -> {

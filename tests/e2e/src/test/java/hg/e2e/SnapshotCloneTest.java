@@ -99,6 +99,34 @@ class SnapshotCloneTest {
         shell.ok("vm_destroy " + restored, COMMAND);
     }
 
+    /**
+     * A guest whose card vhost-net serves: its rings' positions come back from the host kernel for
+     * the snapshot and go to it again on restore, so the restored guest's network works at once.
+     */
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void aRestoredGuestsNetworkWorks() {
+        HgShell shell = NEST.shell();
+        RigRetry.once(shell, "a networked guest to snapshot", () -> {
+            int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+            shell.guest("ping -c 2 -W 10 172.30.0.1", COMMAND);
+            shell.detach(vm, COMMAND);
+        });
+        int vm = shell.made().getLast();
+        String before = shell.ok("vm_list", COMMAND);
+        shell.ok("vm_snapshot " + vm + " " + DIR + "-net --stop", COMMAND);
+        int restored = id(shell.ok("vm_restore " + DIR + "-net", COMMAND));
+        String after = shell.ok("vm_list", COMMAND);
+        assertTrue(after.contains("vhost-net") == before.contains("vhost-net"),
+                "the restored card keeps its data path:\n" + before + "\n" + after);
+        shell.attach(restored, COMMAND);
+        shell.guest("ping -c 3 -W 10 172.30.0.1", COMMAND);
+        shell.detach(restored, COMMAND);
+        assertEquals(0, NEST.host().run("ping -c 2 -W 10 172.30.0." + (vm + 1), COMMAND).status(),
+                "the host reaches the restored guest at its old address");
+        shell.ok("vm_destroy " + restored, COMMAND);
+    }
+
     private static String md5(String command) {
         Matcher m = MD5.matcher(NEST.host().run(command, Duration.ofMinutes(2)).output());
         assertTrue(m.find(), "no MD5 from: " + command);

@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.kvm.net.Nft;
 import hg.kvm.sys.Confinement;
 import java.io.File;
 import java.io.IOException;
@@ -173,6 +174,8 @@ public final class Confine {
                 "/dev/urandom", "/dev/random")) {
             ro.add(Path.of(p));
         }
+        // nft, which loads the guest filter once the shell runs confined and before the lock-down.
+        Nft.program().ifPresent(ro::add);
         for (String p : List.of("/dev/kvm", "/dev/net/tun", "/dev/vhost-net", "/dev/null", "/dev/zero", "/dev/tty",
                 "/dev/pts")) {
             rw.add(Path.of(p));

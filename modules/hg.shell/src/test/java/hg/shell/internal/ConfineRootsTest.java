@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.kvm.net.Nft;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +25,7 @@ class ConfineRootsTest {
                     || p.equals(Path.of("/proc")) || p.equals(Path.of("/dev")), "too wide a root: " + p);
             assertFalse(Path.of("/etc/shadow").startsWith(p), p + " would let /etc/shadow be read");
         }
+        Nft.program().ifPresent(nft -> assertTrue(r.readOnly().contains(nft), "nft, which loads the guest filter"));
         assertFalse(r.readOnly().contains(Path.of("/srv/images")));
         assertTrue(r.readOnly().stream().noneMatch(r.readWrite()::contains), "a root is read-only or read-write");
     }

@@ -36,7 +36,11 @@ public final class SnapshotTaker {
     public record Taken(long memoryBytes, long memoryDataBytes, long diskBytes) {
     }
 
-    public static Taken take(BuiltVm vm, VmConfig config, int[] msrIndices, Path dir) {
+    /**
+     * @param share afterwards, let the VM itself run on the memory file (private pages over it), as
+     *              the clones made from this snapshot do: the pages none of them writes are held once
+     */
+    public static Taken take(BuiltVm vm, VmConfig config, int[] msrIndices, Path dir, boolean share) {
         SnapshotLayout files = new SnapshotLayout(dir);
         for (AttachedDisk d : vm.disks()) {
             if (!d.info().readOnly() && files.holds(d.info().path())) {
@@ -74,6 +78,9 @@ public final class SnapshotTaker {
                 }
             }
             MemoryFile.Written memory = MemoryFile.write(vm.machine().memory(), files.memory());
+            if (share) {
+                vm.machine().memory().remapPrivate(files.memory());
+            }
             VmSnapshot.Machine made = new VmSnapshot.Machine(config.kernel().toString(), vm.cmdline(), config.memoryBytes(),
                     config.vcpus(), disks, vm.machine().netSlot(), config.vhost());
             VmSnapshot snapshot = new VmSnapshot(made, machine, vcpus, vm.serial().state(), vm.machine().i8042().state(),

@@ -311,7 +311,15 @@ public final class VmBuilder {
             } else {
                 // The guest keeps the MAC and address it had: exactly that place on the bridge, or no VM.
                 int wanted = restore.snapshot().vm().netSlot();
-                slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, wanted, wanted));
+                if (wanted < 1 || wanted > GuestNetConfig.MAX_ID) {
+                    throw new VmException("the snapshot names network place " + wanted + ", not one of 1 to " + GuestNetConfig.MAX_ID);
+                }
+                try {
+                    slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, wanted, wanted));
+                } catch (IllegalStateException e) {
+                    throw new VmException("the snapshot's guest has address " + GuestNetConfig.forVm(wanted).address().getHostAddress()
+                            + ", which a running VM holds: destroy that VM first", e);
+                }
             }
         } catch (IllegalStateException e) {
             throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
