@@ -22,7 +22,7 @@ public final class GuestNetwork {
         List<String> lines = new ArrayList<>();
         GuestNetConfig any = GuestNetConfig.forVm(1);
         try (HostNetwork host = HostNetwork.open()) {
-            host.ensureBridge(GuestNetConfig.DEFAULT_BRIDGE, any.gateway(), any.prefixLength());
+            host.ensureBridge(GuestNetConfig.DEFAULT_BRIDGE, GuestNetConfig.gatewayMac(), any.gateway(), any.prefixLength());
         } catch (KvmException e) {
             lines.add("warning: network: no bridge " + GuestNetConfig.DEFAULT_BRIDGE + " yet: " + e.getMessage());
         }

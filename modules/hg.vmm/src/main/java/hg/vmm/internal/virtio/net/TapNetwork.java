@@ -32,7 +32,7 @@ public final class TapNetwork {
         SpoofFilterLoad.ensure().ifPresent(line -> LOG.log(SpoofFilterLoad.filtered(line)
                 ? System.Logger.Level.INFO : System.Logger.Level.WARNING, line));
         try (HostNetwork host = HostNetwork.open()) {
-            host.ensureBridge(bridge, net.gateway(), net.prefixLength());
+            host.ensureBridge(bridge, GuestNetConfig.gatewayMac(), net.gateway(), net.prefixLength());
             host.attach(bridge, tap.name());
             host.setUp(tap.name(), true);
             return new TapBackend(tap, "tap " + tap.name() + " on " + bridge);
