@@ -255,6 +255,19 @@ class VmSnapshotTest {
                 "the guest went on in the other process from " + before + ": " + m.group());
     }
 
+    @Test
+    void aSnapshotThatCannotBeWrittenLeavesTheVmRunning() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "not a directory");
+        VmException e = assertThrows(VmException.class, () -> manager.snapshot(vm.id(), file.resolve("snap"), true));
+        assertTrue(e.getMessage().startsWith("cannot write the snapshot into "), e.getMessage());
+        assertInstanceOf(VmState.Running.class, vm.state(), "--stop destroys only after a snapshot was written");
+        int lines = ticks(vm).size();
+        awaitTicks(vm, lines + 2);
+    }
+
     private void assertRefused(Path dir, byte[] state, String why) throws IOException {
         Files.write(dir.resolve("state"), state);
         int before = manager.list().size();
