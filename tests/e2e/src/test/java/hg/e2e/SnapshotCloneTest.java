@@ -28,7 +28,7 @@ class SnapshotCloneTest {
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
 
     @RegisterExtension
-    static final ShellNest NEST = new ShellNest("snapshot-clone", Duration.ofMinutes(12));
+    static final ShellNest NEST = new ShellNest("snapshot-clone", Duration.ofMinutes(12), (image, o) -> o.withDebugShell());
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
