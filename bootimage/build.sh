@@ -35,6 +35,8 @@ for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-termin
 done
 [[ -f $KERNELS/host-bzImage ]] || die "$KERNELS/host-bzImage is missing: run kernel-src/build.sh"
 [[ -f $KERNELS/guest-vmlinux ]] || die "$KERNELS/guest-vmlinux is missing: run kernel-src/build.sh"
+NFT=${HG_NFT:-/usr/sbin/nft}
+[[ -x $NFT ]] || die "$NFT is missing (apt-get install nftables): the boot image's shell loads the guest filter with it"
 [[ -x $BUSYBOX ]] || die "$BUSYBOX is missing (apt-get install busybox-static)"
 if readelf -l "$BUSYBOX" | grep -q 'Requesting program interpreter'; then
   die "$BUSYBOX is dynamically linked; the boot image needs Debian's busybox-static"
@@ -50,7 +52,7 @@ hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools
 stamp=$( {
   echo "start=$START jvm=$JVM_OPTIONS main=$main"
   "$JAVA_HOME/bin/java" -version 2>&1
-  sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$HERE/build.sh"
+  sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$NFT" "$HERE/build.sh"
   (cd "$HERE/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-32)
 if [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$stamp" && -f $OUT/initramfs.img ]]; then
@@ -79,10 +81,14 @@ jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal
 "$JAVA_HOME/bin/jlink" "${jlink_args[@]}" >"$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }
 # Only for heaps over 32 GiB; and keytool has no use here.
 rm -f "$RT/lib/server/classes_nocoops.jsa" "$RT/bin/keytool"
-# The runtime is dynamically linked: bring this machine's glibc (the JDK was built against it)
-# at the paths the loader looks in. libgcc_s is dlopen'd by glibc when a thread unwinds.
-# (ldd fails on the launcher script: only its output matters, the loader check below is the guard)
-libs=$(find "$RT" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec sh -c 'ldd "$@" || true' ldd {} + 2>/dev/null \
+# nft loads the guest filter (guests send only from their own MAC and address) at the shell's start.
+mkdir -p "$STAGE/usr/sbin"
+cp "$NFT" "$STAGE/usr/sbin/nft"
+# The runtime and nft are dynamically linked: bring this machine's glibc (the JDK was built against
+# it) and nft's libraries at the paths the loader looks in. libgcc_s is dlopen'd by glibc when a
+# thread unwinds. (ldd fails on the launcher script: only its output matters, the loader check below is the guard)
+libs=$( { find "$RT" -type f \( -name '*.so' -o -path '*/bin/*' \); echo "$STAGE/usr/sbin/nft"; } \
+  | xargs sh -c 'ldd "$@" || true' ldd 2>/dev/null \
   | awk '/^\t/ { p = ($2 == "=>") ? $3 : $1; if (p ~ "^/" && index(p, "'"$RT"'") != 1) print p }' | sort -u)
 libgcc=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !found { print $NF; found = 1 }')
 for l in $libs $libgcc; do

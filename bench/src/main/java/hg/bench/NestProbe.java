@@ -147,7 +147,7 @@ public final class NestProbe {
     static void net(VmManager manager, VmConfig config, List<String> qemuCmd, Properties conf, int runs, long timeoutMs)
             throws Exception {
         try (HostNetwork host = HostNetwork.open()) {
-            host.ensureBridge(BRIDGE, (Inet4Address) InetAddress.getByName(BRIDGE_ADDRESS), PREFIX_LENGTH);
+            host.ensureBridge(BRIDGE, new byte[] {0x02, 0x68, 0x67, (byte) 0xff, 0x00, 0x01}, (Inet4Address) InetAddress.getByName(BRIDGE_ADDRESS), PREFIX_LENGTH);
         } catch (RuntimeException e) {
             System.out.println("hg-bench net setup failed: bridge " + BRIDGE + ": " + e.getMessage());
             return;

@@ -431,6 +431,22 @@ public final class VcpuFd implements AutoCloseable {
         Libc.ioctl(fd, Ioctls.KVM_SET_TSC_KHZ, khz, "KVM_SET_TSC_KHZ");
     }
 
+    /**
+     * Tells the guest (through its kvmclock page) that the host stopped it, so its soft-lockup
+     * watchdog does not take the stop for a hang. False when the guest has no kvmclock (EINVAL).
+     */
+    public boolean markStopped() {
+        try {
+            Libc.ioctl(fd, Ioctls.KVM_KVMCLOCK_CTRL, 0L, "KVM_KVMCLOCK_CTRL");
+            return true;
+        } catch (KvmException e) {
+            if (e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
     public int tscKhz() {
         return Libc.ioctl(fd, Ioctls.KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import hg.kvm.KvmCheck;
+import hg.vmm.GuestNetwork;
 import hg.vmm.MemoryAdmission;
 import hg.vmm.VmManager;
 import org.jline.terminal.Size;
@@ -35,10 +36,13 @@ import org.jline.terminal.spi.SystemStream;
 import org.jline.terminal.spi.TerminalProvider;
 
 /**
- * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net] [--overcommit]}.
+ * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR]
+ * [--clone-dir DIR] [--console] [--net] [--overcommit]}.
  *
- * <p>Without the directory flags they come from {@code guest_kernel=} and {@code guest_image=} on
- * /proc/cmdline. {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
+ * <p>Without the directory flags they come from {@code guest_kernel=}, {@code guest_image=} and
+ * {@code guest_snapshot=} on /proc/cmdline. The snapshot directory is where clones' frozen images live and,
+ * under {@code --confine}, a place vm_snapshot may write; {@code --clone-dir} puts the clones elsewhere (the
+ * boot image keeps them in /run/hyper-gen/clones). {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
  * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
  * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). {@code --overcommit}
  * admits VMs whatever guest memory the running VMs were promised (see hg.vmm's MemoryAdmission); without it, the
@@ -56,16 +60,42 @@ import org.jline.terminal.spi.TerminalProvider;
 public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
-    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--console] [--net] "
-            + "[--overcommit] [--confine]";
+    static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR] "
+            + "[--clone-dir DIR] [--console] [--net] [--overcommit] [--confine]";
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
             + "(vm_destroy stops VMs; other consoles may exit)";
 
     /**
-     * @param net        whether vm_create gives a network card unless told --no-net
-     * @param overcommit whether VMs are admitted whatever memory the running VMs were promised
+     * @param net         whether vm_create gives a network card unless told --no-net
+     * @param overcommit  whether VMs are admitted whatever memory the running VMs were promised
+     * @param snapshotDir where clones live and a confined shell may write snapshots; null: guest_snapshot= or none
+     * @param cloneDir    where clones live when not in the snapshot directory; null: there
      */
-    record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {}
+    record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit, Path snapshotDir,
+                   Path cloneDir) {
+        Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {
+            this(kernelDir, imageDir, console, net, overcommit, null, null);
+        }
+    }
+
+    /** The snapshot directory, then the clone directory when it is another: each a writable root under --confine. */
+    static List<Path> snapshotDirs(GuestDirs dirs, Options options) {
+        List<Path> out = new ArrayList<>();
+        if (dirs.snapshotDir() != null) {
+            out.add(dirs.snapshotDir().toAbsolutePath().normalize());
+        }
+        Path clones = cloneDir(dirs, options);
+        if (clones != null && !out.contains(clones)) {
+            out.add(clones);
+        }
+        return out;
+    }
+
+    /** Where clones live: --clone-dir, else the snapshot directory, else null (hg.vmm's default). */
+    static Path cloneDir(GuestDirs dirs, Options options) {
+        Path d = options.cloneDir() != null ? options.cloneDir() : dirs.snapshotDir();
+        return d == null ? null : d.toAbsolutePath().normalize();
+    }
 
     private Main() {}
 
@@ -86,8 +116,9 @@ public final class Main {
             return;
         }
         if (options != null) {
-            GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), Path.of("/proc/cmdline"));
-            Confine.restrictAndExec(dirs.kernelDir(), dirs.imageDir(), System.out);
+            GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(),
+                    Path.of("/proc/cmdline"));
+            Confine.restrictAndExec(dirs.kernelDir(), dirs.imageDir(), snapshotDirs(dirs, options), System.out);
         }
     }
 
@@ -117,7 +148,7 @@ public final class Main {
             out.flush();
             return 0;
         }
-        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), procCmdline);
+        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
                 dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe());
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
@@ -127,11 +158,24 @@ public final class Main {
                 startLines.add("warning: " + problem);
             }
         }
-        try (Machines machines = new VmmMachines(new VmManager(MemoryAdmission.forThisProcess(), options.overcommit()))) {
+        VmManager manager = new VmManager(MemoryAdmission.forThisProcess(), options.overcommit());
+        Path clones = cloneDir(dirs, options);
+        if (clones != null) {
+            manager.cloneDirectory(clones);
+        }
+        try (Machines machines = new VmmMachines(manager)) {
+            // Only the exec'd process is under Landlock; where the kernel has none, snapshots may go anywhere.
+            List<Path> snapshotRoots = Confine.asked(args) && "1".equals(env.get(Confine.MARKER))
+                    ? Confine.snapshotRoots(dirs.imageDir(), snapshotDirs(dirs, options)) : List.of();
+            if (options.net()) {
+                // Runs nft: before the lock-down, which refuses exec.
+                startLines.addAll(GuestNetwork.setUp());
+            }
             if (Confine.asked(args)) {
                 startLines.addAll(Confine.lockDown(env));
             }
-            Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console());
+            Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console(),
+                    snapshotRoots);
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out);
             }
@@ -200,6 +244,8 @@ public final class Main {
     static Options parse(String[] args, Map<String, String> env) {
         Path kernel = null;
         Path image = null;
+        Path snapshot = null;
+        Path clone = null;
         boolean net = false;
         boolean overcommit = false;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
@@ -219,6 +265,17 @@ public final class Main {
                         image = dir;
                     }
                 }
+                case "--snapshot-dir", "--clone-dir" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                        throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/snapshots");
+                    }
+                    Path dir = Path.of(args[++i]);
+                    if (a.equals("--snapshot-dir")) {
+                        snapshot = dir;
+                    } else {
+                        clone = dir;
+                    }
+                }
                 case "--console" -> console = true;
                 case "--net" -> net = true;
                 case "--overcommit" -> overcommit = true;
@@ -228,7 +285,7 @@ public final class Main {
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console, net, overcommit);
+        return new Options(kernel, image, console, net, overcommit, snapshot, clone);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

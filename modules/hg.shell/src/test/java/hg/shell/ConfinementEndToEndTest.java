@@ -40,8 +40,9 @@ class ConfinementEndToEndTest {
         hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
         Path secret = Files.writeString(outside.resolve("secret.txt"), "not for the VMM\n");
 
+        Path snapshots = tmp.resolve("snapshots");
         ProcessBuilder pb = new ProcessBuilder(Launch.command("--confine", "--guest-kernel", kernels.toString(),
-                "--guest-image", images.toString())).redirectErrorStream(true);
+                "--guest-image", images.toString(), "--snapshot-dir", snapshots.toString())).redirectErrorStream(true);
         pb.environment().put("HG_CONFINEMENT_PROBE", secret.toString());
         pb.environment().remove("HG_CONFINED");
         Process p = pb.start();
@@ -59,8 +60,9 @@ class ConfinementEndToEndTest {
             Thread.sleep(2000); // the guest writes its first line
             // A kernel the catalog's directory links to from outside the roots: opening it is refused.
             Files.createSymbolicLink(kernels.resolve("far.elf"), outside.resolve("far.elf"));
-            in.write(String.join("\n", "vm_list", "vm_console 1", "vm_destroy 1", "kernel_list",
-                    "vm_create 1 0 --mem 64M", "").getBytes(StandardCharsets.UTF_8));
+            in.write(String.join("\n", "vm_list", "vm_console 1", "vm_snapshot 1 " + outside.resolve("snap"),
+                    "vm_snapshot 1 " + snapshots.resolve("s1"), "vm_clone 1", "vm_destroy 2", "vm_destroy 1",
+                    "kernel_list", "vm_create 1 0 --mem 64M", "").getBytes(StandardCharsets.UTF_8));
         } finally {
             boolean done = p.waitFor(120, TimeUnit.SECONDS);
             if (!done) {
@@ -85,6 +87,14 @@ class ConfinementEndToEndTest {
         assertTrue(l.stream().anyMatch(x -> x.matches("1\\s+echo.elf\\s+root.ext4\\s+1\\s+64 MiB\\s+running.*")), out);
         assertTrue(out.contains("echo guest ready"), "the guest ran and wrote to its console: " + out);
         assertTrue(l.contains("vm 1 destroyed"), out);
+        // Snapshots and clones in the snapshot directory, a writable root; elsewhere refused with one line.
+        assertEquals("error: vm_snapshot: " + outside.resolve("snap") + " is outside what this confined hyper-gen "
+                + "(--confine) may write: give a directory in " + snapshots + ", " + images + ", /run/hyper-gen",
+                l.get(l.indexOf("hyper-gen:# vm_snapshot 1 " + outside.resolve("snap")) + 1), out);
+        assertTrue(l.get(l.indexOf("hyper-gen:# vm_snapshot 1 " + snapshots.resolve("s1")) + 1)
+                .startsWith("vm 1: snapshot in " + snapshots.resolve("s1") + " (64 MiB memory, "), out);
+        assertTrue(Files.isRegularFile(snapshots.resolve("s1").resolve("memory")), out);
+        assertEquals("2", l.get(l.indexOf("hyper-gen:# vm_clone 1") + 1), out);
         // The kernel linked from outside: listed with one clear line, and given no id.
         String far = java.util.regex.Pattern.quote(outside.toRealPath().resolve("far.elf").toString());
         assertTrue(l.stream().anyMatch(x -> x.matches("-\\s+far.elf\\s+.*not a kernel: cannot be read: it is " + far

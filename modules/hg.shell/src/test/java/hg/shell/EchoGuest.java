@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The echo test guest (src/test/resources/guests/echo.c), built with gcc into {@code dir}. */
+/**
+ * The echo test guest (src/test/resources/guests/echo.c), or another of them (count.c counts while its LAPIC
+ * timer ticks), built with gcc into {@code dir}.
+ */
 final class EchoGuest {
     private EchoGuest() {}
 
@@ -18,8 +21,15 @@ final class EchoGuest {
     }
 
     static Path build(Path dir) throws IOException, InterruptedException {
+        return build(dir, "echo");
+    }
+
+    static Path build(Path dir, String name) throws IOException, InterruptedException {
         Path src = Files.createDirectories(dir.resolve("guest-src"));
-        for (String f : List.of("echo.c", "guest.ld")) {
+        for (String f : List.of(name + ".c", "guest.ld", "guest.h")) {
+            if (Files.exists(src.resolve(f))) {
+                continue;
+            }
             try (InputStream in = EchoGuest.class.getResourceAsStream("/guests/" + f)) {
                 if (in == null) {
                     throw new IOException("test resource guests/" + f + " is missing");
@@ -27,13 +37,13 @@ final class EchoGuest {
                 Files.copy(in, src.resolve(f));
             }
         }
-        Path out = dir.resolve("echo.elf");
+        Path out = dir.resolve(name + ".elf");
         Process gcc;
         try {
             gcc = new ProcessBuilder("gcc", "-O2", "-ffreestanding", "-fno-pic", "-no-pie", "-nostdlib", "-static",
                     "-mno-red-zone", "-mgeneral-regs-only", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
                     "-Wall", "-Werror", "-T", src.resolve("guest.ld").toString(), "-Wl,--build-id=none",
-                    "-Wl,--no-warn-rwx-segments", "-o", out.toString(), src.resolve("echo.c").toString())
+                    "-Wl,--no-warn-rwx-segments", "-o", out.toString(), src.resolve(name + ".c").toString())
                     .redirectErrorStream(true).start();
         } catch (IOException e) {
             assumeTrue(false, "gcc is not installed: the test guest cannot be built");
@@ -42,7 +52,7 @@ final class EchoGuest {
         String log = new String(gcc.getInputStream().readAllBytes());
         if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
             gcc.destroyForcibly();
-            throw new IOException("gcc failed for the echo guest:\n" + log);
+            throw new IOException("gcc failed for the " + name + " guest:\n" + log);
         }
         return out;
     }

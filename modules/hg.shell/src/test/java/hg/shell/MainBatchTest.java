@@ -140,6 +140,29 @@ class MainBatchTest {
     }
 
     @Test
+    void theSnapshotDirectoryHoldsClonesUnlessTheyAreGivenTheirOwn() throws Exception {
+        Main.Options o = Main.parse(new String[] {"--snapshot-dir", "/srv/snap"}, Map.of());
+        hg.shell.internal.GuestDirs dirs = hg.shell.internal.GuestDirs.resolve(null, null, o.snapshotDir(),
+                tmp.resolve("no-cmdline"));
+        assertEquals(Path.of("/srv/snap"), Main.cloneDir(dirs, o));
+        assertEquals(List.of(Path.of("/srv/snap")), Main.snapshotDirs(dirs, o));
+        Main.Options both = Main.parse(new String[] {"--snapshot-dir", "/tmp", "--clone-dir", "/run/hyper-gen/clones"},
+                Map.of());
+        dirs = hg.shell.internal.GuestDirs.resolve(null, null, both.snapshotDir(), tmp.resolve("no-cmdline"));
+        assertEquals(Path.of("/run/hyper-gen/clones"), Main.cloneDir(dirs, both));
+        assertEquals(List.of(Path.of("/tmp"), Path.of("/run/hyper-gen/clones")), Main.snapshotDirs(dirs, both));
+        Path cmdline = Files.writeString(tmp.resolve("cmdline"), "guest_snapshot=/srv/from-cmdline\n");
+        Main.Options none = Main.parse(new String[0], Map.of());
+        dirs = hg.shell.internal.GuestDirs.resolve(null, null, null, cmdline);
+        assertEquals(Path.of("/srv/from-cmdline"), Main.cloneDir(dirs, none));
+        assertEquals(null, Main.cloneDir(hg.shell.internal.GuestDirs.resolve(null, null, null, tmp.resolve("no-cmdline")),
+                none), "hg.vmm's default");
+        assertTrue(Main.USAGE.contains("[--snapshot-dir DIR] [--clone-dir DIR]"), Main.USAGE);
+        assertEquals(List.of("error: --snapshot-dir needs a directory, e.g. --snapshot-dir /srv/snapshots", Main.USAGE),
+                run("", "--snapshot-dir").lines());
+    }
+
+    @Test
     void wrongArgumentsAreOneLinePlusUsage() {
         Run r = run("", "--guest-kernel");
         assertEquals(2, r.code());

@@ -106,6 +106,8 @@ public final class Vm {
                 kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
         Vm vm = new Vm(kvm, id, loaded.config());
         vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, loaded.config(), vm::stop, loaded.restoreFrom(overlays));
+        // The guest was stopped since the snapshot, for as long as the snapshot lay on disk.
+        markStopped(vm.parts.loops());
         if (paused) {
             vm.paused = true;
             vm.parts.loops().forEach(VcpuLoop::pause);
@@ -262,6 +264,18 @@ public final class Vm {
             requireLive();
             pauseVcpus();
             paused = true;
+            markStopped(parts.loops());
+        }
+    }
+
+    /** The guest's watchdog is told the stop was the host's, not a hang of its own (where it runs kvmclock). */
+    static void markStopped(List<VcpuLoop> loops) {
+        for (VcpuLoop l : loops) {
+            try {
+                l.vcpu().markStopped();
+            } catch (hg.kvm.KvmException e) {
+                LOG.log(System.Logger.Level.DEBUG, "KVM_KVMCLOCK_CTRL: " + e.getMessage());
+            }
         }
     }
 

@@ -151,10 +151,20 @@ public final class VmManager implements AutoCloseable {
     /** Writes a snapshot of VM {@code id} into {@code dir}; with {@code stop} the VM is destroyed once it is written. */
     public SnapshotInfo snapshot(int id, Path dir, boolean stop) {
         Vm vm = require(id);
+        boolean wasRunning = vm.state() instanceof VmState.Running;
         if (stop) {
+            // Paused first, so the guest does nothing between the snapshot and its end.
             vm.pause();
         }
-        SnapshotInfo info = vm.snapshot(dir);
+        SnapshotInfo info;
+        try {
+            info = vm.snapshot(dir);
+        } catch (VmException e) {
+            if (stop && wasRunning) {
+                vm.resume();   // nothing was written: the VM goes on as it was
+            }
+            throw e;
+        }
         if (stop) {
             destroy(id);
         }

@@ -51,6 +51,27 @@ class VmNetTest {
     }
 
     @Test
+    void aGuestPingingThroughItsCardPingsOnAfterRestore(TestNetns ns) throws Exception {
+        Path elf = GuestPrograms.elf("net");
+        Path dir = java.nio.file.Files.createTempDirectory("hg-net-busy");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true).withCmdline("hg_net_loop"));
+                Vm vm = manager.require(id);
+                VmTest.awaitOutput(vm, "ping 00020 ok\n");
+                manager.snapshot(id, dir, true);
+                String before = VmTest.text(vm);
+                int last = before.lastIndexOf("ping ");
+                int seq = Integer.parseInt(before.substring(last + 5, last + 10));
+                Vm restored = manager.require(manager.restore(dir, false));
+                // The rings, the card's queue positions and the guest's driver went on together.
+                VmTest.awaitOutput(restored, String.format("ping %05d ok\n", seq + 20));
+            }
+            return null;
+        });
+    }
+
+    @Test
     void aRestoredVmKeepsItsAddressAndANetworkedVmIsNotCloned(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("count");
         Path dir = java.nio.file.Files.createTempDirectory("hg-net-snap");

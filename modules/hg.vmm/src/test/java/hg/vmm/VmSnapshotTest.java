@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -207,6 +208,64 @@ class VmSnapshotTest {
         manager.destroy(parent.id());
         org.junit.jupiter.api.Assertions.assertArrayEquals(content, Files.readAllBytes(data));
         assertThrows(VmException.class, () -> manager.clone(parent.id(), 1));
+    }
+
+    @Test
+    void anotherProcessRestoresTheSnapshot() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 3);
+        Path dir = tmp.resolve("moved");
+        manager.snapshot(vm.id(), dir, true);
+        Tick before = ticks(vm).getLast();
+        String modulePath = System.getProperty("jdk.module.path");
+        org.junit.jupiter.api.Assumptions.assumeTrue(modulePath != null, "the tests do not run on a module path");
+        Path child = tmp.resolve("Restore.java");
+        Files.writeString(child, """
+                import hg.vmm.*;
+                import java.nio.file.Path;
+                public class Restore {
+                    public static void main(String[] a) throws Exception {
+                        try (VmManager m = new VmManager()) {
+                            Vm vm = m.require(m.restore(Path.of(a[0]), false));
+                            long end = System.nanoTime() + 20_000_000_000L;
+                            String text = "";
+                            while (System.nanoTime() < end && text.lines().count() < 3) {
+                                Thread.sleep(20);
+                                text = new String(vm.console().history());
+                            }
+                            System.out.print(text);
+                        }
+                    }
+                }
+                """);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--enable-native-access=hg.kvm", "-p", modulePath, "--add-modules", "hg.vmm",
+                child.toString(), dir.toString()).redirectErrorStream(true).start();
+        String out;
+        try {
+            out = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the restoring process did not end");
+        } finally {
+            p.destroyForcibly();
+        }
+        Matcher m = LINE.matcher(out);
+        assertTrue(m.find(), "the other process's restored guest printed no tick line:\n" + out);
+        long tick = Long.parseLong(m.group(1), 16);
+        assertTrue(tick == before.tick() + 1 || tick == before.tick() + 2,
+                "the guest went on in the other process from " + before + ": " + m.group());
+    }
+
+    @Test
+    void aSnapshotThatCannotBeWrittenLeavesTheVmRunning() throws Exception {
+        Vm vm = counter();
+        awaitTicks(vm, 2);
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "not a directory");
+        VmException e = assertThrows(VmException.class, () -> manager.snapshot(vm.id(), file.resolve("snap"), true));
+        assertTrue(e.getMessage().startsWith("cannot write the snapshot into "), e.getMessage());
+        assertInstanceOf(VmState.Running.class, vm.state(), "--stop destroys only after a snapshot was written");
+        int lines = ticks(vm).size();
+        awaitTicks(vm, lines + 2);
     }
 
     private void assertRefused(Path dir, byte[] state, String why) throws IOException {

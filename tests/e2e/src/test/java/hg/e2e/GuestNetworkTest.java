@@ -1,6 +1,7 @@
 package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.Timeout;
  * card gets a vhost worker while it runs and none is left after, and a guest driver that resets
  * its card (unbind and bind) gets a working link again on vhost-net. A VM made while /dev/vhost-net
  * is hidden gets the Java data path. 64 MiB cross between the host and a guest on each data path,
- * intact in both directions (busybox nc, md5 on both ends). The nest's own root shell (ttyS1) is
- * the host side.
+ * intact in both directions (busybox nc, md5 on both ends). A guest that sends from an address not
+ * its own is not heard (the boot image's guest filter). The nest's own root shell (ttyS1) is the
+ * host side.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
@@ -36,6 +38,8 @@ class GuestNetworkTest {
     /** 64 MiB through the nested guest's virtio-net and md5 on both ends, under TCG. */
     private static final Duration TRANSFER = Duration.ofMinutes(6);
     private static final String BRIDGE_ADDRESS = "172.30.0.1";
+    /** An address of the guest network no guest here has. */
+    private static final String SPOOFED = "172.30.0.250";
     private static final long BLOB_BYTES = 64L << 20;
     private static final int CYCLES = 100;
     private static final Pattern MD5 = Pattern.compile("\\b([0-9a-f]{32})\\b");
@@ -58,7 +62,13 @@ class GuestNetworkTest {
             first = GuestBoot.create(NEST.shell(), "0 0", GUEST_BOOT);
             firstAddress = guestAddress();
             NEST.shell().guest("ping -c 3 -W 10 " + BRIDGE_ADDRESS, COMMAND);
+            // From an address not its own the guest is not heard: the bridge drops its ARP and IPv4.
+            NEST.shell().guest("ip addr add " + SPOOFED + "/16 dev eth0 && { ping -c 2 -W 3 -I " + SPOOFED + " "
+                    + BRIDGE_ADDRESS + "; r=$?; ip addr del " + SPOOFED + "/16 dev eth0; [ $r -ne 0 ]; }", COMMAND);
             NEST.shell().detach(first, COMMAND);
+            assertTrue(hostOk("/usr/sbin/nft list chain bridge hyper-gen guests").matches("(?s).*counter packets [1-9].*"),
+                    "the guest filter is loaded and dropped the spoofed frames");
+            assertFalse(hostOk("ip neigh show " + SPOOFED).contains("lladdr"), "the host learnt the spoofed address");
 
             // The second is told to keep its frames in hyper-gen: the two data paths meet on the bridge.
             second = GuestBoot.create(NEST.shell(), "0 0 --ro --no-vhost", GUEST_BOOT);

@@ -63,6 +63,7 @@ public final class Ioctls {
     public static final long KVM_SET_DEBUGREGS = KVMIO.iow(0xa2, KVM_DEBUGREGS.byteSize());
     public static final long KVM_SET_TSC_KHZ = KVMIO.io(0xa2);
     public static final long KVM_GET_TSC_KHZ = KVMIO.io(0xa3);
+    public static final long KVM_KVMCLOCK_CTRL = KVMIO.io(0xad);
     public static final long KVM_GET_XCRS = KVMIO.ior(0xa6, KVM_XCRS.byteSize());
     public static final long KVM_SET_XCRS = KVMIO.iow(0xa7, KVM_XCRS.byteSize());
     public static final long KVM_GET_XSAVE = KVMIO.ior(0xa4, KVM_XSAVE.byteSize());
@@ -113,6 +114,7 @@ public final class Ioctls {
         m.put("KVM_GET_XCRS", KVM_GET_XCRS);
         m.put("KVM_SET_TSC_KHZ", KVM_SET_TSC_KHZ);
         m.put("KVM_GET_TSC_KHZ", KVM_GET_TSC_KHZ);
+        m.put("KVM_KVMCLOCK_CTRL", KVM_KVMCLOCK_CTRL);
         m.put("KVM_SET_XCRS", KVM_SET_XCRS);
         m.put("KVM_GET_IRQCHIP", KVM_GET_IRQCHIP);
         m.put("KVM_SET_IRQCHIP", KVM_SET_IRQCHIP);

@@ -33,6 +33,8 @@ public final class HostNetwork implements AutoCloseable {
     static final long SIOCGIFADDR = 0x8915, SIOCSIFADDR = 0x8916;
     static final long SIOCGIFNETMASK = 0x891b, SIOCSIFNETMASK = 0x891c;
     static final long SIOCGIFINDEX = 0x8933;
+    static final long SIOCSIFHWADDR = 0x8924;
+    private static final short ARPHRD_ETHER = 1;
     static final long SIOCBRADDBR = 0x89a0, SIOCBRDELBR = 0x89a1, SIOCBRADDIF = 0x89a2, SIOCBRDELIF = 0x89a3;
     static final int IFF_UP = 0x1;
     static final int EADDRNOTAVAIL = 99;
@@ -173,12 +175,31 @@ public final class HostNetwork implements AutoCloseable {
         }
     }
 
+    /** Sets the interface's Ethernet address. */
+    public void setMac(String name, byte[] mac) {
+        if (mac.length != 6) {
+            throw new IllegalArgumentException("an Ethernet address has 6 bytes, not " + mac.length);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ifr = ifreq(a, name);
+            ifr.set(JAVA_SHORT, 16, ARPHRD_ETHER);
+            MemorySegment.copy(mac, 0, ifr, JAVA_BYTE, 18, 6);
+            check(ioctl(SIOCSIFHWADDR, ifr), "SIOCSIFHWADDR " + name);
+        }
+    }
+
     /**
-     * The bridge a VMM plugs its TAPs into: created when missing, given {@code address/prefix}
-     * when it has no address yet, and brought up. Returns whether it had to be created.
+     * The bridge a VMM plugs its TAPs into: created when missing (with Ethernet address
+     * {@code mac}), given {@code address/prefix} when it has no address yet, and brought up.
+     * Returns whether it had to be created. A bridge without an address of its own takes its
+     * lowest port's, so it would change whenever a guest's TAP comes or goes, and guests that
+     * cached the gateway's old one (a restored VM) would talk to nobody.
      */
-    public boolean ensureBridge(String name, Inet4Address address, int prefixLength) {
+    public boolean ensureBridge(String name, byte[] mac, Inet4Address address, int prefixLength) {
         boolean created = createBridge(name);
+        if (created) {
+            setMac(name, mac);
+        }
         if (address(name).isEmpty()) {
             setAddress(name, address, prefixLength);
         }

@@ -32,6 +32,7 @@ class TapBridgeTest {
     static final byte[] GUEST_MAC = {0x02, 0x68, 0x67, 0, 0, 2};
     static final byte[] GUEST_IP = {(byte) 172, 30, 0, 2};
     static final byte[] BRIDGE_IP = {(byte) 172, 30, 0, 1};
+    static final byte[] BRIDGE_MAC = {0x02, 0x68, 0x67, (byte) 0xff, 0x00, 0x01};
 
     TestNetns ns;
 
@@ -85,8 +86,8 @@ class TapBridgeTest {
     void framesCrossTheBridgeBothWays() throws Exception {
         String tapName = ns.run(() -> {
             try (HostNetwork net = HostNetwork.open(); Tap tap = Tap.create("hgtap%d")) {
-                assertTrue(net.ensureBridge("hgbr0", ip(BRIDGE_IP), 24));
-                assertFalse(net.ensureBridge("hgbr0", ip(BRIDGE_IP), 24), "the second call finds the bridge");
+                assertTrue(net.ensureBridge("hgbr0", BRIDGE_MAC, ip(BRIDGE_IP), 24));
+                assertFalse(net.ensureBridge("hgbr0", BRIDGE_MAC, ip(BRIDGE_IP), 24), "the second call finds the bridge");
                 assertEquals(ip(BRIDGE_IP), net.address("hgbr0").orElseThrow());
                 assertTrue(net.isUp("hgbr0"));
                 net.attach("hgbr0", tap.name());
@@ -97,6 +98,8 @@ class TapBridgeTest {
                 byte[] arp = receive(tap, f -> Frames.isArpReply(f, BRIDGE_IP, GUEST_MAC));
                 assertNotNull(arp, "the namespace's kernel answers ARP for the bridge address");
                 byte[] bridgeMac = java.util.Arrays.copyOfRange(arp, 22, 28);
+                // Its own, not its port's: the guests' gateway keeps its address while TAPs come and go.
+                org.junit.jupiter.api.Assertions.assertArrayEquals(BRIDGE_MAC, bridgeMac);
 
                 byte[] payload = "hyper-gen echo".getBytes();
                 send(tap, Frames.icmpEcho(GUEST_MAC, bridgeMac, GUEST_IP, BRIDGE_IP, 0x4867, 7, payload));
@@ -128,7 +131,7 @@ class TapBridgeTest {
         long fdsBefore = openFds();
         ns.run(() -> {
             try (HostNetwork net = HostNetwork.open()) {
-                net.ensureBridge("hgbr0", ip(BRIDGE_IP), 24);
+                net.ensureBridge("hgbr0", BRIDGE_MAC, ip(BRIDGE_IP), 24);
                 for (int i = 0; i < 100; i++) {
                     try (Tap tap = Tap.create("hgtap%d")) {
                         net.attach("hgbr0", tap.name());
@@ -150,7 +153,7 @@ class TapBridgeTest {
     void bridgeIsDeletedWithItsPortsReleased() throws Exception {
         ns.run(() -> {
             try (HostNetwork net = HostNetwork.open(); Tap tap = Tap.create("hgtap%d")) {
-                net.ensureBridge("hgbr1", ip(BRIDGE_IP), 24);
+                net.ensureBridge("hgbr1", BRIDGE_MAC, ip(BRIDGE_IP), 24);
                 net.attach("hgbr1", tap.name());
                 net.detach("hgbr1", tap.name());
                 net.attach("hgbr1", tap.name());

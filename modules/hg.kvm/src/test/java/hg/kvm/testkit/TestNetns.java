@@ -110,6 +110,17 @@ public final class TestNetns implements AutoCloseable {
         return r.output;
     }
 
+    /** {@code ip netns exec NAME cmd...}: a program run inside the namespace; its output, or the test fails. */
+    public String exec(String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
+        full.addAll(List.of(cmd));
+        Result r = command(full.toArray(String[]::new));
+        if (r.rc != 0) {
+            throw new AssertionError(String.join(" ", full) + " failed: " + r.output);
+        }
+        return r.output;
+    }
+
     /** Interface names in the namespace. */
     public List<String> links() {
         List<String> names = new ArrayList<>();

@@ -1,6 +1,7 @@
 package hg.shell.internal;
 
 import hg.vmm.VmConfig;
+import hg.vmm.VmManager;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -30,21 +31,26 @@ public final class Commands {
         void run(int vmId, Machines machines, PrintWriter out) throws ShellException;
     }
 
-    /** What completion offers for the words after a command name. */
-    public enum ArgKind { NONE, COMMAND, KERNEL, IMAGE, VM_ID, CREATE_OPTION }
+    /** What completion offers for the words after a command name; OPTION: the command's {@link Command#options}. */
+    public enum ArgKind { NONE, COMMAND, KERNEL, IMAGE, VM_ID, DIR, OPTION }
 
     private interface Handler {
         void run(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException;
     }
 
+    /**
+     * @param args    what each positional argument is, then OPTION when the command takes options
+     * @param options the options TAB offers
+     */
     public record Command(String name, String usage, String summary, String details, List<ArgKind> args,
-                          Handler handler) {}
+                          List<String> options, Handler handler) {}
 
     private final Catalog catalog;
     private final Machines machines;
     private final String exitRefusal;
     private final boolean netByDefault;
     private final boolean diskPaths;
+    private final List<Path> snapshotRoots;
     private final Map<String, Command> commands = new LinkedHashMap<>();
 
     /**
@@ -68,6 +74,18 @@ public final class Commands {
      * @param diskPaths    whether --disk also takes a file path (the hosted shell), not only an image id
      */
     public Commands(Catalog catalog, Machines machines, String exitRefusal, boolean netByDefault, boolean diskPaths) {
+        this(catalog, machines, exitRefusal, netByDefault, diskPaths, List.of());
+    }
+
+    /**
+     * @param exitRefusal   null where exit/quit leave the shell; else why they are refused (the boot image's console)
+     * @param netByDefault  whether vm_create gives a network card without --net (the boot image's shells do)
+     * @param diskPaths     whether --disk also takes a file path (the hosted shell), not only an image id
+     * @param snapshotRoots where a confined shell may write and read snapshots; empty where it is not confined
+     */
+    public Commands(Catalog catalog, Machines machines, String exitRefusal, boolean netByDefault, boolean diskPaths,
+                    List<Path> snapshotRoots) {
+        this.snapshotRoots = List.copyOf(snapshotRoots);
         this.catalog = catalog;
         this.machines = machines;
         this.exitRefusal = exitRefusal;
@@ -102,10 +120,10 @@ public final class Commands {
                         + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
                         + "kernel's vhost-net moves the card's frames where the host has it; --no-vhost keeps them in "
                         + "hyper-gen's own data path (vm_list's last column says which).",
-                List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.CREATE_OPTION), (a, out, c) -> vmCreate(a, out));
+                List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.OPTION), CREATE_OPTIONS, (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only), "
-                        + "vCPUs, memory, state (running, or stopped with the "
+                        + "vCPUs, memory, state (running, paused, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
         add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
@@ -118,6 +136,41 @@ public final class Commands {
         add("vm_destroy", "vm_destroy <vm id>", "stop a VM and free everything it held",
                 "Stops the VM's vCPUs, closes its devices and image, frees its memory and removes it from vm_list.",
                 List.of(ArgKind.VM_ID), (a, out, c) -> vmDestroy(a, out));
+        add("vm_pause", "vm_pause <vm id>", "stop a VM's vCPUs until vm_resume",
+                "Stops the VM's vCPUs where they are; its memory, devices and console stay as they are, and vm_list "
+                        + "shows it paused. vm_resume lets it go on; vm_snapshot and vm_clone take a paused VM too.",
+                List.of(ArgKind.VM_ID), (a, out, c) -> vmPause(a, out));
+        add("vm_resume", "vm_resume <vm id>", "let a paused VM go on",
+                "Lets the vCPUs of a VM that vm_pause (or vm_restore --paused) stopped go on from where they were.",
+                List.of(ArgKind.VM_ID), (a, out, c) -> vmResume(a, out));
+        add("vm_snapshot", "vm_snapshot <vm id> <dir> [--stop]", "write a VM's state, memory and disks into a directory",
+                "Writes a snapshot of the VM into <dir> (made if missing; a relative one is under the shell's working "
+                        + "directory): 'state' (vCPUs and devices), 'memory' (the guest's RAM, pages of zeros left as "
+                        + "holes) and a copy of each writable disk (vda.img, vdb.img, ...); read-only disks are named, "
+                        + "not copied. The guest stands still while it is written, then goes on as it was (running or "
+                        + "paused); --stop destroys the VM once the snapshot is written. Prints what was written and "
+                        + "how long the guest stood still. vm_restore <dir> brings it back."
+                        + (snapshotRoots.isEmpty() ? "" : " This hyper-gen is confined (--confine): <dir> must be in "
+                        + places() + "; anywhere else is refused."),
+                List.of(ArgKind.VM_ID, ArgKind.DIR, ArgKind.OPTION), List.of("--stop"), (a, out, c) -> vmSnapshot(a, out));
+        add("vm_restore", "vm_restore <dir> [--paused]", "make a VM from a snapshot; prints the new vm id",
+                "Makes a new VM from the snapshot vm_snapshot wrote into <dir> (a relative one is under the shell's "
+                        + "working directory) and lets it go on from where it was; --paused leaves it paused until "
+                        + "vm_resume. The VM runs on the snapshot's disk copies, so a snapshot is restored by one VM at "
+                        + "a time (vm_clone makes many). A damaged snapshot, one of another format or one taken on a CPU "
+                        + "with features this host lacks is refused with one line, as is memory that does not fit "
+                        + "beside the running VMs'."
+                        + (snapshotRoots.isEmpty() ? "" : " This hyper-gen is confined (--confine): <dir> must be in "
+                        + places() + "; anywhere else is refused."),
+                List.of(ArgKind.DIR, ArgKind.OPTION), List.of("--paused"), (a, out, c) -> vmRestore(a, out));
+        add("vm_clone", "vm_clone <vm id> [--count N]", "make running copies of a VM; prints their ids",
+                "Makes N (default 1, at most " + VmManager.MAX_CLONES + ") running clones of the VM, which goes on as "
+                        + "it was. Its memory and disks are frozen once into a directory of the clone directory; the "
+                        + "clones share that frozen memory (a page is copied only when a clone writes it) and see the "
+                        + "disks through copy-on-write overlays of their own, so no clone sees another's writes. The "
+                        + "frozen image is removed with the last clone. A VM with a network card cannot be cloned yet "
+                        + "(its clones would share its MAC and address): clone one made with --no-net.",
+                List.of(ArgKind.VM_ID, ArgKind.OPTION), List.of("--count"), (a, out, c) -> vmClone(a, out));
         add("help", "help [command]", "list the commands, or explain one",
                 "Without an argument lists every command; with one, explains it.",
                 List.of(ArgKind.COMMAND), (a, out, c) -> help(a, out));
@@ -132,8 +185,16 @@ public final class Commands {
         add("quit", "quit", exitRefusal == null ? "same as exit" : exitSummary, "Same as exit.", List.of(), exit);
     }
 
+    static final List<String> CREATE_OPTIONS = List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net",
+            "--no-net", "--no-vhost");
+
     private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {
-        commands.put(name, new Command(name, usage, summary, details, args, h));
+        add(name, usage, summary, details, args, List.of(), h);
+    }
+
+    private void add(String name, String usage, String summary, String details, List<ArgKind> args,
+                     List<String> options, Handler h) {
+        commands.put(name, new Command(name, usage, summary, details, args, options, h));
     }
 
     public Map<String, Command> commands() {
@@ -481,7 +542,192 @@ public final class Commands {
         out.println("vm " + id + " destroyed");
     }
 
-    /** The one VM id argument of vm_console and vm_destroy, checked to exist. */
+    // ---- vm_pause, vm_resume, vm_snapshot, vm_restore, vm_clone
+
+    private void vmPause(List<String> args, PrintWriter out) throws ShellException {
+        int id = vmId("vm_pause", args);
+        switch (state(id)) {
+            case Machines.State.Paused p -> throw new ShellException("vm " + id + " is paused already: vm_resume "
+                    + id + " lets it go on");
+            case Machines.State.Stopped s -> throw new ShellException("vm " + id + " has stopped (" + s.reason()
+                    + "): there is nothing to pause");
+            case Machines.State.Running r -> machines.pause(id);
+        }
+        out.println("vm " + id + " paused");
+    }
+
+    private void vmResume(List<String> args, PrintWriter out) throws ShellException {
+        int id = vmId("vm_resume", args);
+        switch (state(id)) {
+            case Machines.State.Running r -> throw new ShellException("vm " + id + " is not paused: it is running");
+            case Machines.State.Stopped s -> throw new ShellException("vm " + id + " has stopped (" + s.reason()
+                    + "): it cannot go on; vm_destroy " + id + " frees it");
+            case Machines.State.Paused p -> machines.resume(id);
+        }
+        out.println("vm " + id + " resumed");
+    }
+
+    private void vmSnapshot(List<String> args, PrintWriter out) throws ShellException {
+        String usage = "vm_snapshot <vm id> <dir> [--stop], e.g. vm_snapshot 1 /tmp/snap";
+        Parsed p = parse("vm_snapshot", args, List.of("--stop"), List.of(), usage);
+        if (p.positional().size() != 2) {
+            throw new ShellException(p.positional().size() < 2
+                    ? "vm_snapshot needs a vm id and a directory: " + usage + " (" + knownVms() + ")"
+                    : "vm_snapshot takes a vm id and one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
+        }
+        int id = vmId("vm_snapshot", p.positional().subList(0, 1));
+        if (state(id) instanceof Machines.State.Stopped s) {
+            throw new ShellException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to snapshot");
+        }
+        boolean stop = p.flags().contains("--stop");
+        Path dir = snapshotDir("vm_snapshot", p.positional().get(1));
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new ShellException(dir + " is a file, not a directory: give a directory for the snapshot");
+        }
+        Machines.Snapshot s = machines.snapshot(id, dir, stop);
+        out.println("vm " + id + ": snapshot in " + s.dir() + " (" + Sizes.human(s.memoryBytes()) + " memory, "
+                + Sizes.human(s.memoryDataBytes()) + " written, " + Sizes.human(s.diskBytes()) + " disks, paused "
+                + s.paused().toMillis() + " ms)" + (stop ? "; vm " + id + " destroyed" : ""));
+    }
+
+    private void vmRestore(List<String> args, PrintWriter out) throws ShellException {
+        String usage = "vm_restore <dir> [--paused], e.g. vm_restore /tmp/snap";
+        Parsed p = parse("vm_restore", args, List.of("--paused"), List.of(), usage);
+        if (p.positional().size() != 1) {
+            throw new ShellException(p.positional().isEmpty() ? "vm_restore needs the directory of a snapshot: " + usage
+                    : "vm_restore takes one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
+        }
+        Path dir = snapshotDir("vm_restore", p.positional().getFirst());
+        if (!Files.isDirectory(dir)) {
+            throw new ShellException("no snapshot in " + dir + ": " + (Files.exists(dir) ? "it is not a directory"
+                    : "it does not exist") + " (vm_snapshot <vm id> <dir> writes one)");
+        }
+        Path real = realPath(dir);
+        for (Machines.Info vm : machines.list()) {
+            for (Machines.AttachedDisk d : vm.disks()) {
+                if (!d.readOnly() && real.equals(realPath(d.path()).getParent())) {
+                    throw new ShellException("snapshot " + dir + " is in use: vm " + vm.id() + " runs on its disk copy "
+                            + d.path().getFileName() + "; vm_destroy " + vm.id() + " first, or vm_clone " + vm.id()
+                            + " for more VMs like it");
+                }
+            }
+        }
+        out.println(machines.restore(dir, p.flags().contains("--paused")));
+    }
+
+    private void vmClone(List<String> args, PrintWriter out) throws ShellException {
+        String usage = "vm_clone <vm id> [--count N], e.g. vm_clone 1 --count 3";
+        Parsed p = parse("vm_clone", args, List.of(), List.of("--count"), usage);
+        if (p.positional().size() != 1) {
+            throw new ShellException(p.positional().isEmpty() ? "vm_clone needs a vm id: " + usage + " (" + knownVms() + ")"
+                    : "vm_clone takes one vm id, got '" + String.join(" ", p.positional()) + "': " + usage);
+        }
+        int count = 1;
+        String value = p.values().get("--count");
+        if (value != null) {
+            if (!value.matches("\\d{1,9}")) {
+                throw new ShellException("--count " + value + " is not a number: give how many clones, e.g. --count 2");
+            }
+            count = Integer.parseInt(value);
+            if (count < 1 || count > VmManager.MAX_CLONES) {
+                throw new ShellException("--count " + value + " is out of range: vm_clone makes 1 to "
+                        + VmManager.MAX_CLONES + " clones at once, e.g. --count 2");
+            }
+        }
+        int id = vmId("vm_clone", p.positional());
+        if (state(id) instanceof Machines.State.Stopped s) {
+            throw new ShellException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to clone");
+        }
+        List<Integer> ids = machines.clone(id, count);
+        out.println(ids.stream().map(String::valueOf).collect(Collectors.joining(" ")));
+    }
+
+    /** A command line of positional words, flags and options with a value (--opt V or --opt=V). */
+    private record Parsed(List<String> positional, List<String> flags, Map<String, String> values) {}
+
+    private static Parsed parse(String command, List<String> args, List<String> flags, List<String> valued,
+                                String usage) throws ShellException {
+        List<String> positional = new ArrayList<>();
+        List<String> given = new ArrayList<>();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (!a.startsWith("--")) {
+                positional.add(a);
+                continue;
+            }
+            int eq = a.indexOf('=');
+            String option = eq > 0 ? a.substring(0, eq) : a;
+            if (flags.contains(option)) {
+                if (eq > 0) {
+                    throw new ShellException(option + " takes no value: write just " + option);
+                }
+                given.add(option);
+            } else if (valued.contains(option)) {
+                values.put(option, eq > 0 ? a.substring(eq + 1) : optionValue(args, ++i, option, "a number, e.g. "
+                        + option + " 2"));
+            } else {
+                List<String> all = new ArrayList<>(flags);
+                valued.forEach(v -> all.add(v + " N"));
+                throw new ShellException("unknown option " + a + ": " + command + " takes "
+                        + String.join(", ", all) + " (" + usage + ")");
+            }
+        }
+        return new Parsed(positional, given, values);
+    }
+
+    private Machines.State state(int id) throws ShellException {
+        return machines.list().stream().filter(vm -> vm.id() == id).findFirst()
+                .orElseThrow(() -> new ShellException("no vm with id " + id + " (" + knownVms() + ")")).state();
+    }
+
+    /**
+     * A snapshot directory as the user gave it, against the working directory; a confined shell refuses one
+     * outside its writable roots up front (Landlock would refuse each file, less clearly).
+     */
+    private Path snapshotDir(String command, String word) throws ShellException {
+        Path dir;
+        try {
+            dir = Path.of(word).toAbsolutePath().normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ShellException("'" + word + "' is not a directory name: " + e.getReason());
+        }
+        if (snapshotRoots.isEmpty()) {
+            return dir;
+        }
+        Path real = existingRealPath(dir);
+        for (Path root : snapshotRoots) {
+            if (real.startsWith(existingRealPath(root.toAbsolutePath().normalize()))) {
+                return dir;
+            }
+        }
+        throw new ShellException(command + ": " + dir + " is outside what this confined hyper-gen (--confine) may "
+                + "write: give a directory in " + places());
+    }
+
+    private String places() {
+        return snapshotRoots.stream().map(Path::toString).collect(Collectors.joining(", "));
+    }
+
+    /** The real path of the nearest existing ancestor, with the rest appended: a link may not lead out of a root. */
+    private static Path existingRealPath(Path p) {
+        Path rest = null;
+        for (Path at = p; at != null; at = at.getParent()) {
+            try {
+                Path real = at.toRealPath();
+                return rest == null ? real : real.resolve(rest);
+            } catch (java.io.IOException | SecurityException e) {
+                Path name = at.getFileName();
+                if (name == null) {
+                    break;
+                }
+                rest = rest == null ? name : name.resolve(rest);
+            }
+        }
+        return p;
+    }
+
+    /** The one VM id argument of vm_console, vm_destroy and the like, checked to exist. */
     private int vmId(String command, List<String> args) throws ShellException {
         if (args.isEmpty()) {
             throw new ShellException(command + " needs a vm id: " + command + " <vm id>, e.g. " + command + " 1 ("
@@ -526,7 +772,8 @@ public final class Commands {
                 t.row(c.name(), c.summary());
             }
             t.print(out);
-            out.println("help <command> shows its arguments; TAB completes commands and ids; up/down recall lines.");
+            out.println("help <command> shows its arguments; TAB completes commands, ids, directories and options; "
+                    + "up/down recall lines.");
             return;
         }
         if (args.size() > 1) {

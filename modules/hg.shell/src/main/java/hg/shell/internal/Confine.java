@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.kvm.net.Nft;
 import hg.kvm.sys.Confinement;
 import java.io.File;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import java.util.Set;
 
 /**
  * {@code --confine}: the shell restricts itself once set up. First start: the roots it was given
- * (guest kernel and image directories, its own runtime, the devices a VMM opens, the few system
+ * (guest kernel and image directories, the snapshot and clone directories, its own runtime, the devices a VMM opens, the few system
  * files the JVM reads) become its only files through Landlock, no_new_privs is set and the
  * capabilities are bounded to CAP_NET_ADMIN, then the same JVM is exec'd with {@link #MARKER} set.
  * In that new process, once the VMM is made, a seccomp filter on every thread refuses exec and the
@@ -55,7 +56,7 @@ public final class Confine {
      * kernel lacks Landlock (one warning line on {@code out}). Exits when the exec fails after the
      * restriction, as this thread alone would be confined then.
      */
-    public static void restrictAndExec(Path kernelDir, Path imageDir, PrintStream out) {
+    public static void restrictAndExec(Path kernelDir, Path imageDir, List<Path> snapshotDirs, PrintStream out) {
         Confinement.Support support = Confinement.support();
         if (support.landlockAbi() <= 0) {
             out.println("warning: --confine: " + support.landlockAbsence()
@@ -64,7 +65,8 @@ public final class Confine {
             return;
         }
         makeRuntime();
-        Roots roots = roots(kernelDir, imageDir, System.getProperty("java.home"),
+        makeSnapshotDirs(snapshotDirs, out);
+        Roots roots = roots(kernelDir, imageDir, snapshotDirs, System.getProperty("java.home"),
                 System.getProperty("jdk.module.path"), consoles());
         try {
             Confinement.restrictAndExec(roots.readOnly(), roots.readWrite(), List.of("-XX:-UsePerfData",
@@ -88,6 +90,32 @@ public final class Confine {
         }
     }
 
+    /** The snapshot and clone directories, made before they become roots: a root that does not exist is left out. */
+    private static void makeSnapshotDirs(List<Path> dirs, PrintStream out) {
+        for (Path d : dirs) {
+            try {
+                Files.createDirectories(d);
+            } catch (IOException | RuntimeException e) {
+                out.println("warning: --confine: the snapshot directory " + d + " cannot be made ("
+                        + DirectoryCatalog.reason(e) + "): snapshots and clones there will be refused");
+                out.flush();
+            }
+        }
+    }
+
+    /**
+     * Where a confined shell may write and read snapshots: the snapshot and clone directories, the image
+     * directory and its runtime, the writable roots that are directories of files.
+     */
+    public static List<Path> snapshotRoots(Path imageDir, List<Path> snapshotDirs) {
+        Set<Path> places = new LinkedHashSet<>(snapshotDirs);
+        if (imageDir != null) {
+            places.add(imageDir);
+        }
+        places.add(RUNTIME);
+        return places.stream().map(p -> p.toAbsolutePath().normalize()).distinct().toList();
+    }
+
     /** The terminals stdin, stdout and stderr are on, when they are device files. */
     private static List<Path> consoles() {
         List<Path> ttys = new ArrayList<>();
@@ -106,6 +134,15 @@ public final class Confine {
 
     /** The roots for a shell on {@code kernelDir} and {@code imageDir}, running from {@code javaHome}. */
     public static Roots roots(Path kernelDir, Path imageDir, String javaHome, String modulePath, List<Path> consoles) {
+        return roots(kernelDir, imageDir, List.of(), javaHome, modulePath, consoles);
+    }
+
+    /**
+     * The roots for a shell on {@code kernelDir} and {@code imageDir}, writing snapshots and clones in
+     * {@code snapshotDirs}, running from {@code javaHome}.
+     */
+    public static Roots roots(Path kernelDir, Path imageDir, List<Path> snapshotDirs, String javaHome, String modulePath,
+                              List<Path> consoles) {
         Set<Path> ro = new LinkedHashSet<>();
         Set<Path> rw = new LinkedHashSet<>();
         if (kernelDir != null) {
@@ -113,6 +150,9 @@ public final class Confine {
         }
         if (imageDir != null) {
             rw.add(imageDir);
+        }
+        for (Path d : snapshotDirs) {
+            rw.add(d.toAbsolutePath().normalize());
         }
         if (javaHome != null) {
             ro.add(Path.of(javaHome));
@@ -134,6 +174,8 @@ public final class Confine {
                 "/dev/urandom", "/dev/random")) {
             ro.add(Path.of(p));
         }
+        // nft, which loads the guest filter once the shell runs confined and before the lock-down.
+        Nft.program().ifPresent(ro::add);
         for (String p : List.of("/dev/kvm", "/dev/net/tun", "/dev/vhost-net", "/dev/null", "/dev/zero", "/dev/tty",
                 "/dev/pts")) {
             rw.add(Path.of(p));

@@ -5,13 +5,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Where the guest kernels and images are: from the flags, else from guest_kernel= / guest_image= on /proc/cmdline. */
-public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, String imageNotGiven) {
+/**
+ * Where the guest kernels, images and snapshots are: from the flags, else from guest_kernel=, guest_image= and
+ * guest_snapshot= on /proc/cmdline.
+ *
+ * @param snapshotDir where snapshots may go and clones live, or null for the default
+ */
+public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, String imageNotGiven, Path snapshotDir) {
 
     public static GuestDirs resolve(Path kernelFlag, Path imageFlag, Path procCmdline) {
+        return resolve(kernelFlag, imageFlag, null, procCmdline);
+    }
+
+    public static GuestDirs resolve(Path kernelFlag, Path imageFlag, Path snapshotFlag, Path procCmdline) {
         String cmdline = null;
         String cmdlineProblem = null;
-        if (kernelFlag == null || imageFlag == null) {
+        if (kernelFlag == null || imageFlag == null || snapshotFlag == null) {
             try {
                 cmdline = Files.readString(procCmdline);
             } catch (IOException | RuntimeException e) {
@@ -20,7 +29,9 @@ public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, St
         }
         Path kernel = kernelFlag != null ? kernelFlag : param(cmdline, "guest_kernel");
         Path image = imageFlag != null ? imageFlag : param(cmdline, "guest_image");
-        return new GuestDirs(kernel, notGiven("kernel", cmdlineProblem), image, notGiven("image", cmdlineProblem));
+        Path snapshot = snapshotFlag != null ? snapshotFlag : param(cmdline, "guest_snapshot");
+        return new GuestDirs(kernel, notGiven("kernel", cmdlineProblem), image, notGiven("image", cmdlineProblem),
+                snapshot);
     }
 
     private static String notGiven(String what, String cmdlineProblem) {

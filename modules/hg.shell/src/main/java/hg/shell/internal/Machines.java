@@ -34,6 +34,7 @@ public interface Machines extends AutoCloseable {
     sealed interface State {
         record Running() implements State {}
 
+        /** Its vCPUs stand still until vm_resume; memory and devices are kept. */
         record Paused() implements State {}
 
         record Stopped(String reason) implements State {}
@@ -49,6 +50,15 @@ public interface Machines extends AutoCloseable {
             disks = List.copyOf(disks);
         }
     }
+
+    /**
+     * What a snapshot wrote.
+     *
+     * @param memoryDataBytes of the guest's memory, the bytes written (pages of zeros are left as holes)
+     * @param diskBytes       the copies of the writable disks
+     * @param paused          how long the guest stood still for it
+     */
+    record Snapshot(Path dir, long memoryBytes, long memoryDataBytes, long diskBytes, Duration paused) {}
 
     /** A live attachment to a VM's serial console. */
     interface Console extends AutoCloseable {
@@ -79,6 +89,20 @@ public interface Machines extends AutoCloseable {
      * to {@code sink} (from another thread) until the console is closed; closing writes what is still queued.
      */
     Console attach(int id, OutputStream sink) throws ShellException;
+
+    /** Stops VM {@code id}'s vCPUs until {@link #resume}. */
+    void pause(int id) throws ShellException;
+
+    void resume(int id) throws ShellException;
+
+    /** Writes a snapshot of VM {@code id} into {@code dir}; with {@code stop} the VM is destroyed once it is written. */
+    Snapshot snapshot(int id, Path dir, boolean stop) throws ShellException;
+
+    /** Makes a VM from the snapshot in {@code dir}, running or paused; returns its id. */
+    int restore(Path dir, boolean paused) throws ShellException;
+
+    /** Makes {@code count} running clones of VM {@code id}; returns their ids. */
+    List<Integer> clone(int id, int count) throws ShellException;
 
     /** Stops VM {@code id} and frees everything it held. */
     void destroy(int id) throws ShellException;

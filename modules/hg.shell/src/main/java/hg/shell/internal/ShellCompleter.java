@@ -1,5 +1,12 @@
 package hg.shell.internal;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import org.jline.reader.Candidate;
@@ -9,10 +16,10 @@ import org.jline.reader.ParsedLine;
 
 /**
  * TAB completion: command names first, then what each command takes: kernels and images by file name (they
- * complete from a prefix and read better than ids; the description shows the id), vm ids, options.
+ * complete from a prefix and read better than ids; the description shows the id), vm ids, directories, options.
  */
 public final class ShellCompleter implements Completer {
-    private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline", "--disk");
+    private static final Set<String> VALUED_OPTIONS = Set.of("--mem", "--cpus", "--cmdline", "--disk", "--count");
     private final Commands commands;
 
     public ShellCompleter(Commands commands) {
@@ -48,14 +55,14 @@ public final class ShellCompleter implements Completer {
                     candidates.add(nameCandidate(i.fileName(), "id " + i.id() + (i.label().isEmpty() ? "" : ", " + i.label())));
                 }
             });
-            case VM_ID -> {
-                if (index == 1) {
-                    commands.machines().list().forEach(vm -> candidates.add(idCandidate(vm.id(),
-                            vm.kernel().getFileName() + " + " + Commands.diskNames(vm.disks()))));
-                }
+            case VM_ID -> commands.machines().list().forEach(vm -> candidates.add(idCandidate(vm.id(),
+                    vm.kernel().getFileName() + " + " + Commands.diskNames(vm.disks()))));
+            case DIR -> {
+                String word = line.word() == null ? "" : line.word();
+                directories(word.substring(0, Math.clamp(line.wordCursor(), 0, word.length())), candidates);
             }
-            case CREATE_OPTION -> {
-                for (String o : List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost")) {
+            case OPTION -> {
+                for (String o : cmd.options()) {
                     candidates.add(new Candidate(o, o, null, null, null, null, !VALUED_OPTIONS.contains(o)));
                 }
             }
@@ -67,9 +74,6 @@ public final class ShellCompleter implements Completer {
     static Commands.ArgKind argKind(Commands.Command cmd, List<String> before) {
         if (cmd.args().isEmpty()) {
             return Commands.ArgKind.NONE;
-        }
-        if (!cmd.args().contains(Commands.ArgKind.CREATE_OPTION)) {
-            return before.isEmpty() ? cmd.args().getFirst() : Commands.ArgKind.NONE;
         }
         int positional = 0;
         for (int i = 0; i < before.size(); i++) {
@@ -84,7 +88,39 @@ public final class ShellCompleter implements Completer {
                 positional++;
             }
         }
-        return positional < 2 ? cmd.args().get(positional) : Commands.ArgKind.CREATE_OPTION;
+        List<Commands.ArgKind> words = cmd.args().stream().filter(k -> k != Commands.ArgKind.OPTION).toList();
+        if (positional < words.size()) {
+            return words.get(positional);
+        }
+        return cmd.args().contains(Commands.ArgKind.OPTION) ? Commands.ArgKind.OPTION : Commands.ArgKind.NONE;
+    }
+
+    /**
+     * The directories under what is typed so far (relative to the working directory), each ending in '/' and
+     * left open so TAB goes on into it.
+     */
+    static void directories(String typed, List<Candidate> candidates) {
+        int slash = typed.lastIndexOf('/');
+        String parent = slash < 0 ? "" : typed.substring(0, slash + 1);
+        Path dir;
+        try {
+            dir = parent.isEmpty() ? Path.of("").toAbsolutePath() : Path.of(parent);
+        } catch (InvalidPathException e) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            List<String> names = new ArrayList<>();
+            for (Path p : entries) {
+                names.add(p.getFileName().toString());
+            }
+            Collections.sort(names);
+            for (String name : names) {
+                String value = parent + name + "/";
+                candidates.add(new Candidate(value, name + "/", null, null, null, null, false));
+            }
+        } catch (IOException | RuntimeException e) {
+            // an unreadable directory offers nothing
+        }
     }
 
     private void commandNames(List<Candidate> candidates) {

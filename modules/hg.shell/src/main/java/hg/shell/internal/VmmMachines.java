@@ -4,6 +4,7 @@ import hg.vmm.Console.Attachment;
 import hg.vmm.ImageBusyException;
 import hg.vmm.MemoryAdmission;
 import hg.vmm.MemoryRefusedException;
+import hg.vmm.SnapshotInfo;
 import hg.vmm.StopReason;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
@@ -162,6 +163,65 @@ public final class VmmMachines implements Machines {
             manager.destroy(id);
         } catch (VmException e) {
             throw new ShellException("vm " + id + " could not be destroyed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void pause(int id) throws ShellException {
+        try {
+            manager.pause(id);
+        } catch (VmException e) {
+            throw new ShellException("vm " + id + " could not be paused: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void resume(int id) throws ShellException {
+        try {
+            manager.resume(id);
+        } catch (VmException e) {
+            throw new ShellException("vm " + id + " could not be resumed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Snapshot snapshot(int id, Path dir, boolean stop) throws ShellException {
+        SnapshotInfo s;
+        try {
+            s = manager.snapshot(id, dir, stop);
+        } catch (VmException e) {
+            throw new ShellException("vm " + id + ": no snapshot in " + dir + ": " + e.getMessage());
+        }
+        return new Snapshot(s.dir(), s.memoryBytes(), s.memoryDataBytes(), s.diskBytes(), s.paused());
+    }
+
+    @Override
+    public int restore(Path dir, boolean paused) throws ShellException {
+        try {
+            return manager.restore(dir, paused);
+        } catch (MemoryRefusedException e) {
+            throw new ShellException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
+        } catch (ImageBusyException e) {
+            throw new ShellException(e.getMessage() + ": destroy the VM restored from " + dir + " first");
+        } catch (VmException e) {
+            // hg.vmm's line already names the snapshot and what is wrong with it.
+            throw new ShellException(e.getMessage());
+        } catch (OutOfMemoryError e) {
+            throw new ShellException("out of memory while restoring " + dir);
+        }
+    }
+
+    @Override
+    public List<Integer> clone(int id, int count) throws ShellException {
+        try {
+            return manager.clone(id, count);
+        } catch (MemoryRefusedException e) {
+            throw new ShellException(e.getMessage() + "; destroy a VM first, ask for fewer clones, or start hyper-gen "
+                    + "with --overcommit");
+        } catch (VmException e) {
+            throw new ShellException(e.getMessage());
+        } catch (OutOfMemoryError e) {
+            throw new ShellException("out of memory while cloning vm " + id + ": ask for fewer clones");
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -322,7 +323,7 @@ class CommandsTest {
     void helpListsAndExplains() {
         String all = run("help");
         for (String c : List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy",
-                "help", "exit", "quit")) {
+                "vm_pause", "vm_resume", "vm_snapshot", "vm_restore", "vm_clone", "help", "exit", "quit")) {
             assertTrue(all.contains("\n" + c + " "), c);
         }
         String one = run("help vm_create");
@@ -330,6 +331,128 @@ class CommandsTest {
         assertTrue(one.contains("an id or a file name from kernel_list and image_list"), one);
         assertTrue(fails("help vm_fly").contains("no command 'vm_fly' to explain"));
         assertTrue(fails("help a b").contains("help takes one command name"));
+    }
+
+    @Test
+    void pauseAndResumeShowInVmList() {
+        run("vm_create 0 0");
+        assertEquals("vm 1 paused\n", run("vm_pause 1"));
+        assertTrue(run("vm_list").lines().toList().get(1).matches("1\\s+bzImage-6.1\\s+alpine.ext4\\s+1\\s+512 MiB\\s+paused\\s+.*"));
+        assertEquals("error: vm 1 is paused already: vm_resume 1 lets it go on", fails("vm_pause 1"));
+        assertEquals("vm 1 resumed\n", run("vm_resume 1"));
+        assertEquals("error: vm 1 is not paused: it is running", fails("vm_resume 1"));
+        machines.stop(1, "guest halted");
+        assertEquals("error: vm 1 has stopped (guest halted): there is nothing to pause", fails("vm_pause 1"));
+        assertEquals("error: no vm with id 99 (vm_list shows id 1)", fails("vm_pause 99"));
+        assertTrue(fails("vm_resume").contains("vm_resume needs a vm id"));
+        assertEquals(List.of("pause 1", "resume 1"), machines.calls);
+    }
+
+    @Test
+    void snapshotPrintsWhatItWroteAndRestorePrintsTheNewId(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        run("vm_create 0 0 --mem 256M");
+        Path dir = tmp.resolve("snap");
+        assertEquals("vm 1: snapshot in " + dir + " (256 MiB memory, 12 MiB written, 16 MiB disks, paused 41 ms)\n",
+                run("vm_snapshot 1 " + dir));
+        assertEquals(1, machines.vms.size(), "without --stop the VM goes on");
+        assertEquals("vm 1: snapshot in " + dir + " (256 MiB memory, 12 MiB written, 16 MiB disks, paused 41 ms); "
+                + "vm 1 destroyed\n", run("vm_snapshot 1 " + dir + " --stop"));
+        assertTrue(machines.vms.isEmpty());
+        Files.createDirectories(dir);
+        assertEquals("2\n", run("vm_restore " + dir));
+        assertEquals("3\n", run("vm_restore " + dir + "/ --paused"));
+        assertTrue(run("vm_list").contains("paused"));
+        assertEquals(List.of("snapshot 1 " + dir, "snapshot 1 " + dir + " stop", "restore " + dir,
+                "restore " + dir + " paused"), machines.calls);
+    }
+
+    @Test
+    void aRelativeDirectoryIsUnderTheWorkingDirectory() {
+        run("vm_create 0 0");
+        run("vm_snapshot 1 some/snap");
+        assertEquals("snapshot 1 " + Path.of("").toAbsolutePath().resolve("some/snap"), machines.calls.getFirst());
+    }
+
+    @Test
+    void aSnapshotInUseByItsRestoredVmIsRefusedNamingIt(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        machines.create(new Machines.Spec(Path.of("/k/v"), tmp.resolve("vda.img"), 1 << 29, 1, "", false));
+        assertEquals("error: snapshot " + tmp + " is in use: vm 1 runs on its disk copy vda.img; vm_destroy 1 first, "
+                + "or vm_clone 1 for more VMs like it", fails("vm_restore " + tmp));
+        assertTrue(machines.calls.isEmpty());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "vm_snapshot|vm_snapshot needs a vm id and a directory: vm_snapshot <vm id> <dir> [--stop]",
+            "vm_snapshot 1|vm_snapshot needs a vm id and a directory",
+            "vm_snapshot 1 /a /b|vm_snapshot takes a vm id and one directory, got '1 /a /b'",
+            "vm_snapshot 7 /a|no vm with id 7 (vm_list shows id 1)",
+            "vm_snapshot x /a|'x' is not a vm id",
+            "vm_snapshot 1 /a --stop=yes|--stop takes no value: write just --stop",
+            "vm_snapshot 1 /a --now|unknown option --now: vm_snapshot takes --stop",
+            "vm_restore|vm_restore needs the directory of a snapshot: vm_restore <dir> [--paused]",
+            "vm_restore /a /b|vm_restore takes one directory, got '/a /b'",
+            "vm_restore /nonexistent|no snapshot in /nonexistent: it does not exist (vm_snapshot <vm id> <dir> writes one)",
+            "vm_restore /a --stop|unknown option --stop: vm_restore takes --paused",
+            "vm_clone|vm_clone needs a vm id: vm_clone <vm id> [--count N]",
+            "vm_clone 1 2|vm_clone takes one vm id, got '1 2'",
+            "vm_clone 1 --count 0|--count 0 is out of range: vm_clone makes 1 to 64 clones at once, e.g. --count 2",
+            "vm_clone 1 --count 65|--count 65 is out of range",
+            "vm_clone 1 --count=many|--count many is not a number",
+            "vm_clone 1 --count|--count needs a value",
+            "vm_clone 9|no vm with id 9 (vm_list shows id 1)",
+    })
+    void snapshotRestoreAndCloneRefuseWrongInputWithOneLine(String line, String expected) {
+        run("vm_create 0 0");
+        machines.calls.clear();
+        String e = fails(line);
+        assertTrue(e.contains(expected), e);
+        assertEquals(List.of(), machines.calls, "nothing was asked of the VMM");
+    }
+
+    @Test
+    void clonePrintsTheNewIdsOnOneLine() {
+        run("vm_create 0 0");
+        assertEquals("2\n", run("vm_clone 1"));
+        assertEquals("3 4 5\n", run("vm_clone 1 --count 3"));
+        assertEquals("6 7\n", run("vm_clone 1 --count=2"));
+        machines.stop(1, "guest halted");
+        assertEquals("error: vm 1 has stopped (guest halted): there is nothing to clone", fails("vm_clone 1"));
+        assertEquals(List.of("clone 1 1", "clone 1 3", "clone 1 2"), machines.calls);
+    }
+
+    @Test
+    void aConfinedShellRefusesASnapshotDirectoryOutsideItsRoots(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("snapshots"));
+        Files.createSymbolicLink(root.resolve("out"), tmp);
+        commands = new Commands(catalog, machines, null, false, false, List.of(root, Path.of("/run/hyper-gen")));
+        run("vm_create 0 0");
+        assertEquals("vm 1: snapshot in " + root.resolve("a/b") + " (512 MiB memory, 12 MiB written, 16 MiB disks, "
+                + "paused 41 ms)\n", run("vm_snapshot 1 " + root.resolve("a/b")));
+        assertEquals("error: vm_snapshot: " + tmp.resolve("elsewhere") + " is outside what this confined hyper-gen "
+                + "(--confine) may write: give a directory in " + root + ", /run/hyper-gen",
+                fails("vm_snapshot 1 " + tmp.resolve("elsewhere")));
+        assertTrue(fails("vm_snapshot 1 " + root.resolve("out/x")).contains("is outside what this confined"),
+                "a link may not lead out of a root");
+        assertTrue(fails("vm_restore " + root + "/../x").contains("vm_restore: " + tmp.resolve("x") + " is outside"));
+        assertTrue(run("help vm_snapshot").contains("This hyper-gen is confined (--confine): <dir> must be in " + root
+                + ", /run/hyper-gen; anywhere else is refused."));
+    }
+
+    @Test
+    void helpExplainsTheSnapshotCommands() {
+        String snap = run("help vm_snapshot");
+        assertTrue(snap.startsWith("usage: vm_snapshot <vm id> <dir> [--stop]\n"), snap);
+        assertTrue(snap.contains("'state'") && snap.contains("'memory'") && snap.contains("vda.img"), snap);
+        assertFalse(snap.contains("confined"), "an unconfined shell writes anywhere: " + snap);
+        assertTrue(run("help vm_restore").startsWith("usage: vm_restore <dir> [--paused]\n"));
+        String clone = run("help vm_clone");
+        assertTrue(clone.startsWith("usage: vm_clone <vm id> [--count N]\n"), clone);
+        assertTrue(clone.contains("copy-on-write") && clone.contains("network card"), clone);
+        assertTrue(run("help vm_pause").startsWith("usage: vm_pause <vm id>\n"));
+        assertTrue(run("help vm_resume").startsWith("usage: vm_resume <vm id>\n"));
+        assertTrue(run("help vm_list").contains("paused"));
     }
 
     @Test
@@ -360,6 +483,7 @@ class CommandsTest {
     @Property(tries = 300)
     void anyLineEndsInOutputOrOneErrorLineAndNeverThrows(@ForAll @StringLength(max = 60) String junk) {
         for (String line : List.of(junk, "vm_create " + junk, "vm_destroy " + junk, "vm_console " + junk,
+                "vm_pause " + junk, "vm_clone 1 --count " + junk, "vm_restore /nonexistent/" + junk,
                 "vm_create 0 0 --mem " + junk, "help " + junk)) {
             StringWriter s = new StringWriter();
             Commands.Outcome o = new Commands(FakeCatalog.standard(), new FakeMachines(), "refused")

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.kvm.net.Nft;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +25,7 @@ class ConfineRootsTest {
                     || p.equals(Path.of("/proc")) || p.equals(Path.of("/dev")), "too wide a root: " + p);
             assertFalse(Path.of("/etc/shadow").startsWith(p), p + " would let /etc/shadow be read");
         }
+        Nft.program().ifPresent(nft -> assertTrue(r.readOnly().contains(nft), "nft, which loads the guest filter"));
         assertFalse(r.readOnly().contains(Path.of("/srv/images")));
         assertTrue(r.readOnly().stream().noneMatch(r.readWrite()::contains), "a root is read-only or read-write");
     }
@@ -36,5 +39,15 @@ class ConfineRootsTest {
 
     private static List<Path> concat(Confine.Roots r) {
         return java.util.stream.Stream.concat(r.readOnly().stream(), r.readWrite().stream()).toList();
+    }
+
+    @Test
+    void theSnapshotAndCloneDirectoriesAreWritable() {
+        Confine.Roots r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"),
+                List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones")), "/opt/hyper-gen", null, List.of());
+        assertTrue(r.readWrite().containsAll(List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones"))));
+        assertEquals(List.of(Path.of("/srv/snap"), Path.of("/srv/images"), Path.of("/run/hyper-gen")),
+                Confine.snapshotRoots(Path.of("/srv/images"), List.of(Path.of("/srv/snap"))),
+                "snapshots go where the confined shell may write files");
     }
 }

@@ -86,6 +86,72 @@ final class FakeMachines implements Machines {
         };
     }
 
+    /** What vm_snapshot wrote, by directory: the VM as it was. */
+    final Map<java.nio.file.Path, Info> snapshots = new LinkedHashMap<>();
+    final List<String> calls = new ArrayList<>();
+
+    private Info require(int id) throws ShellException {
+        Info i = vms.get(id);
+        if (i == null) {
+            throw new ShellException("no vm with id " + id);
+        }
+        return i;
+    }
+
+    private void put(Info i, State state) {
+        vms.put(i.id(), new Info(i.id(), i.kernel(), i.disks(), i.cpus(), i.memoryBytes(), state, i.uptime(), i.net()));
+    }
+
+    @Override
+    public void pause(int id) throws ShellException {
+        calls.add("pause " + id);
+        put(require(id), new State.Paused());
+    }
+
+    @Override
+    public void resume(int id) throws ShellException {
+        calls.add("resume " + id);
+        put(require(id), new State.Running());
+    }
+
+    @Override
+    public Snapshot snapshot(int id, java.nio.file.Path dir, boolean stop) throws ShellException {
+        calls.add("snapshot " + id + " " + dir + (stop ? " stop" : ""));
+        Info i = require(id);
+        snapshots.put(dir, i);
+        if (stop) {
+            vms.remove(id);
+        }
+        return new Snapshot(dir, i.memoryBytes(), 12L << 20, 16L << 20, Duration.ofMillis(41));
+    }
+
+    @Override
+    public int restore(java.nio.file.Path dir, boolean paused) throws ShellException {
+        calls.add("restore " + dir + (paused ? " paused" : ""));
+        Info i = snapshots.get(dir);
+        if (i == null) {
+            throw new ShellException("no snapshot in " + dir + ": it has no state file");
+        }
+        int id = nextId++;
+        vms.put(id, new Info(id, i.kernel(), i.disks(), i.cpus(), i.memoryBytes(),
+                paused ? new State.Paused() : new State.Running(), Duration.ZERO, i.net()));
+        return id;
+    }
+
+    @Override
+    public List<Integer> clone(int id, int count) throws ShellException {
+        calls.add("clone " + id + " " + count);
+        Info i = require(id);
+        List<Integer> ids = new ArrayList<>();
+        for (int n = 0; n < count; n++) {
+            int c = nextId++;
+            vms.put(c, new Info(c, i.kernel(), i.disks(), i.cpus(), i.memoryBytes(), new State.Running(),
+                    Duration.ZERO, i.net()));
+            ids.add(c);
+        }
+        return ids;
+    }
+
     @Override
     public void destroy(int id) throws ShellException {
         if (vms.remove(id) == null) {

@@ -44,6 +44,14 @@ class GuestDirsTest {
     }
 
     @Test
+    void theSnapshotDirectoryFromTheFlagOrGuestSnapshot() throws Exception {
+        Path cmdline = Files.writeString(tmp.resolve("cmdline"), "guest_kernel=/k guest_snapshot=/srv/snap\n");
+        assertEquals(Path.of("/srv/snap"), GuestDirs.resolve(null, null, cmdline).snapshotDir());
+        assertEquals(Path.of("/s"), GuestDirs.resolve(Path.of("/a"), Path.of("/b"), Path.of("/s"), cmdline).snapshotDir());
+        assertNull(GuestDirs.resolve(null, null, tmp.resolve("nothing")).snapshotDir());
+    }
+
+    @Test
     void theLastOccurrenceWins() {
         assertEquals(Path.of("/2"), GuestDirs.param("guest_kernel=/1 guest_kernel=/2", "guest_kernel"));
     }

@@ -20,8 +20,8 @@ class ShellCompleterTest {
 
     @Test
     void commandNamesFirst() {
-        assertEquals(List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy", "help",
-                "exit", "quit"), complete(""));
+        assertEquals(List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy", "vm_pause",
+                "vm_resume", "vm_snapshot", "vm_restore", "vm_clone", "help", "exit", "quit"), complete(""));
         assertEquals(complete(""), complete("vm_"), "JLine filters by the typed prefix itself");
     }
 
@@ -49,5 +49,28 @@ class ShellCompleterTest {
         assertEquals(List.of(), complete("kernel_list "));
         assertEquals(complete(""), complete("help "));
         assertEquals(List.of(), complete("nosuch "));
+    }
+
+    @Test
+    void snapshotCommandsCompleteIdsDirectoriesAndTheirOptions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        machines.create(new Machines.Spec(java.nio.file.Path.of("/k/v"), java.nio.file.Path.of("/i/r"), 1 << 29, 1, "",
+                false));
+        java.nio.file.Files.createDirectories(tmp.resolve("snap-a"));
+        java.nio.file.Files.createDirectories(tmp.resolve("snap-b/inner"));
+        java.nio.file.Files.writeString(tmp.resolve("snap-file"), "not a directory");
+        for (String c : List.of("vm_pause ", "vm_resume ", "vm_snapshot ", "vm_clone ")) {
+            assertEquals(List.of("1"), complete(c), c);
+        }
+        assertEquals(List.of(), complete("vm_pause 1 "));
+        assertEquals(List.of(tmp + "/snap-a/", tmp + "/snap-b/"), complete("vm_snapshot 1 " + tmp + "/snap"),
+                "directories only, open so TAB goes on into them");
+        assertEquals(List.of(tmp + "/snap-b/inner/"), complete("vm_snapshot 1 " + tmp + "/snap-b/"));
+        assertEquals(List.of("--stop"), complete("vm_snapshot 1 " + tmp + "/snap-a "));
+        assertEquals(List.of(tmp + "/snap-a/", tmp + "/snap-b/"), complete("vm_restore " + tmp + "/"));
+        assertEquals(List.of("--paused"), complete("vm_restore " + tmp + "/snap-a "));
+        assertEquals(List.of("--count"), complete("vm_clone 1 "));
+        assertEquals(List.of(), complete("vm_clone 1 --count "), "the count is the user's");
+        assertEquals(List.of(), complete("vm_restore /nonexistent/"));
     }
 }

@@ -78,8 +78,22 @@ class VmmMachinesTest {
     }
 
     @Test
+    void snapshotRestoreAndCloneRefusalsAreOneLineFromTheVmm(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        try (VmManager manager = new VmManager(); VmmMachines m = new VmmMachines(manager, OptionalLong::empty)) {
+            assertEquals("no snapshot in " + tmp + ": it has no state file",
+                    assertThrows(ShellException.class, () -> m.restore(tmp, false)).getMessage());
+            assertEquals("vm 5 could not be paused: no VM with id 5",
+                    assertThrows(ShellException.class, () -> m.pause(5)).getMessage());
+            assertTrue(assertThrows(ShellException.class, () -> m.snapshot(5, tmp, false)).getMessage()
+                    .startsWith("vm 5: no snapshot in " + tmp + ": "));
+            assertEquals("no VM with id 5", assertThrows(ShellException.class, () -> m.clone(5, 1)).getMessage());
+        }
+    }
+
+    @Test
     void stopReasonsReadAsSentences() {
         assertEquals(new Machines.State.Running(), VmmMachines.state(new VmState.Running()));
+        assertEquals(new Machines.State.Paused(), VmmMachines.state(new VmState.Paused()));
         assertEquals(new Machines.State.Stopped("the guest exited with code 7"),
                 VmmMachines.state(new VmState.Stopped(new StopReason.DebugExit(7))));
         assertEquals(new Machines.State.Stopped("the guest rebooted (reset)"),

@@ -49,30 +49,39 @@ public final class SnapshotLoader {
         } catch (IOException e) {
             throw new VmException("cannot read the snapshot in " + dir + ": " + e.getMessage(), e);
         } catch (SnapshotFormatException e) {
-            throw new VmException("snapshot " + dir + " refused: " + e.getMessage(), e);
+            throw refused(dir, e.getMessage(), e);
         }
         VmSnapshot.Machine m = s.vm();
+        if (m.vcpuCount() > VmConfig.MAX_VCPUS) {
+            // Before the CPUID check, which cannot lay out more vCPUs than a VM here may have.
+            throw refused(dir, "it has " + m.vcpuCount() + " vCPUs, more than the " + VmConfig.MAX_VCPUS + " a VM may have");
+        }
         for (int i = 0; i < s.vcpus().size(); i++) {
             List<CpuidEntry> here = CpuidSetup.forVcpu(supportedCpuid, i, s.vcpus().size(), tscDeadline);
             Optional<String> lacking = CpuidCheck.missing(s.vcpus().get(i).cpuid(), here);
             if (lacking.isPresent()) {
-                throw new VmException("snapshot " + dir + " refused: " + lacking.get());
+                throw refused(dir, lacking.get());
             }
         }
         List<Path> disks = new ArrayList<>();
         for (VmSnapshot.Disk d : m.disks()) {
-            Path p = d.readOnly() ? Path.of(d.file()) : files.dir().resolve(d.file());
-            if (!d.readOnly() && (Path.of(d.file()).getNameCount() != 1 || d.file().startsWith("."))) {
-                throw new VmException("snapshot " + dir + " refused: disk " + d.device() + " names a file outside it");
+            Path p;
+            try {
+                p = d.readOnly() ? Path.of(d.file()) : files.dir().resolve(d.file());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw refused(dir, "disk " + d.device() + " names no file: " + e.getMessage(), e);
+            }
+            if (!d.readOnly() && (Path.of(d.file()).getNameCount() != 1 || d.file().isEmpty() || d.file().startsWith("."))) {
+                throw refused(dir, "disk " + d.device() + " names a file outside it");
             }
             String change;
             try {
                 change = DiskIdentity.of(p).differenceFrom(d.identity());
             } catch (IOException e) {
-                throw new VmException("snapshot " + dir + " refused: disk " + d.device() + " (" + p + "): " + e.getMessage(), e);
+                throw refused(dir, "disk " + d.device() + " (" + p + "): " + e.getMessage(), e);
             }
             if (!change.isEmpty()) {
-                throw new VmException("snapshot " + dir + " refused: disk " + d.device() + " (" + p + ") " + change);
+                throw refused(dir, "disk " + d.device() + " (" + p + ") " + change);
             }
             disks.add(p);
         }
@@ -86,8 +95,28 @@ public final class SnapshotLoader {
                     disks.isEmpty() ? Optional.empty() : Optional.of(disks.getFirst()),
                     !disks.isEmpty() && m.disks().getFirst().readOnly(), data, m.netSlot() != 0, m.vhost());
         } catch (VmException | java.nio.file.InvalidPathException e) {
-            throw new VmException("snapshot " + dir + " refused: " + e.getMessage(), e);
+            throw refused(dir, e.getMessage(), e);
         }
         return new Loaded(s, config, files.memory());
+    }
+
+    /**
+     * One line however the state's names read: a crafted state may put line breaks or terminal
+     * escapes in a device or file name, and the refusal quotes it.
+     */
+    private static VmException refused(Path dir, String why) {
+        return refused(dir, why, null);
+    }
+
+    private static VmException refused(Path dir, String why, Throwable cause) {
+        StringBuilder line = new StringBuilder("snapshot " + dir + " refused: ");
+        why.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                line.append(String.format("\\x%02x", c));
+            } else {
+                line.appendCodePoint(c);
+            }
+        });
+        return new VmException(line.toString(), cause);
     }
 }

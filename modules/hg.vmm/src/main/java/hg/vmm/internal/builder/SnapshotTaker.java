@@ -1,5 +1,7 @@
 package hg.vmm.internal.builder;
 
+import hg.kvm.GuestMemoryException;
+import hg.kvm.KvmException;
 import hg.vmm.VmConfig;
 import hg.vmm.VmDisk;
 import hg.vmm.VmException;
@@ -87,8 +89,11 @@ public final class SnapshotTaker {
                     devices);
             SnapshotFile.write(files.state(), SnapshotCodec.encode(snapshot));
             return new Taken(memory.size(), memory.dataBytes(), diskBytes);
-        } catch (IOException e) {
+        } catch (IOException | GuestMemoryException e) {
             throw new VmException("cannot write the snapshot into " + dir + ": " + e.getMessage(), e);
+        } catch (KvmException e) {
+            // The VM ended while it was being written (its fds are gone), or KVM refused a read.
+            throw new VmException("cannot read the VM's state for a snapshot: " + e.getMessage(), e);
         } finally {
             transports.forEach(VirtioMmioTransport::afterSnapshot);
         }

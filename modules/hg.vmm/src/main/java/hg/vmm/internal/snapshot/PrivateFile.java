@@ -32,8 +32,9 @@ public final class PrivateFile {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             body.write(out);
             out.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temp);
+        } catch (Throwable e) {
+            // An Error too (out of memory in the body): a partial copy of guest memory must not stay behind.
+            removeAfter(e, temp);
             throw e;
         }
         try {
@@ -42,8 +43,17 @@ public final class PrivateFile {
             Files.deleteIfExists(temp);
             throw new IOException("cannot rename a file into " + dir + " atomically", e);
         } catch (IOException e) {
-            Files.deleteIfExists(temp);
+            removeAfter(e, temp);
             throw e;
+        }
+    }
+
+    /** Removes the temporary file; a failure to do so is added to, never put in place of, the first. */
+    private static void removeAfter(Throwable failure, Path temp) {
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
         }
     }
 }

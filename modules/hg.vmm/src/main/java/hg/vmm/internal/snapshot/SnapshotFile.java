@@ -18,7 +18,7 @@ import java.util.Arrays;
  * <pre>
  *  0  8  magic "HGSNAP\r\n"
  *  8  4  format version (little-endian)
- * 12  4  zero
+ * 12  4  zero (refused otherwise)
  * 16  8  payload length
  * 24  n  payload
  * 24+n 32 SHA-256 of bytes 0 .. 24+n
@@ -55,6 +55,12 @@ public final class SnapshotFile {
         if (version != FORMAT_VERSION) {
             throw new SnapshotFormatException("snapshot format version " + Integer.toUnsignedString(version)
                     + "; this hyper-gen reads version " + FORMAT_VERSION);
+        }
+        int reserved = b.getInt(12);
+        if (reserved != 0) {
+            // Zero in this version: anything else is a writer this reader does not know.
+            throw new SnapshotFormatException(String.format("the state file's header has 0x%08x where this format has zero",
+                    reserved));
         }
         long length = b.getLong(16);
         if (length < 0 || length > MAX_PAYLOAD) {

@@ -28,6 +28,14 @@ public record GuestNetConfig(byte[] mac, Inet4Address address, Inet4Address gate
         return mac.clone();
     }
 
+    /**
+     * The bridge's own Ethernet address, fixed so that it stays the guests' gateway's whatever
+     * TAPs come and go; outside the guests' range (their fourth byte is 0).
+     */
+    public static byte[] gatewayMac() {
+        return new byte[] {0x02, 0x68, 0x67, (byte) 0xff, 0x00, 0x01};
+    }
+
     /** The addressing of VM {@code id} (1 to {@link #MAX_ID}). */
     public static GuestNetConfig forVm(int id) {
         if (id < 1 || id > MAX_ID) {
