@@ -59,6 +59,8 @@ class SnapshotCloneTest {
         System.out.printf("e2e: vm_restore to the guest's answer %.2f s%n", (System.nanoTime() - t0) / 1e9);
         assertTrue(seen.contains(nonce), "the nonce kept in RAM only, after the restore:\n" + seen);
         assertTrue(seen.contains(file), "the file on the disk, after the restore:\n" + seen);
+        System.out.println("e2e: the restored guest's clocksource: "
+                + shell.guest("cat /sys/devices/system/clocksource/clocksource0/current_clocksource", COMMAND).strip());
         long guestNow = Long.parseLong(lastNumber(shell.guest("date +%s", COMMAND)));
         shell.detach(restored, COMMAND);
         long hostNow = Long.parseLong(lastNumber(NEST.host().run("date +%s", COMMAND).output()));

@@ -74,6 +74,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), -1);
     public static final MethodHandle MADVISE = errnoHandle("madvise",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
+    public static final MethodHandle MINCORE = errnoHandle("mincore",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), -1);
     public static final MethodHandle EVENTFD = errnoHandle("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     public static final MethodHandle EPOLL_CREATE1 = errnoHandle("epoll_create1",
@@ -246,6 +248,19 @@ public final class Libc {
             int r = (int) MADVISE.invokeExact(state, addr, length, advice);
             if (r < 0) {
                 throw new KvmException("madvise " + what, errno(state));
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** mincore: one byte per page of {@code [addr, addr + length)} into {@code vec}, bit 0 set where the page is resident. */
+    public static void mincore(long addr, long length, MemorySegment vec) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            int r = (int) MINCORE.invokeExact(state, addr, length, vec);
+            if (r < 0) {
+                throw new KvmException("mincore", errno(state));
             }
         } catch (Throwable t) {
             throw rethrow(t);

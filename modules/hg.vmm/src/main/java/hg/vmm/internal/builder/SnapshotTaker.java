@@ -55,6 +55,7 @@ public final class SnapshotTaker {
         transports.forEach(VirtioMmioTransport::beforeSnapshot);
         try {
             prepare(dir, files);
+            long takenAt = wallClockNanos();
             List<VmSnapshot.Vcpu> vcpus = new ArrayList<>();
             for (int i = 0; i < vm.loops().size(); i++) {
                 VcpuLoop l = vm.loops().get(i);
@@ -84,7 +85,7 @@ public final class SnapshotTaker {
                 vm.machine().memory().remapPrivate(files.memory());
             }
             VmSnapshot.Machine made = new VmSnapshot.Machine(config.kernel().toString(), vm.cmdline(), config.memoryBytes(),
-                    config.vcpus(), disks, vm.machine().netSlot(), config.vhost());
+                    config.vcpus(), disks, vm.machine().netSlot(), config.vhost(), takenAt);
             VmSnapshot snapshot = new VmSnapshot(made, machine, vcpus, vm.serial().state(), vm.machine().i8042().state(),
                     devices);
             SnapshotFile.write(files.state(), SnapshotCodec.encode(snapshot));
@@ -97,6 +98,11 @@ public final class SnapshotTaker {
         } finally {
             transports.forEach(VirtioMmioTransport::afterSnapshot);
         }
+    }
+
+    static long wallClockNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     /** The directory (0700 when made here), without the state file of an older snapshot in it. */

@@ -28,6 +28,7 @@ import hg.vmm.VmException;
 import hg.vmm.internal.bus.Bus;
 import hg.vmm.internal.bus.InterruptTrigger;
 import hg.vmm.internal.cpu.BootState;
+import hg.vmm.internal.cpu.ClockAdvance;
 import hg.vmm.internal.cpu.CpuidSetup;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.ConsoleBuffer;
@@ -454,11 +455,13 @@ public final class VmBuilder {
             cpuids.add(s.vcpus().get(i).cpuid());
             loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
         }
+        long away = s.vm().takenAt() == 0 ? 0 : Math.max(0, SnapshotTaker.wallClockNanos() - s.vm().takenAt());
         try {
             for (int i = 0; i < loops.size(); i++) {
-                s.vcpus().get(i).state().restoreInto(loops.get(i).vcpu());
+                VcpuFd vcpu = loops.get(i).vcpu();
+                ClockAdvance.vcpu(s.vcpus().get(i).state(), away, vcpu.tscKhz()).restoreInto(vcpu);
             }
-            s.machine().restoreInto(vmFd);
+            ClockAdvance.machine(s.machine(), away).restoreInto(vmFd);
         } catch (KvmException e) {
             throw new VmException("KVM refused the snapshot's state: " + e.getMessage(), e);
         }

@@ -36,9 +36,11 @@ public final class MemoryFile {
         long data = 0;
         for (GuestMemory.Region r : memory.regions()) {
             MemorySegment host = r.host();
+            // Pages the guest never touched are not even read (a fresh 1 GiB guest has mostly those).
+            java.util.BitSet untouched = memory.knownZeroPages(r);
             long runStart = -1;
             for (long page = 0; page <= host.byteSize(); page += PAGE) {
-                boolean zero = page == host.byteSize()
+                boolean zero = page == host.byteSize() || untouched.get((int) (page / PAGE))
                         || MemorySegment.mismatch(host, page, page + PAGE, ZERO_PAGE, 0, PAGE) == -1;
                 if (!zero && runStart < 0) {
                     runStart = page;
