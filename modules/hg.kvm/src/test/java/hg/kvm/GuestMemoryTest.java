@@ -36,6 +36,32 @@ class GuestMemoryTest {
     }
 
     @Test
+    void untouchedPagesOfAnonymousMemoryAreKnownZeroAndAFileMappingClaimsNone() throws Exception {
+        boolean swap = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo")).stream()
+                .filter(l -> l.startsWith("SwapTotal:")).noneMatch(l -> l.replaceAll("[^0-9]", "").matches("0*"));
+        try (GuestMemory m = GuestMemory.map(List.of(new GuestMemory.Range(0, 64 * 4096)))) {
+            GuestMemory.Region r = m.regions().getFirst();
+            m.writeU8(3 * 4096 + 17, 1);
+            m.readU8(5 * 4096);   // a read maps the zero page: not known zero, still zero
+            java.util.BitSet zero = m.knownZeroPages(r);
+            if (swap) {
+                assertEquals(0, zero.cardinality(), "with swap a page out of memory may hold data");
+                return;
+            }
+            assertEquals(false, zero.get(3), "a written page is resident");
+            assertEquals(true, zero.get(0) && zero.get(63), "untouched pages: " + zero);
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("hg-mem", ".img");
+            try {
+                java.nio.file.Files.write(file, new byte[64 * 4096]);
+                m.remapPrivate(file);
+                assertEquals(0, m.knownZeroPages(r).cardinality(), "a file's pages may hold data when not resident");
+            } finally {
+                java.nio.file.Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    @Test
     void mappedMemoryStartsZeroedAndKeepsValues() {
         try (GuestMemory mem = GuestMemory.map(RANGES)) {
             assertEquals(0x12000, mem.size());
