@@ -37,7 +37,8 @@ class SnapshotCloneTest {
         String file = "hg-e2e-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
         HgShell shell = NEST.shell();
         RigRetry.once(shell, "a guest to snapshot", () -> {
-            int vm = GuestBoot.create(shell, "0 0 --no-net", GUEST_BOOT);
+            // 256 MiB: the restored guest and its three clones are each counted in full against the nest's memory.
+            int vm = GuestBoot.create(shell, "0 0 --no-net --mem 256M", GUEST_BOOT);
             // The nonce lives in a tmpfs only: after the restore it can come from nowhere but the saved RAM.
             shell.guest("mkdir -p /ram && mount -t tmpfs none /ram && echo " + nonce + " > /ram/nonce"
                     + " && echo " + file + " > /e2e-file && sync", COMMAND);
