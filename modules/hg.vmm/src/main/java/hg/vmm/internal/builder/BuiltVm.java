@@ -32,10 +32,11 @@ public record BuiltVm(Resources resources, IoLoop io, Serial16550 serial, Consol
 
     /**
      * What a snapshot reads besides the above: the VM fd, guest memory, the i8042, the virtio
-     * transports in slot order, the network slot (0 without a card), and the CPUID of each vCPU.
+     * transports in slot order, the network slot (0 without a card), the CPUID of each vCPU, and
+     * the host's wall clock when the guest's kvmclock read zero.
      */
     public record Machine(VmFd vmFd, GuestMemory memory, I8042 i8042, List<VirtioMmioTransport> transports, int netSlot,
-                          List<List<CpuidEntry>> cpuid) {
+                          List<List<CpuidEntry>> cpuid, long clockZeroAt) {
         public Machine {
             transports = List.copyOf(transports);
             cpuid = List.copyOf(cpuid);

@@ -55,7 +55,6 @@ public final class SnapshotTaker {
         transports.forEach(VirtioMmioTransport::beforeSnapshot);
         try {
             prepare(dir, files);
-            long takenAt = wallClockNanos();
             List<VmSnapshot.Vcpu> vcpus = new ArrayList<>();
             for (int i = 0; i < vm.loops().size(); i++) {
                 VcpuLoop l = vm.loops().get(i);
@@ -85,7 +84,7 @@ public final class SnapshotTaker {
                 vm.machine().memory().remapPrivate(files.memory());
             }
             VmSnapshot.Machine made = new VmSnapshot.Machine(config.kernel().toString(), vm.cmdline(), config.memoryBytes(),
-                    config.vcpus(), disks, vm.machine().netSlot(), config.vhost(), takenAt);
+                    config.vcpus(), disks, vm.machine().netSlot(), config.vhost(), vm.machine().clockZeroAt());
             VmSnapshot snapshot = new VmSnapshot(made, machine, vcpus, vm.serial().state(), vm.machine().i8042().state(),
                     devices);
             SnapshotFile.write(files.state(), SnapshotCodec.encode(snapshot));

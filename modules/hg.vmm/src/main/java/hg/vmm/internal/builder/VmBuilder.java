@@ -105,6 +105,7 @@ public final class VmBuilder {
     private IoLoop io;
     private I8042 i8042;
     private int netSlot;
+    private long clockZeroAt;
 
     /**
      * What a restore starts from: the decoded state and the memory file beside it.
@@ -174,6 +175,10 @@ public final class VmBuilder {
         vmFd.registerMemory(memory);
         vmFd.createIrqchip();
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
+        if (restore == null) {
+            // KVM tells the guest this instant as its wall clock's base: kept for snapshots of it.
+            clockZeroAt = SnapshotTaker.wallClockNanos() - vmFd.clock().clock();
+        }
 
         // Released last but one: what the guest's warnings still had suppressed is said when the VM ends.
         resources.push(guestWarnings::flush);
@@ -199,7 +204,7 @@ public final class VmBuilder {
             loops = restoreState(serial);
         }
         return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline,
-                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot, cpuids));
+                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot, cpuids, clockZeroAt));
     }
 
     // ---- the steps
@@ -455,7 +460,11 @@ public final class VmBuilder {
             cpuids.add(s.vcpus().get(i).cpuid());
             loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
         }
-        long away = s.vm().takenAt() == 0 ? 0 : Math.max(0, SnapshotTaker.wallClockNanos() - s.vm().takenAt());
+        // The guest's wall clock is the host's again (what it lost on disk, and any drift before).
+        long saved = s.machine().clock().clock();
+        long away = s.vm().clockZeroAt() == 0 ? 0
+                : Math.max(0, SnapshotTaker.wallClockNanos() - s.vm().clockZeroAt() - saved);
+        clockZeroAt = s.vm().clockZeroAt();
         try {
             for (int i = 0; i < loops.size(); i++) {
                 VcpuFd vcpu = loops.get(i).vcpu();

@@ -42,7 +42,7 @@ public final class SnapshotCodec {
             w.string(d.device()).string(d.file()).bool(d.readOnly())
                     .u64(id.size()).u64(id.mtimeNanos()).u64(id.ctimeNanos()).u64(id.device()).u64(id.inode());
         }
-        w.u32(m.netSlot()).bool(m.vhost()).u64(m.takenAt());
+        w.u32(m.netSlot()).bool(m.vhost()).u64(m.clockZeroAt());
 
         w.u32(TAG_KVM_VM);
         KvmStateCodec.write(w, s.machine());
@@ -94,8 +94,9 @@ public final class SnapshotCodec {
         }
         int netSlot = r.u32("network slot", 0, 1 << 16);
         boolean vhost = r.bool("vhost");
-        long takenAt = r.u64("snapshot time");
-        VmSnapshot.Machine machine = new VmSnapshot.Machine(kernel, cmdline, memory, vcpuCount, disks, netSlot, vhost, takenAt);
+        long clockZeroAt = r.u64("kvmclock zero time");
+        VmSnapshot.Machine machine = new VmSnapshot.Machine(kernel, cmdline, memory, vcpuCount, disks, netSlot, vhost,
+                clockZeroAt);
 
         tag(r, TAG_KVM_VM, "KVM VM state");
         var kvmVm = KvmStateCodec.readMachine(r);

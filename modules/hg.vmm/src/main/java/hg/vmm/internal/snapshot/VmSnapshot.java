@@ -27,16 +27,17 @@ public record VmSnapshot(Machine vm, MachineState machine, List<Vcpu> vcpus, Ser
      *
      * @param kernel  the kernel it booted (shown only: the kernel is in guest memory now)
      * @param netSlot the network slot whose MAC and address the guest uses, or 0 without a card
-     * @param takenAt the host's wall clock when the state was read, in ns since the epoch: a restore
-     *                moves the guest's clocks on by the time since
+     * @param clockZeroAt the host's wall clock, in ns since the epoch, when the guest's kvmclock read
+     *                    zero (the guest's wall clock is that plus its kvmclock): a restore sets the
+     *                    kvmclock so that the guest's wall clock is the host's again; 0 when unknown
      */
     public record Machine(String kernel, String cmdline, long memoryBytes, int vcpuCount, List<Disk> disks,
-                          int netSlot, boolean vhost, long takenAt) {
+                          int netSlot, boolean vhost, long clockZeroAt) {
         public Machine {
             disks = List.copyOf(disks);
         }
 
-        /** A machine whose snapshot time is unknown (0): a restore leaves its clocks where they were. */
+        /** A machine whose clock's zero is unknown (0): a restore leaves its clocks where they were. */
         public Machine(String kernel, String cmdline, long memoryBytes, int vcpuCount, List<Disk> disks, int netSlot,
                        boolean vhost) {
             this(kernel, cmdline, memoryBytes, vcpuCount, disks, netSlot, vhost, 0L);
