@@ -56,6 +56,8 @@ class SnapshotCloneTest {
         assertTrue(list.contains("no VMs") || !Pattern.compile("(?m)^\\s*" + vm + "\\s").matcher(list).find(),
                 "--stop destroyed the VM:\n" + list);
 
+        // Some time on disk, more than the clock check's slack: a restore that did not make it up would show.
+        NEST.host().run("sleep 6", COMMAND);
         long t0 = System.nanoTime();
         int restored = id(shell.ok("vm_restore " + DIR, COMMAND));
         shell.attach(restored, COMMAND);
