@@ -2,14 +2,14 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
+import hg.kvm.KvmCap;
 import hg.kvm.KvmCheck;
 import hg.vmm.internal.builder.AttachedDisk;
 import hg.vmm.internal.builder.BuiltVm;
 import hg.vmm.internal.builder.NetCard;
-import hg.vmm.internal.builder.VmBuilder;
-import hg.kvm.KvmCap;
 import hg.vmm.internal.builder.SnapshotLoader;
 import hg.vmm.internal.builder.SnapshotTaker;
+import hg.vmm.internal.builder.VmBuilder;
 import hg.vmm.internal.cpu.MsrsToSave;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.IoLoop;

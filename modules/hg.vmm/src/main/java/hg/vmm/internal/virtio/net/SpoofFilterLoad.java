@@ -34,6 +34,16 @@ public final class SpoofFilterLoad {
         return Optional.of(line);
     }
 
+    /**
+     * Loads the ruleset into the calling thread's namespace now, whatever was done before: for
+     * tests, whose namespaces come and go and may reuse a number this process saw already.
+     */
+    static synchronized String loadNow() {
+        String line = describe(Nft.load(SpoofFilter.ruleset()));
+        DONE.put(namespace(), line);
+        return line;
+    }
+
     /** Whether {@code line} (from {@link #ensure}) says the guests are filtered. */
     public static boolean filtered(String line) {
         return !line.startsWith("warning:");
