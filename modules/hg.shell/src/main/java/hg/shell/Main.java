@@ -4,13 +4,13 @@ import hg.shell.internal.BatchConsole;
 import hg.shell.internal.BatchShell;
 import hg.shell.internal.Commands;
 import hg.shell.internal.Confine;
-import hg.shell.internal.DirectoryCatalog;
+import hg.host.DirectoryCatalog;
 import hg.shell.internal.GuestDirs;
-import hg.shell.internal.BootKernelProbe;
+import hg.host.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
-import hg.shell.internal.Machines;
+import hg.host.Machines;
 import hg.shell.internal.TerminalTypes;
-import hg.shell.internal.VmmMachines;
+import hg.host.VmmMachines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -150,7 +150,7 @@ public final class Main {
         }
         GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
-                dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe());
+                dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe(Confine::explain));
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
         List<String> startLines = new ArrayList<>(kvmCheck.get());
         for (String problem : new String[] {catalog.kernelDirProblem(), catalog.imageDirProblem()}) {

@@ -37,7 +37,7 @@ class ConfinementEndToEndTest {
         Path guest = EchoGuest.build(tmp);
         Files.copy(guest, kernels.resolve("echo.elf"));
         Files.move(guest, outside.resolve("far.elf"));
-        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        hg.host.testkit.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
         Path secret = Files.writeString(outside.resolve("secret.txt"), "not for the VMM\n");
 
         Path snapshots = tmp.resolve("snapshots");
@@ -117,7 +117,7 @@ class ConfinementEndToEndTest {
         Path kernels = Files.createDirectories(tmp.resolve("kernels"));
         Path images = Files.createDirectories(tmp.resolve("images"));
         Files.move(EchoGuest.build(tmp), kernels.resolve("echo.elf"));
-        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        hg.host.testkit.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
         try (Tmux t = Tmux.start(160, 50, Launch.command("--confine", "--guest-kernel", kernels.toString(),
                 "--guest-image", images.toString()))) {
             t.awaitText(VmEndToEndTest.PROMPT);

@@ -40,7 +40,7 @@ class JlinkImageTest {
         assertFalse(modules.contains("java.desktop"), "JLine's optional java.desktop stays out: " + modules);
 
         Path kernels = Files.createDirectories(tmp.resolve("kernels"));
-        Files.write(kernels.resolve("vmlinux"), hg.shell.internal.KernelFixtures.vmlinux());
+        Files.write(kernels.resolve("vmlinux"), hg.host.testkit.KernelFixtures.vmlinux());
         try (Tmux t = Tmux.start(120, 30, List.of(image.resolve("bin/java").toString(),
                 "--enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ", "-m", "hg.shell/hg.shell.Main",
                 "--guest-kernel", kernels.toString(), "--guest-image", tmp.toString()))) {

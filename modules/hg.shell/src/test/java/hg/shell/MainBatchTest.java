@@ -29,10 +29,10 @@ class MainBatchTest {
     void dirs() throws Exception {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
-        byte[] elf = hg.shell.internal.KernelFixtures.vmlinux();
+        byte[] elf = hg.host.testkit.KernelFixtures.vmlinux();
         Files.write(kernels.resolve("vmlinux"), elf);
         Files.writeString(kernels.resolve("README"), "guest kernels go here\n".repeat(40));
-        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        hg.host.testkit.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
     }
 
     List<String> kvmLines = List.of();

@@ -35,7 +35,7 @@ class SnapshotBatchTest {
         images = Files.createDirectories(tmp.resolve("images"));
         clones = tmp.resolve("clones");
         Files.move(EchoGuest.build(tmp, "count"), kernels.resolve("count.elf"));
-        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        hg.host.testkit.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
     }
 
     private List<String> run(String... lines) {

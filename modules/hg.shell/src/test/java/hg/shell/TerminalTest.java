@@ -26,7 +26,7 @@ class TerminalTest {
     void dirs() throws Exception {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
-        byte[] elf = hg.shell.internal.KernelFixtures.vmlinux();
+        byte[] elf = hg.host.testkit.KernelFixtures.vmlinux();
         Files.write(kernels.resolve("vmlinux-test"), elf);
     }
 

@@ -31,7 +31,7 @@ class VmEndToEndTest {
         kernels = Files.createDirectories(tmp.resolve("kernels"));
         images = Files.createDirectories(tmp.resolve("images"));
         Files.move(EchoGuest.build(tmp), kernels.resolve("echo.elf"));
-        hg.shell.internal.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
+        hg.host.testkit.Mke2fs.make(images.resolve("root.ext4"), "ext4", "ROOT", "8M");
     }
 
     /** Types a command line and waits for the next prompt after its output. */

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -13,7 +15,7 @@ public final class BatchConsole implements Commands.ConsoleFrontEnd {
     }
 
     @Override
-    public void run(int vmId, Machines machines, PrintWriter out) throws ShellException {
+    public void run(int vmId, Machines machines, PrintWriter out) throws HostException {
         out.println("[vm " + vmId + " console, recent output; batch mode passes no keystrokes]");
         out.flush();
         int[] last = {'\n'};
@@ -39,7 +41,7 @@ public final class BatchConsole implements Commands.ConsoleFrontEnd {
         try {
             raw.flush();
         } catch (IOException e) {
-            throw new ShellException("cannot write the console output: " + e.getMessage());
+            throw new HostException("cannot write the console output: " + e.getMessage());
         }
         if (last[0] != '\n') {
             out.println();

@@ -1,5 +1,10 @@
 package hg.shell.internal;
 
+import hg.host.Catalog;
+import hg.host.CatalogEntry;
+import hg.host.HostException;
+import hg.host.Machines;
+import hg.host.Sizes;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
 
@@ -22,20 +27,19 @@ public final class Commands {
     public static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
     public static final int DEFAULT_CPUS = 1;
     static final int MAX_VIRTIO_DEVICES = VmConfig.MAX_VIRTIO_DEVICES;
-    static final long MIN_MEMORY = 16 * Sizes.MIB;
 
     public enum Outcome { OK, FAILED, EXIT }
 
     /** How {@code vm_console} talks to the user: raw keystrokes on a terminal, or only the replay in batch mode. */
     public interface ConsoleFrontEnd {
-        void run(int vmId, Machines machines, PrintWriter out) throws ShellException;
+        void run(int vmId, Machines machines, PrintWriter out) throws HostException;
     }
 
     /** What completion offers for the words after a command name; OPTION: the command's {@link Command#options}. */
     public enum ArgKind { NONE, COMMAND, KERNEL, IMAGE, VM_ID, DIR, OPTION }
 
     private interface Handler {
-        void run(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException;
+        void run(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws HostException;
     }
 
     /**
@@ -219,19 +223,19 @@ public final class Commands {
             String name = words.getFirst();
             Command cmd = commands.get(name);
             if (cmd == null) {
-                throw new ShellException(unknownCommand(name));
+                throw new HostException(unknownCommand(name));
             }
             List<String> args = words.subList(1, words.size());
             if (name.equals("exit") || name.equals("quit")) {
                 noArguments(name, args);
                 if (exitRefusal != null) {
-                    throw new ShellException(exitRefusal);
+                    throw new HostException(exitRefusal);
                 }
                 return Outcome.EXIT;
             }
             cmd.handler().run(args, out, console);
             return Outcome.OK;
-        } catch (ShellException e) {
+        } catch (HostException e) {
             // Control characters typed by the user must not break the one line apart.
             out.println("error: " + e.getMessage().replaceAll("\\p{Cntrl}", "?"));
             return Outcome.FAILED;
@@ -273,15 +277,15 @@ public final class Commands {
         return prev[b.length()];
     }
 
-    private static void noArguments(String name, List<String> args) throws ShellException {
+    private static void noArguments(String name, List<String> args) throws HostException {
         if (!args.isEmpty()) {
-            throw new ShellException(name + " takes no arguments (got '" + String.join(" ", args) + "'): type just " + name);
+            throw new HostException(name + " takes no arguments (got '" + String.join(" ", args) + "'): type just " + name);
         }
     }
 
     // ---- kernel_list, image_list
 
-    private void kernelList(List<String> args, PrintWriter out) throws ShellException {
+    private void kernelList(List<String> args, PrintWriter out) throws HostException {
         noArguments("kernel_list", args);
         List<CatalogEntry> entries = catalog.kernels();
         String problem = catalog.kernelDirProblem();
@@ -301,7 +305,7 @@ public final class Commands {
         t.print(out);
     }
 
-    private void imageList(List<String> args, PrintWriter out) throws ShellException {
+    private void imageList(List<String> args, PrintWriter out) throws HostException {
         noArguments("image_list", args);
         List<CatalogEntry> entries = catalog.images();
         String problem = catalog.imageDirProblem();
@@ -324,7 +328,7 @@ public final class Commands {
 
     // ---- vm_create
 
-    private void vmCreate(List<String> args, PrintWriter out) throws ShellException {
+    private void vmCreate(List<String> args, PrintWriter out) throws HostException {
         List<String> positional = new ArrayList<>();
         long memory = DEFAULT_MEMORY;
         int cpus = DEFAULT_CPUS;
@@ -346,9 +350,9 @@ public final class Commands {
                 case "--mem" -> {
                     value = value != null ? value : optionValue(args, ++i, "--mem", "a size like 512M or 2G");
                     memory = Sizes.parseMemory(value);
-                    if (memory < MIN_MEMORY) {
-                        throw new ShellException("--mem " + value + " is too little for a Linux guest: give at least "
-                                + (MIN_MEMORY / Sizes.MIB) + "M, e.g. --mem 512M");
+                    if (memory < Machines.MIN_MEMORY) {
+                        throw new HostException("--mem " + value + " is too little for a Linux guest: give at least "
+                                + (Machines.MIN_MEMORY / Sizes.MIB) + "M, e.g. --mem 512M");
                     }
                 }
                 case "--cpus" -> {
@@ -359,13 +363,13 @@ public final class Commands {
                         : optionValue(args, ++i, "--cmdline", "the added kernel arguments in quotes, e.g. --cmdline \"quiet\"");
                 case "--ro" -> {
                     if (value != null) {
-                        throw new ShellException("--ro takes no value: write just --ro");
+                        throw new HostException("--ro takes no value: write just --ro");
                     }
                     readOnly = true;
                 }
                 case "--net", "--no-net" -> {
                     if (value != null) {
-                        throw new ShellException(option + " takes no value: write just " + option);
+                        throw new HostException(option + " takes no value: write just " + option);
                     }
                     net = option.equals("--net");
                 }
@@ -376,13 +380,13 @@ public final class Commands {
                 }
                 case "--no-vhost" -> {
                     if (value != null) {
-                        throw new ShellException("--no-vhost takes no value: write just --no-vhost");
+                        throw new HostException("--no-vhost takes no value: write just --no-vhost");
                     }
                     vhost = false;
                 }
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
-                        throw new ShellException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
+                        throw new HostException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
                                 + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost");
                     }
                     positional.add(a);
@@ -390,19 +394,19 @@ public final class Commands {
             }
         }
         if (!vhost && !net) {
-            throw new ShellException("--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net");
+            throw new HostException("--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net");
         }
         String usage = "vm_create <kernel id> <image id>, e.g. vm_create 0 0";
         if (positional.isEmpty()) {
-            throw new ShellException("vm_create needs a kernel id and an image id: " + usage
+            throw new HostException("vm_create needs a kernel id and an image id: " + usage
                     + " (kernel_list and image_list show the ids)");
         }
         if (positional.size() == 1) {
-            throw new ShellException("vm_create needs an image id after the kernel id: vm_create "
+            throw new HostException("vm_create needs an image id after the kernel id: vm_create "
                     + positional.getFirst() + " <image id> (image_list shows the ids)");
         }
         if (positional.size() > 2) {
-            throw new ShellException("vm_create takes two ids, got " + positional.size() + " ('"
+            throw new HostException("vm_create takes two ids, got " + positional.size() + " ('"
                     + String.join(" ", positional) + "'): " + usage);
         }
         CatalogEntry.Kernel kernel = catalog.kernel(positional.get(0));
@@ -424,28 +428,28 @@ public final class Commands {
      * The image behind a --disk value: an image id or file name from image_list, or a path in the hosted shell;
      * ",ro" attaches it read-only.
      */
-    private DataDisk dataDisk(String value) throws ShellException {
+    private DataDisk dataDisk(String value) throws HostException {
         boolean ro = value.endsWith(",ro");
         String what = ro ? value.substring(0, value.length() - 3) : value;
         if (diskPaths && what.contains("/")) {
             Path p = Path.of(what);
             if (!Files.isRegularFile(p)) {
-                throw new ShellException("--disk " + value + ": " + what + " does not exist or is not a regular file");
+                throw new HostException("--disk " + value + ": " + what + " does not exist or is not a regular file");
             }
             return new DataDisk(new Machines.Disk(p, ro), "disk " + p);
         }
         CatalogEntry.Image image;
         try {
             image = catalog.image(what);
-        } catch (ShellException e) {
-            throw new ShellException("--disk " + value + ": " + e.getMessage()
+        } catch (HostException e) {
+            throw new HostException("--disk " + value + ": " + e.getMessage()
                     + (diskPaths ? " (or give a file path)" : ""));
         }
         return new DataDisk(new Machines.Disk(image.path(), ro), "image " + image.id() + " (" + image.fileName() + ")");
     }
 
     /** One line naming the VM that holds {@code disk} in a way this attach cannot share; the VMM's lock is the final word. */
-    private void refuseConflict(Machines.Disk disk, String name, String readOnlyHint) throws ShellException {
+    private void refuseConflict(Machines.Disk disk, String name, String readOnlyHint) throws HostException {
         if (disk.readOnly()) {
             return;
         }
@@ -453,7 +457,7 @@ public final class Commands {
         for (Machines.Info vm : machines.list()) {
             for (Machines.AttachedDisk held : vm.disks()) {
                 if (realPath(held.path()).equals(file)) {
-                    throw new ShellException(name + " is in use " + (held.readOnly() ? "read-only" : "read-write")
+                    throw new HostException(name + " is in use " + (held.readOnly() ? "read-only" : "read-write")
                             + " by vm " + vm.id() + ": vm_destroy " + vm.id() + " first"
                             + (held.readOnly() ? "" : ", or " + readOnlyHint + " to attach it read-only"));
                 }
@@ -482,21 +486,21 @@ public final class Commands {
         }
     }
 
-    private static String optionValue(List<String> args, int i, String option, String what) throws ShellException {
+    private static String optionValue(List<String> args, int i, String option, String what) throws HostException {
         if (i >= args.size() || args.get(i).startsWith("--")) {
-            throw new ShellException(option + " needs a value: " + what);
+            throw new HostException(option + " needs a value: " + what);
         }
         return args.get(i);
     }
 
     /** The --cpus value, checked against the host's real limit (KVM's, within hg.vmm's) before anything is made. */
-    private static int cpuCount(String value, int max) throws ShellException {
+    private static int cpuCount(String value, int max) throws HostException {
         if (!value.matches("\\d{1,9}")) {
-            throw new ShellException("--cpus " + value + " is not a number: give the number of vCPUs, e.g. --cpus 2");
+            throw new HostException("--cpus " + value + " is not a number: give the number of vCPUs, e.g. --cpus 2");
         }
         int n = Integer.parseInt(value);
         if (n < 1 || n > max) {
-            throw new ShellException("--cpus " + value + " is out of range: this host runs 1 to " + max
+            throw new HostException("--cpus " + value + " is out of range: this host runs 1 to " + max
                     + " vCPUs per VM, e.g. --cpus 2");
         }
         return n;
@@ -504,7 +508,7 @@ public final class Commands {
 
     // ---- vm_list, vm_console, vm_destroy
 
-    private void vmList(List<String> args, PrintWriter out) throws ShellException {
+    private void vmList(List<String> args, PrintWriter out) throws HostException {
         noArguments("vm_list", args);
         List<Machines.Info> vms = machines.list();
         if (vms.isEmpty()) {
@@ -531,12 +535,12 @@ public final class Commands {
         return s >= 86400 ? (s / 86400) + "d " + hms : hms;
     }
 
-    private void vmConsole(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws ShellException {
+    private void vmConsole(List<String> args, PrintWriter out, ConsoleFrontEnd console) throws HostException {
         int id = vmId("vm_console", args);
         console.run(id, machines, out);
     }
 
-    private void vmDestroy(List<String> args, PrintWriter out) throws ShellException {
+    private void vmDestroy(List<String> args, PrintWriter out) throws HostException {
         int id = vmId("vm_destroy", args);
         machines.destroy(id);
         out.println("vm " + id + " destroyed");
@@ -544,45 +548,45 @@ public final class Commands {
 
     // ---- vm_pause, vm_resume, vm_snapshot, vm_restore, vm_clone
 
-    private void vmPause(List<String> args, PrintWriter out) throws ShellException {
+    private void vmPause(List<String> args, PrintWriter out) throws HostException {
         int id = vmId("vm_pause", args);
         switch (state(id)) {
-            case Machines.State.Paused p -> throw new ShellException("vm " + id + " is paused already: vm_resume "
+            case Machines.State.Paused p -> throw new HostException("vm " + id + " is paused already: vm_resume "
                     + id + " lets it go on");
-            case Machines.State.Stopped s -> throw new ShellException("vm " + id + " has stopped (" + s.reason()
+            case Machines.State.Stopped s -> throw new HostException("vm " + id + " has stopped (" + s.reason()
                     + "): there is nothing to pause");
             case Machines.State.Running r -> machines.pause(id);
         }
         out.println("vm " + id + " paused");
     }
 
-    private void vmResume(List<String> args, PrintWriter out) throws ShellException {
+    private void vmResume(List<String> args, PrintWriter out) throws HostException {
         int id = vmId("vm_resume", args);
         switch (state(id)) {
-            case Machines.State.Running r -> throw new ShellException("vm " + id + " is not paused: it is running");
-            case Machines.State.Stopped s -> throw new ShellException("vm " + id + " has stopped (" + s.reason()
+            case Machines.State.Running r -> throw new HostException("vm " + id + " is not paused: it is running");
+            case Machines.State.Stopped s -> throw new HostException("vm " + id + " has stopped (" + s.reason()
                     + "): it cannot go on; vm_destroy " + id + " frees it");
             case Machines.State.Paused p -> machines.resume(id);
         }
         out.println("vm " + id + " resumed");
     }
 
-    private void vmSnapshot(List<String> args, PrintWriter out) throws ShellException {
+    private void vmSnapshot(List<String> args, PrintWriter out) throws HostException {
         String usage = "vm_snapshot <vm id> <dir> [--stop], e.g. vm_snapshot 1 /tmp/snap";
         Parsed p = parse("vm_snapshot", args, List.of("--stop"), List.of(), usage);
         if (p.positional().size() != 2) {
-            throw new ShellException(p.positional().size() < 2
+            throw new HostException(p.positional().size() < 2
                     ? "vm_snapshot needs a vm id and a directory: " + usage + " (" + knownVms() + ")"
                     : "vm_snapshot takes a vm id and one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
         }
         int id = vmId("vm_snapshot", p.positional().subList(0, 1));
         if (state(id) instanceof Machines.State.Stopped s) {
-            throw new ShellException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to snapshot");
+            throw new HostException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to snapshot");
         }
         boolean stop = p.flags().contains("--stop");
         Path dir = snapshotDir("vm_snapshot", p.positional().get(1));
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new ShellException(dir + " is a file, not a directory: give a directory for the snapshot");
+            throw new HostException(dir + " is a file, not a directory: give a directory for the snapshot");
         }
         Machines.Snapshot s = machines.snapshot(id, dir, stop);
         out.println("vm " + id + ": snapshot in " + s.dir() + " (" + Sizes.human(s.memoryBytes()) + " memory, "
@@ -590,23 +594,23 @@ public final class Commands {
                 + s.paused().toMillis() + " ms)" + (stop ? "; vm " + id + " destroyed" : ""));
     }
 
-    private void vmRestore(List<String> args, PrintWriter out) throws ShellException {
+    private void vmRestore(List<String> args, PrintWriter out) throws HostException {
         String usage = "vm_restore <dir> [--paused], e.g. vm_restore /tmp/snap";
         Parsed p = parse("vm_restore", args, List.of("--paused"), List.of(), usage);
         if (p.positional().size() != 1) {
-            throw new ShellException(p.positional().isEmpty() ? "vm_restore needs the directory of a snapshot: " + usage
+            throw new HostException(p.positional().isEmpty() ? "vm_restore needs the directory of a snapshot: " + usage
                     : "vm_restore takes one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
         }
         Path dir = snapshotDir("vm_restore", p.positional().getFirst());
         if (!Files.isDirectory(dir)) {
-            throw new ShellException("no snapshot in " + dir + ": " + (Files.exists(dir) ? "it is not a directory"
+            throw new HostException("no snapshot in " + dir + ": " + (Files.exists(dir) ? "it is not a directory"
                     : "it does not exist") + " (vm_snapshot <vm id> <dir> writes one)");
         }
         Path real = realPath(dir);
         for (Machines.Info vm : machines.list()) {
             for (Machines.AttachedDisk d : vm.disks()) {
                 if (!d.readOnly() && real.equals(realPath(d.path()).getParent())) {
-                    throw new ShellException("snapshot " + dir + " is in use: vm " + vm.id() + " runs on its disk copy "
+                    throw new HostException("snapshot " + dir + " is in use: vm " + vm.id() + " runs on its disk copy "
                             + d.path().getFileName() + "; vm_destroy " + vm.id() + " first, or vm_clone " + vm.id()
                             + " for more VMs like it");
                 }
@@ -615,28 +619,28 @@ public final class Commands {
         out.println(machines.restore(dir, p.flags().contains("--paused")));
     }
 
-    private void vmClone(List<String> args, PrintWriter out) throws ShellException {
+    private void vmClone(List<String> args, PrintWriter out) throws HostException {
         String usage = "vm_clone <vm id> [--count N], e.g. vm_clone 1 --count 3";
         Parsed p = parse("vm_clone", args, List.of(), List.of("--count"), usage);
         if (p.positional().size() != 1) {
-            throw new ShellException(p.positional().isEmpty() ? "vm_clone needs a vm id: " + usage + " (" + knownVms() + ")"
+            throw new HostException(p.positional().isEmpty() ? "vm_clone needs a vm id: " + usage + " (" + knownVms() + ")"
                     : "vm_clone takes one vm id, got '" + String.join(" ", p.positional()) + "': " + usage);
         }
         int count = 1;
         String value = p.values().get("--count");
         if (value != null) {
             if (!value.matches("\\d{1,9}")) {
-                throw new ShellException("--count " + value + " is not a number: give how many clones, e.g. --count 2");
+                throw new HostException("--count " + value + " is not a number: give how many clones, e.g. --count 2");
             }
             count = Integer.parseInt(value);
             if (count < 1 || count > VmManager.MAX_CLONES) {
-                throw new ShellException("--count " + value + " is out of range: vm_clone makes 1 to "
+                throw new HostException("--count " + value + " is out of range: vm_clone makes 1 to "
                         + VmManager.MAX_CLONES + " clones at once, e.g. --count 2");
             }
         }
         int id = vmId("vm_clone", p.positional());
         if (state(id) instanceof Machines.State.Stopped s) {
-            throw new ShellException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to clone");
+            throw new HostException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to clone");
         }
         List<Integer> ids = machines.clone(id, count);
         out.println(ids.stream().map(String::valueOf).collect(Collectors.joining(" ")));
@@ -646,7 +650,7 @@ public final class Commands {
     private record Parsed(List<String> positional, List<String> flags, Map<String, String> values) {}
 
     private static Parsed parse(String command, List<String> args, List<String> flags, List<String> valued,
-                                String usage) throws ShellException {
+                                String usage) throws HostException {
         List<String> positional = new ArrayList<>();
         List<String> given = new ArrayList<>();
         Map<String, String> values = new LinkedHashMap<>();
@@ -660,7 +664,7 @@ public final class Commands {
             String option = eq > 0 ? a.substring(0, eq) : a;
             if (flags.contains(option)) {
                 if (eq > 0) {
-                    throw new ShellException(option + " takes no value: write just " + option);
+                    throw new HostException(option + " takes no value: write just " + option);
                 }
                 given.add(option);
             } else if (valued.contains(option)) {
@@ -669,28 +673,28 @@ public final class Commands {
             } else {
                 List<String> all = new ArrayList<>(flags);
                 valued.forEach(v -> all.add(v + " N"));
-                throw new ShellException("unknown option " + a + ": " + command + " takes "
+                throw new HostException("unknown option " + a + ": " + command + " takes "
                         + String.join(", ", all) + " (" + usage + ")");
             }
         }
         return new Parsed(positional, given, values);
     }
 
-    private Machines.State state(int id) throws ShellException {
+    private Machines.State state(int id) throws HostException {
         return machines.list().stream().filter(vm -> vm.id() == id).findFirst()
-                .orElseThrow(() -> new ShellException("no vm with id " + id + " (" + knownVms() + ")")).state();
+                .orElseThrow(() -> new HostException("no vm with id " + id + " (" + knownVms() + ")")).state();
     }
 
     /**
      * A snapshot directory as the user gave it, against the working directory; a confined shell refuses one
      * outside its writable roots up front (Landlock would refuse each file, less clearly).
      */
-    private Path snapshotDir(String command, String word) throws ShellException {
+    private Path snapshotDir(String command, String word) throws HostException {
         Path dir;
         try {
             dir = Path.of(word).toAbsolutePath().normalize();
         } catch (java.nio.file.InvalidPathException e) {
-            throw new ShellException("'" + word + "' is not a directory name: " + e.getReason());
+            throw new HostException("'" + word + "' is not a directory name: " + e.getReason());
         }
         if (snapshotRoots.isEmpty()) {
             return dir;
@@ -701,7 +705,7 @@ public final class Commands {
                 return dir;
             }
         }
-        throw new ShellException(command + ": " + dir + " is outside what this confined hyper-gen (--confine) may "
+        throw new HostException(command + ": " + dir + " is outside what this confined hyper-gen (--confine) may "
                 + "write: give a directory in " + places());
     }
 
@@ -728,22 +732,22 @@ public final class Commands {
     }
 
     /** The one VM id argument of vm_console, vm_destroy and the like, checked to exist. */
-    private int vmId(String command, List<String> args) throws ShellException {
+    private int vmId(String command, List<String> args) throws HostException {
         if (args.isEmpty()) {
-            throw new ShellException(command + " needs a vm id: " + command + " <vm id>, e.g. " + command + " 1 ("
+            throw new HostException(command + " needs a vm id: " + command + " <vm id>, e.g. " + command + " 1 ("
                     + knownVms() + ")");
         }
         if (args.size() > 1) {
-            throw new ShellException(command + " takes one vm id, got '" + String.join(" ", args) + "': "
+            throw new HostException(command + " takes one vm id, got '" + String.join(" ", args) + "': "
                     + command + " <vm id>");
         }
         String word = args.getFirst();
         if (!word.matches("\\d{1,9}")) {
-            throw new ShellException("'" + word + "' is not a vm id: ids are numbers (" + knownVms() + ")");
+            throw new HostException("'" + word + "' is not a vm id: ids are numbers (" + knownVms() + ")");
         }
         int id = Integer.parseInt(word);
         if (machines.list().stream().noneMatch(vm -> vm.id() == id)) {
-            throw new ShellException("no vm with id " + id + " (" + knownVms() + ")");
+            throw new HostException("no vm with id " + id + " (" + knownVms() + ")");
         }
         return id;
     }
@@ -765,7 +769,7 @@ public final class Commands {
                 + "against the host's: " + machines.memoryRule() + ".";
     }
 
-    private void help(List<String> args, PrintWriter out) throws ShellException {
+    private void help(List<String> args, PrintWriter out) throws HostException {
         if (args.isEmpty()) {
             Table t = new Table("command", "what it does");
             for (Command c : commands.values()) {
@@ -777,11 +781,11 @@ public final class Commands {
             return;
         }
         if (args.size() > 1) {
-            throw new ShellException("help takes one command name, e.g. help vm_create");
+            throw new HostException("help takes one command name, e.g. help vm_create");
         }
         Command c = commands.get(args.getFirst());
         if (c == null) {
-            throw new ShellException("no command '" + args.getFirst() + "' to explain: the commands are "
+            throw new HostException("no command '" + args.getFirst() + "' to explain: the commands are "
                     + String.join(", ", commands.keySet()));
         }
         out.println("usage: " + c.usage());

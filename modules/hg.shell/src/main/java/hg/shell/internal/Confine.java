@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.host.DirectoryCatalog;
 import hg.kvm.net.Nft;
 import hg.kvm.sys.Confinement;
 import java.io.File;

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.DirectoryCatalog;
+import hg.host.HostException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +49,7 @@ public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, St
         List<String> words;
         try {
             words = Words.split(cmdline.strip());
-        } catch (ShellException e) {
+        } catch (HostException e) {
             words = List.of(cmdline.strip().split("\\s+"));
         }
         String value = null;

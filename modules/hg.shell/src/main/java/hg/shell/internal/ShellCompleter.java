@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.host.CatalogEntry;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

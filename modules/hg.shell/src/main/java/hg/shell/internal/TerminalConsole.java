@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -24,7 +26,7 @@ public final class TerminalConsole implements Commands.ConsoleFrontEnd {
     }
 
     @Override
-    public void run(int vmId, Machines machines, PrintWriter out) throws ShellException {
+    public void run(int vmId, Machines machines, PrintWriter out) throws HostException {
         out.println("[vm " + vmId + " console; CTRL+d detaches, the VM keeps running]");
         out.flush();
         Attributes saved = terminal.getAttributes();
@@ -63,7 +65,7 @@ public final class TerminalConsole implements Commands.ConsoleFrontEnd {
     }
 
     /** Passes keystrokes until CTRL+d, end of input or the VM stopping; returns the line to end with. */
-    private String pump(Machines.Console console, int vmId) throws ShellException {
+    private String pump(Machines.Console console, int vmId) throws HostException {
         NonBlockingReader in = terminal.reader();
         StringBuilder pending = new StringBuilder();
         while (true) {

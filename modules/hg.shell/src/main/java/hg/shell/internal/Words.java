@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +8,7 @@ import java.util.List;
 public final class Words {
     private Words() {}
 
-    public static List<String> split(String line) throws ShellException {
+    public static List<String> split(String line) throws HostException {
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         boolean inWord = false;
@@ -41,7 +42,7 @@ public final class Words {
             }
         }
         if (quote != 0) {
-            throw new ShellException("unclosed " + (quote == '"' ? "double" : "single")
+            throw new HostException("unclosed " + (quote == '"' ? "double" : "single")
                     + " quote: close it, e.g. --cmdline \"console=ttyS0 quiet\"");
         }
         if (inWord) {

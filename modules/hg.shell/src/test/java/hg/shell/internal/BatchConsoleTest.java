@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayOutputStream;

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.CatalogEntry;
+import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.Catalog;
+import hg.host.CatalogEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

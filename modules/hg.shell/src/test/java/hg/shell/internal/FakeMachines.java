@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -23,9 +25,9 @@ final class FakeMachines implements Machines {
     boolean closed;
 
     @Override
-    public int create(Spec spec) throws ShellException {
+    public int create(Spec spec) throws HostException {
         if (failCreateWith != null) {
-            throw new ShellException(failCreateWith);
+            throw new HostException(failCreateWith);
         }
         int id = nextId++;
         created.add(spec);
@@ -61,9 +63,9 @@ final class FakeMachines implements Machines {
     }
 
     @Override
-    public Console attach(int id, OutputStream sink) throws ShellException {
+    public Console attach(int id, OutputStream sink) throws HostException {
         if (!vms.containsKey(id)) {
-            throw new ShellException("no vm with id " + id);
+            throw new HostException("no vm with id " + id);
         }
         try {
             sink.write(consoleHistory.getBytes(StandardCharsets.UTF_8));
@@ -90,10 +92,10 @@ final class FakeMachines implements Machines {
     final Map<java.nio.file.Path, Info> snapshots = new LinkedHashMap<>();
     final List<String> calls = new ArrayList<>();
 
-    private Info require(int id) throws ShellException {
+    private Info require(int id) throws HostException {
         Info i = vms.get(id);
         if (i == null) {
-            throw new ShellException("no vm with id " + id);
+            throw new HostException("no vm with id " + id);
         }
         return i;
     }
@@ -103,19 +105,19 @@ final class FakeMachines implements Machines {
     }
 
     @Override
-    public void pause(int id) throws ShellException {
+    public void pause(int id) throws HostException {
         calls.add("pause " + id);
         put(require(id), new State.Paused());
     }
 
     @Override
-    public void resume(int id) throws ShellException {
+    public void resume(int id) throws HostException {
         calls.add("resume " + id);
         put(require(id), new State.Running());
     }
 
     @Override
-    public Snapshot snapshot(int id, java.nio.file.Path dir, boolean stop) throws ShellException {
+    public Snapshot snapshot(int id, java.nio.file.Path dir, boolean stop) throws HostException {
         calls.add("snapshot " + id + " " + dir + (stop ? " stop" : ""));
         Info i = require(id);
         snapshots.put(dir, i);
@@ -126,11 +128,11 @@ final class FakeMachines implements Machines {
     }
 
     @Override
-    public int restore(java.nio.file.Path dir, boolean paused) throws ShellException {
+    public int restore(java.nio.file.Path dir, boolean paused) throws HostException {
         calls.add("restore " + dir + (paused ? " paused" : ""));
         Info i = snapshots.get(dir);
         if (i == null) {
-            throw new ShellException("no snapshot in " + dir + ": it has no state file");
+            throw new HostException("no snapshot in " + dir + ": it has no state file");
         }
         int id = nextId++;
         vms.put(id, new Info(id, i.kernel(), i.disks(), i.cpus(), i.memoryBytes(),
@@ -139,7 +141,7 @@ final class FakeMachines implements Machines {
     }
 
     @Override
-    public List<Integer> clone(int id, int count) throws ShellException {
+    public List<Integer> clone(int id, int count) throws HostException {
         calls.add("clone " + id + " " + count);
         Info i = require(id);
         List<Integer> ids = new ArrayList<>();
@@ -153,9 +155,9 @@ final class FakeMachines implements Machines {
     }
 
     @Override
-    public void destroy(int id) throws ShellException {
+    public void destroy(int id) throws HostException {
         if (vms.remove(id) == null) {
-            throw new ShellException("no vm with id " + id);
+            throw new HostException("no vm with id " + id);
         }
     }
 

@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ class ShellCompleterTest {
         try {
             commands.machines().create(new Machines.Spec(java.nio.file.Path.of("/k/v"), java.nio.file.Path.of("/i/r"),
                     1 << 29, 1, "", false));
-        } catch (ShellException e) {
+        } catch (HostException e) {
             throw new AssertionError(e);
         }
         assertEquals(List.of("3"), complete("vm_console "));

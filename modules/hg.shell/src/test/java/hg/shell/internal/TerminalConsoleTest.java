@@ -1,5 +1,7 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +44,7 @@ class TerminalConsoleTest {
         return CompletableFuture.runAsync(() -> {
             try {
                 new TerminalConsole(terminal).run(1, machines, new PrintWriter(text, true));
-            } catch (ShellException e) {
+            } catch (HostException e) {
                 throw new RuntimeException(e);
             }
         });

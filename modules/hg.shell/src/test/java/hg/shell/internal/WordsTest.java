@@ -1,5 +1,6 @@
 package hg.shell.internal;
 
+import hg.host.HostException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class WordsTest {
     @Test
-    void blanksSeparateQuotesGroup() throws ShellException {
+    void blanksSeparateQuotesGroup() throws HostException {
         assertEquals(List.of("vm_create", "0", "1"), Words.split("  vm_create\t0   1 "));
         assertEquals(List.of("--cmdline", "console=ttyS0 quiet"), Words.split("--cmdline \"console=ttyS0 quiet\""));
         assertEquals(List.of("--cmdline", "a \"b\" c"), Words.split("--cmdline 'a \"b\" c'"));
@@ -28,19 +29,19 @@ class WordsTest {
 
     @Test
     void anUnclosedQuoteIsAnError() {
-        ShellException e = assertThrows(ShellException.class, () -> Words.split("--cmdline \"quiet"));
+        HostException e = assertThrows(HostException.class, () -> Words.split("--cmdline \"quiet"));
         assertTrue(e.getMessage().startsWith("unclosed double quote"), e.getMessage());
-        assertThrows(ShellException.class, () -> Words.split("'"));
+        assertThrows(HostException.class, () -> Words.split("'"));
     }
 
     @Property(tries = 200)
     void plainWordsJoinedByBlanksSplitBack(@ForAll @Size(max = 8) List<@AlphaChars @NotEmpty @StringLength(max = 10) String> words)
-            throws ShellException {
+            throws HostException {
         assertEquals(words, Words.split(String.join("  ", words)));
     }
 
     @Property(tries = 200)
-    void quotingAnyWordKeepsIt(@ForAll @StringLength(max = 30) String word) throws ShellException {
+    void quotingAnyWordKeepsIt(@ForAll @StringLength(max = 30) String word) throws HostException {
         String quoted = "'" + word.replace("'", "") + "'";
         assertEquals(List.of(word.replace("'", "")), Words.split(quoted));
     }

@@ -1,5 +1,6 @@
-package hg.shell.internal;
+package hg.host;
 
+import hg.host.internal.ConsolePump;
 import hg.vmm.Console.Attachment;
 import hg.vmm.ImageBusyException;
 import hg.vmm.MemoryAdmission;
@@ -40,13 +41,13 @@ public final class VmmMachines implements Machines {
     }
 
     @Override
-    public int create(Spec spec) throws ShellException {
+    public int create(Spec spec) throws HostException {
         OptionalLong available = availableMemory.get();
         if (available.isPresent() && spec.memoryBytes() > available.getAsLong() - HOST_RESERVE) {
             long fits = Math.max(0, available.getAsLong() - HOST_RESERVE) / Sizes.MIB;
-            throw new ShellException("out of memory: " + Sizes.human(spec.memoryBytes()) + " asked, "
+            throw new HostException("out of memory: " + Sizes.human(spec.memoryBytes()) + " asked, "
                     + Sizes.human(available.getAsLong()) + " available on this host"
-                    + (fits >= Commands.MIN_MEMORY / Sizes.MIB ? "; try --mem " + fits + "M or less" : "; destroy a VM first"));
+                    + (fits >= Machines.MIN_MEMORY / Sizes.MIB ? "; try --mem " + fits + "M or less" : "; destroy a VM first"));
         }
         VmConfig config;
         try {
@@ -62,19 +63,19 @@ public final class VmmMachines implements Machines {
                     .withNet(spec.net())
                     .withVhost(spec.vhost());
         } catch (VmException e) {
-            throw new ShellException(e.getMessage());
+            throw new HostException(e.getMessage());
         }
         try {
             return manager.create(config);
         } catch (MemoryRefusedException e) {
-            throw new ShellException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
+            throw new HostException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
         } catch (ImageBusyException e) {
-            throw new ShellException(e.getMessage() + (e.writerHolds()
+            throw new HostException(e.getMessage() + (e.writerHolds()
                     ? ": destroy the VM that writes it first" : ": destroy the VM that uses it first, or use another image"));
         } catch (VmException e) {
-            throw new ShellException("the VM could not be made: " + e.getMessage());
+            throw new HostException("the VM could not be made: " + e.getMessage());
         } catch (OutOfMemoryError e) {
-            throw new ShellException("out of memory while making the VM: try a smaller --mem");
+            throw new HostException("out of memory while making the VM: try a smaller --mem");
         }
     }
 
@@ -134,7 +135,7 @@ public final class VmmMachines implements Machines {
     }
 
     @Override
-    public Console attach(int id, OutputStream sink) throws ShellException {
+    public Console attach(int id, OutputStream sink) throws HostException {
         Vm vm = vm(id);
         ConsolePump pump = new ConsolePump(sink);
         Attachment attachment = vm.console().attach(pump::offer);
@@ -158,77 +159,77 @@ public final class VmmMachines implements Machines {
     }
 
     @Override
-    public void destroy(int id) throws ShellException {
+    public void destroy(int id) throws HostException {
         try {
             manager.destroy(id);
         } catch (VmException e) {
-            throw new ShellException("vm " + id + " could not be destroyed: " + e.getMessage());
+            throw new HostException("vm " + id + " could not be destroyed: " + e.getMessage());
         }
     }
 
     @Override
-    public void pause(int id) throws ShellException {
+    public void pause(int id) throws HostException {
         try {
             manager.pause(id);
         } catch (VmException e) {
-            throw new ShellException("vm " + id + " could not be paused: " + e.getMessage());
+            throw new HostException("vm " + id + " could not be paused: " + e.getMessage());
         }
     }
 
     @Override
-    public void resume(int id) throws ShellException {
+    public void resume(int id) throws HostException {
         try {
             manager.resume(id);
         } catch (VmException e) {
-            throw new ShellException("vm " + id + " could not be resumed: " + e.getMessage());
+            throw new HostException("vm " + id + " could not be resumed: " + e.getMessage());
         }
     }
 
     @Override
-    public Snapshot snapshot(int id, Path dir, boolean stop) throws ShellException {
+    public Snapshot snapshot(int id, Path dir, boolean stop) throws HostException {
         SnapshotInfo s;
         try {
             s = manager.snapshot(id, dir, stop);
         } catch (VmException e) {
-            throw new ShellException("vm " + id + ": no snapshot in " + dir + ": " + e.getMessage());
+            throw new HostException("vm " + id + ": no snapshot in " + dir + ": " + e.getMessage());
         }
         return new Snapshot(s.dir(), s.memoryBytes(), s.memoryDataBytes(), s.diskBytes(), s.paused());
     }
 
     @Override
-    public int restore(Path dir, boolean paused) throws ShellException {
+    public int restore(Path dir, boolean paused) throws HostException {
         try {
             return manager.restore(dir, paused);
         } catch (MemoryRefusedException e) {
-            throw new ShellException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
+            throw new HostException(e.getMessage() + "; destroy a VM first, or start hyper-gen with --overcommit");
         } catch (ImageBusyException e) {
-            throw new ShellException(e.getMessage() + ": destroy the VM restored from " + dir + " first");
+            throw new HostException(e.getMessage() + ": destroy the VM restored from " + dir + " first");
         } catch (VmException e) {
             // hg.vmm's line already names the snapshot and what is wrong with it.
-            throw new ShellException(e.getMessage());
+            throw new HostException(e.getMessage());
         } catch (OutOfMemoryError e) {
-            throw new ShellException("out of memory while restoring " + dir);
+            throw new HostException("out of memory while restoring " + dir);
         }
     }
 
     @Override
-    public List<Integer> clone(int id, int count) throws ShellException {
+    public List<Integer> clone(int id, int count) throws HostException {
         try {
             return manager.clone(id, count);
         } catch (MemoryRefusedException e) {
-            throw new ShellException(e.getMessage() + "; destroy a VM first, ask for fewer clones, or start hyper-gen "
+            throw new HostException(e.getMessage() + "; destroy a VM first, ask for fewer clones, or start hyper-gen "
                     + "with --overcommit");
         } catch (VmException e) {
-            throw new ShellException(e.getMessage());
+            throw new HostException(e.getMessage());
         } catch (OutOfMemoryError e) {
-            throw new ShellException("out of memory while cloning vm " + id + ": ask for fewer clones");
+            throw new HostException("out of memory while cloning vm " + id + ": ask for fewer clones");
         }
     }
 
-    private Vm vm(int id) throws ShellException {
+    private Vm vm(int id) throws HostException {
         Optional<Vm> vm = manager.get(id);
         if (vm.isEmpty()) {
-            throw new ShellException("no vm with id " + id + " (vm_list shows the ids)");
+            throw new HostException("no vm with id " + id + " (vm_list shows the ids)");
         }
         return vm.get();
     }

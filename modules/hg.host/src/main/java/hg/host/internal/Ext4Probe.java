@@ -1,5 +1,6 @@
-package hg.shell.internal;
+package hg.host.internal;
 
+import hg.host.Sizes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

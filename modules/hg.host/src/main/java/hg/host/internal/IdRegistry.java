@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host.internal;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -8,10 +8,10 @@ import java.util.Map;
  * seen usable, keeps it across rescans, and no other name ever gets it, even after the file is gone. So an id
  * the user read in kernel_list or image_list still means that file when a file is added or removed meanwhile.
  */
-final class IdRegistry {
+public final class IdRegistry {
     private final Map<String, Integer> ids = new HashMap<>();
 
-    synchronized int idFor(String fileName) {
+    public synchronized int idFor(String fileName) {
         return ids.computeIfAbsent(fileName, name -> ids.size());
     }
 }

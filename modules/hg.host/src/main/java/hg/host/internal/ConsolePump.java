@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,26 +11,26 @@ import java.util.concurrent.TimeUnit;
  * 115200 baud) never holds up the VM thread that produced the output. When the screen falls too far
  * behind, output is dropped and the number of dropped bytes is told at the end.
  */
-final class ConsolePump implements AutoCloseable {
+public final class ConsolePump implements AutoCloseable {
     private static final byte[] END = new byte[0];
     private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(8192);
     private final OutputStream sink;
     private final Thread writer;
     private volatile long dropped;
 
-    ConsolePump(OutputStream sink) {
+    public ConsolePump(OutputStream sink) {
         this.sink = sink;
         this.writer = Thread.ofPlatform().daemon().name("hg-console-pump").start(this::drain);
     }
 
     /** Called on the VM's thread: never blocks. */
-    void offer(byte[] bytes) {
+    public void offer(byte[] bytes) {
         if (bytes.length > 0 && !queue.offer(bytes)) {
             dropped += bytes.length;
         }
     }
 
-    long dropped() {
+    public long dropped() {
         return dropped;
     }
 

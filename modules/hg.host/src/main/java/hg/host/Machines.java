@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host;
 
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -7,6 +7,8 @@ import java.util.List;
 
 /** What the shell needs from the VMs it manages. Ids are small positive numbers, never reused in one run. */
 public interface Machines extends AutoCloseable {
+    /** The least memory a Linux guest is given. */
+    long MIN_MEMORY = 16 * Sizes.MIB;
 
     /** A disk image and how it is attached. */
     record Disk(Path path, boolean readOnly) {}
@@ -25,7 +27,7 @@ public interface Machines extends AutoCloseable {
             disks = List.copyOf(disks);
         }
 
-        Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
+        public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
             this(kernel, image, memoryBytes, cpus, cmdline, readOnly, List.of(), false, true);
         }
     }
@@ -63,7 +65,7 @@ public interface Machines extends AutoCloseable {
     /** A live attachment to a VM's serial console. */
     interface Console extends AutoCloseable {
         /** Sends keystrokes to the VM's serial port. */
-        void input(byte[] bytes) throws ShellException;
+        void input(byte[] bytes) throws HostException;
 
         /** The VM's state now; the console front end stops when it is no longer running. */
         State state();
@@ -80,7 +82,7 @@ public interface Machines extends AutoCloseable {
     String memoryRule();
 
     /** Creates and starts a VM; on any failure nothing of it remains. Returns the new id. */
-    int create(Spec spec) throws ShellException;
+    int create(Spec spec) throws HostException;
 
     List<Info> list();
 
@@ -88,24 +90,24 @@ public interface Machines extends AutoCloseable {
      * Attaches to VM {@code id}'s serial console: the recent output, then later output as it comes, is written
      * to {@code sink} (from another thread) until the console is closed; closing writes what is still queued.
      */
-    Console attach(int id, OutputStream sink) throws ShellException;
+    Console attach(int id, OutputStream sink) throws HostException;
 
     /** Stops VM {@code id}'s vCPUs until {@link #resume}. */
-    void pause(int id) throws ShellException;
+    void pause(int id) throws HostException;
 
-    void resume(int id) throws ShellException;
+    void resume(int id) throws HostException;
 
     /** Writes a snapshot of VM {@code id} into {@code dir}; with {@code stop} the VM is destroyed once it is written. */
-    Snapshot snapshot(int id, Path dir, boolean stop) throws ShellException;
+    Snapshot snapshot(int id, Path dir, boolean stop) throws HostException;
 
     /** Makes a VM from the snapshot in {@code dir}, running or paused; returns its id. */
-    int restore(Path dir, boolean paused) throws ShellException;
+    int restore(Path dir, boolean paused) throws HostException;
 
     /** Makes {@code count} running clones of VM {@code id}; returns their ids. */
-    List<Integer> clone(int id, int count) throws ShellException;
+    List<Integer> clone(int id, int count) throws HostException;
 
     /** Stops VM {@code id} and frees everything it held. */
-    void destroy(int id) throws ShellException;
+    void destroy(int id) throws HostException;
 
     /** Destroys every VM. */
     @Override

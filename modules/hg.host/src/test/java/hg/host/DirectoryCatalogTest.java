@@ -1,5 +1,7 @@
-package hg.shell.internal;
+package hg.host;
 
+import hg.host.testkit.KernelFixtures;
+import hg.host.testkit.Mke2fs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -57,7 +59,7 @@ class DirectoryCatalogTest {
         }
         var r = assertInstanceOf(CatalogEntry.Rejected.class, catalog(null, images).images().getFirst());
         assertEquals("truncated ext4 image (the filesystem needs 8 MiB, the file has 4 MiB)", r.reason());
-        ShellException e = assertThrows(ShellException.class, () -> catalog(null, images).image(0));
+        HostException e = assertThrows(HostException.class, () -> catalog(null, images).image(0));
         assertEquals("no image with id 0: there are no images (image_list shows why)", e.getMessage());
     }
 
@@ -78,7 +80,7 @@ class DirectoryCatalogTest {
         assertTrue(((CatalogEntry.Rejected) all.get(3)).reason().equals("not a kernel: empty file"));
         assertEquals(new CatalogEntry.Kernel(1, kernels.resolve("vmlinux-6.1"), 0x1010, "vmlinux"), all.get(4));
         assertEquals(kernels.resolve("vmlinux-6.1"), catalog(kernels, null).kernel(1).path());
-        ShellException e = assertThrows(ShellException.class, () -> catalog(kernels, null).kernel(2));
+        HostException e = assertThrows(HostException.class, () -> catalog(kernels, null).kernel(2));
         assertEquals("no kernel with id 2: kernel_list shows ids 0-1", e.getMessage());
     }
 
@@ -116,7 +118,7 @@ class DirectoryCatalogTest {
         Files.write(kernels.resolve("vmlinux-6.12"), KernelFixtures.vmlinux());
         assertEquals(List.of("2 bzImage-5.15", "3 vmlinux-6.12", "1 vmlinux-6.6"), ids(c.kernels()),
                 "a removed file's id is not given to a new one");
-        ShellException e = assertThrows(ShellException.class, () -> c.kernel(0));
+        HostException e = assertThrows(HostException.class, () -> c.kernel(0));
         assertEquals("no kernel with id 0: kernel_list shows ids 1-3", e.getMessage());
         Files.write(kernels.resolve("vmlinux-6.1"), KernelFixtures.vmlinux());
         assertEquals(kernels.resolve("vmlinux-6.1"), c.kernel(0).path(), "a file name that comes back has its id back");
@@ -157,11 +159,11 @@ class DirectoryCatalogTest {
     }
 
     private interface Lookup {
-        CatalogEntry run() throws ShellException;
+        CatalogEntry run() throws HostException;
     }
 
     private static String message(Lookup lookup) {
-        return assertThrows(ShellException.class, lookup::run).getMessage();
+        return assertThrows(HostException.class, lookup::run).getMessage();
     }
 
     @Test
@@ -175,7 +177,7 @@ class DirectoryCatalogTest {
         assertNull(catalog(tmp, tmp).kernelDirProblem());
         assertEquals(List.of(), catalog(tmp.resolve("gone"), file).kernels());
         assertEquals(List.of(), catalog(tmp.resolve("gone"), file).images());
-        ShellException e = assertThrows(ShellException.class, () -> catalog(tmp.resolve("gone"), null).kernel(0));
+        HostException e = assertThrows(HostException.class, () -> catalog(tmp.resolve("gone"), null).kernel(0));
         assertEquals("no kernel with id 0: the guest kernel directory " + tmp.resolve("gone") + " does not exist",
                 e.getMessage());
     }

@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host.testkit;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

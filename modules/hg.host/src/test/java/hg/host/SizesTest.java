@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,14 +15,14 @@ class SizesTest {
     @ParameterizedTest
     @CsvSource({"512M,536870912", "512m,536870912", "512MiB,536870912", "512MB,536870912", "2G,2147483648",
             "1048576K,1073741824", "768,805306368", "1g,1073741824"})
-    void parsesTheUsualForms(String text, long bytes) throws ShellException {
+    void parsesTheUsualForms(String text, long bytes) throws HostException {
         assertEquals(bytes, Sizes.parseMemory(text));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"", "M", "0", "0M", "-5M", "1.5G", "12X", "lots", "512B", "99999999999999G", "1 G"})
     void refusesTheRest(String text) {
-        assertThrows(ShellException.class, () -> Sizes.parseMemory(text));
+        assertThrows(HostException.class, () -> Sizes.parseMemory(text));
     }
 
     @Test
@@ -34,7 +34,7 @@ class SizesTest {
     }
 
     @Property(tries = 200)
-    void mebibytesRoundTrip(@ForAll @LongRange(min = 1, max = 1 << 20) long mib) throws ShellException {
+    void mebibytesRoundTrip(@ForAll @LongRange(min = 1, max = 1 << 20) long mib) throws HostException {
         assertEquals(mib << 20, Sizes.parseMemory(mib + "M"));
         assertEquals(mib << 20, Sizes.parseMemory(Long.toString(mib)));
     }

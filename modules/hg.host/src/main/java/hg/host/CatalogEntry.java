@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host;
 
 import java.nio.file.Path;
 

@@ -1,5 +1,7 @@
-package hg.shell.internal;
+package hg.host;
 
+import hg.host.internal.Ext4Probe;
+import hg.host.internal.IdRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -161,7 +163,7 @@ public final class DirectoryCatalog implements Catalog {
         }
     }
 
-    static String reason(Throwable e) {
+    public static String reason(Throwable e) {
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "permission denied";
         }

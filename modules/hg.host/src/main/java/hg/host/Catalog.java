@@ -1,5 +1,6 @@
-package hg.shell.internal;
+package hg.host;
 
+import hg.host.internal.IdRegistry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,21 +28,21 @@ public interface Catalog {
 
     String imageDirProblem();
 
-    default CatalogEntry.Kernel kernel(int id) throws ShellException {
+    default CatalogEntry.Kernel kernel(int id) throws HostException {
         return byId(kernels(), id, "kernel", kernelDirProblem(), Catalog::asKernel);
     }
 
-    default CatalogEntry.Image image(int id) throws ShellException {
+    default CatalogEntry.Image image(int id) throws HostException {
         return byId(images(), id, "image", imageDirProblem(), Catalog::asImage);
     }
 
     /** The kernel a vm_create word names: an id (digits), else a file name in the kernel directory. */
-    default CatalogEntry.Kernel kernel(String word) throws ShellException {
+    default CatalogEntry.Kernel kernel(String word) throws HostException {
         return lookUp(kernels(), word, "kernel", kernelDir(), kernelDirProblem(), Catalog::asKernel);
     }
 
     /** The image a vm_create or --disk word names: an id (digits), else a file name in the image directory. */
-    default CatalogEntry.Image image(String word) throws ShellException {
+    default CatalogEntry.Image image(String word) throws HostException {
         return lookUp(images(), word, "image", imageDir(), imageDirProblem(), Catalog::asImage);
     }
 
@@ -55,7 +56,7 @@ public interface Catalog {
 
     private static <T extends CatalogEntry.Usable> T lookUp(List<CatalogEntry> all, String word, String what, Path dir,
                                                             String problem, Function<CatalogEntry, T> usable)
-            throws ShellException {
+            throws HostException {
         if (word.matches("\\d{1,9}")) {
             int id = Integer.parseInt(word);
             for (CatalogEntry e : all) {
@@ -70,7 +71,7 @@ public interface Catalog {
         }
         // Only a plain name of a file listed in the directory: never a path that leads elsewhere.
         if (word.isEmpty() || word.contains("/") || word.equals(".") || word.equals("..") || word.indexOf('\0') >= 0) {
-            throw new ShellException("'" + word + "' is not " + article(what) + " id or file name: give an id or a file "
+            throw new HostException("'" + word + "' is not " + article(what) + " id or file name: give an id or a file "
                     + "name from " + what + "_list (a file of " + dir + ", without '/')");
         }
         for (CatalogEntry e : all) {
@@ -79,19 +80,19 @@ public interface Catalog {
                 if (t != null) {
                     return t;
                 }
-                throw new ShellException(word + ": " + switch (e) {
+                throw new HostException(word + ": " + switch (e) {
                     case CatalogEntry.Rejected r -> r.reason();
                     case CatalogEntry.Kernel k -> "a kernel, not an image";
                     case CatalogEntry.Image i -> "an image, not a kernel";
                 });
             }
         }
-        throw new ShellException(problem != null && all.isEmpty() ? "no " + what + " named '" + word + "': " + problem
+        throw new HostException(problem != null && all.isEmpty() ? "no " + what + " named '" + word + "': " + problem
                 : "no " + what + " named '" + word + "' in " + dir + ": " + what + "_list shows the " + what + "s");
     }
 
     private static <T extends CatalogEntry.Usable> T byId(List<CatalogEntry> all, int id, String what, String problem,
-                                                          Function<CatalogEntry, T> usable) throws ShellException {
+                                                          Function<CatalogEntry, T> usable) throws HostException {
         List<Integer> ids = new ArrayList<>();
         for (CatalogEntry e : all) {
             T t = usable.apply(e);
@@ -102,7 +103,7 @@ public interface Catalog {
                 ids.add(t.id());
             }
         }
-        throw new ShellException("no " + what + " with id " + id + ": " + known(what, ids, problem));
+        throw new HostException("no " + what + " with id " + id + ": " + known(what, ids, problem));
     }
 
     private static String known(String what, List<Integer> ids, String problem) {

@@ -1,17 +1,17 @@
-package hg.shell.internal;
+package hg.host;
 
 /**
  * A wrong input or a refused request, told to the user as one line: what was wrong and what would
  * work. The shell prints the message and goes on; it never shows a stack trace for these.
  */
-public final class ShellException extends Exception {
+public final class HostException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    public ShellException(String message) {
+    public HostException(String message) {
         super(message, null, false, false);
     }
 
-    public ShellException(String message, Throwable cause) {
+    public HostException(String message, Throwable cause) {
         super(message, cause, false, false);
     }
 }

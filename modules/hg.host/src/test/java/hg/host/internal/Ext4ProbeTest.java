@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

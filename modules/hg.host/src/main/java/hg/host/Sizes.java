@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host;
 
 import java.util.Locale;
 
@@ -9,7 +9,7 @@ public final class Sizes {
     private Sizes() {}
 
     /** Parses "512M", "2G", "2GiB", "1048576K", "768" (MiB); throws with the accepted forms named. */
-    public static long parseMemory(String text) throws ShellException {
+    public static long parseMemory(String text) throws HostException {
         String t = text.trim().toUpperCase(Locale.ROOT);
         if (t.endsWith("IB")) {
             t = t.substring(0, t.length() - 2);
@@ -31,12 +31,12 @@ public final class Sizes {
             }
         }
         if (t.isEmpty() || t.length() > 12 || !t.chars().allMatch(Character::isDigit)) {
-            throw new ShellException("bad memory size '" + text + "': write it like 512M, 2G or 1048576K");
+            throw new HostException("bad memory size '" + text + "': write it like 512M, 2G or 1048576K");
         }
         long n = Long.parseLong(t);
         long bytes = n * unit;
         if (n == 0 || bytes / unit != n) {
-            throw new ShellException("bad memory size '" + text + "': it must be more than 0, like 512M or 2G");
+            throw new HostException("bad memory size '" + text + "': it must be more than 0, like 512M or 2G");
         }
         return bytes;
     }

@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,14 +27,14 @@ class VmmMachinesTest {
     void moreMemoryThanTheHostHasIsRefusedBeforeAnythingIsMade() {
         try (VmManager manager = new VmManager();
              VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(1024L << 20))) {
-            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+            HostException e = assertThrows(HostException.class, () -> m.create(new Machines.Spec(
                     Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 4L << 30, 1, "", false)));
             assertEquals("out of memory: 4 GiB asked, 1 GiB available on this host; try --mem 960M or less", e.getMessage());
             assertEquals(List.of(), m.list());
         }
         try (VmManager manager = new VmManager();
              VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(70L << 20))) {
-            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+            HostException e = assertThrows(HostException.class, () -> m.create(new Machines.Spec(
                     Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 512L << 20, 1, "", false)));
             assertEquals("out of memory: 512 MiB asked, 70 MiB available on this host; destroy a VM first", e.getMessage());
         }
@@ -45,7 +45,7 @@ class VmmMachinesTest {
         MemoryAdmission fourGiB = new MemoryAdmission(() -> OptionalLong.of(4L << 30), 512L << 20);
         try (VmManager manager = new VmManager(fourGiB, false);
              VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(64L << 30))) {
-            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+            HostException e = assertThrows(HostException.class, () -> m.create(new Machines.Spec(
                     Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 5L << 30, 1, "", false)));
             assertEquals("not enough memory for this VM: 5 GiB asked, 0 B promised to running VMs, limit 3.5 GiB (the "
                     + "host's 4 GiB less 512 MiB kept for the host and the VMM); destroy a VM first, or start hyper-gen "
@@ -69,7 +69,7 @@ class VmmMachinesTest {
     @Test
     void aMissingKernelFileIsOneLineFromTheVmm() {
         try (VmManager manager = new VmManager(); VmmMachines m = new VmmMachines(manager, OptionalLong::empty)) {
-            ShellException e = assertThrows(ShellException.class, () -> m.create(new Machines.Spec(
+            HostException e = assertThrows(HostException.class, () -> m.create(new Machines.Spec(
                     Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 64L << 20, 1, "", false)));
             assertTrue(e.getMessage().startsWith("the VM could not be made: "), e.getMessage());
             assertTrue(e.getMessage().contains("/nonexistent/"), e.getMessage());
@@ -81,12 +81,12 @@ class VmmMachinesTest {
     void snapshotRestoreAndCloneRefusalsAreOneLineFromTheVmm(@org.junit.jupiter.api.io.TempDir Path tmp) {
         try (VmManager manager = new VmManager(); VmmMachines m = new VmmMachines(manager, OptionalLong::empty)) {
             assertEquals("no snapshot in " + tmp + ": it has no state file",
-                    assertThrows(ShellException.class, () -> m.restore(tmp, false)).getMessage());
+                    assertThrows(HostException.class, () -> m.restore(tmp, false)).getMessage());
             assertEquals("vm 5 could not be paused: no VM with id 5",
-                    assertThrows(ShellException.class, () -> m.pause(5)).getMessage());
-            assertTrue(assertThrows(ShellException.class, () -> m.snapshot(5, tmp, false)).getMessage()
+                    assertThrows(HostException.class, () -> m.pause(5)).getMessage());
+            assertTrue(assertThrows(HostException.class, () -> m.snapshot(5, tmp, false)).getMessage()
                     .startsWith("vm 5: no snapshot in " + tmp + ": "));
-            assertEquals("no VM with id 5", assertThrows(ShellException.class, () -> m.clone(5, 1)).getMessage());
+            assertEquals("no VM with id 5", assertThrows(HostException.class, () -> m.clone(5, 1)).getMessage());
         }
     }
 

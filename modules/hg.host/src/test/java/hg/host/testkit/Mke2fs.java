@@ -1,4 +1,4 @@
-package hg.shell.internal;
+package hg.host.testkit;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
