@@ -47,10 +47,26 @@ public interface Machines extends AutoCloseable {
      * @param net   the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card
      */
     record Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
-                Duration uptime, String net) {
+                Duration uptime, String net, Counters counters) {
         public Info {
             disks = List.copyOf(disks);
         }
+
+        public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
+                    Duration uptime, String net) {
+            this(id, kernel, disks, cpus, memoryBytes, state, uptime, net, Counters.NONE);
+        }
+    }
+
+    /**
+     * What a VM has done since it started, as GET /metrics tells it.
+     *
+     * @param vcpuExits     exits of all its vCPUs to the VMM
+     * @param diskReadBytes read by the guest from all its disks; diskWriteBytes likewise
+     * @param netRxBytes    delivered to the guest by its network card; netTxBytes sent by it
+     */
+    record Counters(long vcpuExits, long diskReadBytes, long diskWriteBytes, long netRxBytes, long netTxBytes) {
+        public static final Counters NONE = new Counters(0, 0, 0, 0, 0);
     }
 
     /**
