@@ -2,6 +2,7 @@ package hg.shell.internal;
 
 import hg.host.Catalog;
 import hg.host.CatalogEntry;
+import hg.host.CheckedMachines;
 import hg.host.HostException;
 import hg.host.Machines;
 import hg.host.Sizes;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -50,7 +52,7 @@ public final class Commands {
                           List<String> options, Handler handler) {}
 
     private final Catalog catalog;
-    private final Machines machines;
+    private final CheckedMachines machines;
     private final String exitRefusal;
     private final boolean netByDefault;
     private final boolean diskPaths;
@@ -91,7 +93,8 @@ public final class Commands {
                     List<Path> snapshotRoots) {
         this.snapshotRoots = List.copyOf(snapshotRoots);
         this.catalog = catalog;
-        this.machines = machines;
+        // The host's checks: the same lines whether this shell runs the VMs or a daemon does.
+        this.machines = machines instanceof CheckedMachines c ? c : new CheckedMachines(machines);
         this.exitRefusal = exitRefusal;
         this.netByDefault = netByDefault;
         this.diskPaths = diskPaths;
@@ -453,15 +456,13 @@ public final class Commands {
         if (disk.readOnly()) {
             return;
         }
-        Path file = realPath(disk.path());
-        for (Machines.Info vm : machines.list()) {
-            for (Machines.AttachedDisk held : vm.disks()) {
-                if (realPath(held.path()).equals(file)) {
-                    throw new HostException(name + " is in use " + (held.readOnly() ? "read-only" : "read-write")
-                            + " by vm " + vm.id() + ": vm_destroy " + vm.id() + " first"
-                            + (held.readOnly() ? "" : ", or " + readOnlyHint + " to attach it read-only"));
-                }
-            }
+        Optional<CheckedMachines.Holder> h = CheckedMachines.holder(machines.list(), disk.path());
+        if (h.isPresent()) {
+            int vm = h.get().vm().id();
+            boolean ro = h.get().disk().readOnly();
+            throw new HostException(HostException.Kind.CONFLICT, name + " is in use " + (ro ? "read-only" : "read-write")
+                    + " by vm " + vm + ": vm_destroy " + vm + " first" + (ro ? "" : ", or " + readOnlyHint
+                    + " to attach it read-only"));
         }
     }
 
@@ -476,14 +477,6 @@ public final class Commands {
             out.add(d.device().equals("vda") ? file : d.device() + "=" + file);
         }
         return String.join(", ", out);
-    }
-
-    private static Path realPath(Path p) {
-        try {
-            return p.toRealPath();
-        } catch (java.io.IOException e) {
-            return p.toAbsolutePath().normalize();
-        }
     }
 
     private static String optionValue(List<String> args, int i, String option, String what) throws HostException {
@@ -550,24 +543,13 @@ public final class Commands {
 
     private void vmPause(List<String> args, PrintWriter out) throws HostException {
         int id = vmId("vm_pause", args);
-        switch (state(id)) {
-            case Machines.State.Paused p -> throw new HostException("vm " + id + " is paused already: vm_resume "
-                    + id + " lets it go on");
-            case Machines.State.Stopped s -> throw new HostException("vm " + id + " has stopped (" + s.reason()
-                    + "): there is nothing to pause");
-            case Machines.State.Running r -> machines.pause(id);
-        }
+        machines.pause(id);
         out.println("vm " + id + " paused");
     }
 
     private void vmResume(List<String> args, PrintWriter out) throws HostException {
         int id = vmId("vm_resume", args);
-        switch (state(id)) {
-            case Machines.State.Running r -> throw new HostException("vm " + id + " is not paused: it is running");
-            case Machines.State.Stopped s -> throw new HostException("vm " + id + " has stopped (" + s.reason()
-                    + "): it cannot go on; vm_destroy " + id + " frees it");
-            case Machines.State.Paused p -> machines.resume(id);
-        }
+        machines.resume(id);
         out.println("vm " + id + " resumed");
     }
 
@@ -580,14 +562,12 @@ public final class Commands {
                     : "vm_snapshot takes a vm id and one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
         }
         int id = vmId("vm_snapshot", p.positional().subList(0, 1));
-        if (state(id) instanceof Machines.State.Stopped s) {
+        if (machines.state(id) instanceof Machines.State.Stopped s) {
+            // Before the directory: a stopped VM is the first thing wrong, whatever directory was given.
             throw new HostException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to snapshot");
         }
         boolean stop = p.flags().contains("--stop");
         Path dir = snapshotDir("vm_snapshot", p.positional().get(1));
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new HostException(dir + " is a file, not a directory: give a directory for the snapshot");
-        }
         Machines.Snapshot s = machines.snapshot(id, dir, stop);
         out.println("vm " + id + ": snapshot in " + s.dir() + " (" + Sizes.human(s.memoryBytes()) + " memory, "
                 + Sizes.human(s.memoryDataBytes()) + " written, " + Sizes.human(s.diskBytes()) + " disks, paused "
@@ -602,20 +582,6 @@ public final class Commands {
                     : "vm_restore takes one directory, got '" + String.join(" ", p.positional()) + "': " + usage);
         }
         Path dir = snapshotDir("vm_restore", p.positional().getFirst());
-        if (!Files.isDirectory(dir)) {
-            throw new HostException("no snapshot in " + dir + ": " + (Files.exists(dir) ? "it is not a directory"
-                    : "it does not exist") + " (vm_snapshot <vm id> <dir> writes one)");
-        }
-        Path real = realPath(dir);
-        for (Machines.Info vm : machines.list()) {
-            for (Machines.AttachedDisk d : vm.disks()) {
-                if (!d.readOnly() && real.equals(realPath(d.path()).getParent())) {
-                    throw new HostException("snapshot " + dir + " is in use: vm " + vm.id() + " runs on its disk copy "
-                            + d.path().getFileName() + "; vm_destroy " + vm.id() + " first, or vm_clone " + vm.id()
-                            + " for more VMs like it");
-                }
-            }
-        }
         out.println(machines.restore(dir, p.flags().contains("--paused")));
     }
 
@@ -633,15 +599,12 @@ public final class Commands {
                 throw new HostException("--count " + value + " is not a number: give how many clones, e.g. --count 2");
             }
             count = Integer.parseInt(value);
-            if (count < 1 || count > VmManager.MAX_CLONES) {
+            if (count < 1 || count > CheckedMachines.MAX_CLONES) {
                 throw new HostException("--count " + value + " is out of range: vm_clone makes 1 to "
-                        + VmManager.MAX_CLONES + " clones at once, e.g. --count 2");
+                        + CheckedMachines.MAX_CLONES + " clones at once, e.g. --count 2");
             }
         }
         int id = vmId("vm_clone", p.positional());
-        if (state(id) instanceof Machines.State.Stopped s) {
-            throw new HostException("vm " + id + " has stopped (" + s.reason() + "): there is nothing to clone");
-        }
         List<Integer> ids = machines.clone(id, count);
         out.println(ids.stream().map(String::valueOf).collect(Collectors.joining(" ")));
     }
@@ -678,11 +641,6 @@ public final class Commands {
             }
         }
         return new Parsed(positional, given, values);
-    }
-
-    private Machines.State state(int id) throws HostException {
-        return machines.list().stream().filter(vm -> vm.id() == id).findFirst()
-                .orElseThrow(() -> new HostException("no vm with id " + id + " (" + knownVms() + ")")).state();
     }
 
     /**
@@ -746,19 +704,12 @@ public final class Commands {
             throw new HostException("'" + word + "' is not a vm id: ids are numbers (" + knownVms() + ")");
         }
         int id = Integer.parseInt(word);
-        if (machines.list().stream().noneMatch(vm -> vm.id() == id)) {
-            throw new HostException("no vm with id " + id + " (" + knownVms() + ")");
-        }
+        machines.state(id); // says there is no such VM
         return id;
     }
 
     private String knownVms() {
-        List<Machines.Info> vms = machines.list();
-        if (vms.isEmpty()) {
-            return "there are no VMs; vm_create makes one";
-        }
-        return "vm_list shows " + (vms.size() == 1 ? "id " : "ids ")
-                + vms.stream().map(vm -> String.valueOf(vm.id())).collect(Collectors.joining(", "));
+        return CheckedMachines.knownVms(machines.list());
     }
 
     // ---- help
