@@ -1,6 +1,8 @@
 package hg.vmm.internal.virtio.net;
 
+import hg.vmm.internal.builder.NetCard;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
+import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.Virtio;
 import hg.vmm.internal.bus.CountingTrigger;
 import hg.kvm.testkit.TestNetns;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 import static hg.vmm.internal.virtio.MockDriver.Buf;
@@ -73,10 +76,34 @@ class VirtioNetTapTest {
             assertEquals(1, driver.tx.takeUsed().size());
         }
 
+        /** Frames {@link #ask} sent. */
+        int asked;
+
+        /**
+         * Sends {@code frame} until a received frame matches (10 tries, 0.5 s each) and returns that
+         * one, or null: a new bridge port drops what arrives before the kernel has brought it up,
+         * which under a churn of namespaces takes up to a second.
+         */
+        byte[] ask(byte[] frame, Predicate<byte[]> wanted) {
+            for (int i = 0; i < 10; i++) {
+                send(frame);
+                asked++;
+                byte[] answer = receive(wanted, 500);
+                if (answer != null) {
+                    return answer;
+                }
+            }
+            return null;
+        }
+
         /** Serves the TAP as the VM's I/O loop does, until a received frame matches (5 s at most). */
         byte[] receive(Predicate<byte[]> wanted) {
+            return receive(wanted, 5000);
+        }
+
+        byte[] receive(Predicate<byte[]> wanted, long millis) {
             try (Epoll.Events events = new Epoll.Events(1)) {
-                long deadline = System.nanoTime() + 5_000_000_000L;
+                long deadline = System.nanoTime() + millis * 1_000_000L;
                 while (System.nanoTime() < deadline) {
                     if (epoll.await(events, 100) > 0) {
                         transport.processQueue(VirtioNet.RX);
@@ -137,6 +164,50 @@ class VirtioNetTapTest {
         });
         assertFalse(ns.links().contains("hgvm7"), "closing the device removes its TAP");
         assertTrue(ns.links().contains(GuestNetConfig.DEFAULT_BRIDGE));
+    }
+
+    /**
+     * The counters a vhost-net card is measured by: its TAP's own, read over netlink. Here the
+     * Java path moves the frames through the same TAP, so both counts must agree exactly, each
+     * direction seen from the other side (the TAP's tx is the guest's rx).
+     */
+    @Test
+    void theTapsCountersAreTheGuestsTrafficSeenFromTheOtherSide(TestNetns ns) throws Exception {
+        ns.run(() -> {
+            Guest g = new Guest();
+            TapCounters counters = TapCounters.open("hgvm7");
+            GuestTraffic seen;
+            try {
+                VirtioNet card = (VirtioNet) g.transport.device();
+                NetCard vhostCard = new NetCard(card, g.net.macText(), "", "", Optional.of(counters));
+                NetCard javaCard = new NetCard(card, g.net.macText(), "", "", Optional.empty());
+                assertEquals(GuestTraffic.NONE, javaCard.traffic());
+                byte[] mac = g.net.mac();
+                byte[] ip = g.net.address().getAddress();
+                byte[] gw = g.net.gateway().getAddress();
+                byte[] arpRequest = arpRequest(mac, ip, gw);
+                byte[] arp = g.ask(arpRequest, f -> f.length >= 42 && etherType(f) == 0x0806 && f[21] == 2);
+                assertNotNull(arp, "ARP reply from the bridge address");
+                byte[] ping = icmpEcho(mac, Arrays.copyOfRange(arp, 22, 28), ip, gw, 0x4867, 2, new byte[700]);
+                g.send(ping);
+                assertNotNull(g.receive(f -> etherType(f) == 0x0800 && f[23] == 1 && f[34] == 0), "echo reply");
+
+                VirtioNet.Stats stats = card.stats();
+                assertEquals(g.asked * arpRequest.length + ping.length, stats.txBytes(), "the card counts the frames it sent");
+                assertTrue(stats.rxBytes() >= arp.length + ping.length, "and those it received: " + stats);
+                assertEquals(new GuestTraffic(stats.rxBytes(), stats.txBytes()), javaCard.traffic());
+                assertEquals(new GuestTraffic(stats.rxBytes(), stats.txBytes()), vhostCard.traffic(),
+                        "the TAP counted the same bytes the other way round");
+                seen = vhostCard.traffic();
+            } finally {
+                g.close();
+            }
+            assertFalse(ns.links().contains("hgvm7"));
+            assertEquals(seen, counters.read(), "the TAP went with the card: the counters keep their last reading");
+            counters.close();
+            assertEquals(seen, counters.read());
+            return null;
+        });
     }
 
     @Test
