@@ -9,6 +9,7 @@ import hg.vmm.SnapshotInfo;
 import hg.vmm.StopReason;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
+import hg.vmm.VmCounters;
 import hg.vmm.VmException;
 import hg.vmm.VmInfo;
 import hg.vmm.VmManager;
@@ -109,8 +110,10 @@ public final class VmmMachines implements Machines {
         for (VmInfo i : manager.list()) {
             List<AttachedDisk> disks = i.disks().stream()
                     .map(d -> new AttachedDisk(d.device(), d.path(), d.readOnly())).toList();
+            VmCounters c = i.counters();
             out.add(new Info(i.id(), i.kernel(), disks, i.vcpus(), i.memoryBytes(), state(i.state()), i.uptime(),
-                    i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-")));
+                    i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-"),
+                    new Counters(c.vcpuExits(), c.diskReadBytes(), c.diskWriteBytes(), c.netRxBytes(), c.netTxBytes())));
         }
         return out;
     }

@@ -13,6 +13,8 @@ import hg.vmm.internal.builder.VmBuilder;
 import hg.vmm.internal.cpu.MsrsToSave;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.virtio.block.VirtioBlock;
+import hg.vmm.internal.virtio.net.GuestTraffic;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -372,7 +374,26 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), parts.disks().stream().map(AttachedDisk::info).toList(), config.vcpus(),
-                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info));
+                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters());
+    }
+
+    /**
+     * What the VM did so far, read without stopping anything: each count is recent, the five are
+     * not one instant's. A restored VM counts from 0.
+     */
+    public VmCounters counters() {
+        long exits = 0;
+        for (VcpuLoop l : parts.loops()) {
+            exits += l.exits();
+        }
+        long read = 0, written = 0;
+        for (AttachedDisk d : parts.disks()) {
+            VirtioBlock.Transferred t = d.device().transferred();
+            read += t.readBytes();
+            written += t.writtenBytes();
+        }
+        GuestTraffic net = parts.net().map(NetCard::traffic).orElse(GuestTraffic.NONE);
+        return new VmCounters(exits, read, written, net.rxBytes(), net.txBytes());
     }
 
     /**

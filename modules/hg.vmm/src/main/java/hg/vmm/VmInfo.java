@@ -5,9 +5,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** One line of {@code vm_list}: a snapshot of a VM; {@code disks} are the root image (vda) and the data disks after it. */
+/**
+ * One line of {@code vm_list}: a snapshot of a VM; {@code disks} are the root image (vda) and the
+ * data disks after it; {@code counters} what it did so far (a stopped VM keeps its last counts).
+ */
 public record VmInfo(int id, Path kernel, List<VmDisk> disks, int vcpus, long memoryBytes, VmState state,
-                     Duration uptime, Optional<VmNet> net) {
+                     Duration uptime, Optional<VmNet> net, VmCounters counters) {
 
     public VmInfo {
         disks = List.copyOf(disks);

@@ -45,6 +45,9 @@ class VmNetTest {
                 assertTrue(VmTest.text(vm).contains("virtio-net ok"));
                 assertFalse(ns.links().contains(tap), "a stopped VM's TAP is gone");
                 assertEquals(vm.info().net(), java.util.Optional.of(net), "vm_list still says what the card was");
+                // ARP and ping out, their answers in: the card's own counts (the Java data path), kept after the stop.
+                VmCounters c = vm.info().counters();
+                assertTrue(c.netTxBytes() >= 42 + 1042 && c.netRxBytes() >= 42 + 1042, "an ARP frame and a ping of 1000 bytes each way: " + c);
             }
             return null;
         });

@@ -75,6 +75,36 @@ class VmSnapshotTest {
         return manager.require(manager.create(c));
     }
 
+    /** Waits until the VM's exits pass {@code least} (10 s at most); returns its counters then. */
+    private static VmCounters awaitExits(Vm vm, long least) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        VmCounters c = vm.counters();
+        while (c.vcpuExits() <= least) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(vm + " did not pass " + least + " exits: " + c + "\n" + VmTest.text(vm));
+            }
+            Thread.sleep(5);
+            c = vm.counters();
+        }
+        return c;
+    }
+
+    @Test
+    void aRunningGuestsExitsAreCountedAndGrowAndStandStillWhilePaused() throws Exception {
+        Vm vm = counter();
+        // The guest prints a line on the serial port every 16 ms: each byte is a few PIO exits.
+        VmCounters first = awaitExits(vm, 0);
+        VmCounters later = awaitExits(vm, first.vcpuExits() + 100);
+        assertEquals(new VmCounters(later.vcpuExits(), 0, 0, 0, 0), later, "no disk, no network card");
+        assertTrue(vm.info().counters().vcpuExits() >= later.vcpuExits(), "vm_list carries them");
+        vm.pause();
+        long paused = vm.counters().vcpuExits();
+        Thread.sleep(100);
+        assertEquals(paused, vm.counters().vcpuExits(), "a paused VM exits no more");
+        vm.resume();
+        awaitExits(vm, paused);
+    }
+
     @Test
     void aRestoredGuestCountsOnFromWhereItWas() throws Exception {
         Vm vm = counter();
@@ -128,13 +158,16 @@ class VmSnapshotTest {
     void aRestoreCanStayPaused() throws Exception {
         Vm vm = counter();
         awaitTicks(vm, 2);
+        assertTrue(vm.counters().vcpuExits() > 0);
         manager.snapshot(vm.id(), tmp.resolve("p"), true);
         Vm restored = manager.require(manager.restore(tmp.resolve("p"), true));
         Thread.sleep(150);
         assertEquals(0, ticks(restored).size());
+        assertEquals(VmCounters.NONE, restored.counters(), "it has not run yet, and a restored VM counts from 0");
         assertInstanceOf(VmState.Paused.class, restored.state());
         restored.resume();
         awaitTicks(restored, 2);
+        assertTrue(restored.counters().vcpuExits() > 0);
     }
 
     @Test

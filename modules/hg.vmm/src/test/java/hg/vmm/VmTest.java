@@ -98,6 +98,11 @@ class VmTest {
         assertArrayEquals(expected, Arrays.copyOfRange(file, 2 * 512, 2 * 512 + 4096));
         assertEquals(0, file[2 * 512 - 1]);
         assertEquals(0, file[10 * 512]);
+        // What it wrote and read back is counted; the id (not data) and the refused read past the end are not.
+        VmCounters c = vm.info().counters();
+        assertEquals(4096, c.diskWriteBytes(), c.toString());
+        assertEquals(4096, c.diskReadBytes(), c.toString());
+        assertTrue(c.vcpuExits() > 0, "a stopped VM keeps its counts: " + c);
         // The stopped VM released its lock: the image can be attached again.
         manager.destroy(vm.id());
         int again = manager.create(VmConfig.of(GuestPrograms.elf("blk"), image).withMemory(MEM));

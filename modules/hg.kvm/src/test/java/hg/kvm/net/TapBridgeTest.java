@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The TAP and the bridge against a real kernel, each test in a network namespace of its own:
  * frames written to the TAP reach the namespace's kernel through the bridge and its answers
- * come back; closing the TAP removes it.
+ * come back; closing the TAP removes it; the TAP's own counters ({@link LinkStats}) count what
+ * was written into it and read out of it, each frame without its vnet header.
  */
 class TapBridgeTest {
 
@@ -93,6 +94,7 @@ class TapBridgeTest {
                 net.attach("hgbr0", tap.name());
                 net.setUp(tap.name(), true);
                 assertTrue(ns.ip("-o", "link", "show", "master", "hgbr0").contains(tap.name()));
+                ns.awaitForwarding(tap.name());
 
                 send(tap, Frames.arpRequest(GUEST_MAC, GUEST_IP, BRIDGE_IP));
                 byte[] arp = receive(tap, f -> Frames.isArpReply(f, BRIDGE_IP, GUEST_MAC));
@@ -189,6 +191,80 @@ class TapBridgeTest {
         assertEquals("EPERM", e.errnoName());
         NetSetupException missing = new NetSetupException("open /dev/net/tun", 2, NetSetupException.hint(2));
         assertTrue(missing.getMessage().contains("CONFIG_TUN"));
+    }
+
+    @Test
+    void aTapCountsTheBytesWrittenIntoItAndReadOutOfIt() throws Exception {
+        ns.run(() -> {
+            try (HostNetwork net = HostNetwork.open(); Tap tap = Tap.create("hgtap%d"); LinkStats stats = LinkStats.open()) {
+                net.ensureBridge("hgbr0", BRIDGE_MAC, ip(BRIDGE_IP), 24);
+                net.attach("hgbr0", tap.name());
+                net.setUp(tap.name(), true);
+                ns.awaitForwarding(tap.name());
+                LinkStats.Totals before = stats.of(tap.name());
+                assertEquals(0, before.rxBytes(), "nothing was written yet");
+
+                byte[] arp = Frames.arpRequest(GUEST_MAC, GUEST_IP, BRIDGE_IP);
+                byte[] ping = Frames.icmpEcho(GUEST_MAC, BRIDGE_MAC, GUEST_IP, BRIDGE_IP, 0x4867, 3, new byte[1000]);
+                send(tap, arp);
+                send(tap, ping);
+                // Whatever the kernel sends out of the TAP (the answers, and IPv6 chatter of a new
+                // link) is counted as it is read: read until the echo reply, summing every frame.
+                long read = 0;
+                boolean replied = false;
+                try (Arena a = Arena.ofConfined(); Epoll epoll = Epoll.create(); Epoll.Events events = new Epoll.Events(1)) {
+                    epoll.add(tap.fd(), Epoll.IN, 1);
+                    MemorySegment buf = a.allocate(Tap.MAX_FRAME);
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    while (!replied && System.nanoTime() < deadline) {
+                        int n = tap.read(buf);
+                        if (n == 0) {
+                            epoll.await(events, 100);
+                            continue;
+                        }
+                        read += n - Tap.VNET_HDR_SIZE;
+                        byte[] frame = buf.asSlice(Tap.VNET_HDR_SIZE, n - Tap.VNET_HDR_SIZE).toArray(JAVA_BYTE);
+                        replied = Frames.isEchoReply(frame, BRIDGE_IP, 0x4867, 3);
+                    }
+                }
+                assertTrue(replied, "the namespace's kernel answered the ping");
+                LinkStats.Totals after = stats.of(tap.name());
+                assertEquals(arp.length + ping.length, after.rxBytes() - before.rxBytes(), "the TAP took in what was written");
+                assertEquals(2, after.rxPackets() - before.rxPackets());
+                assertEquals(read, after.txBytes() - before.txBytes(), "the TAP gave out what was read");
+                assertTrue(after.txPackets() - before.txPackets() >= 2);
+                return null;
+            }
+        });
+    }
+
+    @Test
+    void aMissingInterfaceIsENodevAndTheSocketAnswersOnAfterIt() throws Exception {
+        ns.run(() -> {
+            try (LinkStats stats = LinkStats.open()) {
+                NetSetupException e = assertThrows(NetSetupException.class, () -> stats.of("nosuch0"));
+                assertEquals("ENODEV", e.errnoName(), e.getMessage());
+                assertTrue(e.getMessage().startsWith("RTM_GETLINK nosuch0: "), e.getMessage());
+                assertTrue(stats.of("lo").rxBytes() >= 0);
+                assertThrows(IllegalArgumentException.class, () -> stats.of("bad/name"));
+                return null;
+            }
+        });
+    }
+
+    @Test
+    void theSocketStaysInTheNamespaceItWasOpenedIn() throws Exception {
+        LinkStats stats = ns.run(() -> {
+            LinkStats s = LinkStats.open();
+            try (HostNetwork net = HostNetwork.open()) {
+                net.createBridge("hgbr7");
+            }
+            return s;
+        });
+        try (stats) {
+            // Asked from this thread, in the test's own namespace, it still sees the test namespace's bridge.
+            assertEquals(0, stats.of("hgbr7").rxPackets());
+        }
     }
 
     static long openFds() throws Exception {

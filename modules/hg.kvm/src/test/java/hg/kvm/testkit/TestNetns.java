@@ -121,6 +121,23 @@ public final class TestNetns implements AutoCloseable {
         return r.output;
     }
 
+    /**
+     * Waits (5 s at most) until bridge port {@code port} forwards. A TAP whose link just came up
+     * is enabled as a port only once the kernel's link watcher has seen its carrier, up to a
+     * second later while namespaces come and go; until then the bridge drops what it sends.
+     */
+    public void awaitForwarding(String port) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        String details = ip("-d", "-o", "link", "show", "dev", port);
+        while (!details.contains("bridge_slave state forwarding")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("bridge port " + port + " does not forward: " + details);
+            }
+            Thread.sleep(10);
+            details = ip("-d", "-o", "link", "show", "dev", port);
+        }
+    }
+
     /** Interface names in the namespace. */
     public List<String> links() {
         List<String> names = new ArrayList<>();

@@ -11,6 +11,8 @@ import hg.vmm.StopReason;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * The body of one vCPU thread: KVM_RUN, dispatch the exit to the buses, repeat. A small
@@ -31,6 +33,16 @@ public final class VcpuLoop implements Runnable {
     /** Where a vCPU starts after INIT or reset (offset 0xfff0 in the reset code segment). */
     private static final long RESET_RIP = 0xfff0;
 
+    private static final VarHandle EXITS;
+
+    static {
+        try {
+            EXITS = MethodHandles.lookup().findVarHandle(VcpuLoop.class, "exits", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int index;
     private final VcpuFd vcpu;
     private final Bus pio;
@@ -41,6 +53,13 @@ public final class VcpuLoop implements Runnable {
     private volatile boolean finishRequested;
     private volatile boolean pauseRequested;
     private State state = State.RUNNING;
+    /**
+     * Exits of KVM_RUN this loop handled, of every kind. Written only by the vCPU thread, with an
+     * opaque store (a plain store on x86: no fence, no lock on the exit path), read by anyone with
+     * an opaque load: a reader sees a recent count, never a torn one. A restored VM's loops count
+     * from 0 again.
+     */
+    private long exits;
 
     public VcpuLoop(int index, VcpuFd vcpu, Bus pio, Bus mmio, Owner owner) {
         this.index = index;
@@ -86,6 +105,7 @@ public final class VcpuLoop implements Runnable {
                     break;
                 }
                 VcpuExit exit = vcpu.run();
+                EXITS.setOpaque(this, exits + 1);
                 handle(exit);
             }
         } catch (KvmException e) {
@@ -117,6 +137,11 @@ public final class VcpuLoop implements Runnable {
         }
         state = State.RUNNING;
         return !finishRequested;
+    }
+
+    /** The exits this vCPU has handled so far; safe from any thread. */
+    public long exits() {
+        return (long) EXITS.getOpaque(this);
     }
 
     /** Waits until the loop is paused (or finished). */

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * virtio-blk (virtio 1.2 section 5.2) on a {@link BlockBackend}: a raw image, or a copy-on-write
@@ -40,6 +41,8 @@ public final class VirtioBlock extends SingleQueueDevice {
     private final byte[] id;
     private final long capacitySectors;
     private final byte[] config = new byte[CONFIG_SIZE];
+    /** Data bytes the guest read and wrote, counted per segment that moved (for the VM's counters). */
+    private final AtomicLong readBytes = new AtomicLong(), writtenBytes = new AtomicLong();
 
     /**
      * A device on a raw image; closing the device closes the image.
@@ -72,6 +75,15 @@ public final class VirtioBlock extends SingleQueueDevice {
 
     public long capacitySectors() {
         return capacitySectors;
+    }
+
+    /** Data moved for the guest since the device was made: bytes read into and written from its memory. */
+    public record Transferred(long readBytes, long writtenBytes) {
+    }
+
+    /** Safe from any thread; a request under way may be counted in part. */
+    public Transferred transferred() {
+        return new Transferred(readBytes.get(), writtenBytes.get());
     }
 
     @Override
@@ -200,6 +212,8 @@ public final class VirtioBlock extends SingleQueueDevice {
                 } else {
                     disk.write(buffer, position);
                 }
+                // What reached the guest or the disk, segment by segment: a failure half-way counts the part done.
+                (read ? readBytes : writtenBytes).addAndGet(s.length());
                 position += s.length();
             }
             return S_OK;

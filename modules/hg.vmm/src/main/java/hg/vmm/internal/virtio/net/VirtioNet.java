@@ -84,6 +84,8 @@ public final class VirtioNet implements VirtioDevice {
 
     private final AtomicLong rxFrames = new AtomicLong(), rxDropped = new AtomicLong();
     private final AtomicLong txFrames = new AtomicLong(), txDropped = new AtomicLong();
+    /** Bytes of the frames delivered and sent on the Java path, Ethernet frame only (as a TAP counts: no vnet header). */
+    private final AtomicLong rxBytes = new AtomicLong(), txBytes = new AtomicLong();
 
     /**
      * @param mac the guest's MAC address (6 bytes)
@@ -332,6 +334,7 @@ public final class VirtioNet implements VirtioDevice {
             }
             q.addUsed(c.head(), (int) (offset - start));
         }
+        rxBytes.addAndGet(rxPending - HEADER_SIZE);
         rxPending = 0;
         rxFrames.incrementAndGet();
         return count;
@@ -380,6 +383,7 @@ public final class VirtioNet implements VirtioDevice {
                 // A frame without a whole header or larger than any link takes is dropped, as a NIC would.
                 if (length >= HEADER_SIZE + 14 && length <= MAX_FRAME && backend.send(parts)) {
                     txFrames.incrementAndGet();
+                    txBytes.addAndGet(length - HEADER_SIZE);
                 } else {
                     txDropped.incrementAndGet();
                 }
@@ -392,12 +396,16 @@ public final class VirtioNet implements VirtioDevice {
         }
     }
 
-    /** Frame counters: received, receive drops, transmitted, transmit drops. */
-    public record Stats(long rxFrames, long rxDropped, long txFrames, long txDropped) {
+    /**
+     * What the Java data path moved (vhost-net's frames pass it by): frames received, receive
+     * drops, frames transmitted, transmit drops, and the bytes of the frames received and
+     * transmitted without their virtio-net header.
+     */
+    public record Stats(long rxFrames, long rxDropped, long txFrames, long txDropped, long rxBytes, long txBytes) {
     }
 
     public Stats stats() {
-        return new Stats(rxFrames.get(), rxDropped.get(), txFrames.get(), txDropped.get());
+        return new Stats(rxFrames.get(), rxDropped.get(), txFrames.get(), txDropped.get(), rxBytes.get(), txBytes.get());
     }
 
     /** Receive chains the card holds for a waiting frame (for tests: bounded by the queue size). */

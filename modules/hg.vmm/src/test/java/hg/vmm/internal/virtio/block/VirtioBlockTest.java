@@ -135,6 +135,35 @@ class VirtioBlockTest {
     }
 
     @Test
+    void theCountersMoveByExactlyTheBytesRequestsTransferred() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        VirtioBlock blk = (VirtioBlock) transport.device();
+        assertEquals(new VirtioBlock.Transferred(0, 0), blk.transferred());
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_OUT, 3, List.of(Buf.out(DATA, 512), Buf.out(DATA + 512, 1024)))[0]);
+        assertEquals(new VirtioBlock.Transferred(0, 1536), blk.transferred(), "both segments of the write");
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_IN, 0, List.of(Buf.in(DATA + 0x1000, 2048)))[0]);
+        assertEquals(new VirtioBlock.Transferred(2048, 1536), blk.transferred());
+        // Requests that move no data, or are refused before any does, count nothing.
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_FLUSH, 0, List.of())[0]);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_GET_ID, 0, List.of(Buf.in(DATA, 20)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, SECTORS, List.of(Buf.in(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_OUT, SECTORS - 1, List.of(Buf.out(DATA, 1024)))[0]);
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_IN, 0, List.of(Buf.in(DATA, 100)))[0]);
+        assertEquals(new VirtioBlock.Transferred(2048, 1536), blk.transferred());
+    }
+
+    @Test
+    void aReadOnlyDiskCountsItsReadsAndNoRefusedWrite() throws IOException {
+        attach(image(SECTORS), true);
+        driver.setUp(FEATURES);
+        VirtioBlock blk = (VirtioBlock) transport.device();
+        assertEquals(VirtioBlock.S_IOERR, request(VirtioBlock.T_OUT, 0, List.of(Buf.out(DATA, 512)))[0]);
+        assertEquals(VirtioBlock.S_OK, request(VirtioBlock.T_IN, 1, List.of(Buf.in(DATA, 512), Buf.in(DATA + 0x1000, 512)))[0]);
+        assertEquals(new VirtioBlock.Transferred(1024, 0), blk.transferred());
+    }
+
+    @Test
     void indirectRequestsWork() throws IOException {
         attach(image(SECTORS), false);
         driver.setUp(FEATURES);

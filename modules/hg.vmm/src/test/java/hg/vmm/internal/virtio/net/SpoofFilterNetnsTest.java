@@ -58,6 +58,8 @@ class SpoofFilterNetnsTest {
             assertTrue(SpoofFilterLoad.filtered(loaded), loaded);
             try (TapBackend a = TapNetwork.attach(BRIDGE, 7, A); TapBackend b = TapNetwork.attach(BRIDGE, 8, B)) {
                 Tap ta = a.tap(), tb = b.tap();
+                ns.awaitForwarding(ta.name());
+                ns.awaitForwarding(tb.name());
 
                 // What a guest may send: ARP and IPv4 from its own MAC and address, to the host and to the other guest.
                 send(tb, arp(B_MAC, BROADCAST, ARP_REQUEST, B_MAC, B_IP, new byte[6], GATEWAY));

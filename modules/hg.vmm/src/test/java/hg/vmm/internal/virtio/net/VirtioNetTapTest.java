@@ -1,6 +1,8 @@
 package hg.vmm.internal.virtio.net;
 
+import hg.vmm.internal.builder.NetCard;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
+import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.Virtio;
 import hg.vmm.internal.bus.CountingTrigger;
 import hg.kvm.testkit.TestNetns;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 import static hg.vmm.internal.virtio.MockDriver.Buf;
@@ -109,6 +112,7 @@ class VirtioNetTapTest {
     void guestFramesReachTheHostKernelAndItsAnswersComeBack(TestNetns ns) throws Exception {
         ns.run(() -> {
             try (Guest g = new Guest(); HostNetwork host = HostNetwork.open()) {
+                ns.awaitForwarding("hgvm7");
                 assertEquals("172.30.0.1", host.address(GuestNetConfig.DEFAULT_BRIDGE).orElseThrow().getHostAddress());
                 assertTrue(ns.ip("-o", "link", "show", "master", GuestNetConfig.DEFAULT_BRIDGE).contains("hgvm7"));
                 byte[] mac = g.net.mac();
@@ -137,6 +141,52 @@ class VirtioNetTapTest {
         });
         assertFalse(ns.links().contains("hgvm7"), "closing the device removes its TAP");
         assertTrue(ns.links().contains(GuestNetConfig.DEFAULT_BRIDGE));
+    }
+
+    /**
+     * The counters a vhost-net card is measured by: its TAP's own, read over netlink. Here the
+     * Java path moves the frames through the same TAP, so both counts must agree exactly, each
+     * direction seen from the other side (the TAP's tx is the guest's rx).
+     */
+    @Test
+    void theTapsCountersAreTheGuestsTrafficSeenFromTheOtherSide(TestNetns ns) throws Exception {
+        ns.run(() -> {
+            Guest g = new Guest();
+            TapCounters counters = TapCounters.open("hgvm7");
+            GuestTraffic seen;
+            try {
+                ns.awaitForwarding("hgvm7");
+                VirtioNet card = (VirtioNet) g.transport.device();
+                NetCard vhostCard = new NetCard(card, g.net.macText(), "", "", Optional.of(counters));
+                NetCard javaCard = new NetCard(card, g.net.macText(), "", "", Optional.empty());
+                assertEquals(GuestTraffic.NONE, javaCard.traffic());
+                byte[] mac = g.net.mac();
+                byte[] ip = g.net.address().getAddress();
+                byte[] gw = g.net.gateway().getAddress();
+                byte[] arpRequest = arpRequest(mac, ip, gw);
+                g.send(arpRequest);
+                byte[] arp = g.receive(f -> f.length >= 42 && etherType(f) == 0x0806 && f[21] == 2);
+                assertNotNull(arp, "ARP reply from the bridge address");
+                byte[] ping = icmpEcho(mac, Arrays.copyOfRange(arp, 22, 28), ip, gw, 0x4867, 2, new byte[700]);
+                g.send(ping);
+                assertNotNull(g.receive(f -> etherType(f) == 0x0800 && f[23] == 1 && f[34] == 0), "echo reply");
+
+                VirtioNet.Stats stats = card.stats();
+                assertEquals(arpRequest.length + ping.length, stats.txBytes(), "the card counts the frames it sent");
+                assertTrue(stats.rxBytes() >= arp.length + ping.length, "and those it received: " + stats);
+                assertEquals(new GuestTraffic(stats.rxBytes(), stats.txBytes()), javaCard.traffic());
+                assertEquals(new GuestTraffic(stats.rxBytes(), stats.txBytes()), vhostCard.traffic(),
+                        "the TAP counted the same bytes the other way round");
+                seen = vhostCard.traffic();
+            } finally {
+                g.close();
+            }
+            assertFalse(ns.links().contains("hgvm7"));
+            assertEquals(seen, counters.read(), "the TAP went with the card: the counters keep their last reading");
+            counters.close();
+            assertEquals(seen, counters.read());
+            return null;
+        });
     }
 
     @Test

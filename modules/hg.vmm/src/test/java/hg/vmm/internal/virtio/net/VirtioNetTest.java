@@ -110,7 +110,7 @@ class VirtioNetTest extends NetCardHarness {
         assertEquals(head, used.getFirst()[0]);
         assertEquals(0, used.getFirst()[1]);
         assertEquals(1, irq.take());
-        assertEquals(new VirtioNet.Stats(0, 0, 1, 0), net.stats());
+        assertEquals(new VirtioNet.Stats(0, 0, 1, 0, 0, 3000), net.stats(), "the frame counted without its header");
     }
 
     @Test
@@ -123,7 +123,7 @@ class VirtioNetTest extends NetCardHarness {
         assertEquals(3, driver.tx.takeUsed().size());
         assertEquals(1, backend.sent.size());
         assertEquals(100, backend.sent.getFirst().length);
-        assertEquals(new VirtioNet.Stats(0, 0, 1, 2), net.stats());
+        assertEquals(new VirtioNet.Stats(0, 0, 1, 2, 0, 100 - VirtioNet.HEADER_SIZE), net.stats(), "dropped frames count no bytes");
         assertFalse(driver.broken());
     }
 
@@ -159,6 +159,27 @@ class VirtioNetTest extends NetCardHarness {
     }
 
     @Test
+    void theJavaPathCountsFrameBytesBothWaysWithoutTheHeader() {
+        attach(true, MRG);
+        rxChain(DATA, 1536);
+        rxChain(DATA + 0x1000, 1536);
+        backend.inbound.add(frame(2500, 0, 1));   // spread over both chains
+        backend.inbound.add(frame(64, 0, 2));     // waits: no chain left
+        driver.notifyRx();
+        assertEquals(2500, net.stats().rxBytes(), "a frame counts once, over however many chains");
+        for (int n : new int[] {60, 1514}) {
+            int head = driver.tx.chain(List.of(Buf.out(DATA + 0x4000, VirtioNet.HEADER_SIZE), Buf.out(DATA + 0x5000, n)));
+            driver.tx.offer(head);
+        }
+        driver.notifyTx();
+        assertEquals(2, backend.sent.size());
+        assertEquals(new VirtioNet.Stats(1, 0, 2, 0, 2500, 60 + 1514), net.stats());
+        rxChain(DATA + 0x2000, 1536);
+        driver.notifyRx();
+        assertEquals(2500 + 64, net.stats().rxBytes(), "the waiting frame counts once delivered");
+    }
+
+    @Test
     void aFrameWaitsUntilTheDriverAddsEnoughBuffers() {
         attach(true, MRG);
         backend.inbound.add(frame(2000, 0, 3));
@@ -176,7 +197,7 @@ class VirtioNetTest extends NetCardHarness {
         assertEquals(3, used.size());
         assertEquals(2, numBuffers(memory.read(DATA, 12)));
         assertEquals(1, numBuffers(memory.read(DATA + 0x2000, 12)));
-        assertEquals(new VirtioNet.Stats(2, 0, 0, 0), net.stats());
+        assertEquals(new VirtioNet.Stats(2, 0, 0, 0, 2000 + 100, 0), net.stats());
     }
 
     @Test
@@ -192,7 +213,7 @@ class VirtioNetTest extends NetCardHarness {
         byte[] expected = frame(500, 0, 2);
         expected[10] = 1;
         assertArrayEquals(expected, memory.read(DATA, 512));
-        assertEquals(new VirtioNet.Stats(1, 1, 0, 0), net.stats());
+        assertEquals(new VirtioNet.Stats(1, 1, 0, 0, 500, 0), net.stats(), "the dropped frame counts no bytes");
     }
 
     @Test
