@@ -1,0 +1,203 @@
+package hg.api.internal;
+
+import hg.api.internal.Requests.Create;
+import hg.api.internal.Requests.DirAndFlag;
+import hg.api.internal.Requests.DiskRequest;
+import hg.api.internal.Router.Route;
+import hg.host.Catalog;
+import hg.host.CatalogEntry;
+import hg.host.CheckedMachines;
+import hg.host.HostException;
+import hg.host.HostException.Kind;
+import hg.host.Machines;
+import hg.host.Machines.Info;
+import hg.host.Sizes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+
+/**
+ * What each endpoint does: it reads the request into values, asks {@link Machines} and {@link Catalog} (whose
+ * refusals become the answer's status and line), and writes the answer. The routes here are the API: the
+ * OpenAPI document in this module lists the same ones, and a test holds the two together.
+ */
+public final class Endpoints {
+    /** vm_create's defaults in the shell, so a VM made either way is the same VM. */
+    static final long DEFAULT_MEMORY = 512 * Sizes.MIB;
+    static final int DEFAULT_CPUS = 1;
+
+    private final Machines machines;
+    private final Catalog catalog;
+    private final ScheduledExecutorService ticker;
+    private final byte[] openApi;
+    private volatile ServerWebSocketContainer websockets;
+
+    public Endpoints(Machines machines, Catalog catalog, ScheduledExecutorService ticker) throws IOException {
+        this.machines = machines;
+        this.catalog = catalog;
+        this.ticker = ticker;
+        this.openApi = openApiDocument();
+    }
+
+    /** The OpenAPI document, a resource of this module, served as it is. */
+    public static byte[] openApiDocument() throws IOException {
+        try (InputStream in = Endpoints.class.getResourceAsStream("/hg/api/openapi.json")) {
+            if (in == null) {
+                throw new IOException("the resource hg/api/openapi.json is missing from module hg.api");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    /** The container that upgrades GET /vms/{id}/console; known once the server is built. */
+    public void websockets(ServerWebSocketContainer container) {
+        this.websockets = container;
+    }
+
+    public Router router() {
+        return new Router(List.of(
+                new Route("GET", "/host", c -> json(200, JsonOut.bytes(g -> {
+                    g.writeStartObject();
+                    g.writeNumberField("max_vcpus", machines.maxVcpus());
+                    g.writeStringField("memory_rule", machines.memoryRule());
+                    g.writeEndObject();
+                }))),
+                new Route("GET", "/kernels", c -> listing(catalog.kernelDir(), catalog.kernelDirProblem(), catalog.kernels())),
+                new Route("GET", "/images", c -> listing(catalog.imageDir(), catalog.imageDirProblem(), catalog.images())),
+                new Route("GET", "/vms", c -> json(200, JsonOut.bytes(g -> InfoJson.writeList(g, machines.list())))),
+                new Route("POST", "/vms", this::create),
+                new Route("GET", "/vms/{id}", c -> info(200, c.vmId())),
+                new Route("DELETE", "/vms/{id}", c -> {
+                    machines.destroy(c.vmId());
+                    return new Reply.NoContent();
+                }),
+                new Route("PUT", "/vms/{id}/state", this::setState),
+                new Route("PUT", "/vms/{id}/snapshot", this::snapshot),
+                new Route("POST", "/vms/restore", this::restore),
+                new Route("POST", "/vms/{id}/clone", this::cloneVm),
+                new Route("GET", "/vms/{id}/console", this::console),
+                new Route("GET", "/metrics", c -> new Reply.Body(Metrics.CONTENT_TYPE,
+                        Metrics.render(machines.list()).getBytes(StandardCharsets.UTF_8))),
+                new Route("GET", "/openapi.json", c -> new Reply.Body("application/json", openApi))));
+    }
+
+    private static Reply json(int status, byte[] body) {
+        return new Reply.Json(status, body);
+    }
+
+    private static Reply listing(Path dir, String problem, List<CatalogEntry> entries) {
+        return json(200, JsonOut.bytes(g -> CatalogJson.write(g, new CatalogJson.Listing(dir, problem, entries))));
+    }
+
+    private Reply info(int status, int id) throws HostException {
+        Info vm = find(id);
+        return new Reply.Json(status, JsonOut.bytes(g -> InfoJson.write(g, vm)), status == 201 ? "/vms/" + id : null);
+    }
+
+    private Info find(int id) throws HostException {
+        List<Info> vms = machines.list();
+        for (Info vm : vms) {
+            if (vm.id() == id) {
+                return vm;
+            }
+        }
+        throw new HostException(Kind.NOT_FOUND, "no vm with id " + id + " (" + CheckedMachines.knownVms(vms) + ")");
+    }
+
+    private Reply create(Call c) throws Exception {
+        Create r = JsonIn.request(c.body(), Create::read);
+        CatalogEntry.Kernel kernel = catalog.kernel(r.kernel());
+        CatalogEntry.Image image = catalog.image(r.image());
+        long memory = DEFAULT_MEMORY;
+        if (r.mem() != null) {
+            memory = Sizes.parseMemory(r.mem());
+        } else if (r.memMib() != null) {
+            if (r.memMib() < 1 || r.memMib() > Long.MAX_VALUE / Sizes.MIB) {
+                throw ApiException.badRequest("field 'mem_mib' is out of range: give the guest's memory in MiB, e.g. 512");
+            }
+            memory = r.memMib() * Sizes.MIB;
+        }
+        List<Machines.Disk> disks = new ArrayList<>();
+        for (int i = 0; i < r.disks().size(); i++) {
+            disks.add(disk(r.disks().get(i), "disks[" + i + "]"));
+        }
+        boolean net = r.net() != null && r.net();
+        boolean vhost = r.vhost() == null || r.vhost();
+        int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory,
+                r.cpus() == null ? DEFAULT_CPUS : r.cpus(), r.cmdline() == null ? "" : r.cmdline(), r.readOnly(), disks,
+                net, vhost));
+        return info(201, id);
+    }
+
+    private Machines.Disk disk(DiskRequest d, String where) throws HostException {
+        if (d.path() != null) {
+            Path p = Path.of(d.path());
+            if (!p.isAbsolute() || !Files.isRegularFile(p)) {
+                throw new HostException(where + ".path " + d.path() + ": give the absolute path of a regular file");
+            }
+            return new Machines.Disk(p, d.readOnly());
+        }
+        try {
+            return new Machines.Disk(catalog.image(d.image()).path(), d.readOnly());
+        } catch (HostException e) {
+            throw new HostException(e.kind(), where + ".image " + d.image() + ": " + e.getMessage());
+        }
+    }
+
+    private Reply setState(Call c) throws Exception {
+        int id = c.vmId();
+        Requests.SetState r = JsonIn.request(c.body(), Requests.SetState::read);
+        if (r.paused()) {
+            machines.pause(id);
+        } else {
+            machines.resume(id);
+        }
+        return info(200, id);
+    }
+
+    private Reply snapshot(Call c) throws Exception {
+        int id = c.vmId();
+        DirAndFlag r = JsonIn.request(c.body(), in -> DirAndFlag.read(in, "stop"));
+        Machines.Snapshot s = machines.snapshot(id, absolute(r.dir()), r.flag());
+        return json(200, JsonOut.bytes(g -> SnapshotJson.write(g, s)));
+    }
+
+    private Reply restore(Call c) throws Exception {
+        DirAndFlag r = JsonIn.request(c.body(), in -> DirAndFlag.read(in, "paused"));
+        return info(201, machines.restore(absolute(r.dir()), r.flag()));
+    }
+
+    /** The daemon's working directory means nothing to a client: directories are given whole. */
+    private static Path absolute(String dir) throws ApiException {
+        Path p = Path.of(dir);
+        if (!p.isAbsolute() || dir.indexOf('\0') >= 0) {
+            throw ApiException.badRequest("field 'dir' must be an absolute path, not " + dir);
+        }
+        return p;
+    }
+
+    private Reply cloneVm(Call c) throws Exception {
+        int id = c.vmId();
+        Requests.Clone r = JsonIn.request(c.bodyOrEmptyObject(), Requests.Clone::read);
+        List<Integer> ids = machines.clone(id, r.count());
+        List<Info> made = machines.list().stream().filter(vm -> ids.contains(vm.id())).toList();
+        return json(201, JsonOut.bytes(g -> InfoJson.writeList(g, made)));
+    }
+
+    private Reply console(Call c) throws Exception {
+        int id = c.vmId();
+        find(id);
+        ServerWebSocketContainer container = websockets;
+        if (container == null || !container.upgrade((rq, rs, cb) -> new ConsoleSocket(machines, id, ticker),
+                c.request(), c.response(), c.callback())) {
+            throw ApiException.badRequest("GET /vms/" + id + "/console is a WebSocket: ask for an upgrade to websocket");
+        }
+        return new Reply.Upgraded();
+    }
+}

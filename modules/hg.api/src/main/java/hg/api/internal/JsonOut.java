@@ -1,0 +1,48 @@
+package hg.api.internal;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** Writing JSON by hand with Jackson's streaming generator, into bytes. */
+public final class JsonOut {
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    private JsonOut() {}
+
+    /** What writes one value with the generator. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    public static byte[] bytes(Writer writer) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            writer.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: cannot happen
+        }
+        return out.toByteArray();
+    }
+
+    /** {"error": line}: the body of every 4xx and 5xx answer. */
+    public static byte[] error(String line) {
+        return bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", line);
+            g.writeEndObject();
+        });
+    }
+
+    /** A string field, or null. */
+    public static void nullable(JsonGenerator g, String name, String value) throws IOException {
+        if (value == null) {
+            g.writeNullField(name);
+        } else {
+            g.writeStringField(name, value);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package hg.api.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bodies clients send, as records: read by the server (strictly) and written by {@code ApiClient}, so
+ * both sides agree on every field name. Absent optional fields are null; the server picks the defaults.
+ */
+public final class Requests {
+    /** More data disks than a VM can have (hg.vmm refuses past its device limit with its own line). */
+    static final int MAX_DISKS = 32;
+
+    private Requests() {}
+
+    /** One data disk: an image of the catalog by id or file name, or a file by absolute path (the hosted shell's --disk). */
+    public record DiskRequest(String image, String path, boolean readOnly) {
+        static DiskRequest read(JsonIn in, String where) throws IOException, ApiException {
+            String[] image = new String[1];
+            String[] path = new String[1];
+            boolean[] ro = new boolean[1];
+            in.object(where, name -> {
+                switch (name) {
+                    case "image" -> image[0] = in.idOrName(JsonIn.join(where, name));
+                    case "path" -> path[0] = in.string(JsonIn.join(where, name));
+                    case "read_only" -> ro[0] = in.bool(JsonIn.join(where, name));
+                    default -> {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            if ((image[0] == null) == (path[0] == null)) {
+                throw ApiException.badRequest(where + " needs one of 'image' (an id or file name) or 'path' (a file)");
+            }
+            return new DiskRequest(image[0], path[0], ro[0]);
+        }
+
+        void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            if (image != null) {
+                g.writeStringField("image", image);
+            } else {
+                g.writeStringField("path", path);
+            }
+            g.writeBooleanField("read_only", readOnly);
+            g.writeEndObject();
+        }
+    }
+
+    /** POST /vms. */
+    public record Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
+                         boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost) {
+        public Create {
+            disks = List.copyOf(disks);
+        }
+
+        public static Create read(JsonIn in) throws IOException, ApiException {
+            var b = new Object() {
+                String kernel, image, mem, cmdline;
+                Long memMib;
+                Integer cpus;
+                boolean readOnly;
+                List<DiskRequest> disks = List.of();
+                Boolean net, vhost;
+            };
+            in.object("", name -> {
+                switch (name) {
+                    case "kernel" -> b.kernel = in.idOrName(name);
+                    case "image" -> b.image = in.idOrName(name);
+                    case "mem_mib" -> b.memMib = in.integer(name);
+                    case "mem" -> b.mem = in.string(name);
+                    case "cpus" -> b.cpus = in.smallInteger(name);
+                    case "cmdline" -> b.cmdline = in.string(name);
+                    case "read_only" -> b.readOnly = in.bool(name);
+                    case "disks" -> {
+                        List<DiskRequest> disks = new ArrayList<>();
+                        in.array(name, MAX_DISKS, e -> {
+                            DiskRequest d = DiskRequest.read(e, "disks[" + disks.size() + "]");
+                            disks.add(d);
+                            return d;
+                        });
+                        b.disks = disks;
+                    }
+                    case "net" -> b.net = in.bool(name);
+                    case "vhost" -> b.vhost = in.bool(name);
+                    default -> {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            if (b.kernel == null) {
+                throw JsonIn.missing("kernel");
+            }
+            if (b.image == null) {
+                throw JsonIn.missing("image");
+            }
+            if (b.mem != null && b.memMib != null) {
+                throw ApiException.badRequest("give 'mem' or 'mem_mib', not both");
+            }
+            return new Create(b.kernel, b.image, b.memMib, b.mem, b.cpus, b.cmdline, b.readOnly, b.disks, b.net, b.vhost);
+        }
+
+        public void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("kernel", kernel);
+            g.writeStringField("image", image);
+            if (memMib != null) {
+                g.writeNumberField("mem_mib", memMib);
+            }
+            if (mem != null) {
+                g.writeStringField("mem", mem);
+            }
+            if (cpus != null) {
+                g.writeNumberField("cpus", cpus);
+            }
+            if (cmdline != null) {
+                g.writeStringField("cmdline", cmdline);
+            }
+            g.writeBooleanField("read_only", readOnly);
+            g.writeArrayFieldStart("disks");
+            for (DiskRequest d : disks) {
+                d.write(g);
+            }
+            g.writeEndArray();
+            if (net != null) {
+                g.writeBooleanField("net", net);
+            }
+            if (vhost != null) {
+                g.writeBooleanField("vhost", vhost);
+            }
+            g.writeEndObject();
+        }
+    }
+
+    /** PUT /vms/{id}/state. */
+    public record SetState(boolean paused) {
+        public static SetState read(JsonIn in) throws IOException, ApiException {
+            String[] state = new String[1];
+            in.object("", name -> {
+                if (!name.equals("state")) {
+                    return false;
+                }
+                state[0] = in.string(name);
+                return true;
+            });
+            if (state[0] == null) {
+                throw JsonIn.missing("state");
+            }
+            return switch (state[0]) {
+                case "paused" -> new SetState(true);
+                case "running" -> new SetState(false);
+                default -> throw ApiException.badRequest("field 'state' must be \"paused\" or \"running\", not \""
+                        + state[0] + "\"");
+            };
+        }
+
+        public void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("state", paused ? "paused" : "running");
+            g.writeEndObject();
+        }
+    }
+
+    /**
+     * PUT /vms/{id}/snapshot ({@code flag} is "stop") and POST /vms/restore ({@code flag} is "paused"): a
+     * directory and one switch.
+     */
+    public record DirAndFlag(String dir, boolean flag) {
+        public static DirAndFlag read(JsonIn in, String flagName) throws IOException, ApiException {
+            String[] dir = new String[1];
+            boolean[] flag = new boolean[1];
+            in.object("", name -> {
+                if (name.equals("dir")) {
+                    dir[0] = in.string(name);
+                } else if (name.equals(flagName)) {
+                    flag[0] = in.bool(name);
+                } else {
+                    return false;
+                }
+                return true;
+            });
+            if (dir[0] == null) {
+                throw JsonIn.missing("dir");
+            }
+            return new DirAndFlag(dir[0], flag[0]);
+        }
+
+        public void write(JsonGenerator g, String flagName) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("dir", dir);
+            g.writeBooleanField(flagName, flag);
+            g.writeEndObject();
+        }
+    }
+
+    /** POST /vms/{id}/clone. */
+    public record Clone(int count) {
+        public static Clone read(JsonIn in) throws IOException, ApiException {
+            int[] count = {1};
+            in.object("", name -> {
+                if (!name.equals("count")) {
+                    return false;
+                }
+                count[0] = in.smallInteger(name);
+                return true;
+            });
+            return new Clone(count[0]);
+        }
+
+        public void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            g.writeNumberField("count", count);
+            g.writeEndObject();
+        }
+    }
+}

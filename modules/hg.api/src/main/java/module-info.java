@@ -1,0 +1,18 @@
+/**
+ * The daemon's HTTP/1.1 + JSON API on a Unix socket ({@link hg.api.ApiServer}) and a client of it that the
+ * shell uses as it uses VMs in its own process ({@link hg.api.ApiClient}).
+ */
+module hg.api {
+    requires transitive hg.host;
+    requires com.fasterxml.jackson.core;
+    requires org.eclipse.jetty.server;
+    requires org.eclipse.jetty.unixdomain.server;
+    requires org.eclipse.jetty.client;
+    requires org.eclipse.jetty.websocket.server;
+    requires org.eclipse.jetty.websocket.client;
+    // Jetty logs through slf4j; without a provider slf4j prints its own warning on the terminal, and jlink
+    // links only what is required, so the provider is required here rather than found as a service.
+    requires org.eclipse.jetty.logging;
+
+    exports hg.api;
+}
