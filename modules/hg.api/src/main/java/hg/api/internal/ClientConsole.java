@@ -1,0 +1,116 @@
+package hg.api.internal;
+
+import hg.host.HostException;
+import hg.host.HostException.Kind;
+import hg.host.Machines;
+import hg.host.Machines.State;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.StatusCode;
+
+/**
+ * A VM's console through the daemon's WebSocket: output frames go to the sink, keystrokes go out as frames.
+ * It is running while the stream is open; the daemon's close tells why the VM stopped.
+ */
+public final class ClientConsole implements Session.Listener.AutoDemanding, Machines.Console {
+    private static final long SEND_SECONDS = 10;
+
+    private final int vmId;
+    private final OutputStream sink;
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private volatile Session session;
+    private volatile State.Stopped stopped;
+
+    public ClientConsole(int vmId, OutputStream sink) {
+        this.vmId = vmId;
+        this.sink = sink;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        try {
+            sink.write(bytes);
+            sink.flush();
+        } catch (IOException e) {
+            // the screen is gone: keep reading so the stream ends in order
+        }
+        callback.succeed();
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        end(statusCode == StatusCode.NORMAL && reason != null && !reason.isEmpty() ? reason
+                : "the console stream ended (" + statusCode + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")");
+        callback.succeed();
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        end("the console stream failed: " + cause.getMessage());
+    }
+
+    private void end(String reason) {
+        if (stopped == null) {
+            stopped = new State.Stopped(reason);
+        }
+        ended.countDown();
+    }
+
+    @Override
+    public void input(byte[] bytes) throws HostException {
+        Session s = session;
+        State.Stopped st = stopped;
+        if (s == null || st != null) {
+            throw new HostException(Kind.CONFLICT, "the console of vm " + vmId + " is closed"
+                    + (st != null ? ": " + st.reason() : ""));
+        }
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        s.sendBinary(ByteBuffer.wrap(bytes.clone()), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+        try {
+            sent.get(SEND_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new HostException(Kind.FAILED, "keystrokes to vm " + vmId + " were not sent: "
+                    + (e.getCause() != null ? e.getCause().getMessage() : "the daemon did not take them in time"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HostException(Kind.FAILED, "interrupted while sending keystrokes to vm " + vmId);
+        }
+    }
+
+    @Override
+    public State state() {
+        State.Stopped s = stopped;
+        return s != null ? s : new State.Running();
+    }
+
+    /** Detaches: the VM runs on in the daemon; output that arrived before is in the sink. */
+    @Override
+    public void close() {
+        Session s = session;
+        if (s != null && s.isOpen()) {
+            s.close(StatusCode.NORMAL, "detached", Callback.NOOP);
+        }
+        try {
+            if (!ended.await(2, TimeUnit.SECONDS) && s != null) {
+                s.disconnect();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
