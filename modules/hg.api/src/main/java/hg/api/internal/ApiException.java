@@ -7,7 +7,7 @@ public final class ApiException extends Exception {
     private final int status;
 
     public ApiException(int status, String line) {
-        super(line, null, false, false);
+        super(JsonOut.oneLine(line), null, false, false);
         this.status = status;
     }
 

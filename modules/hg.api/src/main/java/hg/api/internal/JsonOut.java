@@ -32,9 +32,26 @@ public final class JsonOut {
     public static byte[] error(String line) {
         return bytes(g -> {
             g.writeStartObject();
-            g.writeStringField("error", line);
+            g.writeStringField("error", oneLine(line));
             g.writeEndObject();
         });
+    }
+
+    /**
+     * The line as one line: control characters (a newline in a file name a client sent) written as escapes,
+     * so a line never breaks the terminal of whoever prints it.
+     */
+    public static String oneLine(String line) {
+        StringBuilder out = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /** A string field, or null. */
