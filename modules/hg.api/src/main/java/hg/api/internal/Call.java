@@ -51,7 +51,8 @@ public final class Call {
      */
     public byte[] body() throws ApiException, IOException {
         long length = request.getLength();
-        if (length == 0) {
+        // HTTP/1.1: a request with neither a length nor chunks has no body.
+        if (length == 0 || length < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
             return new byte[0];
         }
         if (length > JsonIn.MAX_REQUEST) {
