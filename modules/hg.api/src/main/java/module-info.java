@@ -8,8 +8,10 @@ module hg.api {
     requires org.eclipse.jetty.server;
     requires org.eclipse.jetty.unixdomain.server;
     requires org.eclipse.jetty.client;
-    requires org.eclipse.jetty.websocket.server;
-    requires org.eclipse.jetty.websocket.client;
+    // The console's WebSocket on Jetty's core API: its listener API calls endpoints through method handles of
+    // public lookup, which needs them in an exported package; the core API is plain interface calls.
+    requires org.eclipse.jetty.websocket.core.server;
+    requires org.eclipse.jetty.websocket.core.client;
     // Jetty logs through slf4j; without a provider slf4j prints its own warning on the terminal, and jlink
     // links only what is required, so the provider is required here rather than found as a service.
     requires org.eclipse.jetty.logging;

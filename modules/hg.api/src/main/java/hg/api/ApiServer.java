@@ -3,7 +3,6 @@ package hg.api;
 import hg.api.internal.ApiHandler;
 import hg.api.internal.Endpoints;
 import hg.api.internal.JsonErrors;
-import hg.api.internal.JsonIn;
 import hg.api.internal.SocketFile;
 import hg.host.Catalog;
 import hg.host.Machines;
@@ -17,7 +16,7 @@ import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
 
 /**
  * The daemon's API: HTTP/1.1 with JSON bodies on a Unix-domain socket only its user may open (mode 0600).
@@ -49,7 +48,8 @@ public final class ApiServer implements AutoCloseable {
     public static ApiServer start(Path socket, Machines machines, Catalog catalog) throws IOException {
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("hg-api-console-watch").factory());
-        Endpoints endpoints = new Endpoints(machines, catalog, ticker);
+        WebSocketComponents websockets = new WebSocketComponents();
+        Endpoints endpoints = new Endpoints(machines, catalog, ticker, websockets);
         QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 2);
         pool.setName("hg-api");
         pool.setDaemon(true);
@@ -61,13 +61,8 @@ public final class ApiServer implements AutoCloseable {
         connector.setIdleTimeout(HTTP_IDLE.toMillis());
         server.addConnector(connector);
         server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, server));
-        WebSocketUpgradeHandler websockets = WebSocketUpgradeHandler.from(server, container -> {
-            container.setIdleTimeout(Duration.ZERO); // a console may sit idle for hours
-            container.setMaxBinaryMessageSize(JsonIn.MAX_REQUEST);
-        });
-        websockets.setHandler(new ApiHandler(endpoints.router()));
-        endpoints.websockets(websockets.getServerWebSocketContainer());
-        server.setHandler(websockets);
+        server.addBean(websockets);
+        server.setHandler(new ApiHandler(endpoints.router()));
         server.setErrorHandler(new JsonErrors());
         try {
             SocketFile file = SocketFile.bind(socket, path -> {

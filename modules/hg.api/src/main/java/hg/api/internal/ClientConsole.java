@@ -12,21 +12,24 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.StatusCode;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
  * A VM's console through the daemon's WebSocket: output frames go to the sink, keystrokes go out as frames.
  * It is running while the stream is open; the daemon's close tells why the VM stopped.
  */
-public final class ClientConsole implements Session.Listener.AutoDemanding, Machines.Console {
+public final class ClientConsole implements FrameHandler, Machines.Console {
     private static final long SEND_SECONDS = 10;
 
     private final int vmId;
     private final OutputStream sink;
     private final CountDownLatch ended = new CountDownLatch(1);
-    private volatile Session session;
+    private volatile CoreSession session;
     private volatile State.Stopped stopped;
 
     public ClientConsole(int vmId, OutputStream sink) {
@@ -35,33 +38,44 @@ public final class ClientConsole implements Session.Listener.AutoDemanding, Mach
     }
 
     @Override
-    public void onWebSocketOpen(Session session) {
+    public void onOpen(CoreSession session, Callback callback) {
         this.session = session;
+        callback.succeeded();
+        session.demand();
     }
 
     @Override
-    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-        byte[] bytes = new byte[payload.remaining()];
-        payload.get(bytes);
-        try {
-            sink.write(bytes);
-            sink.flush();
-        } catch (IOException e) {
-            // the screen is gone: keep reading so the stream ends in order
+    public void onFrame(Frame frame, Callback callback) {
+        byte op = frame.getOpCode();
+        if ((op == OpCode.BINARY || op == OpCode.CONTINUATION) && frame.hasPayload()) {
+            ByteBuffer payload = frame.getPayload();
+            byte[] bytes = new byte[payload.remaining()];
+            payload.get(bytes);
+            try {
+                sink.write(bytes);
+                sink.flush();
+            } catch (IOException e) {
+                // the screen is gone: keep reading so the stream ends in order
+            }
         }
-        callback.succeed();
+        callback.succeeded();
+        if (op != OpCode.CLOSE) {
+            session.demand();
+        }
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-        end(statusCode == StatusCode.NORMAL && reason != null && !reason.isEmpty() ? reason
-                : "the console stream ended (" + statusCode + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")");
-        callback.succeed();
-    }
-
-    @Override
-    public void onWebSocketError(Throwable cause) {
+    public void onError(Throwable cause, Callback callback) {
         end("the console stream failed: " + cause.getMessage());
+        callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus status, Callback callback) {
+        String reason = status.getReason();
+        end(status.getCode() == CloseStatus.NORMAL && reason != null && !reason.isEmpty() ? reason
+                : "the console stream ended (" + status.getCode() + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")");
+        callback.succeeded();
     }
 
     private void end(String reason) {
@@ -73,14 +87,15 @@ public final class ClientConsole implements Session.Listener.AutoDemanding, Mach
 
     @Override
     public void input(byte[] bytes) throws HostException {
-        Session s = session;
+        CoreSession s = session;
         State.Stopped st = stopped;
         if (s == null || st != null) {
             throw new HostException(Kind.CONFLICT, "the console of vm " + vmId + " is closed"
                     + (st != null ? ": " + st.reason() : ""));
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        s.sendBinary(ByteBuffer.wrap(bytes.clone()), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+        s.sendFrame(new Frame(OpCode.BINARY, ByteBuffer.wrap(bytes.clone())),
+                Callback.from(() -> sent.complete(null), sent::completeExceptionally), false);
         try {
             sent.get(SEND_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
@@ -101,13 +116,13 @@ public final class ClientConsole implements Session.Listener.AutoDemanding, Mach
     /** Detaches: the VM runs on in the daemon; output that arrived before is in the sink. */
     @Override
     public void close() {
-        Session s = session;
-        if (s != null && s.isOpen()) {
-            s.close(StatusCode.NORMAL, "detached", Callback.NOOP);
+        CoreSession s = session;
+        if (s != null && s.isOutputOpen()) {
+            s.close(CloseStatus.NORMAL, "detached", Callback.NOOP);
         }
         try {
             if (!ended.await(2, TimeUnit.SECONDS) && s != null) {
-                s.disconnect();
+                s.abort();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -10,17 +10,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.StatusCode;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
  * One client on a VM's serial console over a WebSocket: the VM's output goes out as binary frames, the
  * client's binary frames are keystrokes. When the VM stops the socket closes with the reason as its line;
  * when the client goes, the console is detached and the VM runs on.
  */
-public final class ConsoleSocket implements Session.Listener.AutoDemanding {
+public final class ConsoleSocket implements FrameHandler {
     /** Output sent and not yet written to the client; past it, output is dropped and counted. */
     static final int MAX_PENDING = 1024 * 1024;
     /** A close frame's reason holds at most 123 bytes. */
@@ -30,10 +32,9 @@ public final class ConsoleSocket implements Session.Listener.AutoDemanding {
     private final Machines machines;
     private final int vmId;
     private final ScheduledExecutorService ticker;
-    private final AtomicLong pending = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
+    private final BoundedSender frames = new BoundedSender(MAX_PENDING, this::send);
     private final AtomicBoolean detached = new AtomicBoolean();
-    private volatile Session session;
+    private volatile CoreSession session;
     private volatile Machines.Console console;
     private volatile ScheduledFuture<?> watcher;
 
@@ -44,55 +45,63 @@ public final class ConsoleSocket implements Session.Listener.AutoDemanding {
     }
 
     @Override
-    public void onWebSocketOpen(Session session) {
+    public void onOpen(CoreSession session, Callback callback) {
         this.session = session;
+        callback.succeeded();
         try {
             console = machines.attach(vmId, new FrameSink());
         } catch (HostException e) {
-            session.close(StatusCode.SERVER_ERROR, reason(e.getMessage()), Callback.NOOP);
+            session.close(CloseStatus.SERVER_ERROR, reason(e.getMessage()), Callback.NOOP);
             return;
         } catch (RuntimeException e) {
-            session.close(StatusCode.SERVER_ERROR, "the console could not be attached", Callback.NOOP);
+            session.close(CloseStatus.SERVER_ERROR, "the console could not be attached", Callback.NOOP);
             return;
         }
         // Machines tells a stop only when asked: look now and then, and end the stream with the reason.
         watcher = ticker.scheduleWithFixedDelay(this::watch, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
+        session.demand();
     }
 
     private void watch() {
         Machines.Console c = console;
         if (c != null && c.state() instanceof State.Stopped s) {
             detach(); // first, so what the VM said last goes out before the close frame
-            long lost = dropped.get();
-            session.close(StatusCode.NORMAL, reason(s.reason() + (lost > 0 ? " (" + lost + " bytes of output dropped)" : "")),
+            long lost = frames.dropped();
+            session.close(CloseStatus.NORMAL, reason(s.reason() + (lost > 0 ? " (" + lost + " bytes of output dropped)" : "")),
                     Callback.NOOP);
         }
     }
 
     @Override
-    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-        byte[] bytes = new byte[payload.remaining()];
-        payload.get(bytes);
+    public void onFrame(Frame frame, Callback callback) {
+        byte op = frame.getOpCode();
         Machines.Console c = console;
-        if (c != null) {
+        if ((op == OpCode.BINARY || op == OpCode.CONTINUATION) && frame.hasPayload() && c != null) {
+            ByteBuffer payload = frame.getPayload();
+            byte[] bytes = new byte[payload.remaining()];
+            payload.get(bytes);
             try {
                 c.input(bytes);
             } catch (HostException e) {
-                session.close(StatusCode.SERVER_ERROR, reason(e.getMessage()), Callback.NOOP);
+                session.close(CloseStatus.SERVER_ERROR, reason(e.getMessage()), Callback.NOOP);
             }
         }
-        callback.succeed();
+        callback.succeeded();
+        if (op != OpCode.CLOSE) {
+            session.demand();
+        }
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+    public void onError(Throwable cause, Callback callback) {
         detach();
-        callback.succeed();
+        callback.succeeded();
     }
 
     @Override
-    public void onWebSocketError(Throwable cause) {
+    public void onClosed(CloseStatus status, Callback callback) {
         detach();
+        callback.succeeded();
     }
 
     /** Once: stops watching and lets the VM's console go; the VM runs on. */
@@ -112,18 +121,26 @@ public final class ConsoleSocket implements Session.Listener.AutoDemanding {
 
     /** The bytes of a close reason, cut to what a close frame holds without splitting a character. */
     static String reason(String line) {
-        byte[] b = line.getBytes(StandardCharsets.UTF_8);
-        if (b.length <= MAX_REASON) {
-            return line;
+        String cut = JsonOut.oneLine(line);
+        if (cut.getBytes(StandardCharsets.UTF_8).length <= MAX_REASON) {
+            return cut;
         }
-        String cut = line;
         while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON - 3) {
             cut = cut.substring(0, cut.length() - 1);
         }
         return cut + "...";
     }
 
-    /** The VM's output into frames, never waiting: what the client cannot take in time is dropped and counted. */
+    private void send(ByteBuffer bytes, Runnable done) {
+        CoreSession s = session;
+        if (s == null || !s.isOutputOpen()) {
+            done.run();
+            return;
+        }
+        s.sendFrame(new Frame(OpCode.BINARY, bytes), Callback.from(done, t -> done.run()), false);
+    }
+
+    /** The VM's output into frames, never waiting. */
     private final class FrameSink extends OutputStream {
         @Override
         public void write(int b) {
@@ -132,17 +149,7 @@ public final class ConsoleSocket implements Session.Listener.AutoDemanding {
 
         @Override
         public void write(byte[] b, int off, int len) {
-            Session s = session;
-            if (len == 0 || s == null || !s.isOpen()) {
-                return;
-            }
-            if (pending.addAndGet(len) > MAX_PENDING) {
-                pending.addAndGet(-len);
-                dropped.addAndGet(len);
-                return;
-            }
-            ByteBuffer frame = ByteBuffer.wrap(java.util.Arrays.copyOfRange(b, off, off + len));
-            s.sendBinary(frame, Callback.from(() -> pending.addAndGet(-len), t -> pending.addAndGet(-len)));
+            frames.offer(b, off, len);
         }
     }
 }

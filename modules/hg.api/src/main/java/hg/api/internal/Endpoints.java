@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import java.time.Duration;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
+import org.eclipse.jetty.websocket.core.server.Handshaker;
 
 /**
  * What each endpoint does: it reads the request into values, asks {@link Machines} and {@link Catalog} (whose
@@ -36,10 +38,14 @@ public final class Endpoints {
     private final Catalog catalog;
     private final ScheduledExecutorService ticker;
     private final byte[] openApi;
-    private volatile ServerWebSocketContainer websockets;
+    private final Handshaker handshaker = Handshaker.newInstance();
+    private final WebSocketComponents websockets;
 
-    public Endpoints(Machines machines, Catalog catalog, ScheduledExecutorService ticker) throws IOException {
+    /** @param websockets what the console's WebSockets share; the server starts and stops it */
+    public Endpoints(Machines machines, Catalog catalog, ScheduledExecutorService ticker, WebSocketComponents websockets)
+            throws IOException {
         this.machines = machines;
+        this.websockets = websockets;
         this.catalog = catalog;
         this.ticker = ticker;
         this.openApi = openApiDocument();
@@ -53,11 +59,6 @@ public final class Endpoints {
             }
             return in.readAllBytes();
         }
-    }
-
-    /** The container that upgrades GET /vms/{id}/console; known once the server is built. */
-    public void websockets(ServerWebSocketContainer container) {
-        this.websockets = container;
     }
 
     public Router router() {
@@ -193,9 +194,12 @@ public final class Endpoints {
     private Reply console(Call c) throws Exception {
         int id = c.vmId();
         find(id);
-        ServerWebSocketContainer container = websockets;
-        if (container == null || !container.upgrade((rq, rs, cb) -> new ConsoleSocket(machines, id, ticker),
-                c.request(), c.response(), c.callback())) {
+        if (!handshaker.isWebSocketUpgradeRequest(c.request())
+                || !handshaker.upgradeRequest((rq, rs, cb) -> new ConsoleSocket(machines, id, ticker), c.request(),
+                        c.response(), c.callback(), websockets, config -> {
+                            config.setIdleTimeout(Duration.ZERO); // a console may sit idle for hours
+                            config.setMaxBinaryMessageSize(JsonIn.MAX_REQUEST);
+                        })) {
             throw ApiException.badRequest("GET /vms/" + id + "/console is a WebSocket: ask for an upgrade to websocket");
         }
         return new Reply.Upgraded();

@@ -17,8 +17,10 @@ import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 
 /**
  * HTTP and WebSocket to the daemon's Unix socket. Every answer of 400 and up comes back as the
@@ -31,7 +33,7 @@ public final class UnixHttp implements AutoCloseable {
 
     private final Path socket;
     private final HttpClient http;
-    private final WebSocketClient websockets;
+    private final WebSocketCoreClient websockets;
 
     /** Every request of this client, the WebSocket upgrade included, goes to the socket. */
     private static final class OverUnixSocket extends HttpClientTransportOverHTTP {
@@ -57,8 +59,7 @@ public final class UnixHttp implements AutoCloseable {
         http = new HttpClient(new OverUnixSocket(socket));
         http.setExecutor(pool);
         http.setFollowRedirects(false);
-        websockets = new WebSocketClient(http);
-        websockets.setIdleTimeout(Duration.ZERO); // a console may sit idle for hours
+        websockets = new WebSocketCoreClient(http, new WebSocketComponents());
         try {
             http.start();
             websockets.start();
@@ -135,10 +136,12 @@ public final class UnixHttp implements AutoCloseable {
         };
     }
 
-    /** Opens a WebSocket to {@code path} with {@code listener} on it. */
-    public Session websocket(String path, Object listener) throws HostException {
+    /** Opens a WebSocket to {@code path} with {@code handler} on it; it may sit idle for hours (a console). */
+    public CoreSession websocket(String path, FrameHandler handler) throws HostException {
         try {
-            return websockets.connect(listener, URI.create("ws://localhost" + path)).get(30, TimeUnit.SECONDS);
+            CoreSession session = websockets.connect(handler, URI.create("ws://localhost" + path)).get(30, TimeUnit.SECONDS);
+            session.setIdleTimeout(Duration.ZERO);
+            return session;
         } catch (ExecutionException | IOException e) {
             throw new HostException(Kind.FAILED, notAnswering(e.getCause() != null ? e.getCause() : e));
         } catch (TimeoutException e) {
