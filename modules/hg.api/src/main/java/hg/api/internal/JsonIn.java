@@ -19,9 +19,9 @@ public final class JsonIn {
     /** The largest request body the server reads. */
     public static final int MAX_REQUEST = 64 * 1024;
 
-    private static final JsonFactory REQUESTS = factory(MAX_REQUEST);
-    // A list of many VMs with their disks is far longer than any request.
-    private static final JsonFactory ANSWERS = factory(64L * 1024 * 1024);
+    private static final JsonFactory REQUESTS = factory(MAX_REQUEST, 8);
+    // A list of many VMs with their disks is far longer than any request; the OpenAPI document is deeper.
+    private static final JsonFactory ANSWERS = factory(64L * 1024 * 1024, 32);
 
     private final JsonParser parser;
     private final boolean strict;
@@ -31,9 +31,9 @@ public final class JsonIn {
         this.strict = strict;
     }
 
-    private static JsonFactory factory(long maxDocument) {
+    private static JsonFactory factory(long maxDocument, int maxDepth) {
         return JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).maxStringLength(16 * 1024)
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(maxDepth).maxStringLength(16 * 1024)
                         .maxNameLength(64).maxNumberLength(20).maxDocumentLength(maxDocument).build())
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();

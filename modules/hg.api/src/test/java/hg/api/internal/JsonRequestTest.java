@@ -76,7 +76,7 @@ class JsonRequestTest {
     void boundsHoldAgainstDeepAndLongBodies() {
         // A request's reader refuses a wrong type before it goes deep; an answer's skips unknown fields, and
         // the depth bound stops it there.
-        String deep = "{\"x\":" + "[".repeat(20) + "]".repeat(20) + "}";
+        String deep = "{\"x\":" + "[".repeat(40) + "]".repeat(40) + "}";
         ApiException e = assertThrows(ApiException.class, () -> JsonIn.answer(deep.getBytes(StandardCharsets.UTF_8),
                 in -> {
                     in.object("", name -> false);
