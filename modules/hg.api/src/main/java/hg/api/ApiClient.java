@@ -42,17 +42,7 @@ public final class ApiClient implements Machines, Catalog {
         UnixHttp http = new UnixHttp(socket);
         try {
             byte[] host = http.exchange("GET", "/host", null);
-            int max = answer(host, in -> {
-                int[] v = {1};
-                in.object("", name -> {
-                    if (!name.equals("max_vcpus")) {
-                        return false;
-                    }
-                    v[0] = in.smallInteger(name);
-                    return true;
-                });
-                return v[0];
-            });
+            int max = answer(host, in -> in.onlyField("max_vcpus", 1, v -> v.smallInteger("max_vcpus")));
             return new ApiClient(http, max);
         } catch (HostException e) {
             http.close();
@@ -87,17 +77,7 @@ public final class ApiClient implements Machines, Catalog {
     @Override
     public String memoryRule() {
         try {
-            return answer(send("GET", "/host", null), in -> {
-                String[] rule = {""};
-                in.object("", name -> {
-                    if (!name.equals("memory_rule")) {
-                        return false;
-                    }
-                    rule[0] = in.string(name);
-                    return true;
-                });
-                return rule[0];
-            });
+            return answer(send("GET", "/host", null), in -> in.onlyField("memory_rule", "", v -> v.string("memory_rule")));
         } catch (HostException e) {
             return e.getMessage();
         }

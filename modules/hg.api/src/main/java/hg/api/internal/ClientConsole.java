@@ -46,11 +46,8 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
-        byte op = frame.getOpCode();
-        if ((op == OpCode.BINARY || op == OpCode.CONTINUATION) && frame.hasPayload()) {
-            ByteBuffer payload = frame.getPayload();
-            byte[] bytes = new byte[payload.remaining()];
-            payload.get(bytes);
+        byte[] bytes = ConsoleSocket.data(frame);
+        if (bytes != null) {
             try {
                 sink.write(bytes);
                 sink.flush();
@@ -59,7 +56,7 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
             }
         }
         callback.succeeded();
-        if (op != OpCode.CLOSE) {
+        if (frame.getOpCode() != OpCode.CLOSE) {
             session.demand();
         }
     }

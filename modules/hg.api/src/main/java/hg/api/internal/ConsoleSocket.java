@@ -74,12 +74,9 @@ public final class ConsoleSocket implements FrameHandler {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
-        byte op = frame.getOpCode();
+        byte[] bytes = data(frame);
         Machines.Console c = console;
-        if ((op == OpCode.BINARY || op == OpCode.CONTINUATION) && frame.hasPayload() && c != null) {
-            ByteBuffer payload = frame.getPayload();
-            byte[] bytes = new byte[payload.remaining()];
-            payload.get(bytes);
+        if (bytes != null && c != null) {
             try {
                 c.input(bytes);
             } catch (HostException e) {
@@ -87,9 +84,21 @@ public final class ConsoleSocket implements FrameHandler {
             }
         }
         callback.succeeded();
-        if (op != OpCode.CLOSE) {
+        if (frame.getOpCode() != OpCode.CLOSE) {
             session.demand();
         }
+    }
+
+    /** The bytes a binary frame (or a continuation of one) carries; null for any other frame or none. */
+    static byte[] data(Frame frame) {
+        byte op = frame.getOpCode();
+        if ((op != OpCode.BINARY && op != OpCode.CONTINUATION) || !frame.hasPayload()) {
+            return null;
+        }
+        ByteBuffer payload = frame.getPayload();
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        return bytes;
     }
 
     @Override

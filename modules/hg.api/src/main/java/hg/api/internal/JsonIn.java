@@ -106,6 +106,21 @@ public final class JsonIn {
         }
     }
 
+    /** An object of which one field matters: its value as {@code value} reads it, or {@code absent} without it. */
+    public <T> T onlyField(String name, T absent, Reader<T> value) throws IOException, ApiException {
+        var found = new Object() {
+            T value = absent;
+        };
+        object("", field -> {
+            if (!field.equals(name)) {
+                return false;
+            }
+            found.value = value.read(this);
+            return true;
+        });
+        return found.value;
+    }
+
     /** An array whose elements {@code element} reads, at most {@code max} of them. */
     public <T> List<T> array(String field, int max, Reader<T> element) throws IOException, ApiException {
         expect(field, JsonToken.START_ARRAY, "an array");

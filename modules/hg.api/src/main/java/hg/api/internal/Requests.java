@@ -139,22 +139,15 @@ public final class Requests {
     /** PUT /vms/{id}/state. */
     public record SetState(boolean paused) {
         public static SetState read(JsonIn in) throws IOException, ApiException {
-            String[] state = new String[1];
-            in.object("", name -> {
-                if (!name.equals("state")) {
-                    return false;
-                }
-                state[0] = in.string(name);
-                return true;
-            });
-            if (state[0] == null) {
+            String state = in.onlyField("state", null, v -> v.string("state"));
+            if (state == null) {
                 throw JsonIn.missing("state");
             }
-            return switch (state[0]) {
+            return switch (state) {
                 case "paused" -> new SetState(true);
                 case "running" -> new SetState(false);
                 default -> throw ApiException.badRequest("field 'state' must be \"paused\" or \"running\", not \""
-                        + state[0] + "\"");
+                        + state + "\"");
             };
         }
 
@@ -200,15 +193,7 @@ public final class Requests {
     /** POST /vms/{id}/clone. */
     public record Clone(int count) {
         public static Clone read(JsonIn in) throws IOException, ApiException {
-            int[] count = {1};
-            in.object("", name -> {
-                if (!name.equals("count")) {
-                    return false;
-                }
-                count[0] = in.smallInteger(name);
-                return true;
-            });
-            return new Clone(count[0]);
+            return new Clone(in.onlyField("count", 1, v -> v.smallInteger("count")));
         }
 
         public void write(JsonGenerator g) throws IOException {

@@ -108,17 +108,7 @@ public final class UnixHttp implements AutoCloseable {
     private static String errorLine(ContentResponse response) {
         String line = null;
         try {
-            line = JsonIn.answer(response.getContent(), in -> {
-                String[] error = {null};
-                in.object("", name -> {
-                    if (!name.equals("error")) {
-                        return false;
-                    }
-                    error[0] = in.string(name);
-                    return true;
-                });
-                return error[0];
-            });
+            line = JsonIn.answer(response.getContent(), in -> in.onlyField("error", null, v -> v.string("error")));
         } catch (ApiException e) {
             // not the API's error body: the status is all there is
         }
