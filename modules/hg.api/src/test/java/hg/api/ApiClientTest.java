@@ -222,6 +222,21 @@ class ApiClientTest {
     }
 
     @Test
+    void aServerThatClosesEndsItsConsolesAndLeavesTheVmsRunning() throws Exception {
+        int id = client.create(spec("count.elf", "root.ext4", false));
+        Screen screen = new Screen();
+        try (Machines.Console console = client.attach(id, screen)) {
+            await("output", () -> screen.text().contains("tick "));
+            daemon.server.close();
+            await("the end of the stream", () -> console.state() instanceof State.Stopped);
+            assertTrue(((State.Stopped) console.state()).reason().startsWith("the console stream ended ("),
+                    console.state().toString());
+        }
+        assertInstanceOf(State.Running.class, daemon.machines.list().getFirst().state());
+        assertTrue(!Files.exists(daemon.socket), "the socket went with the server");
+    }
+
+    @Test
     void aDaemonThatIsGoneIsOneLine() throws Exception {
         daemon.close();
         HostException e = assertThrows(HostException.class, () -> client.pause(1));

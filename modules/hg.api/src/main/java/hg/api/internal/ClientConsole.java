@@ -63,7 +63,9 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
 
     @Override
     public void onError(Throwable cause, Callback callback) {
-        end("the console stream failed: " + cause.getMessage());
+        // An end of the connection without a close frame (the daemon stopped) has no message of its own.
+        end("the console stream ended (" + (cause.getMessage() != null ? cause.getMessage()
+                : "the daemon closed the connection") + ")");
         callback.succeeded();
     }
 
