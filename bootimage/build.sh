@@ -29,8 +29,14 @@ say() { printf 'boot-image: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/jlink ]] || die "JAVA_HOME must name a JDK 25 with jlink"
-jar_of() { compgen -G "$LIB/$1-*.jar" | head -n 1; }
-for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
+jar_of() { compgen -G "$LIB/$1-[0-9]*.jar" | head -n 1; }
+# The runtime's modules: hg.shell and below, JLine with its FFM terminal, and the API's Jetty (HTTP,
+# its Unix-socket connector, the client, core WebSocket), slf4j with Jetty's provider, and jackson-core.
+RUNTIME_JARS=(hg.kvm hg.boot hg.vmm hg.host hg.api hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native
+  jetty-util jetty-io jetty-http jetty-server jetty-unixdomain-server jetty-client jetty-alpn-client
+  jetty-websocket-core-common jetty-websocket-core-server jetty-websocket-core-client jetty-slf4j-impl
+  jetty-compression-common jetty-compression-gzip slf4j-api jackson-core)
+for m in "${RUNTIME_JARS[@]}"; do
   [[ -n $(jar_of "$m") ]] || die "$LIB has no $m jar: run ./hg build (it builds the jars first)"
 done
 [[ -f $KERNELS/host-bzImage ]] || die "$KERNELS/host-bzImage is missing: run kernel-src/build.sh"
@@ -69,7 +75,7 @@ RT=$STAGE/opt/hyper-gen
 #    Commons Compress (it would pull java.desktop in). JLine's exec terminal provider is off: it
 #    forks stty and friends, which took 5-9 s of the shell's start in the nested rig (the FFM
 #    provider does the same with no process).
-for m in hg.kvm hg.boot hg.vmm hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native; do
+for m in "${RUNTIME_JARS[@]}"; do
   cp "$(jar_of "$m")" "$WORK/jars/"
 done
 say "jlink: runtime of hg.shell (main: $main)"

@@ -1,6 +1,6 @@
 /** The hyper-gen shell: the catalog of kernels and images and the commands that manage VMs. */
 module hg.shell {
-    requires hg.host;
+    requires hg.api;
     requires hg.boot;
     requires hg.kvm;
     requires org.jline.terminal;

@@ -22,6 +22,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.stream.Collectors;
 
 /**
  * A daemon's VMs and catalog through its API, so a shell drives a daemon as it drives VMs in its own
@@ -31,6 +36,9 @@ import java.util.Objects;
 public final class ApiClient implements Machines, Catalog {
     private final UnixHttp http;
     private final int maxVcpus;
+    /** The VMs this client last knew of: what a daemon that starts again has lost. */
+    private final Set<Integer> known = new ConcurrentSkipListSet<>();
+    private final Queue<String> notices = new ConcurrentLinkedQueue<>();
 
     private ApiClient(UnixHttp http, int maxVcpus) {
         this.http = http;
@@ -50,6 +58,18 @@ public final class ApiClient implements Machines, Catalog {
         }
     }
 
+    /** An answer of the API as it came, for a client that shows it as is (hyper-gen remote). */
+    public record Answer(int status, String reason, byte[] body) {}
+
+    /**
+     * Sends {@code method path} with a JSON {@code body} (or none) and returns the answer whatever its status;
+     * only a daemon that does not answer is a HostException.
+     */
+    public Answer request(String method, String path, byte[] body) throws HostException {
+        UnixHttp.Answer a = http.raw(method, path, body);
+        return new Answer(a.status(), a.reason(), a.body());
+    }
+
     /** The socket of the daemon. */
     public Path socket() {
         return http.socket();
@@ -64,7 +84,26 @@ public final class ApiClient implements Machines, Catalog {
     }
 
     private byte[] send(String method, String path, JsonOut.Writer body) throws HostException {
-        return http.exchange(method, path, body == null ? null : JsonOut.bytes(body));
+        try {
+            return http.exchange(method, path, body == null ? null : JsonOut.bytes(body));
+        } finally {
+            if (http.restartedSinceAsked()) {
+                List<Integer> lost = List.copyOf(known);
+                known.clear();
+                notices.add("the hyper-gen daemon started again: " + (lost.isEmpty() ? "no VMs were lost"
+                        : (lost.size() == 1 ? "vm " + lost.getFirst() + " was lost"
+                        : "vms " + lost.stream().map(String::valueOf).collect(Collectors.joining(", ")) + " were lost")));
+            }
+        }
+    }
+
+    @Override
+    public List<String> notices() {
+        List<String> out = new ArrayList<>();
+        for (String n; (n = notices.poll()) != null; ) {
+            out.add(n);
+        }
+        return out;
     }
 
     // ---- Machines
@@ -98,7 +137,7 @@ public final class ApiClient implements Machines, Catalog {
                 catalogName(spec.image(), images.dir(), "image"), mem % Sizes.MIB == 0 ? mem / Sizes.MIB : null,
                 mem % Sizes.MIB == 0 ? null : mem / Sizes.KIB + "K", spec.cpus(), spec.cmdline(), spec.readOnly(), disks,
                 spec.net(), spec.vhost());
-        return answer(send("POST", "/vms", request::write), InfoJson::read).id();
+        return remember(answer(send("POST", "/vms", request::write), InfoJson::read).id());
     }
 
     /** The daemon boots files of its own catalog, named by file name there. */
@@ -117,7 +156,10 @@ public final class ApiClient implements Machines, Catalog {
     @Override
     public List<Info> list() {
         try {
-            return answer(send("GET", "/vms", null), in -> in.array("", Integer.MAX_VALUE, InfoJson::read));
+            List<Info> vms = answer(send("GET", "/vms", null), in -> in.array("", Integer.MAX_VALUE, InfoJson::read));
+            known.retainAll(vms.stream().map(Info::id).toList());
+            vms.forEach(vm -> known.add(vm.id()));
+            return vms;
         } catch (HostException e) {
             // Machines.list() cannot refuse; a daemon that is gone is no empty list either
             throw new UncheckedIOException(new IOException(e.getMessage(), e));
@@ -151,19 +193,25 @@ public final class ApiClient implements Machines, Catalog {
     @Override
     public int restore(Path dir, boolean paused) throws HostException {
         Requests.DirAndFlag r = new Requests.DirAndFlag(dir.toAbsolutePath().toString(), paused);
-        return answer(send("POST", "/vms/restore", g -> r.write(g, "paused")), InfoJson::read).id();
+        return remember(answer(send("POST", "/vms/restore", g -> r.write(g, "paused")), InfoJson::read).id());
     }
 
     @Override
     public List<Integer> clone(int id, int count) throws HostException {
         List<Info> clones = answer(send("POST", "/vms/" + id + "/clone", new Requests.Clone(count)::write),
                 in -> in.array("", Integer.MAX_VALUE, InfoJson::read));
-        return clones.stream().map(Info::id).toList();
+        return clones.stream().map(Info::id).map(this::remember).toList();
     }
 
     @Override
     public void destroy(int id) throws HostException {
         send("DELETE", "/vms/" + id, null);
+        known.remove(id);
+    }
+
+    private int remember(int id) {
+        known.add(id);
+        return id;
     }
 
     /** Disconnects; the daemon and its VMs run on. */

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import hg.api.internal.UnixHttp;
 import hg.host.CatalogEntry;
+import hg.host.CheckedMachines;
 import hg.host.HostException;
 import hg.host.HostException.Kind;
 import hg.host.Machines;
 import hg.host.Machines.State;
+import hg.host.VmmMachines;
+import hg.vmm.VmManager;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -250,5 +253,31 @@ class ApiClientTest {
                 none.getMessage());
         assertTrue(!none.getMessage().contains("\n"), none.getMessage());
         daemon = null;
+    }
+
+    @Test
+    void aDaemonThatStartsAgainIsToldOnceWithTheVmsItLost() throws Exception {
+        int a = client.create(spec("count.elf", "root.ext4", false));
+        int b = client.create(spec("count.elf", "data.ext4", true));
+        assertEquals(List.of(), client.notices(), "nothing happened yet");
+        // The daemon dies with its VMs and another starts on the same socket.
+        daemon.close();
+        daemon = Daemon.start(tmp, daemon.kernels, daemon.images, new CheckedMachines(new VmmMachines(new VmManager())));
+        assertEquals(List.of(), client.list());
+        assertEquals(List.of("the hyper-gen daemon started again: vms " + a + ", " + b + " were lost"), client.notices());
+        assertEquals(List.of(), client.notices(), "told once");
+        client.list();
+        assertEquals(List.of(), client.notices(), "the same daemon again is no news");
+    }
+
+    @Test
+    void aRawRequestGivesTheAnswerWhateverItsStatus() throws Exception {
+        ApiClient.Answer gone = client.request("GET", "/vms/77", null);
+        assertEquals(404, gone.status());
+        assertTrue(new String(gone.body(), StandardCharsets.UTF_8).contains("\"error\":\"no vm with id 77"),
+                new String(gone.body(), StandardCharsets.UTF_8));
+        ApiClient.Answer bad = client.request("POST", "/vms", "{".getBytes(StandardCharsets.UTF_8));
+        assertEquals(400, bad.status());
+        assertEquals(200, client.request("GET", "/vms", null).status());
     }
 }

@@ -178,6 +178,11 @@ public final class CheckedMachines implements Machines {
     }
 
     @Override
+    public List<String> notices() {
+        return inner.notices();
+    }
+
+    @Override
     public String memoryRule() {
         return inner.memoryRule();
     }

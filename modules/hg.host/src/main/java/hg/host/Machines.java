@@ -91,6 +91,14 @@ public interface Machines extends AutoCloseable {
         void close();
     }
 
+    /**
+     * What happened that nobody asked about, to be told before the next answer (a daemon that started
+     * again and lost its VMs); each is returned once.
+     */
+    default List<String> notices() {
+        return List.of();
+    }
+
     /** The most vCPUs a VM may have on this host. */
     int maxVcpus();
 

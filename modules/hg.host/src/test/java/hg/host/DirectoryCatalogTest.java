@@ -1,13 +1,13 @@
 package hg.host;
 
-import hg.host.testkit.KernelFixtures;
-import hg.host.testkit.Mke2fs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.host.testkit.KernelFixtures;
+import hg.host.testkit.Mke2fs;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

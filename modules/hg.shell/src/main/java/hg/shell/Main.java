@@ -1,16 +1,24 @@
 package hg.shell;
 
+import hg.api.ApiClient;
+import hg.api.ApiServer;
+import hg.host.BootKernelProbe;
+import hg.host.CheckedMachines;
+import hg.host.DirectoryCatalog;
+import hg.host.Machines;
+import hg.host.VmmMachines;
+import hg.kvm.KvmCheck;
 import hg.shell.internal.BatchConsole;
 import hg.shell.internal.BatchShell;
 import hg.shell.internal.Commands;
 import hg.shell.internal.Confine;
-import hg.host.DirectoryCatalog;
 import hg.shell.internal.GuestDirs;
-import hg.host.BootKernelProbe;
 import hg.shell.internal.InteractiveShell;
-import hg.host.Machines;
+import hg.shell.internal.Remote;
 import hg.shell.internal.TerminalTypes;
-import hg.host.VmmMachines;
+import hg.vmm.GuestNetwork;
+import hg.vmm.MemoryAdmission;
+import hg.vmm.VmManager;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,15 +28,14 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
-import hg.kvm.KvmCheck;
-import hg.vmm.GuestNetwork;
-import hg.vmm.MemoryAdmission;
-import hg.vmm.VmManager;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -61,7 +68,9 @@ public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
     static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR] "
-            + "[--clone-dir DIR] [--console] [--net] [--overcommit] [--confine]";
+            + "[--clone-dir DIR] [--console] [--net] [--overcommit] [--confine] [--daemon] [--api-sock PATH]";
+    /** Where the daemon serves its API unless told --api-sock, and where a shell looks for one. */
+    public static final Path DEFAULT_API_SOCKET = Path.of("/run/hyper-gen/api.sock");
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
             + "(vm_destroy stops VMs; other consoles may exit)";
 
@@ -72,9 +81,9 @@ public final class Main {
      * @param cloneDir    where clones live when not in the snapshot directory; null: there
      */
     record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit, Path snapshotDir,
-                   Path cloneDir) {
+                   Path cloneDir, boolean daemon, Path apiSocket) {
         Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {
-            this(kernelDir, imageDir, console, net, overcommit, null, null);
+            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null);
         }
     }
 
@@ -100,6 +109,9 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        if (Remote.asked(args)) {
+            System.exit(Remote.run(Remote.arguments(args), DEFAULT_API_SOCKET, System.out));
+        }
         if (Confine.firstStart(args, System.getenv())) {
             confine(args);
         }
@@ -148,6 +160,13 @@ public final class Main {
             out.flush();
             return 0;
         }
+        if (!options.daemon()) {
+            Path socket = options.apiSocket() != null ? options.apiSocket()
+                    : Files.exists(DEFAULT_API_SOCKET) ? DEFAULT_API_SOCKET : null;
+            if (socket != null) {
+                return client(socket, options, in, out, interactive);
+            }
+        }
         GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
                 dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe(Confine::explain));
@@ -174,10 +193,13 @@ public final class Main {
             if (Confine.asked(args)) {
                 startLines.addAll(Confine.lockDown(env));
             }
+            if (options.daemon()) {
+                return daemon(new CheckedMachines(machines), catalog, options, startLines, out);
+            }
             Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console(),
                     snapshotRoots);
             if (interactive) {
-                return interactive(commands, startLines, exitRefusal, out);
+                return interactive(commands, startLines, exitRefusal, out, true);
             }
             PrintWriter writer = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), false);
             startLines.forEach(writer::println);
@@ -191,10 +213,98 @@ public final class Main {
         }
     }
 
+    /**
+     * The one VMM of the host: serves the API until the process is told to stop; the VMs go with it. Start-up
+     * lines go to {@code out} (the boot image's console) once the socket answers.
+     */
+    private static int daemon(Machines machines, DirectoryCatalog catalog, Options options, List<String> startLines,
+                              PrintStream out) {
+        Path socket = options.apiSocket() != null ? options.apiSocket() : DEFAULT_API_SOCKET;
+        ApiServer server;
+        try {
+            server = ApiServer.start(socket, machines, catalog);
+        } catch (IOException e) {
+            out.println("error: the API cannot be served at " + socket + ": " + e.getMessage());
+            out.flush();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "hyper-gen-daemon-stop"));
+        startLines.forEach(out::println);
+        out.println("hyper-gen daemon: the API is served at " + socket);
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** How long a console shell waits for the daemon's socket at boot (the daemon loads its filter first). */
+    private static final Duration DAEMON_WAIT = Duration.ofMinutes(2);
+
+    /** A shell whose VMs are the daemon's: the same commands, checks and lines, over its API. */
+    private static int client(Path socket, Options options, InputStream in, PrintStream out, boolean interactive) {
+        ApiClient client;
+        try {
+            client = connect(socket, options.console() ? DAEMON_WAIT : Duration.ZERO, out);
+        } catch (IOException e) {
+            out.println("error: " + e.getMessage());
+            out.flush();
+            return 1;
+        }
+        try (client) {
+            String exitRefusal = options.console() ? EXIT_REFUSAL : null;
+            Commands commands = new Commands(client, client, exitRefusal, options.net(), !options.console(), List.of());
+            List<String> startLines = List.of("hyper-gen shell: the VMs are the hyper-gen daemon's at " + socket);
+            if (interactive) {
+                return interactive(commands, startLines, exitRefusal, out, false);
+            }
+            PrintWriter writer = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), false);
+            startLines.forEach(writer::println);
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            return BatchShell.run(reader, writer, commands, new BatchConsole(out));
+        } catch (IOException e) {
+            out.println("error: reading the commands failed: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Connects to the daemon, waiting up to {@code wait} for its socket to answer (saying so once). */
+    private static ApiClient connect(Path socket, Duration wait, PrintStream out) throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        boolean told = false;
+        while (true) {
+            try {
+                return ApiClient.connect(socket);
+            } catch (IOException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                if (!told) {
+                    out.println("hyper-gen shell: waiting for the hyper-gen daemon at " + socket);
+                    out.flush();
+                    told = true;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
     private static final String PROBE_TIMEOUT = "org.jline.terminal.probe.timeout";
 
-    private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out)
-            throws IOException {
+    /** @param ownsVms whether leaving destroys the VMs (not when they are the daemon's) */
+    private static int interactive(Commands commands, List<String> startLines, String exitRefusal, PrintStream out,
+                                   boolean ownsVms) throws IOException {
         // CTRL+c outside line editing must not kill the shell (SIG_DFL would); the line reader handles it inside.
         TerminalTypes.register();
         if (exitRefusal != null && System.getProperty(PROBE_TIMEOUT) == null) {
@@ -225,7 +335,9 @@ public final class Main {
             w.println("hyper-gen shell: help lists the commands");
             w.flush();
             int code = InteractiveShell.run(terminal, commands, exitRefusal);
-            sayDestroyed(commands.machines(), w);
+            if (ownsVms) {
+                sayDestroyed(commands.machines(), w);
+            }
             return code;
         }
     }
@@ -248,6 +360,8 @@ public final class Main {
         Path clone = null;
         boolean net = false;
         boolean overcommit = false;
+        boolean daemon = false;
+        Path apiSocket = null;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -276,6 +390,14 @@ public final class Main {
                         clone = dir;
                     }
                 }
+                case "--api-sock" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                        throw new IllegalArgumentException(a + " needs the path of a socket, e.g. " + a + " "
+                                + DEFAULT_API_SOCKET);
+                    }
+                    apiSocket = Path.of(args[++i]);
+                }
+                case "--daemon" -> daemon = true;
                 case "--console" -> console = true;
                 case "--net" -> net = true;
                 case "--overcommit" -> overcommit = true;
@@ -285,7 +407,7 @@ public final class Main {
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console, net, overcommit, snapshot, clone);
+        return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

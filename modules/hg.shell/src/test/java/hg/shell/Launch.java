@@ -12,6 +12,9 @@ import java.util.stream.Collectors;
 final class Launch {
     private Launch() {}
 
+    /** The runtime's libraries: JLine for the terminal, and the API's Jetty, slf4j and Jackson. */
+    private static final List<String> LIBRARIES = List.of("jline", "jetty", "slf4j", "jackson");
+
     static String modulePath() {
         String mp = System.getProperty("jdk.module.path", "");
         String cp = System.getProperty("java.class.path", "");
@@ -20,7 +23,8 @@ final class Launch {
                 .filter(s -> !s.isBlank())
                 .filter(s -> !s.endsWith("test-classes"))
                 .filter(s -> Files.exists(Path.of(s)))
-                .filter(s -> s.endsWith("classes") || s.contains("jline") || s.contains("hg."))
+                .filter(s -> s.endsWith("classes") || s.contains("hg.")
+                        || LIBRARIES.stream().anyMatch(s::contains))
                 .distinct()
                 .collect(Collectors.joining(File.pathSeparator));
     }

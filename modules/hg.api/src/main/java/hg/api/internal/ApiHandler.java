@@ -15,6 +15,15 @@ import org.eclipse.jetty.util.Callback;
  */
 public final class ApiHandler extends Handler.Abstract {
     private static final System.Logger LOG = System.getLogger("hg.api");
+    /**
+     * On every answer: which run of the daemon gave it. A client that sees it change knows the daemon started
+     * again, and that the VMs it knew died with the one before.
+     */
+    public static final String INSTANCE_HEADER = "Hyper-Gen-Daemon";
+    private static final java.util.concurrent.atomic.AtomicLong STARTS = new java.util.concurrent.atomic.AtomicLong();
+    /** This server's run: the process, its start, and which server of the process (tests start many). */
+    private final String instance = ProcessHandle.current().pid() + "-" + System.currentTimeMillis() + "-"
+            + STARTS.incrementAndGet();
 
     private final Router router;
 
@@ -26,6 +35,7 @@ public final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = Request.getPathInContext(request);
+        response.getHeaders().put(INSTANCE_HEADER, instance);
         Reply reply;
         try {
             reply = switch (router.match(request.getMethod(), path)) {

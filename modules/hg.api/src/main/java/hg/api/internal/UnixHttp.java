@@ -34,6 +34,9 @@ public final class UnixHttp implements AutoCloseable {
     private final Path socket;
     private final HttpClient http;
     private final WebSocketCoreClient websockets;
+    /** The daemon run that answered first; see {@link ApiHandler#INSTANCE_HEADER}. */
+    private volatile String instance;
+    private volatile boolean restarted;
 
     /** Every request of this client, the WebSocket upgrade included, goes to the socket. */
     private static final class OverUnixSocket extends HttpClientTransportOverHTTP {
@@ -79,10 +82,32 @@ public final class UnixHttp implements AutoCloseable {
         return "the hyper-gen daemon at " + socket + " is not answering: " + why;
     }
 
+    /** An answer as it came: status, reason and body. */
+    public record Answer(int status, String reason, byte[] body) {}
+
+    /** Sends a request as given and returns whatever status came back; only a daemon that does not answer throws. */
+    public Answer raw(String method, String path, byte[] body) throws HostException {
+        ContentResponse response = send(method, path, body);
+        return new Answer(response.getStatus(), response.getReason(), response.getContent());
+    }
+
     /** Sends a request; {@code body} (JSON) may be null. Returns the answer's body. */
     public byte[] exchange(String method, String path, byte[] body) throws HostException {
-        Request request = http.newRequest(URI.create("http://localhost" + path)).method(method)
-                .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        ContentResponse response = send(method, path, body);
+        if (response.getStatus() >= 400) {
+            throw new HostException(kind(response.getStatus()), errorLine(response));
+        }
+        return response.getContent();
+    }
+
+    private ContentResponse send(String method, String path, byte[] body) throws HostException {
+        Request request;
+        try {
+            request = http.newRequest(URI.create("http://localhost" + path)).method(method)
+                    .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (IllegalArgumentException e) {
+            throw new HostException("not a request path: " + path.replaceAll("\\p{Cntrl}", "?"));
+        }
         if (body != null) {
             request.body(new BytesRequestContent("application/json", body));
         }
@@ -98,10 +123,21 @@ public final class UnixHttp implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new HostException(Kind.FAILED, "interrupted while waiting for the hyper-gen daemon at " + socket);
         }
-        if (response.getStatus() >= 400) {
-            throw new HostException(kind(response.getStatus()), errorLine(response));
+        String seen = response.getHeaders().get(ApiHandler.INSTANCE_HEADER);
+        if (seen != null) {
+            if (instance != null && !instance.equals(seen)) {
+                restarted = true;
+            }
+            instance = seen;
         }
-        return response.getContent();
+        return response;
+    }
+
+    /** Whether another run of the daemon answered since the last call: it was killed and started again. */
+    public boolean restartedSinceAsked() {
+        boolean r = restarted;
+        restarted = false;
+        return r;
     }
 
     /** The daemon's line, or the status when the body has none. */

@@ -8,8 +8,8 @@ import hg.host.Machines;
 import hg.host.Sizes;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
-
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -242,11 +242,16 @@ public final class Commands {
             // Control characters typed by the user must not break the one line apart.
             out.println("error: " + e.getMessage().replaceAll("\\p{Cntrl}", "?"));
             return Outcome.FAILED;
+        } catch (UncheckedIOException e) {
+            // A listing from a daemon that stopped answering: its line names the socket.
+            out.println("error: " + e.getCause().getMessage().replaceAll("\\p{Cntrl}", "?"));
+            return Outcome.FAILED;
         } catch (RuntimeException e) {
             // A bug, not a user error: still one line, and the shell goes on.
             out.println("error: internal error (" + e + "); the shell goes on");
             return Outcome.FAILED;
         } finally {
+            machines.notices().forEach(out::println);
             out.flush();
         }
     }

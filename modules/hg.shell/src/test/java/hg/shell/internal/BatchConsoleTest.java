@@ -1,8 +1,8 @@
 package hg.shell.internal;
 
-import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import hg.host.Machines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;

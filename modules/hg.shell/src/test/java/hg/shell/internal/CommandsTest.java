@@ -1,11 +1,11 @@
 package hg.shell.internal;
 
-import hg.host.CatalogEntry;
-import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.host.CatalogEntry;
+import hg.host.Machines;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -1,11 +1,10 @@
 package hg.shell.internal;
 
-import hg.kvm.net.Nft;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.kvm.net.Nft;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package hg.shell.internal;
 
-import hg.host.HostException;
-import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import java.util.ArrayList;
 import java.util.List;
 import org.jline.reader.Candidate;

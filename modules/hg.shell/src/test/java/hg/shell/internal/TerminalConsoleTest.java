@@ -1,10 +1,10 @@
 package hg.shell.internal;
 
-import hg.host.HostException;
-import hg.host.Machines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.host.HostException;
+import hg.host.Machines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;

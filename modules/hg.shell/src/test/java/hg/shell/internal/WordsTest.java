@@ -1,10 +1,10 @@
 package hg.shell.internal;
 
-import hg.host.HostException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import hg.host.HostException;
 import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
