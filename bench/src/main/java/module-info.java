@@ -3,5 +3,6 @@ module hg.bench {
     requires hg.kvm;
     requires hg.vmm;
     requires hg.imagetools;
+    requires hg.api;
     requires jdk.management; // per-thread CPU time and allocation counters
 }

@@ -15,6 +15,7 @@ public final class Bench {
     /** Every figure this build can measure, in the order they are printed. */
     static List<Figure> figures() {
         List<Figure> all = new ArrayList<>(List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm()));
+        all.addAll(ApiFigures.figures());
         all.add(new NestBoot());
         all.addAll(NestSnap.figures());
         all.addAll(NestGuest.blk());

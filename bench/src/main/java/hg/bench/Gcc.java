@@ -42,6 +42,21 @@ final class Gcc {
         return elf;
     }
 
+    /**
+     * Compiles the freestanding C test guest {@code name}.c (with guest.h and guest.ld, the tests' own
+     * guests shipped as resources) into an ELF in {@code dir}; returns the ELF.
+     */
+    static Path buildCGuest(String name, Path dir) throws IOException, InterruptedException {
+        Path source = unpack(name + ".c", dir);
+        unpack("guest.h", dir);
+        Path ld = unpack("guest.ld", dir);
+        Path elf = dir.resolve(name + ".elf");
+        run(List.of("gcc", "-O2", "-ffreestanding", "-fno-pic", "-no-pie", "-nostdlib", "-static", "-mno-red-zone",
+                "-mgeneral-regs-only", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-T", ld.toString(),
+                "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments", "-o", elf.toString(), source.toString()), 120);
+        return elf;
+    }
+
     private static Path unpack(String name, Path dir) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(name);

@@ -59,8 +59,9 @@ class DaemonTest {
 
         // The daemon dies with a VM in it: init starts a new one, and the shell says what was lost.
         int lost = shell.vmCreate("0 0 --no-net --mem 64M", COMMAND);
-        String pid = host.run("for p in /proc/[0-9]*; do grep -qs -- --daemon $p/cmdline && echo ${p#/proc/}; done | head -1",
-                COMMAND).output().strip();
+        // The JVM itself, not the launcher script that started it (which is no exec).
+        String pid = host.run("for p in /proc/[0-9]*; do { tr '\\0' ' ' < $p/cmdline; } 2>/dev/null | grep -q "
+                + "'hg.shell.Main --daemon' && echo ${p#/proc/}; done | head -1", COMMAND).output().strip();
         assertTrue(pid.matches("\\d+"), "no daemon process found: '" + pid + "'");
         assertEquals(0, host.run("kill -9 " + pid, COMMAND).status(), "kill -9 the daemon");
         shell.console().waitFor("the daemon exited \\(rc 137\\)", COMMAND);
