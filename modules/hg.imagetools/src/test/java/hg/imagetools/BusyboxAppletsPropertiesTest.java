@@ -47,10 +47,9 @@ class BusyboxAppletsPropertiesTest {
         Path dir = Files.createTempDirectory("busybox-prop");
         Path bin = dir.resolve("busybox");
         try {
-            // letters right before the name table would read as part of its first name, as they would
-            // in busybox itself; there the table follows a NUL or other non-letter byte
-            if (between.length > 0 && (between[between.length - 1] >= 'a' && between[between.length - 1] <= 'z' || between[between.length - 1] == '['))
-                between[between.length - 1] = 0;
+            // name characters right before the name table would read as part of its first name, as they
+            // would in busybox itself; there the table follows a NUL or another byte no name holds
+            if (between.length > 0 && nameByte(between[between.length - 1])) between[between.length - 1] = 0;
             Files.write(bin, FakeBusybox.binary(applets, before, between, after));
             assertEquals(FakeBusybox.paths(applets), BusyboxApplets.read(Files.readAllBytes(bin), bin.toString()));
             try (FsTree t = Rootfs.treeFromBinary(bin, OptionalLong.of(0))) {
@@ -60,6 +59,11 @@ class BusyboxAppletsPropertiesTest {
             Files.deleteIfExists(bin);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** A byte an applet name may hold (BusyboxApplets' own class of them). */
+    private static boolean nameByte(byte b) {
+        return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '.' || b == '_' || b == '-' || b == '[' || b == ']';
     }
 
     /** Any file at all: a list, or one error that says what is missing; never another exception. */
