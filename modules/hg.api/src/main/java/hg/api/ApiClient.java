@@ -170,7 +170,12 @@ public final class ApiClient implements Machines, Catalog {
     public Console attach(int id, OutputStream sink) throws HostException {
         send("GET", "/vms/" + id, null); // the daemon's own line for a VM that is not there
         ClientConsole console = new ClientConsole(id, sink);
-        http.websocket("/vms/" + id + "/console", console);
+        try {
+            http.websocket("/vms/" + id + "/console", console);
+        } catch (HostException | RuntimeException e) {
+            console.close(); // its screen's thread
+            throw e;
+        }
         return console;
     }
 

@@ -229,8 +229,11 @@ public final class Main {
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        // Told to stop (SIGTERM, init): no more requests, then the VMs go with their TAPs, in the hook itself, as
+        // the JVM halts once its hooks are done.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            machines.close();
             stopped.countDown();
         }, "hyper-gen-daemon-stop"));
         startLines.forEach(out::println);

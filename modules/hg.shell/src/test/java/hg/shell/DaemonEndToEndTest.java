@@ -129,5 +129,12 @@ class DaemonEndToEndTest {
         String left = remote(0, "GET", "/vms");
         assertTrue(left.contains("\"id\":1"), left);
         assertTrue(remote(0, "DELETE", "/vms/1").startsWith("HTTP 204"));
+
+        // Told to stop, the daemon ends its VMs and takes its socket with it.
+        batch("vm_create 0 0 --mem 64M\n");
+        daemon.destroy();
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the daemon did not stop on SIGTERM");
+        assertTrue(!Files.exists(socket), "the socket outlived the daemon");
+        daemon = null;
     }
 }

@@ -1,5 +1,6 @@
 package hg.api.internal;
 
+import hg.host.ConsolePump;
 import hg.host.HostException;
 import hg.host.HostException.Kind;
 import hg.host.Machines;
@@ -27,14 +28,17 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
     private static final long SEND_SECONDS = 10;
 
     private final int vmId;
-    private final OutputStream sink;
+    /** The screen, written on a thread of its own: Jetty's threads never wait for a slow terminal. */
+    private final ConsolePump pump;
+    /** Set once detached: output that comes after goes nowhere, as with a console of the VMM's own process. */
+    private volatile boolean detached;
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile CoreSession session;
     private volatile State.Stopped stopped;
 
     public ClientConsole(int vmId, OutputStream sink) {
         this.vmId = vmId;
-        this.sink = sink;
+        this.pump = new ConsolePump(sink);
     }
 
     @Override
@@ -47,13 +51,8 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
     @Override
     public void onFrame(Frame frame, Callback callback) {
         byte[] bytes = ConsoleSocket.data(frame);
-        if (bytes != null) {
-            try {
-                sink.write(bytes);
-                sink.flush();
-            } catch (IOException e) {
-                // the screen is gone: keep reading so the stream ends in order
-            }
+        if (bytes != null && !detached) {
+            pump.offer(bytes);
         }
         callback.succeeded();
         if (frame.getOpCode() != OpCode.CLOSE) {
@@ -120,11 +119,14 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
             s.close(CloseStatus.NORMAL, "detached", Callback.NOOP);
         }
         try {
-            if (!ended.await(2, TimeUnit.SECONDS) && s != null) {
+            // Never opened (the connect failed): nothing to wait for.
+            if (s != null && !ended.await(2, TimeUnit.SECONDS)) {
                 s.abort();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        detached = true;
+        pump.close(); // what came before the close is written first
     }
 }

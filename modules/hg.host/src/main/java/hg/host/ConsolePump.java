@@ -1,4 +1,4 @@
-package hg.host.internal;
+package hg.host;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Carries a VM's console output to a screen on a thread of its own, so a slow screen (a serial line at
- * 115200 baud) never holds up the VM thread that produced the output. When the screen falls too far
+ * 115200 baud) never holds up the thread that produced the output: the VM's, or the one that reads the
+ * daemon's console stream. When the screen falls too far
  * behind, output is dropped and the number of dropped bytes is told at the end.
  */
 public final class ConsolePump implements AutoCloseable {
@@ -23,7 +24,7 @@ public final class ConsolePump implements AutoCloseable {
         this.writer = Thread.ofPlatform().daemon().name("hg-console-pump").start(this::drain);
     }
 
-    /** Called on the VM's thread: never blocks. */
+    /** Called on the producing thread: never blocks. */
     public void offer(byte[] bytes) {
         if (bytes.length > 0 && !queue.offer(bytes)) {
             dropped += bytes.length;
