@@ -70,7 +70,7 @@ class GuestDataTest {
             String token = token();
             String md5 = writeAndSync(token, "killed");
 
-            // The process holding the image is the hyper-gen shell's JVM, with the guest inside it.
+            // The process holding the image is the hyper-gen daemon's JVM, with the guest inside it.
             // (busybox here has no fuser: the same from /proc)
             String pid = NEST.host().run("for p in /proc/[0-9]*; do for f in $p/fd/*; do"
                     + " [ \"$(readlink $f)\" = " + IMAGE + " ] && echo ${p#/proc/} && break; done; done", COMMAND)
@@ -81,16 +81,18 @@ class GuestDataTest {
             assertEquals(0, NEST.host().run("kill -9 " + pid + " && for i in $(seq 100); do kill -0 " + pid
                     + " 2>/dev/null || break; sleep 0.1; done; ! kill -0 " + pid + " 2>/dev/null", COMMAND).status(),
                     "the VMM process " + pid + " did not go away after kill -9");
-            // A new shell starts on the console (its restart notice may not show when the old one died in raw mode).
-            NEST.rig().serial().waitFor(Pattern.quote("hyper-gen shell: help lists the commands"), COMMAND);
+            // The console's shell was attached: its stream ends there, and init starts a new daemon.
+            NEST.rig().serial().waitFor(Pattern.quote("[vm " + vm + " stopped: the console stream ended"), COMMAND);
+            NEST.rig().serial().waitFor(Pattern.quote("hyper-gen daemon: the API is served at"), ShellNest.BOOT);
 
             fsck("the image after its VMM process was killed (vm " + vm + " running in it)");
             assertImageHolds("killed", token, md5);
             assertImageHolds("destroyed", destroyedToken, null);
 
-            // The console gets a new shell, which has no VMs: they went with the process.
+            // The new daemon has no VMs: they went with the process, and the shell says so once.
             NEST.shell().awaitReady(ShellNest.BOOT);
-            assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+            assertEquals("no VMs: vm_create <kernel id> <image id> makes one\n"
+                    + "the hyper-gen daemon started again: vm " + vm + " was lost", NEST.shell().ok("vm_list", COMMAND).strip());
         });
     }
 
