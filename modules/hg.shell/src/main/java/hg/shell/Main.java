@@ -61,6 +61,12 @@ import org.jline.terminal.spi.TerminalProvider;
  * /dev/kvm; JLine's FFM terminal for the tty; jline-native, which JLine loads to make file descriptors for
  * the system terminal).
  *
+ * <p>{@code --daemon} makes this process the host's one VMM: it serves the API ({@code hg.api}) on
+ * {@code --api-sock PATH} (default /run/hyper-gen/api.sock) instead of reading commands, until it is told to stop.
+ * A shell given {@code --api-sock}, or finding that default socket, is the daemon's client: its VMs are the
+ * daemon's and leaving it leaves them. {@code hyper-gen remote [--api-sock PATH] METHOD PATH [JSON]} sends one
+ * API request and prints the answer.
+ *
  * <p>{@code --confine} restricts the shell once set up: Landlock limits files to the roots it was given, a seccomp
  * filter refuses exec and the other calls a VMM never needs, and only CAP_NET_ADMIN is left (see Confine).
  */
