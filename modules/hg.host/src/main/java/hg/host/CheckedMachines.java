@@ -72,15 +72,23 @@ public final class CheckedMachines implements Machines {
     }
 
     private static void refuseHeld(List<Info> vms, Disk disk) throws HostException {
+        refuseHeld(vms, disk, disk.path().getFileName().toString(), "attach it read-only");
+    }
+
+    /**
+     * Refuses writing {@code disk} while a VM holds it (readers share; a writer among them is refused too, and by
+     * the VMM's lock): one line naming it as {@code name}, ending in {@code readOnlyHint} where reading would do.
+     */
+    public static void refuseHeld(List<Info> vms, Disk disk, String name, String readOnlyHint) throws HostException {
         if (disk.readOnly()) {
-            return; // readers share; a writer among them is refused below when it comes, and by the VMM's lock
+            return;
         }
         Optional<Holder> h = holder(vms, disk.path());
         if (h.isPresent()) {
             int id = h.get().vm().id();
             boolean ro = h.get().disk().readOnly();
-            throw new HostException(Kind.CONFLICT, disk.path().getFileName() + " is in use " + (ro ? "read-only" : "read-write")
-                    + " by vm " + id + ": vm_destroy " + id + " first" + (ro ? "" : ", or attach it read-only"));
+            throw new HostException(Kind.CONFLICT, name + " is in use " + (ro ? "read-only" : "read-write")
+                    + " by vm " + id + ": vm_destroy " + id + " first" + (ro ? "" : ", or " + readOnlyHint));
         }
     }
 

@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -458,17 +457,7 @@ public final class Commands {
 
     /** One line naming the VM that holds {@code disk} in a way this attach cannot share; the VMM's lock is the final word. */
     private void refuseConflict(Machines.Disk disk, String name, String readOnlyHint) throws HostException {
-        if (disk.readOnly()) {
-            return;
-        }
-        Optional<CheckedMachines.Holder> h = CheckedMachines.holder(machines.list(), disk.path());
-        if (h.isPresent()) {
-            int vm = h.get().vm().id();
-            boolean ro = h.get().disk().readOnly();
-            throw new HostException(HostException.Kind.CONFLICT, name + " is in use " + (ro ? "read-only" : "read-write")
-                    + " by vm " + vm + ": vm_destroy " + vm + " first" + (ro ? "" : ", or " + readOnlyHint
-                    + " to attach it read-only"));
-        }
+        CheckedMachines.refuseHeld(machines.list(), disk, name, readOnlyHint + " to attach it read-only");
     }
 
     /** vm_list's disks column: the root image, then vdb=..., each with (ro) when read-only. */
