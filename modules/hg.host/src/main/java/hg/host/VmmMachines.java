@@ -1,5 +1,6 @@
 package hg.host;
 
+import hg.host.internal.ConsolePump;
 import hg.vmm.Console.Attachment;
 import hg.vmm.ImageBusyException;
 import hg.vmm.MemoryAdmission;

@@ -1,6 +1,5 @@
 package hg.api.internal;
 
-import hg.host.ConsolePump;
 import hg.host.HostException;
 import hg.host.HostException.Kind;
 import hg.host.Machines;
@@ -28,17 +27,20 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
     private static final long SEND_SECONDS = 10;
 
     private final int vmId;
-    /** The screen, written on a thread of its own: Jetty's threads never wait for a slow terminal. */
-    private final ConsolePump pump;
+    /**
+     * The screen, written on the thread that read the frame: no hand-off on the way of a keystroke's echo. A
+     * slow screen holds back the next read, so the daemon's bound on what it keeps for this client applies.
+     */
+    private final OutputStream sink;
     /** Set once detached: output that comes after goes nowhere, as with a console of the VMM's own process. */
-    private volatile boolean detached;
+    private boolean detached;
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile CoreSession session;
     private volatile State.Stopped stopped;
 
     public ClientConsole(int vmId, OutputStream sink) {
         this.vmId = vmId;
-        this.pump = new ConsolePump(sink);
+        this.sink = sink;
     }
 
     @Override
@@ -51,12 +53,22 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
     @Override
     public void onFrame(Frame frame, Callback callback) {
         byte[] bytes = ConsoleSocket.data(frame);
-        if (bytes != null && !detached) {
-            pump.offer(bytes);
+        if (bytes != null) {
+            show(bytes);
         }
         callback.succeeded();
         if (frame.getOpCode() != OpCode.CLOSE) {
             session.demand();
+        }
+    }
+
+    private synchronized void show(byte[] bytes) {
+        if (!detached) {
+            try {
+                sink.write(bytes);
+            } catch (IOException e) {
+                // the screen is gone: the stream is read on until the console is closed
+            }
         }
     }
 
@@ -126,7 +138,8 @@ public final class ClientConsole implements FrameHandler, Machines.Console {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        detached = true;
-        pump.close(); // what came before the close is written first
+        synchronized (this) {
+            detached = true;
+        }
     }
 }

@@ -1,4 +1,4 @@
-package hg.host;
+package hg.host.internal;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,9 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Carries a VM's console output to a screen on a thread of its own, so a slow screen (a serial line at
- * 115200 baud) never holds up the thread that produced the output: the VM's, or the one that reads the
- * daemon's console stream. When the screen falls too far
- * behind, output is dropped and the number of dropped bytes is told at the end.
+ * 115200 baud) never holds up the VM's thread that produced the output. When the screen falls too far behind, output
+ * is dropped and the number of dropped bytes is told at the end.
  */
 public final class ConsolePump implements AutoCloseable {
     private static final byte[] END = new byte[0];
