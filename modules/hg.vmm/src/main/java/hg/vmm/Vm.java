@@ -99,15 +99,21 @@ public final class Vm {
      * {@link VmException} line, and nothing is made.
      */
     public static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused) {
-        return restore(kvm, supportedCpuid, id, dir, paused, false);
+        return restore(kvm, supportedCpuid, id, dir, paused, false, Optional.empty());
     }
 
-    /** With {@code overlays} the VM writes its disks into copy-on-write overlays of its own (a clone). */
-    static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean overlays) {
+    /**
+     * With {@code overlays} the VM writes its disks into copy-on-write overlays of its own (a clone);
+     * {@code vsock} is where its vsock's host socket goes (a restored VM never takes over the socket of
+     * the VM it was saved from).
+     */
+    static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean overlays,
+                      Optional<Path> vsock) {
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
                 kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
-        Vm vm = new Vm(kvm, id, loaded.config());
-        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, loaded.config(), vm::stop, loaded.restoreFrom(overlays));
+        VmConfig config = vsock.map(loaded.config()::withVsock).orElse(loaded.config());
+        Vm vm = new Vm(kvm, id, config);
+        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, config, vm::stop, loaded.restoreFrom(overlays));
         // The guest was stopped since the snapshot, for as long as the snapshot lay on disk.
         markStopped(vm.parts.loops());
         if (paused) {
@@ -374,7 +380,7 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), parts.disks().stream().map(AttachedDisk::info).toList(), config.vcpus(),
-                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters());
+                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters(), config.vsock());
     }
 
     /**

@@ -22,9 +22,12 @@ import java.util.Optional;
  * @param net          give the guest a virtio-net card on a TAP in the host bridge {@code hgbr0}
  * @param vhost        let the host kernel's vhost-net serve the card's queues where the host has it;
  *                     false keeps the VMM's own data path
+ * @param vsock        the host's Unix socket of the guest's virtio-vsock (Firecracker's hybrid vsock);
+ *                     empty for no vsock device
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
-                       Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost) {
+                       Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost,
+                       Optional<Path> vsock) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
@@ -43,6 +46,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(vsock, "vsock");
         dataDisks = List.copyOf(dataDisks);
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
         if (memoryBytes < (2L << 20) || memoryBytes % 4096 != 0) {
@@ -56,7 +60,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     /** A VM without a network card or data disks. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly) {
-        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, List.of(), false, true);
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, List.of(), false, true, Optional.empty());
     }
 
     /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline, no network. */
@@ -65,43 +69,49 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, vsock);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, vsock);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, vsock);
     }
 
     public VmConfig withInitrd(Path file) {
         return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks,
-                net, vhost);
+                net, vhost, vsock);
     }
 
     public VmConfig withImage(Path file) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, dataDisks,
-                net, vhost);
+                net, vhost, vsock);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, vsock);
     }
 
     /** This configuration with one more data disk after the ones it has. */
     public VmConfig withDisk(Path file, boolean ro) {
         List<Disk> more = new ArrayList<>(dataDisks);
         more.add(new Disk(file, ro));
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, vsock);
     }
 
     public VmConfig withVhost(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, vsock);
+    }
+
+    /** This configuration with its vsock's host socket at {@code socket}. */
+    public VmConfig withVsock(Path socket) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost,
+                Optional.of(socket));
     }
 
     public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, vsock);
     }
 }

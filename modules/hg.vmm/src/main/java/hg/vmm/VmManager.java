@@ -37,6 +37,7 @@ public final class VmManager implements AutoCloseable {
     private final MemoryAdmission memory;
     private Path cloneRoot = Path.of(System.getProperty("java.io.tmpdir"), "hyper-gen-clones");
     private final boolean overcommit;
+    private volatile Path vsockDir;
 
     /** No VM yet; /dev/kvm is opened at the first create. Memory is this process's account, without overcommit. */
     public VmManager() {
@@ -104,7 +105,8 @@ public final class VmManager implements AutoCloseable {
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
-            vm = Vm.create(k, supportedCpuid, id, config);
+            vm = Vm.create(k, supportedCpuid, id, config.vsock().isEmpty() ? vsockFor(id).map(config::withVsock).orElse(config)
+                    : config);
         } catch (RuntimeException | Error e) {
             promise.close();
             // A refused create leaves no gap in the ids, unless another create took a later one meanwhile.
@@ -133,7 +135,7 @@ public final class VmManager implements AutoCloseable {
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
-            vm = Vm.restore(k, supportedCpuid, id, dir, paused, overlays);
+            vm = Vm.restore(k, supportedCpuid, id, dir, paused, overlays, vsockFor(id));
         } catch (RuntimeException | Error e) {
             promise.close();
             nextId.compareAndSet(id + 1, id);
@@ -219,6 +221,19 @@ public final class VmManager implements AutoCloseable {
         } finally {
             image.release();
         }
+    }
+
+    /**
+     * Gives every VM made from here on a vsock whose host socket is {@code vm<ID>.vsock} in {@code dir}
+     * (unless its configuration names one); without it, only VMs whose configuration names a socket have one.
+     */
+    public void vsockDirectory(Path dir) {
+        vsockDir = dir;
+    }
+
+    private Optional<Path> vsockFor(int id) {
+        Path dir = vsockDir;
+        return dir == null ? Optional.empty() : Optional.of(dir.resolve("vm" + id + ".vsock"));
     }
 
     /** Where clones' frozen images live (a directory per cloned VM, removed with its last clone). */

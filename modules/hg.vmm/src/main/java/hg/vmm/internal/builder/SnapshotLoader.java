@@ -93,7 +93,8 @@ public final class SnapshotLoader {
             }
             config = new VmConfig(Path.of(m.kernel()), Optional.empty(), "", m.memoryBytes(), m.vcpuCount(),
                     disks.isEmpty() ? Optional.empty() : Optional.of(disks.getFirst()),
-                    !disks.isEmpty() && m.disks().getFirst().readOnly(), data, m.netSlot() != 0, m.vhost());
+                    !disks.isEmpty() && m.disks().getFirst().readOnly(), data, m.netSlot() != 0, m.vhost(),
+                    Optional.empty());
         } catch (VmException | java.nio.file.InvalidPathException e) {
             throw refused(dir, e.getMessage(), e);
         }

@@ -56,6 +56,7 @@ import hg.vmm.internal.virtio.net.vhost.AckIoeventfd;
 import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.net.vhost.VhostNetPath;
 import hg.vmm.internal.virtio.rng.VirtioRng;
+import hg.vmm.internal.virtio.vsock.VirtioVsock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -194,6 +195,7 @@ public final class VmBuilder {
         }
         attachRng();
         Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
+        config.vsock().ifPresent(this::attachVsock);
 
         String cmdline;
         List<VcpuLoop> loops;
@@ -306,6 +308,18 @@ public final class VmBuilder {
             throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
         }
         attachVirtio("virtio-rng", rng);
+    }
+
+    /** The guest's vsock, served on the host at {@code socket}; a restored guest hears that its streams are gone. */
+    private void attachVsock(Path socket) {
+        VirtioVsock vsock;
+        try {
+            vsock = new VirtioVsock(socket, "vm" + id, guestWarnings, restore != null);
+        } catch (IOException e) {
+            throw new VmException("no vsock for vm " + id + ": " + e.getMessage(), e);
+        }
+        Attached a = attachVirtio("virtio-vsock", vsock);
+        vsock.onHostEvents(() -> a.transport().processQueue(VirtioVsock.RX));
     }
 
     private NetCard attachNet() {
