@@ -4,6 +4,8 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /** What the shell needs from the VMs it manages. Ids are small positive numbers, never reused in one run. */
 public interface Machines extends AutoCloseable {
@@ -20,11 +22,18 @@ public interface Machines extends AutoCloseable {
      * What to boot: the catalog has already resolved the ids to files.
      *
      * @param disks the data disks after the root image, in order (vdb, vdc, ...)
+     * @param vsock the host socket of the guest's vsock; empty: the host's default for the VM's id
      */
     record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
-                boolean net, boolean vhost) {
+                boolean net, boolean vhost, Optional<Path> vsock) {
         public Spec {
             disks = List.copyOf(disks);
+            Objects.requireNonNull(vsock, "vsock");
+        }
+
+        public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
+                    boolean net, boolean vhost) {
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, Optional.empty());
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {

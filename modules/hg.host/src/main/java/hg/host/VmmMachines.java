@@ -63,6 +63,9 @@ public final class VmmMachines implements Machines {
                     .withReadOnly(spec.readOnly())
                     .withNet(spec.net())
                     .withVhost(spec.vhost());
+            if (spec.vsock().isPresent()) {
+                config = config.withVsock(spec.vsock().get());
+            }
         } catch (VmException e) {
             throw new HostException(e.getMessage());
         }

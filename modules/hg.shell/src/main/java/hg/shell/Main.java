@@ -188,6 +188,9 @@ public final class Main {
         if (clones != null) {
             manager.cloneDirectory(clones);
         }
+        // Each VM's vsock socket sits beside the API socket: one place a host program finds both.
+        manager.vsockDirectory((options.apiSocket() != null ? options.apiSocket() : DEFAULT_API_SOCKET)
+                .toAbsolutePath().getParent());
         try (Machines machines = new VmmMachines(manager)) {
             // Only the exec'd process is under Landlock; where the kernel has none, snapshots may go anywhere.
             List<Path> snapshotRoots = Confine.asked(args) && "1".equals(env.get(Confine.MARKER))

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -109,7 +110,7 @@ public final class Commands {
                         + "An id stays with its file name while the shell runs, as in kernel_list.",
                 List.of(), (a, out, c) -> imageList(a, out));
         add("vm_create", "vm_create <kernel> <image> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
-                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost]",
+                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost] [--vsock PATH]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
                         + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
@@ -120,12 +121,15 @@ public final class Commands {
                         + ") as a data disk, ,ro read-only; "
                         + "repeat it for more: the guest sees them as /dev/vdb, /dev/vdc, ... in the order given, under "
                         + "the same rules as the root image. A VM has at most " + MAX_VIRTIO_DEVICES + " virtio devices "
-                        + "(its disks, the rng and the network card), so up to " + (MAX_VIRTIO_DEVICES - 3) + " data "
-                        + "disks with a network card. --net gives the guest a network card on a TAP in "
+                        + "(its disks, the rng, the network card and the vsock), so up to " + (MAX_VIRTIO_DEVICES - 4)
+                        + " data disks with a network card. --net gives the guest a network card on a TAP in "
                         + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
                         + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
                         + "kernel's vhost-net moves the card's frames where the host has it; --no-vhost keeps them in "
-                        + "hyper-gen's own data path (vm_list's last column says which).",
+                        + "hyper-gen's own data path (vm_list's last column says which). Every VM has a vsock (CID 3) "
+                        + "whose host side is the Unix socket vm<ID>.vsock beside the API socket (/run/hyper-gen): a host "
+                        + "program connects and writes CONNECT <port> to reach a guest port, and a guest reaches host port P "
+                        + "at that path with _P appended; --vsock puts the socket at PATH instead.",
                 List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.OPTION), CREATE_OPTIONS, (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only), "
@@ -192,7 +196,7 @@ public final class Commands {
     }
 
     static final List<String> CREATE_OPTIONS = List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net",
-            "--no-net", "--no-vhost");
+            "--no-net", "--no-vhost", "--vsock");
 
     private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {
         add(name, usage, summary, details, args, List.of(), h);
@@ -344,6 +348,7 @@ public final class Commands {
         boolean net = netByDefault;
         boolean vhost = true;
         List<DataDisk> disks = new ArrayList<>();
+        Path vsock = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -385,6 +390,11 @@ public final class Commands {
                             "an image id or file name like 1 or data.ext4, with ,ro to attach it read-only");
                     disks.add(dataDisk(value));
                 }
+                case "--vsock" -> {
+                    value = value != null ? value : optionValue(args, ++i, "--vsock",
+                            "the path of the vsock's host socket, e.g. /run/hyper-gen/build.vsock");
+                    vsock = vsockPath(value);
+                }
                 case "--no-vhost" -> {
                     if (value != null) {
                         throw new HostException("--no-vhost takes no value: write just --no-vhost");
@@ -394,7 +404,7 @@ public final class Commands {
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new HostException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost");
+                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost and --vsock PATH");
                     }
                     positional.add(a);
                 }
@@ -424,8 +434,25 @@ public final class Commands {
             refuseConflict(d.disk(), d.name(), "add ,ro");
         }
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly,
-                disks.stream().map(DataDisk::disk).toList(), net, vhost));
+                disks.stream().map(DataDisk::disk).toList(), net, vhost, Optional.ofNullable(vsock)));
         out.println(id);
+    }
+
+    /** An absolute path whose directory exists: the socket file itself is made by the VMM. */
+    private static Path vsockPath(String value) throws HostException {
+        Path p;
+        try {
+            p = Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new HostException("--vsock " + value + ": not a path");
+        }
+        if (!p.isAbsolute() || p.getFileName() == null) {
+            throw new HostException("--vsock " + value + ": give an absolute path for the socket, e.g. /run/hyper-gen/build.vsock");
+        }
+        if (!Files.isDirectory(p.getParent())) {
+            throw new HostException("--vsock " + value + ": directory " + p.getParent() + " does not exist");
+        }
+        return p;
     }
 
     /** A --disk value resolved: the file and how to attach it, and how error lines name it. */

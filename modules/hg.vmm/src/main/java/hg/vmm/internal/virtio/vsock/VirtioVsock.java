@@ -86,6 +86,11 @@ public final class VirtioVsock implements VirtioDevice {
         return connections.size();
     }
 
+    /** Resets waiting for a receive buffer (for tests: at most {@link #MAX_RESETS}). */
+    synchronized int pendingResets() {
+        return resets.size();
+    }
+
     @Override
     public int deviceType() {
         return DEVICE_ID;
