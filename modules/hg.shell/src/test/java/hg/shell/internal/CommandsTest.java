@@ -107,6 +107,14 @@ class CommandsTest {
         assertEquals(1, s.cpus());
         assertEquals("", s.cmdline());
         assertFalse(s.readOnly());
+        assertEquals(java.util.Optional.empty(), s.vsock(), "the host's default socket");
+    }
+
+    @Test
+    void vmCreateVsockPutsTheSocketWhereAsked() {
+        String dir = System.getProperty("java.io.tmpdir");
+        assertEquals("1\n", run("vm_create 1 0 --vsock " + dir + "/sandbox.vsock"));
+        assertEquals(java.util.Optional.of(Path.of(dir, "sandbox.vsock")), machines.created.getFirst().vsock());
     }
 
     @Test
@@ -230,9 +238,11 @@ class CommandsTest {
             "vm_create 0 0 --cpus 255|--cpus 255 is out of range: this host runs 1 to 254 vCPUs per VM",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net and --no-vhost",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost and --vsock PATH",
             "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
             "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
+            "vm_create 0 0 --vsock rel.vsock|--vsock rel.vsock: give an absolute path for the socket",
+            "vm_create 0 0 --vsock /nonexistent-dir/x.vsock|--vsock /nonexistent-dir/x.vsock: directory /nonexistent-dir does not exist",
             "vm_create 0 0 --cmdline \"quiet|unclosed double quote",
     })
     void vmCreateRefusesWrongInputWithOneLineAndMakesNothing(String line, String expected) {
