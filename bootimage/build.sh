@@ -106,10 +106,13 @@ done
 # 2. The embedded defaults: guest kernel 0 and busybox image 0.
 mkdir -p "$STAGE/usr/share/hyper-gen/kernels" "$STAGE/usr/share/hyper-gen/images"
 cp -L "$KERNELS/guest-vmlinux" "$STAGE/usr/share/hyper-gen/kernels/vmlinux-6.1"
-say "default image: hg-imagetools rootfs (busybox, ext4)"
+say "default image: hg-imagetools rootfs (busybox, ext4, with hg-agent)"
+# The guest agent: static, so the image needs no libraries; no build ids, so the bytes are the same each time.
+gcc -static -Os -Wall -Wextra -Werror -Wl,--build-id=none -o "$WORK/hg-agent" "$ROOT/guest/agent/hg-agent.c" \
+  || die "building the guest agent (guest/agent/hg-agent.c) failed"
 # A fixed time, so the image is the same bytes on every build.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
-  hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M \
+  hg_imagetools rootfs --out "$STAGE/usr/share/hyper-gen/images/busybox.ext4" --size 16M --agent "$WORK/hg-agent" \
   >"$WORK/imagetools.log" 2>&1 || { cat "$WORK/imagetools.log" >&2; die "hg-imagetools rootfs failed"; }
 
 # 3. Start-up: a JDK 25 AOT cache from a training run of the main on this machine.

@@ -136,7 +136,7 @@ public final class ApiClient implements Machines, Catalog {
         Requests.Create request = new Requests.Create(catalogName(spec.kernel(), kernels.dir(), "kernel"),
                 catalogName(spec.image(), images.dir(), "image"), mem % Sizes.MIB == 0 ? mem / Sizes.MIB : null,
                 mem % Sizes.MIB == 0 ? null : mem / Sizes.KIB + "K", spec.cpus(), spec.cmdline(), spec.readOnly(), disks,
-                spec.net(), spec.vhost());
+                spec.net(), spec.vhost(), spec.vsock().map(Path::toString).orElse(null));
         return remember(answer(send("POST", "/vms", request::write), InfoJson::read).id());
     }
 

@@ -54,11 +54,18 @@ public interface Machines extends AutoCloseable {
     /**
      * @param disks the root image (vda) and the data disks after it
      * @param net   the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card
+     * @param vsock the host socket of the VM's vsock, where its agent is reached; empty without one
      */
     record Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
-                Duration uptime, String net, Counters counters) {
+                Duration uptime, String net, Counters counters, Optional<Path> vsock) {
         public Info {
             disks = List.copyOf(disks);
+            Objects.requireNonNull(vsock, "vsock");
+        }
+
+        public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
+                    Duration uptime, String net, Counters counters) {
+            this(id, kernel, disks, cpus, memoryBytes, state, uptime, net, counters, Optional.empty());
         }
 
         public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,

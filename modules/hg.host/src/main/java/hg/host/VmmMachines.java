@@ -116,7 +116,8 @@ public final class VmmMachines implements Machines {
             VmCounters c = i.counters();
             out.add(new Info(i.id(), i.kernel(), disks, i.vcpus(), i.memoryBytes(), state(i.state()), i.uptime(),
                     i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-"),
-                    new Counters(c.vcpuExits(), c.diskReadBytes(), c.diskWriteBytes(), c.netRxBytes(), c.netTxBytes())));
+                    new Counters(c.vcpuExits(), c.diskReadBytes(), c.diskWriteBytes(), c.netRxBytes(), c.netTxBytes()),
+                    i.vsock()));
         }
         return out;
     }

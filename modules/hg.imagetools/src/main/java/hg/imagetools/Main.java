@@ -16,10 +16,10 @@ public final class Main {
               mkfs --from SRC --out IMAGE [--size 512M] [--label NAME] [--uuid UUID] [--journal] [--owner 0:0] [--quiet]
                   raw ext4 image from SRC: a directory, a tar (plain/gzip/xz/bzip2/zstd), a cpio,
                   a Debian .deb, or a container image (docker save tarball / OCI layout, tar or dir)
-              rootfs --out IMAGE [--busybox-deb FILE | --busybox BINARY] [--size 64M] [--label NAME] [--journal] [--initramfs]
+              rootfs --out IMAGE [--busybox-deb FILE | --busybox BINARY] [--agent FILE] [--size 64M] [--label NAME] [--journal] [--initramfs]
                   the default busybox guest rootfs: an ext4 image, or with --initramfs a cpio.gz;
                   busybox from Debian's busybox-static package (apt cache, else apt-get download)
-                  or from a static busybox binary
+                  or from a static busybox binary; --agent adds a static hg-agent that init starts
               initramfs --from SRC --out FILE.cpio.gz [--owner 0:0]
                   a gzipped cpio (newc) archive of SRC
             --output is accepted for --out. The output is written beside it and renamed into place
@@ -51,7 +51,7 @@ public final class Main {
             List<String> rest = List.of(args).subList(1, args.length);
             switch (cmd) {
                 case "mkfs" -> mkfs(Flags.parse(rest, valued("from", "out", "size", "label", "uuid", "owner"), Set.of("journal", "quiet")), err);
-                case "rootfs" -> rootfs(Flags.parse(rest, valued("out", "busybox-deb", "busybox", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
+                case "rootfs" -> rootfs(Flags.parse(rest, valued("out", "busybox-deb", "busybox", "agent", "size", "label", "uuid"), Set.of("journal", "initramfs", "quiet")), err);
                 case "initramfs" -> initramfs(Flags.parse(rest, valued("from", "out", "owner"), Set.of("quiet")), err);
                 default -> throw new UsageException("unknown command '" + cmd + "'");
             }
@@ -224,6 +224,9 @@ public final class Main {
             Path from = f.get("busybox") != null ? Path.of(f.get("busybox")) : Rootfs.findBusyboxDeb(given, tmp);
             try (FsTree tree = f.get("busybox") != null ? Rootfs.treeFromBinary(from, Ext4ImageWriter.envSourceDateEpoch())
                     : Rootfs.tree(from, Ext4ImageWriter.envSourceDateEpoch(), limits(f))) {
+                if (f.get("agent") != null) {
+                    Rootfs.addAgent(tree, Path.of(f.get("agent")));
+                }
                 if (f.has("initramfs")) {
                     new Initramfs().writeGzip(tree, out);
                     if (!f.has("quiet")) err.printf("hg-imagetools: wrote %s (busybox from %s)%n", out, from);

@@ -177,18 +177,41 @@ public final class Rootfs {
         }
     }
 
-    /** The guest has no libraries: the busybox must be an x86-64 ELF without a program interpreter. */
+    /** Where the guest agent goes, and what init is told about it. */
+    static final String AGENT = "sbin/hg-agent";
+
+    /**
+     * Adds the guest agent (a static x86-64 ELF) as {@code /sbin/hg-agent}, and a line to init's table
+     * that starts it and starts it again should it end.
+     */
+    public static void addAgent(FsTree tree, Path agent) throws IOException {
+        if (!Files.isRegularFile(agent) || !Files.isReadable(agent)) throw new ImageToolsException.BadSource("cannot read " + agent);
+        requireSmall(Files.size(agent), agent.toString());
+        byte[] binary = Files.readAllBytes(agent);
+        requireStaticElf(binary, agent.toString(), "the agent");
+        Node inittab = tree.get("etc/inittab");
+        if (inittab == null) throw new ImageToolsException.BadSource("the rootfs has no etc/inittab to start the agent from");
+        Meta file = inittab.meta();
+        tree.put(AGENT, new Node.File(file.withPermissions(0755), Content.of(binary)));
+        text(tree, "etc/inittab", INITTAB + "::respawn:/" + AGENT + "\n", file);
+    }
+
     static void requireStaticElf(byte[] b, String what) {
+        requireStaticElf(b, what, "busybox");
+    }
+
+    /** The guest has no libraries: the program must be an x86-64 ELF without a program interpreter. */
+    static void requireStaticElf(byte[] b, String what, String program) {
         java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         if (b.length < 64 || e.getInt(0) != 0x464c457f || b[4] != 2 || b[5] != 1 || e.getShort(0x12) != 0x3e)
-            throw new ImageToolsException.BadSource(what + ": busybox is not an x86-64 ELF executable");
+            throw new ImageToolsException.BadSource(what + ": " + program + " is not an x86-64 ELF executable");
         long phoff = e.getLong(0x20);
         int phentsize = e.getShort(0x36) & 0xffff, phnum = e.getShort(0x38) & 0xffff;
         for (int k = 0; k < phnum; k++) {
             long off = phoff + (long) k * phentsize;
             if (off < 0 || off + 4 > b.length) throw new ImageToolsException.BadSource(what + ": truncated ELF program headers");
             if (e.getInt((int) off) == 3) // PT_INTERP
-                throw new ImageToolsException.BadSource(what + ": busybox is dynamically linked; the guest needs a static one (busybox-static)");
+                throw new ImageToolsException.BadSource(what + ": " + program + " is dynamically linked; the guest needs a static one" + (program.equals("busybox") ? " (busybox-static)" : ""));
         }
     }
 

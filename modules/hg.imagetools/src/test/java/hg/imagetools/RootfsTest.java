@@ -1,6 +1,8 @@
 package hg.imagetools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -60,6 +63,27 @@ class RootfsTest {
     static String text(FsTree t, String path) throws Exception {
         try (InputStream in = ((Node.File) t.get(path)).content().open()) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void theAgentIsAddedAndStartedByInit() throws Exception {
+        Path busybox = tmp.resolve("busybox");
+        Files.write(busybox, FakeBusybox.binary(FakeBusybox.SMALL));
+        Path agent = tmp.resolve("hg-agent");
+        Files.write(agent, FakeBusybox.elfHeader());
+        try (FsTree t = Rootfs.treeFromBinary(busybox, OptionalLong.of(1_700_000_000L))) {
+            assertFalse(text(t, "etc/inittab").contains("hg-agent"), "no agent given: init starts none");
+            Rootfs.addAgent(t, agent);
+            assertEquals(0755, t.get("sbin/hg-agent").meta().permissions());
+            assertTrue(text(t, "etc/inittab").contains("::respawn:/sbin/hg-agent"));
+            assertTrue(text(t, "etc/inittab").contains("::respawn:/bin/cttyhack /bin/sh"), "the console shell stays");
+        }
+        Path text = tmp.resolve("agent.sh");
+        Files.writeString(text, "#!/bin/sh\n");
+        try (FsTree t = Rootfs.treeFromBinary(busybox, OptionalLong.of(1_700_000_000L))) {
+            ImageToolsException e = assertThrows(ImageToolsException.class, () -> Rootfs.addAgent(t, text));
+            assertTrue(e.getMessage().contains("the agent is not an x86-64 ELF"), e.getMessage());
         }
     }
 

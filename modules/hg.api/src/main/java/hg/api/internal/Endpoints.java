@@ -16,9 +16,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.time.Duration;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
@@ -132,8 +134,28 @@ public final class Endpoints {
         boolean vhost = r.vhost() == null || r.vhost();
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory,
                 r.cpus() == null ? DEFAULT_CPUS : r.cpus(), r.cmdline() == null ? "" : r.cmdline(), r.readOnly(), disks,
-                net, vhost));
+                net, vhost, vsockPath(r.vsock())));
         return info(201, id);
+    }
+
+    /** An absolute path whose directory exists; the VMM makes the socket file. */
+    private static Optional<Path> vsockPath(String value) throws ApiException {
+        if (value == null) {
+            return Optional.empty();
+        }
+        Path p;
+        try {
+            p = Path.of(value);
+        } catch (InvalidPathException e) {
+            throw ApiException.badRequest("field 'vsock' is not a path");
+        }
+        if (!p.isAbsolute() || p.getFileName() == null) {
+            throw ApiException.badRequest("field 'vsock' must be an absolute path for the socket, e.g. /run/hyper-gen/build.vsock");
+        }
+        if (!Files.isDirectory(p.getParent())) {
+            throw ApiException.badRequest("field 'vsock': directory " + p.getParent() + " does not exist");
+        }
+        return Optional.of(p);
     }
 
     private Machines.Disk disk(DiskRequest d, String where) throws HostException {

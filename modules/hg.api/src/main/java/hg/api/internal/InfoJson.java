@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /** A VM's {@link Info} as JSON, both ways. */
 public final class InfoJson {
@@ -33,6 +34,7 @@ public final class InfoJson {
         JsonOut.nullable(g, "stop_reason", vm.state() instanceof State.Stopped s ? s.reason() : null);
         g.writeNumberField("uptime_ms", vm.uptime().toMillis());
         g.writeStringField("net", vm.net());
+        JsonOut.nullable(g, "vsock", vm.vsock().map(Path::toString).orElse(null));
         Counters c = vm.counters();
         g.writeObjectFieldStart("counters");
         g.writeNumberField("vcpu_exits", c.vcpuExits());
@@ -64,7 +66,7 @@ public final class InfoJson {
     public static Info read(JsonIn in) throws IOException, ApiException {
         var b = new Object() {
             int id, cpus;
-            String kernel = "", state = "running", reason = "", net = "-";
+            String kernel = "", state = "running", reason = "", net = "-", vsock;
             List<AttachedDisk> disks = List.of();
             long memory, uptime;
             Counters counters = Counters.NONE;
@@ -80,6 +82,7 @@ public final class InfoJson {
                 case "stop_reason" -> b.reason = in.optionalString(name);
                 case "uptime_ms" -> b.uptime = in.integer(name);
                 case "net" -> b.net = in.string(name);
+                case "vsock" -> b.vsock = in.optionalString(name);
                 case "counters" -> b.counters = counters(in);
                 default -> {
                     return false;
@@ -93,7 +96,7 @@ public final class InfoJson {
             default -> new State.Running();
         };
         return new Info(b.id, Path.of(b.kernel), b.disks, b.cpus, b.memory, state, Duration.ofMillis(b.uptime), b.net,
-                b.counters);
+                b.counters, Optional.ofNullable(b.vsock).map(Path::of));
     }
 
     private static AttachedDisk disk(JsonIn in) throws IOException, ApiException {

@@ -52,9 +52,14 @@ public final class Requests {
 
     /** POST /vms. */
     public record Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
-                         boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost) {
+                         boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost, String vsock) {
         public Create {
             disks = List.copyOf(disks);
+        }
+
+        public Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
+                      boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost) {
+            this(kernel, image, memMib, mem, cpus, cmdline, readOnly, disks, net, vhost, null);
         }
 
         public static Create read(JsonIn in) throws IOException, ApiException {
@@ -65,6 +70,7 @@ public final class Requests {
                 boolean readOnly;
                 List<DiskRequest> disks = List.of();
                 Boolean net, vhost;
+                String vsock;
             };
             in.object("", name -> {
                 switch (name) {
@@ -86,6 +92,7 @@ public final class Requests {
                     }
                     case "net" -> b.net = in.bool(name);
                     case "vhost" -> b.vhost = in.bool(name);
+                    case "vsock" -> b.vsock = in.string(name);
                     default -> {
                         return false;
                     }
@@ -101,7 +108,8 @@ public final class Requests {
             if (b.mem != null && b.memMib != null) {
                 throw ApiException.badRequest("give 'mem' or 'mem_mib', not both");
             }
-            return new Create(b.kernel, b.image, b.memMib, b.mem, b.cpus, b.cmdline, b.readOnly, b.disks, b.net, b.vhost);
+            return new Create(b.kernel, b.image, b.memMib, b.mem, b.cpus, b.cmdline, b.readOnly, b.disks, b.net, b.vhost,
+                    b.vsock);
         }
 
         public void write(JsonGenerator g) throws IOException {
@@ -131,6 +139,9 @@ public final class Requests {
             }
             if (vhost != null) {
                 g.writeBooleanField("vhost", vhost);
+            }
+            if (vsock != null) {
+                g.writeStringField("vsock", vsock);
             }
             g.writeEndObject();
         }

@@ -8,22 +8,25 @@ import java.io.PrintWriter;
 public final class BatchShell {
     private BatchShell() {}
 
-    /** Runs every line; returns 0 when all succeeded, 1 when any failed. */
+    /**
+     * Runs every line; returns 0 when all succeeded, else the exit status of the last failed vm_exec, or 1 when
+     * the last failure was another command's.
+     */
     public static int run(BufferedReader in, PrintWriter out, Commands commands, Commands.ConsoleFrontEnd console)
             throws IOException {
-        boolean failed = false;
+        int status = 0;
         String line;
         while ((line = in.readLine()) != null) {
             out.println(InteractiveShell.PROMPT + line);
             out.flush();
             Commands.Outcome o = commands.execute(line, out, console);
             if (o == Commands.Outcome.FAILED) {
-                failed = true;
+                status = commands.execStatus() != 0 ? commands.execStatus() : 1;
             } else if (o == Commands.Outcome.EXIT) {
                 break;
             }
         }
         out.flush();
-        return failed ? 1 : 0;
+        return status;
     }
 }

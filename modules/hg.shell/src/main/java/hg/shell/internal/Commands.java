@@ -58,6 +58,9 @@ public final class Commands {
     private final boolean diskPaths;
     private final List<Path> snapshotRoots;
     private final Map<String, Command> commands = new LinkedHashMap<>();
+    private final GuestCommands guest;
+    /** The exit status of the last vm_exec of the line being run: not 0 fails the line, and a batch exits with it. */
+    private int execStatus;
 
     /**
      * @param exitRefusal null where exit/quit leave the shell; else why they are refused (the boot image's console)
@@ -95,6 +98,7 @@ public final class Commands {
         this.catalog = catalog;
         // The host's checks: the same lines whether this shell runs the VMs or a daemon does.
         this.machines = machines instanceof CheckedMachines c ? c : new CheckedMachines(machines);
+        this.guest = new GuestCommands(this.machines);
         this.exitRefusal = exitRefusal;
         this.netByDefault = netByDefault;
         this.diskPaths = diskPaths;
@@ -181,6 +185,18 @@ public final class Commands {
                         + "frozen image is removed with the last clone. A VM with a network card cannot be cloned yet "
                         + "(its clones would share its MAC and address): clone one made with --no-net.",
                 List.of(ArgKind.VM_ID, ArgKind.OPTION), List.of("--count"), (a, out, c) -> vmClone(a, out));
+        add("vm_exec", "vm_exec <vm id> [--timeout S] -- <command> [args...]", "run a command in a VM through its agent",
+                "Runs <command> with its arguments in the VM through hg-agent on its vsock (the default image starts "
+                        + "it) and prints the command's output, stdout and stderr, as it comes. When the command exits "
+                        + "with a status other than 0 a line 'exit status N' follows (127: no such command), and a batch "
+                        + "of commands exits with that status. --timeout ends the command after S seconds. The command "
+                        + "gets no input. A guest without the agent is told in one line after a few seconds.",
+                List.of(ArgKind.VM_ID, ArgKind.OPTION), List.of("--timeout", "--"), (a, out, c) -> execStatus = guest.exec(a, out));
+        add("vm_cp", "vm_cp <vm id>:<path> <local> | vm_cp <local> <vm id>:<path>", "copy a file out of or into a VM",
+                "Copies one file between this host and a VM through its agent, keeping its mode: <vm id>:/absolute/path "
+                        + "names the guest side. Copying in, the file is written beside its place and renamed over it once "
+                        + "whole; copying out likewise here. A local directory as the destination gets the guest file's name.",
+                List.of(), (a, out, c) -> guest.copy(a, out));
         add("help", "help [command]", "list the commands, or explain one",
                 "Without an argument lists every command; with one, explains it.",
                 List.of(ArgKind.COMMAND), (a, out, c) -> help(a, out));
@@ -205,6 +221,11 @@ public final class Commands {
     private void add(String name, String usage, String summary, String details, List<ArgKind> args,
                      List<String> options, Handler h) {
         commands.put(name, new Command(name, usage, summary, details, args, options, h));
+    }
+
+    /** The exit status of the last vm_exec run by {@link #execute}, 0 when it succeeded or was no vm_exec. */
+    public int execStatus() {
+        return execStatus;
     }
 
     public Map<String, Command> commands() {
@@ -239,8 +260,9 @@ public final class Commands {
                 }
                 return Outcome.EXIT;
             }
+            execStatus = 0;
             cmd.handler().run(args, out, console);
-            return Outcome.OK;
+            return execStatus == 0 ? Outcome.OK : Outcome.FAILED;
         } catch (HostException e) {
             // Control characters typed by the user must not break the one line apart.
             out.println("error: " + e.getMessage().replaceAll("\\p{Cntrl}", "?"));

@@ -1,0 +1,375 @@
+package hg.host;
+
+import hg.host.HostException.Kind;
+import hg.host.internal.AgentFrames;
+import hg.host.internal.AgentFrames.Frame;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The host's side of the guest agent (guest/agent/PROTOCOL.md), over a VM's vsock socket: run a command,
+ * copy a file in or out, ask the version. Every call is one connection; a guest that does not answer is
+ * given up on after a time, with one line.
+ */
+public final class GuestAgent {
+    /** The vsock port hg-agent listens on. */
+    public static final int PORT = 1024;
+    /** How long a guest has to accept the connection: an agent answers in milliseconds. */
+    public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    /** A command: its arguments, its whole environment (empty: the agent's own), its working directory (empty: /). */
+    public record Command(List<String> argv, Map<String, String> env, String cwd) {
+        public Command {
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+            if (argv.isEmpty()) {
+                throw new IllegalArgumentException("a command needs at least its name");
+            }
+        }
+    }
+
+    private final int vmId;
+    private final Path socket;
+
+    public GuestAgent(int vmId, Path socket) {
+        this.vmId = vmId;
+        this.socket = socket;
+    }
+
+    /**
+     * Runs {@code command}, writing its stdout and stderr as they come; returns its exit status. With a
+     * {@code timeout}, a command still running then is killed (the connection ends) and this says so.
+     */
+    public int exec(Command command, InputStream stdin, OutputStream out, OutputStream err, Duration timeout)
+            throws HostException {
+        Connection c = connect(timeout);
+        try (c) {
+            c.send(AgentFrames.EXEC, execPayload(command));
+            if (stdin == null) {
+                c.send(AgentFrames.STDIN, new byte[0]);
+            } else {
+                Thread.ofVirtual().name("vm" + vmId + "-exec-stdin").start(() -> feed(c, stdin));
+            }
+            while (true) {
+                Frame f = c.read();
+                switch (f.type()) {
+                    case AgentFrames.STDOUT -> out.write(f.payload());
+                    case AgentFrames.STDERR -> err.write(f.payload());
+                    case AgentFrames.EXIT -> {
+                        out.flush();
+                        err.flush();
+                        return AgentFrames.u32(f.payload(), 0);
+                    }
+                    case AgentFrames.ERROR -> throw refused(f);
+                    default -> throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " sent frame type "
+                            + f.type() + " during a command");
+                }
+            }
+        } catch (IOException e) {
+            if (c.timedOut.get()) {
+                throw new HostException(Kind.FAILED, "vm " + vmId + ": " + command.argv().getFirst() + " did not end within "
+                        + timeout.toSeconds() + " s and was killed");
+            }
+            throw lost(e, "running " + command.argv().getFirst());
+        }
+    }
+
+    private static void feed(Connection c, InputStream stdin) {
+        byte[] buf = new byte[AgentFrames.MAX_PAYLOAD];
+        try {
+            int n;
+            while ((n = stdin.read(buf)) > 0) {
+                c.send(AgentFrames.STDIN, buf, n);
+            }
+            c.send(AgentFrames.STDIN, new byte[0]);
+        } catch (IOException e) {
+            // the command ended or the connection went: the reader says which
+        }
+    }
+
+    /** Copies the guest's file {@code guestPath} to {@code local} (written whole or not at all), with its mode. */
+    public long copyOut(String guestPath, Path local) throws HostException {
+        Path tmp = local.resolveSibling("." + local.getFileName() + ".hg-cp-" + ProcessHandle.current().pid());
+        try (Connection c = connect(CONNECT_TIMEOUT)) {
+            c.send(AgentFrames.READ, cString(guestPath));
+            Frame info = c.read();
+            if (info.type() == AgentFrames.ERROR) {
+                throw refused(info);
+            }
+            if (info.type() != AgentFrames.FILE || info.payload().length != 12) {
+                throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered a read with frame type " + info.type());
+            }
+            int mode = AgentFrames.u32(info.payload(), 0) & 0777;
+            long written = 0;
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                while (true) {
+                    Frame f = c.read();
+                    if (f.type() == AgentFrames.DATA) {
+                        out.write(f.payload());
+                        written += f.payload().length;
+                    } else if (f.type() == AgentFrames.END) {
+                        break;
+                    } else if (f.type() == AgentFrames.ERROR) {
+                        throw refused(f);
+                    } else {
+                        throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " sent frame type " + f.type()
+                                + " in a file");
+                    }
+                }
+            }
+            Files.setPosixFilePermissions(tmp, permissions(mode));
+            Files.move(tmp, local, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return written;
+        } catch (IOException e) {
+            throw lost(e, "copying " + guestPath + " out");
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the temporary file of a copy that failed; its name says what it is
+            }
+        }
+    }
+
+    /** Copies {@code local} into the guest as {@code guestPath}, with the local file's mode. */
+    public long copyIn(Path local, String guestPath) throws HostException {
+        int mode;
+        try {
+            mode = mode(Files.getPosixFilePermissions(local));
+        } catch (IOException e) {
+            throw new HostException(Kind.INVALID, "cannot read " + local + ": " + e.getMessage());
+        }
+        try (Connection c = connect(CONNECT_TIMEOUT); InputStream in = Files.newInputStream(local)) {
+            byte[] path = cString(guestPath);
+            byte[] request = new byte[4 + path.length];
+            request[0] = (byte) mode;
+            request[1] = (byte) (mode >>> 8);
+            System.arraycopy(path, 0, request, 4, path.length);
+            c.send(AgentFrames.WRITE, request);
+            byte[] buf = new byte[AgentFrames.MAX_PAYLOAD];
+            long sent = 0;
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                c.send(AgentFrames.DATA, buf, n);
+                sent += n;
+            }
+            c.send(AgentFrames.END, new byte[0]);
+            Frame f = c.read();
+            if (f.type() == AgentFrames.ERROR) {
+                throw refused(f);
+            }
+            if (f.type() != AgentFrames.OK) {
+                throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered a write with frame type " + f.type());
+            }
+            return sent;
+        } catch (IOException e) {
+            throw lost(e, "copying " + local + " in");
+        }
+    }
+
+    /** The agent's version line, e.g. {@code hg-agent 1}. */
+    public String version() throws HostException {
+        try (Connection c = connect(CONNECT_TIMEOUT)) {
+            c.send(AgentFrames.VERSION, new byte[0]);
+            Frame f = c.read();
+            if (f.type() != AgentFrames.VERSION) {
+                throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered VERSION with frame type " + f.type());
+            }
+            return new String(f.payload(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw lost(e, "asking its version");
+        }
+    }
+
+    static byte[] execPayload(Command command) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int envc = command.env().size();
+        int argc = command.argv().size();
+        b.writeBytes(new byte[] {(byte) argc, (byte) (argc >>> 8), (byte) (argc >>> 16), (byte) (argc >>> 24),
+                (byte) envc, (byte) (envc >>> 8), (byte) (envc >>> 16), (byte) (envc >>> 24)});
+        for (String a : command.argv()) {
+            b.writeBytes(cString(a));
+        }
+        for (Map.Entry<String, String> e : command.env().entrySet()) {
+            b.writeBytes(cString(e.getKey() + "=" + e.getValue()));
+        }
+        b.writeBytes(cString(command.cwd()));
+        if (b.size() > AgentFrames.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("the command with its environment is longer than "
+                    + AgentFrames.MAX_PAYLOAD + " bytes");
+        }
+        return b.toByteArray();
+    }
+
+    private static byte[] cString(String s) {
+        if (s.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("a NUL byte in '" + s.replace('\0', '?') + "'");
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[b.length + 1];
+        System.arraycopy(b, 0, out, 0, b.length);
+        return out;
+    }
+
+    private HostException refused(Frame f) {
+        return new HostException(Kind.FAILED, "vm " + vmId + ": " + new String(f.payload(), StandardCharsets.UTF_8));
+    }
+
+    private HostException lost(IOException e, String doing) {
+        String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        return new HostException(Kind.FAILED, "vm " + vmId + "'s agent stopped answering while " + doing + ": " + why);
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        StringBuilder s = new StringBuilder();
+        String rwx = "rwxrwxrwx";
+        for (int i = 0; i < 9; i++) {
+            s.append((mode & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
+        }
+        return PosixFilePermissions.fromString(s.toString());
+    }
+
+    private static int mode(Set<PosixFilePermission> p) {
+        int mode = 0;
+        String s = PosixFilePermissions.toString(p);
+        for (int i = 0; i < 9; i++) {
+            if (s.charAt(i) != '-') {
+                mode |= 1 << (8 - i);
+            }
+        }
+        return mode;
+    }
+
+    /**
+     * A stream to the agent through the VM's vsock socket, past the {@code CONNECT} handshake. A watchdog
+     * closes it when the time is up, so no read waits longer.
+     */
+    private Connection connect(Duration timeout) throws HostException {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            throw new HostException(Kind.FAILED, "vm " + vmId + " has no vsock socket at " + socket + " ("
+                    + e.getMessage() + ")");
+        }
+        Connection c = new Connection(ch);
+        c.deadline(CONNECT_TIMEOUT);
+        try {
+            c.out.write(("CONNECT " + PORT + "\n").getBytes(StandardCharsets.US_ASCII));
+            c.out.flush();
+            String line = c.line();
+            if (!line.startsWith("OK ")) {
+                throw new IOException("the vsock answered '" + line + "'");
+            }
+        } catch (IOException e) {
+            c.close();
+            throw new HostException(Kind.CONFLICT, c.timedOut.get()
+                    ? "vm " + vmId + ": no agent answered on vsock port " + PORT + " within " + CONNECT_TIMEOUT.toSeconds()
+                            + " s (the guest has no hg-agent, or it has not started yet)"
+                    : "vm " + vmId + ": no agent listens on vsock port " + PORT
+                            + " (the guest has no hg-agent, or it has not started yet)");
+        }
+        c.deadline(timeout);
+        return c;
+    }
+
+    private static final class Connection implements AutoCloseable {
+        final SocketChannel channel;
+        final DataInputStream in;
+        final OutputStream out;
+        final AtomicBoolean timedOut = new AtomicBoolean();
+        private volatile Thread watchdog;
+
+        Connection(SocketChannel channel) {
+            this.channel = channel;
+            this.in = new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(channel), 1 << 16));
+            this.out = Channels.newOutputStream(channel);
+        }
+
+        /** From now, the connection ends after {@code d} (null: never). */
+        void deadline(Duration d) {
+            Thread old = watchdog;
+            if (old != null) {
+                old.interrupt();
+            }
+            watchdog = d == null ? null : Thread.ofVirtual().start(() -> {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(d.toNanos());
+                    timedOut.set(true);
+                    channel.close();
+                } catch (InterruptedException | IOException e) {
+                    // stood down, or already closed
+                }
+            });
+        }
+
+        synchronized void send(int type, byte[] payload) throws IOException {
+            AgentFrames.write(out, type, payload);
+        }
+
+        synchronized void send(int type, byte[] payload, int len) throws IOException {
+            AgentFrames.write(out, type, payload, 0, len);
+        }
+
+        Frame read() throws IOException {
+            try {
+                return AgentFrames.read(in);
+            } catch (IOException e) {
+                if (timedOut.get()) {
+                    throw new IOException("the time was up", e);
+                }
+                throw e;
+            }
+        }
+
+        String line() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            while (sb.length() < 64) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new EOFException("the vsock closed the connection");
+                }
+                if (b == '\n') {
+                    return sb.toString();
+                }
+                sb.append((char) b);
+            }
+            throw new IOException("the vsock's answer is too long");
+        }
+
+        @Override
+        public void close() {
+            Thread w = watchdog;
+            if (w != null) {
+                w.interrupt();
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // done with it
+            }
+        }
+    }
+}
