@@ -128,7 +128,7 @@ class ApiServerTest {
         assertTrue(made.text().matches("\\{\"id\":1,\"kernel\":\"[^\"]*count.elf\",\"disks\":\\[\\{\"device\":\"vda\","
                 + "\"path\":\"[^\"]*root.ext4\",\"read_only\":false},\\{\"device\":\"vdb\",\"path\":\"[^\"]*data.ext4\","
                 + "\"read_only\":true}],\"cpus\":1,\"memory_bytes\":67108864,\"state\":\"running\",\"stop_reason\":null,"
-                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
+                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"vsock\":null,\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
                 + "\"disk_write_bytes\":\\d+,\"net_rx_bytes\":\\d+,\"net_tx_bytes\":\\d+}}"), made.text());
         assertEquals(201, create("{\"kernel\":0,\"image\":1,\"mem_mib\":32,\"read_only\":true}").status());
 
@@ -145,6 +145,36 @@ class ApiServerTest {
         assertError(404, "no vm with id 1 (vm_list shows id 2)", put("/vms/1/state", "{\"state\":\"paused\"}"));
         assertError(404, "no vm with id 'x1': vm ids are whole numbers from 1 (GET /vms lists them)",
                 RawHttp.get(socket, "/vms/x1"));
+    }
+
+    @Test
+    void execReachesTheGuestAgentOrSaysWhyNotInOneLine() throws Exception {
+        assertErrorStarts(404, "", RawHttp.json(socket, "POST", "/vms/99/exec", "{\"argv\":[\"true\"]}"));
+        Answer plain = create("{\"kernel\":\"count.elf\",\"image\":1,\"mem\":\"64M\",\"read_only\":true}");
+        assertEquals(201, plain.status(), plain.text());
+        assertTrue(plain.text().contains("\"vsock\":null"), plain.text());
+        String id = plain.header("location").substring("/vms/".length());
+        assertError(409, "vm " + id + " has no vsock, so no agent to reach",
+                RawHttp.json(socket, "POST", "/vms/" + id + "/exec", "{\"argv\":[\"true\"]}"));
+        assertError(400, "field 'argv' is required", RawHttp.json(socket, "POST", "/vms/" + id + "/exec", "{}"));
+        assertError(400, "unknown field 'args'", RawHttp.json(socket, "POST", "/vms/" + id + "/exec", "{\"args\":[\"true\"]}"));
+        assertError(400, "field 'timeout_s' takes whole seconds from 1 to 86400",
+                RawHttp.json(socket, "POST", "/vms/" + id + "/exec", "{\"argv\":[\"true\"],\"timeout_s\":0}"));
+
+        // A VM with a vsock whose guest has no driver for it: nobody answers, and the daemon says so in time.
+        Path vsock = tmp.resolve("agentless.vsock");
+        Answer withVsock = create("{\"kernel\":\"count.elf\",\"image\":1,\"mem\":\"64M\",\"read_only\":true,"
+                + "\"vsock\":\"" + vsock + "\"}");
+        assertEquals(201, withVsock.status(), withVsock.text());
+        assertTrue(withVsock.text().contains("\"vsock\":\"" + vsock + "\""), withVsock.text());
+        assertTrue(Files.exists(vsock));
+        String other = withVsock.header("location").substring("/vms/".length());
+        long t0 = System.nanoTime();
+        assertError(409, "vm " + other + ": no agent answered on vsock port 1024 within 5 s (the guest has no hg-agent, "
+                + "or it has not started yet)", RawHttp.json(socket, "POST", "/vms/" + other + "/exec", "{\"argv\":[\"true\"]}"));
+        assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "one line after a short wait, not a hang");
+        assertError(400, "field 'vsock' must be an absolute path for the socket, e.g. /run/hyper-gen/build.vsock",
+                create("{\"kernel\":0,\"image\":1,\"vsock\":\"rel.vsock\"}"));
     }
 
     @Test

@@ -7,6 +7,7 @@ import hg.api.internal.Router.Route;
 import hg.host.Catalog;
 import hg.host.CatalogEntry;
 import hg.host.CheckedMachines;
+import hg.host.GuestAgent;
 import hg.host.HostException;
 import hg.host.HostException.Kind;
 import hg.host.Machines;
@@ -85,6 +86,7 @@ public final class Endpoints {
                 new Route("POST", "/vms/restore", this::restore),
                 new Route("POST", "/vms/{id}/clone", this::cloneVm),
                 new Route("GET", "/vms/{id}/console", this::console),
+                new Route("POST", "/vms/{id}/exec", this::exec),
                 new Route("GET", "/metrics", c -> new Reply.Body(Metrics.CONTENT_TYPE,
                         Metrics.render(machines.list()).getBytes(StandardCharsets.UTF_8))),
                 new Route("GET", "/openapi.json", c -> new Reply.Body("application/json", openApi))));
@@ -203,6 +205,38 @@ public final class Endpoints {
             throw ApiException.badRequest("field 'dir' must be an absolute path, not " + dir);
         }
         return p;
+    }
+
+    /** Output kept per stream for an exec's answer; past it, the rest is counted and dropped. */
+    static final int MAX_EXEC_OUTPUT = 1024 * 1024;
+
+    private Reply exec(Call c) throws Exception {
+        int id = c.vmId();
+        Requests.Exec r = JsonIn.request(c.body(), Requests.Exec::read);
+        Info vm = machines.list().stream().filter(i -> i.id() == id).findFirst()
+                .orElseThrow(() -> new HostException(Kind.NOT_FOUND, "there is no vm " + id));
+        if (!(vm.state() instanceof Machines.State.Running)) {
+            throw new HostException(Kind.CONFLICT, "vm " + id + " is not running: its agent cannot answer");
+        }
+        Path socket = vm.vsock().orElseThrow(() -> new HostException(Kind.CONFLICT, "vm " + id + " has no vsock, so no agent to reach"));
+        CappedOutput out = new CappedOutput(MAX_EXEC_OUTPUT), err = new CappedOutput(MAX_EXEC_OUTPUT);
+        int status;
+        try {
+            status = new GuestAgent(id, socket).exec(new GuestAgent.Command(r.argv(), r.env(), r.cwd()),
+                    r.stdin() == null ? null : new java.io.ByteArrayInputStream(r.stdin().getBytes(StandardCharsets.UTF_8)),
+                    out, err, r.timeoutSeconds() == null ? null : Duration.ofSeconds(r.timeoutSeconds()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+        return json(200, JsonOut.bytes(g -> {
+            g.writeStartObject();
+            g.writeNumberField("exit_code", status);
+            g.writeStringField("stdout", out.text());
+            g.writeStringField("stderr", err.text());
+            g.writeNumberField("stdout_dropped_bytes", out.dropped());
+            g.writeNumberField("stderr_dropped_bytes", err.dropped());
+            g.writeEndObject();
+        }));
     }
 
     private Reply cloneVm(Call c) throws Exception {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The bodies clients send, as records: read by the server (strictly) and written by {@code ApiClient}, so
@@ -211,6 +212,60 @@ public final class Requests {
             g.writeStartObject();
             g.writeNumberField("count", count);
             g.writeEndObject();
+        }
+    }
+
+    /** POST /vms/{id}/exec: a command for the guest agent. */
+    public record Exec(List<String> argv, Map<String, String> env, String cwd, String stdin, Long timeoutSeconds) {
+        static final int MAX_ARGS = 4096;
+
+        public Exec {
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+        }
+
+        public static Exec read(JsonIn in) throws IOException, ApiException {
+            var b = new Object() {
+                List<String> argv;
+                Map<String, String> env = Map.of();
+                String cwd = "", stdin;
+                Long timeout;
+            };
+            in.object("", name -> {
+                switch (name) {
+                    case "argv" -> b.argv = in.array(name, MAX_ARGS, e -> e.string(name + "[]"));
+                    case "env" -> {
+                        Map<String, String> env = new java.util.LinkedHashMap<>();
+                        in.object(name, key -> {
+                            if (env.size() >= MAX_ARGS) {
+                                throw ApiException.badRequest("field 'env' has more than " + MAX_ARGS + " variables");
+                            }
+                            env.put(key, in.string("env." + key));
+                            return true;
+                        });
+                        b.env = env;
+                    }
+                    case "cwd" -> b.cwd = in.string(name);
+                    case "stdin" -> b.stdin = in.string(name);
+                    case "timeout_s" -> b.timeout = in.integer(name);
+                    default -> {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            if (b.argv == null || b.argv.isEmpty()) {
+                throw b.argv == null ? JsonIn.missing("argv") : ApiException.badRequest("field 'argv' needs the command's name");
+            }
+            if (b.timeout != null && (b.timeout < 1 || b.timeout > 86_400)) {
+                throw ApiException.badRequest("field 'timeout_s' takes whole seconds from 1 to 86400");
+            }
+            for (String k : b.env.keySet()) {
+                if (k.isEmpty() || k.indexOf('=') >= 0) {
+                    throw ApiException.badRequest("field 'env' has a variable named '" + k + "': names are not empty and have no '='");
+                }
+            }
+            return new Exec(b.argv, b.env, b.cwd, b.stdin, b.timeout);
         }
     }
 }
