@@ -37,6 +37,8 @@ public final class GuestAgent {
     public static final int PORT = 1024;
     /** How long a guest has to accept the connection: an agent answers in milliseconds. */
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** A copy or a version that makes no progress for this long is given up on. */
+    public static final Duration STALL_TIMEOUT = Duration.ofSeconds(30);
 
     /** A command: its arguments, its whole environment (empty: the agent's own), its working directory (empty: /). */
     public record Command(List<String> argv, Map<String, String> env, String cwd) {
@@ -64,6 +66,9 @@ public final class GuestAgent {
     public int exec(Command command, InputStream stdin, OutputStream out, OutputStream err, Duration timeout)
             throws HostException {
         Connection c = connect(timeout);
+        if (timeout == null) {
+            c.noDeadline();   // a command may be quiet as long as it runs
+        }
         try (c) {
             c.send(AgentFrames.EXEC, execPayload(command));
             if (stdin == null) {
@@ -111,7 +116,7 @@ public final class GuestAgent {
     /** Copies the guest's file {@code guestPath} to {@code local} (written whole or not at all), with its mode. */
     public long copyOut(String guestPath, Path local) throws HostException {
         Path tmp = local.resolveSibling("." + local.getFileName() + ".hg-cp-" + ProcessHandle.current().pid());
-        try (Connection c = connect(CONNECT_TIMEOUT)) {
+        try (Connection c = connect(null)) {
             c.send(AgentFrames.READ, cString(guestPath));
             Frame info = c.read();
             if (info.type() == AgentFrames.ERROR) {
@@ -160,7 +165,7 @@ public final class GuestAgent {
         } catch (IOException e) {
             throw new HostException(Kind.INVALID, "cannot read " + local + ": " + e.getMessage());
         }
-        try (Connection c = connect(CONNECT_TIMEOUT); InputStream in = Files.newInputStream(local)) {
+        try (Connection c = connect(null); InputStream in = Files.newInputStream(local)) {
             byte[] path = cString(guestPath);
             byte[] request = new byte[4 + path.length];
             request[0] = (byte) mode;
@@ -190,7 +195,7 @@ public final class GuestAgent {
 
     /** The agent's version line, e.g. {@code hg-agent 1}. */
     public String version() throws HostException {
-        try (Connection c = connect(CONNECT_TIMEOUT)) {
+        try (Connection c = connect(null)) {
             c.send(AgentFrames.VERSION, new byte[0]);
             Frame f = c.read();
             if (f.type() != AgentFrames.VERSION) {
@@ -295,47 +300,72 @@ public final class GuestAgent {
         return c;
     }
 
+    /**
+     * The connection ends when its deadline passes (a command's --timeout), or when nothing moved either
+     * way for {@link #STALL_TIMEOUT} while no deadline is set: a guest that stops answering never holds a
+     * caller for good. A command without a timeout may be quiet as long as it likes.
+     */
     private static final class Connection implements AutoCloseable {
         final SocketChannel channel;
         final DataInputStream in;
         final OutputStream out;
         final AtomicBoolean timedOut = new AtomicBoolean();
-        private volatile Thread watchdog;
+        private volatile long lastActivity = System.nanoTime();
+        private volatile long deadline;
+        private volatile boolean watchStalls;
+        private final Thread watchdog;
 
         Connection(SocketChannel channel) {
             this.channel = channel;
             this.in = new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(channel), 1 << 16));
             this.out = Channels.newOutputStream(channel);
+            this.watchdog = Thread.ofVirtual().start(this::watch);
         }
 
-        /** From now, the connection ends after {@code d} (null: never). */
-        void deadline(Duration d) {
-            Thread old = watchdog;
-            if (old != null) {
-                old.interrupt();
-            }
-            watchdog = d == null ? null : Thread.ofVirtual().start(() -> {
-                try {
-                    TimeUnit.NANOSECONDS.sleep(d.toNanos());
-                    timedOut.set(true);
-                    channel.close();
-                } catch (InterruptedException | IOException e) {
-                    // stood down, or already closed
+        private void watch() {
+            try {
+                while (channel.isOpen()) {
+                    TimeUnit.MILLISECONDS.sleep(100);
+                    long now = System.nanoTime();
+                    long d = deadline;
+                    if ((d != 0 && now - d > 0) || (watchStalls && now - lastActivity > STALL_TIMEOUT.toNanos())) {
+                        timedOut.set(true);
+                        channel.close();
+                    }
                 }
-            });
+            } catch (InterruptedException | IOException e) {
+                // closed, or stood down
+            }
+        }
+
+        /** From now, the connection ends after {@code d}; null: only when it stalls. */
+        void deadline(Duration d) {
+            lastActivity = System.nanoTime();
+            deadline = d == null ? 0 : Math.max(1, System.nanoTime() + d.toNanos());
+            watchStalls = d == null;
+        }
+
+        /** A command without a timeout: no deadline and no stall limit. */
+        void noDeadline() {
+            deadline = 0;
+            watchStalls = false;
         }
 
         synchronized void send(int type, byte[] payload) throws IOException {
             AgentFrames.write(out, type, payload);
+            lastActivity = System.nanoTime();
         }
 
         synchronized void send(int type, byte[] payload, int len) throws IOException {
             AgentFrames.write(out, type, payload, 0, len);
+            lastActivity = System.nanoTime();
         }
 
         Frame read() throws IOException {
             try {
-                return AgentFrames.read(in);
+                Frame f = AgentFrames.read(in);
+                lastActivity = System.nanoTime();
+                return f;
             } catch (IOException e) {
                 if (timedOut.get()) {
                     throw new IOException("the time was up", e);
@@ -361,10 +391,7 @@ public final class GuestAgent {
 
         @Override
         public void close() {
-            Thread w = watchdog;
-            if (w != null) {
-                w.interrupt();
-            }
+            watchdog.interrupt();
             try {
                 channel.close();
             } catch (IOException ignored) {
