@@ -324,7 +324,55 @@ static void serve(int fd) {
     }
 }
 
-int main(void) {
+/*
+ * hg-agent connect PORT: a guest program's stream to the host: connects to host CID 2 on PORT (the host
+ * program listening at <vsock socket>_PORT), copies stdin to it and what comes back to stdout, and ends
+ * when the host closes.
+ */
+static int connect_host(const char *port_text) {
+    char *end;
+    unsigned long port = strtoul(port_text, &end, 10);
+    if (*port_text == 0 || *end != 0 || port > 0xffffffffUL) {
+        fprintf(stderr, "hg-agent: connect takes a port number, not '%s'\n", port_text);
+        return 2;
+    }
+    int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_port = (unsigned)port, .svm_cid = VMADDR_CID_HOST};
+    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+        fprintf(stderr, "hg-agent: cannot connect to host port %lu: %s\n", port, strerror(errno));
+        return 1;
+    }
+    static unsigned char buf[MAX_FRAME];
+    int in_open = 1;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = s, .events = POLLIN}, {.fd = in_open ? 0 : -1, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (p[0].revents) {
+            ssize_t r = read(s, buf, sizeof buf);
+            if (r <= 0) return 0;
+            if (write_all(1, buf, (size_t)r) < 0) return 1;
+        }
+        if (in_open && p[1].revents) {
+            ssize_t r = read(0, buf, sizeof buf);
+            if (r <= 0) {
+                shutdown(s, SHUT_WR);   /* the host reads the end of our input and may answer still */
+                in_open = 0;
+            } else if (write_all(s, buf, (size_t)r) < 0) {
+                return 1;
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "connect") == 0) return connect_host(argv[2]);
+    if (argc != 1) {
+        fprintf(stderr, "usage: hg-agent (serves vsock port %d) | hg-agent connect PORT\n", AGENT_PORT);
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
     int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -126,6 +126,7 @@ public final class GuestAgent {
                 throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered a read with frame type " + info.type());
             }
             int mode = AgentFrames.u32(info.payload(), 0) & 0777;
+            long size = java.nio.ByteBuffer.wrap(info.payload(), 4, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
             long written = 0;
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 while (true) {
@@ -142,6 +143,11 @@ public final class GuestAgent {
                                 + " in a file");
                     }
                 }
+            }
+            if (written != size) {
+                // A file that changed while it was read: what came is not the file it said.
+                throw new HostException(Kind.FAILED, "vm " + vmId + ": " + guestPath + " was " + size + " bytes when the copy began and "
+                        + written + " came: it changed meanwhile; try again");
             }
             Files.setPosixFilePermissions(tmp, permissions(mode));
             Files.move(tmp, local, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

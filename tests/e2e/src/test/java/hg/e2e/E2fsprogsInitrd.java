@@ -54,24 +54,7 @@ final class E2fsprogsInitrd {
                     add(stage, files, lib, lib);
                 }
             }
-            Path archive = stage.resolve("e2fsprogs.cpio");
-            Process cpio = new ProcessBuilder("cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet")
-                    .directory(stage.resolve("root").toFile())
-                    .redirectOutput(archive.toFile())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            try (OutputStream in = cpio.getOutputStream()) {
-                in.write((String.join("\n", files) + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            if (!cpio.waitFor(60, TimeUnit.SECONDS) || cpio.exitValue() != 0) {
-                cpio.destroyForcibly();
-                throw new IllegalStateException("cpio failed packing e2fsprogs for the nest");
-            }
-            // A second gzip member: the kernel unpacks each archive in turn over the first.
-            Files.copy(image.dir().resolve("initramfs.img"), out, StandardCopyOption.REPLACE_EXISTING);
-            try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(out, StandardOpenOption.APPEND))) {
-                Files.copy(archive, o);
-            }
+            InitrdAppend.write(image, stage.resolve("root"), List.copyOf(files), out);
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make the initramfs with e2fsprogs " + out, e);

@@ -46,24 +46,7 @@ final class ExtraInitrd {
                         files.add("opt/hg-selftest/" + pkgDir + "/" + c.getFileName());
                     }
                 }
-                Path archive = stage.resolve("extra.cpio");
-                Process cpio = new ProcessBuilder("cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet")
-                        .directory(stage.toFile())
-                        .redirectOutput(archive.toFile())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT)
-                        .start();
-                try (OutputStream in = cpio.getOutputStream()) {
-                    in.write((String.join("\n", files) + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-                if (!cpio.waitFor(60, TimeUnit.SECONDS) || cpio.exitValue() != 0) {
-                    cpio.destroyForcibly();
-                    throw new IllegalStateException("cpio failed making the extra initramfs");
-                }
-                // A second gzip member: the kernel unpacks each compressed archive in turn.
-                Files.copy(image.dir().resolve("initramfs.img"), out, StandardCopyOption.REPLACE_EXISTING);
-                try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(out, StandardOpenOption.APPEND))) {
-                    Files.copy(archive, o);
-                }
+                InitrdAppend.write(image, stage, files, out);
                 return out;
             } finally {
                 try (Stream<Path> s = Files.walk(stage)) {

@@ -4,6 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -13,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The guest agent of the default image, reached over the VM's vsock from the nest's shell: vm_exec
- * prints a command's output and its exit status (0, 1, 127), vm_cp moves 64 MiB each way intact, and a
- * guest whose agent is gone is told in one line.
+ * prints a command's output and its exit status (0, 1, 127), vm_cp moves 64 MiB each way intact, 50
+ * host programs exec at once, a guest program reaches a host listener at the socket's path with its
+ * port, and a guest whose agent is gone is told in one line.
  */
 class GuestAgentTest {
     private static final Duration GUEST_BOOT = Duration.ofMinutes(3);
@@ -23,7 +28,18 @@ class GuestAgentTest {
     private static final Pattern SHA256 = Pattern.compile("\\b([0-9a-f]{64})\\b");
 
     @RegisterExtension
-    static final ShellNest NEST = new ShellNest("guest-agent", Duration.ofMinutes(12), (image, o) -> o.withDebugShell());
+    static final ShellNest NEST = new ShellNest("guest-agent", Duration.ofMinutes(12),
+            (image, o) -> o.withInitrd(VsockPeerInitrd.write(image, tempFile())).withDebugShell());
+
+    private static Path tempFile() {
+        try {
+            Path p = Files.createTempFile("hg-e2e-initramfs-vsock-peer-", ".img");
+            p.toFile().deleteOnExit();
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -49,7 +65,7 @@ class GuestAgentTest {
         assertTrue(env.contains("/bin") && env.contains("/"), env);
 
         // 64 MiB in and out, checked with sha256 on both sides.
-        String made = NEST.host().run("dd if=/dev/urandom of=/tmp/e2e-in.bin bs=1M count=64 2>/dev/null; sha256sum /tmp/e2e-in.bin",
+        String made = NEST.host().run("head -c 67108864 /dev/urandom > /tmp/e2e-in.bin; sha256sum /tmp/e2e-in.bin",
                 COPY).output();
         String hostIn = sha(made, "the nest's file");
         t0 = System.nanoTime();
@@ -58,7 +74,8 @@ class GuestAgentTest {
         assertTrue(in.contains("copied 67108864 bytes"), in);
         assertEquals(hostIn, sha(shell.ok("vm_exec " + vm + " -- sha256sum /tmp/e2e-in.bin", COPY), "the guest's copy"));
 
-        shell.ok("vm_exec " + vm + " -- dd if=/dev/urandom of=/tmp/e2e-out.bin bs=1M count=64", COPY);
+        // head -c: dd's reads of /dev/urandom may come short, and count= counts them.
+        shell.ok("vm_exec " + vm + " -- sh -c 'head -c 67108864 /dev/urandom > /tmp/e2e-out.bin'", COPY);
         String guestOut = sha(shell.ok("vm_exec " + vm + " -- sha256sum /tmp/e2e-out.bin", COPY), "the guest's file");
         t0 = System.nanoTime();
         String out = shell.ok("vm_cp " + vm + ":/tmp/e2e-out.bin /tmp/e2e-out.bin", COPY);
@@ -68,6 +85,22 @@ class GuestAgentTest {
         System.out.printf("e2e: vm_cp 64 MiB in %.1f s (%.1f MB/s), out %.1f s (%.1f MB/s), wall in the nest%n",
                 inSeconds, 64 / inSeconds * 1.048576, outSeconds, 64 / outSeconds * 1.048576);
         NEST.host().run("rm -f /tmp/e2e-in.bin /tmp/e2e-out.bin", COMMAND);
+
+        // 50 host programs at once, each with a command of its own.
+        String socket = "/run/hyper-gen/vm" + vm + ".vsock";
+        t0 = System.nanoTime();
+        String many = NEST.host().run(VsockPeerInitrd.PEER + " exec " + socket + " 50", COPY).output();
+        System.out.printf("e2e: 50 execs at once answered in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        assertTrue(many.contains("answered 50 of 50"), many);
+
+        // A guest program reaches a host program listening at <socket>_<port>.
+        NEST.host().run("rm -f /tmp/e2e-peer.out; " + VsockPeerInitrd.PEER + " listen " + socket + "_5000 >/tmp/e2e-peer.out 2>&1 &",
+                COMMAND);
+        NEST.host().run("for i in $(seq 50); do grep -q listening /tmp/e2e-peer.out && break; sleep 0.2; done", COMMAND);
+        String reply = shell.ok("vm_exec " + vm + " -- sh -c 'echo hello-from-the-guest | hg-agent connect 5000'", COMMAND);
+        assertTrue(reply.contains("pong"), "the host program's answer in the guest:\n" + reply);
+        String heard = NEST.host().run("cat /tmp/e2e-peer.out", COMMAND).output();
+        assertTrue(heard.contains("hello-from-the-guest") && heard.contains("the guest closed"), heard);
 
         // The agent goes (moved away, so init cannot start it again): one line, not a hang.
         shell.ok("vm_exec " + vm + " -- sh -c '(sleep 1; mv /sbin/hg-agent /sbin/hg-agent.off; killall hg-agent)"
