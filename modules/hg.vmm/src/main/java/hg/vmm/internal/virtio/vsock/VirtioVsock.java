@@ -362,20 +362,9 @@ public final class VirtioVsock implements VirtioDevice {
             reset(c);
             return;
         }
-        long skip = VsockHeader.SIZE;
-        long left = Integer.toUnsignedLong(len);
         try {
-            for (DescriptorChain.Buffer b : chain.buffers()) {
-                if (b.writable() || left == 0) {
-                    break;
-                }
-                long from = Math.min(skip, b.length());
-                skip -= from;
-                long n = Math.min(b.length() - from, left);
-                if (n > 0) {
-                    c.forward(memory.slice(b.address() + from, n).asByteBuffer());
-                    left -= n;
-                }
+            for (ByteBuffer part : views(chain, false, VsockHeader.SIZE, Integer.toUnsignedLong(len))) {
+                c.forward(part);
             }
         } catch (IOException e) {
             reset(c);
@@ -539,7 +528,7 @@ public final class VirtioVsock implements VirtioDevice {
         long room = Math.min(Math.min(chain.writableBytes() - VsockHeader.SIZE, MAX_PAYLOAD), c.credit());
         long n;
         try {
-            n = room == 0 ? 0 : c.host.read(views(chain, VsockHeader.SIZE, room));
+            n = room == 0 ? 0 : c.host.read(views(chain, true, VsockHeader.SIZE, room));
         } catch (IOException e) {
             drop(c);
             put(q, chain, header(c.hostPort, c.guestPort, VsockHeader.OP_RST, 0, 0, 0), 0);
@@ -561,13 +550,19 @@ public final class VirtioVsock implements VirtioDevice {
         put(q, chain, header(c.hostPort, c.guestPort, VsockHeader.OP_RW, (int) n, 0, c.fwdCntToTell()), (int) n);
     }
 
-    /** The chain's writable space from {@code skip} on, {@code length} bytes of it, as buffers over guest memory. */
-    private ByteBuffer[] views(DescriptorChain chain, long skip, long length) {
+    /**
+     * The chain's writable (or readable) bytes from {@code skip} on, {@code length} of them, as buffers over
+     * guest memory: the host socket reads into them or writes from them with no copy.
+     */
+    private ByteBuffer[] views(DescriptorChain chain, boolean writable, long skip, long length) {
         List<ByteBuffer> out = new ArrayList<>();
         long left = length;
         for (DescriptorChain.Buffer b : chain.buffers()) {
             if (left == 0) {
                 break;
+            }
+            if (b.writable() != writable) {
+                continue;
             }
             long from = Math.min(skip, b.length());
             skip -= from;
