@@ -104,9 +104,10 @@ static void do_exec(int fd, uint32_t len) {
     char *cwd = NULL;
     size_t at = 8;
     for (uint32_t i = 0; i < argc + envc + 1; i++) {
+        if (at >= len) { errno = EINVAL; fail(fd, "exec request"); return; }
         char *s = (char *)frame + at;
         void *nul = memchr(s, 0, len - at);
-        if (at >= len || nul == NULL) { errno = EINVAL; fail(fd, "exec request"); return; }
+        if (nul == NULL) { errno = EINVAL; fail(fd, "exec request"); return; }
         if (i < argc) argv[i] = s; else if (i < argc + envc) envp[i - argc] = s; else cwd = s;
         at = (size_t)((char *)nul - (char *)frame) + 1;
     }
