@@ -23,7 +23,7 @@ class ShellCompleterTest {
     @Test
     void commandNamesFirst() {
         assertEquals(List.of("kernel_list", "image_list", "vm_create", "vm_list", "vm_console", "vm_destroy", "vm_pause",
-                "vm_resume", "vm_snapshot", "vm_restore", "vm_clone", "help", "exit", "quit"), complete(""));
+                "vm_resume", "vm_snapshot", "vm_restore", "vm_clone", "vm_exec", "vm_cp", "help", "exit", "quit"), complete(""));
         assertEquals(complete(""), complete("vm_"), "JLine filters by the typed prefix itself");
     }
 
