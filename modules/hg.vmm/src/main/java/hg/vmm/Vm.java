@@ -326,6 +326,11 @@ public final class Vm {
 
     /** With {@code share} the VM goes on over the snapshot's memory file, sharing its clean pages with clones of it. */
     SnapshotInfo snapshot(Path dir, boolean share) {
+        if (config.hostTap().isPresent()) {
+            // A restore would need the caller's TAP back under the same name, which a snapshot cannot promise.
+            throw new VmException("vm " + id + " has its network card on the caller's TAP " + config.hostTap().get().name()
+                    + ": such a VM cannot be snapshotted yet");
+        }
         synchronized (control) {
             requireLive();
             long start = System.nanoTime();
@@ -342,6 +347,15 @@ public final class Vm {
                 }
             }
         }
+    }
+
+    /**
+     * Presses CTRL+ALT+DEL on the guest's keyboard (the i8042): a guest whose keyboard driver listens shuts
+     * down or reboots as its init decides. Returns false when the controller's buffer had no room.
+     */
+    public boolean sendCtrlAltDel() {
+        requireLive();
+        return parts.machine().i8042().pressCtrlAltDel();
     }
 
     public int id() {
