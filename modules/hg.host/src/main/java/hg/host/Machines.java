@@ -1,9 +1,12 @@
 package hg.host;
 
+import hg.vmm.VmConfig;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /** What the shell needs from the VMs it manages. Ids are small positive numbers, never reused in one run. */
 public interface Machines extends AutoCloseable {
@@ -19,12 +22,22 @@ public interface Machines extends AutoCloseable {
     /**
      * What to boot: the catalog has already resolved the ids to files.
      *
-     * @param disks the data disks after the root image, in order (vdb, vdc, ...)
+     * @param image   the root image (vda), or null for a guest without one (it runs from its initrd)
+     * @param disks   the data disks after the root image, in order (vdb, vdc, ...)
+     * @param initrd  an initramfs for the kernel
+     * @param hostTap with {@code net}: the caller's own TAP for the network card instead of hyper-gen's bridge
      */
     record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
-                boolean net, boolean vhost) {
+                boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap) {
         public Spec {
             disks = List.copyOf(disks);
+            Objects.requireNonNull(initrd, "initrd");
+            Objects.requireNonNull(hostTap, "hostTap");
+        }
+
+        public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
+                    boolean net, boolean vhost) {
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, Optional.empty(), Optional.empty());
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {
