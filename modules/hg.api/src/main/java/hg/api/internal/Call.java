@@ -36,6 +36,11 @@ public final class Call {
         return callback;
     }
 
+    /** The {id} segment of the path as it came, or null for a path without one. */
+    public String pathId() {
+        return id;
+    }
+
     /** The {id} of the path as a VM id; a path with anything else there names no VM. */
     public int vmId() throws HostException {
         if (id == null || !id.matches("[1-9][0-9]{0,8}")) {
