@@ -76,7 +76,15 @@ public final class Main {
 
     private static int serve(Args args, Microvm vm, FcLog log, PrintStream err) {
         FcServer server = null;
-        Thread hook = Thread.ofPlatform().unstarted(vm::close);
+        // SIGTERM (how Kata and the go-sdk stop a VMM): the VM ends and the socket file goes with the process.
+        java.util.concurrent.atomic.AtomicReference<FcServer> serving = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread hook = Thread.ofPlatform().unstarted(() -> {
+            FcServer s = serving.get();
+            if (s != null) {
+                s.close();
+            }
+            vm.close();
+        });
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             if (args.logPath() != null || args.level() != null) {
@@ -102,6 +110,7 @@ public final class Main {
             if (!args.noApi()) {
                 try {
                     server = FcServer.start(args.apiSock(), vm);
+                    serving.set(server);
                 } catch (IOException e) {
                     log.error(e.getMessage());
                     err.println(e.getMessage());
