@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import hg.api.internal.UnixHttp;
 import java.io.BufferedReader;
+import hg.host.testkit.TestGuests;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -35,9 +36,9 @@ class ClientSequencesTest {
 
     @BeforeAll
     static void buildGuests() throws Exception {
-        Guests.assumeKvm();
-        echo = Guests.build(guests, "echo");
-        kbd = Guests.build(guests, "kbd");
+        TestGuests.assumeKvm();
+        echo = TestGuests.build(guests, "echo", f -> ClientSequencesTest.class.getResourceAsStream("/guests/" + f));
+        kbd = TestGuests.build(guests, "kbd", f -> ClientSequencesTest.class.getResourceAsStream("/guests/" + f));
     }
 
     static Path image(Path dir, String name, long bytes) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import hg.host.testkit.TestGuests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,8 +33,8 @@ class LauncherTest {
 
     @BeforeAll
     static void buildGuest() throws Exception {
-        Guests.assumeKvm();
-        echo = Guests.build(guests, "echo");
+        TestGuests.assumeKvm();
+        echo = TestGuests.build(guests, "echo", f -> ClientSequencesTest.class.getResourceAsStream("/guests/" + f));
     }
 
     /** This module's main in a JVM of its own, on the test's module path. */
