@@ -12,6 +12,7 @@ import hg.firecracker.Bodies.PartialNetIface;
 import hg.firecracker.Bodies.SnapshotCreate;
 import hg.firecracker.Bodies.SnapshotLoad;
 import hg.api.internal.ApiException;
+import hg.host.CheckedMachines;
 import hg.host.HostException;
 import hg.host.Machines;
 import hg.host.Machines.Counters;
@@ -20,6 +21,7 @@ import hg.host.Sizes;
 import hg.vmm.StopReason;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
+import hg.vmm.VmException;
 import hg.vmm.VmManager;
 import java.io.IOException;
 import java.io.InputStream;
@@ -389,12 +391,33 @@ final class Microvm implements AutoCloseable {
             throw new FcException("Drive config error: Invalid block device ID!");
         }
         if (p.pathOnHost() != null && !Path.of(p.pathOnHost()).equals(Path.of(d.pathOnHost()))) {
-            throw FcException.notSupported("a new backing file (path_on_host) for drive " + d.driveId()
-                    + " of a running microVM; hyper-gen cannot swap a running drive's file yet");
+            d = swap(d, Path.of(p.pathOnHost()));
         }
         if (p.rateLimiter() != null) {
-            drives.put(d.driveId(), d.withRateLimiter(p.rateLimiter()));
+            d = d.withRateLimiter(p.rateLimiter());
         }
+        drives.put(d.driveId(), d);
+    }
+
+    /**
+     * Puts drive {@code d} of the running VM on {@code file} (Kata's placeholder drives get their container's
+     * disk so): the guest's device stays, its file and capacity change. Drives are the VM's disks in the order
+     * they were given, the root device first.
+     */
+    private Drive swap(Drive d, Path file) throws FcException {
+        if (!Files.isRegularFile(file)) {
+            throw new FcException("Drive config error: Unable to open the block device backing file: " + file + ": "
+                    + (Files.exists(file) ? "not a regular file" : "No such file or directory (os error 2)"));
+        }
+        try {
+            CheckedMachines.refuseHeld(machines.list(), new Machines.Disk(file, d.isReadOnly()),
+                    file.getFileName().toString(), "attach it read-only");
+            liveVm().replaceDisk(List.copyOf(drives.keySet()).indexOf(d.driveId()), file);
+        } catch (HostException | VmException e) {
+            throw new FcException("Drive config error: " + e.getMessage());
+        }
+        log.info("drive " + d.driveId() + " is now on " + file);
+        return d.withPath(file.toString());
     }
 
     synchronized void patchNet(String pathId, PartialNetIface p) throws FcException {

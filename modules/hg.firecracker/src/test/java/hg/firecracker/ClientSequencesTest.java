@@ -168,8 +168,8 @@ class ClientSequencesTest {
     }
 
     /**
-     * Kata's driver: the microVM from a config file with its eight placeholder drives, GET / until it reports
-     * started, then a placeholder's backing file swapped by PATCH /drives.
+     * Kata's driver: the microVM from a config file with its eight placeholder drives (empty files), GET / until
+     * it reports started, then a placeholder's backing file swapped by PATCH /drives.
      */
     @Test
     void kataConfigFileThenPlaceholderDrivePatch() throws Exception {
@@ -193,13 +193,17 @@ class ClientSequencesTest {
             String vmConfig = new String(fc.send("GET", "/vm/config", null).body(), StandardCharsets.UTF_8);
             assertTrue(vmConfig.contains("\"drive_id\":\"drive_7\"") && vmConfig.startsWith("{\"balloon\":null,\"drives\":"
                     + "[{\"drive_id\":\"rootfs\""), vmConfig);
-            Path container = image(dir, "container.img", 1 << 20);
-            // The swap is not there yet: refused with one line, and the microVM runs on.
-            expect(400, "{\"fault_message\":\"The requested operation is not supported: a new backing file (path_on_host)"
-                    + " for drive drive_0 of a running microVM; hyper-gen cannot swap a running drive's file yet\"}",
-                    fc.send("PATCH", "/drives/drive_0", "{\"drive_id\":\"drive_0\",\"path_on_host\":\"" + container + "\"}"));
+            Path container = image(dir, "container.img", 2 << 20);
+            // The placeholder's file is swapped under the running guest; the drive keeps its place (vdb).
+            noContent(fc.send("PATCH", "/drives/drive_0", "{\"drive_id\":\"drive_0\",\"path_on_host\":\"" + container
+                    + "\"}"));
+            assertTrue(new String(fc.send("GET", "/vm/config", null).body(), StandardCharsets.UTF_8)
+                    .contains("{\"drive_id\":\"drive_0\",\"path_on_host\":\"" + container + "\""));
             expect(400, "{\"fault_message\":\"Drive config error: Invalid block device ID!\"}",
                     fc.send("PATCH", "/drives/drive_9", "{\"drive_id\":\"drive_9\",\"path_on_host\":\"" + container + "\"}"));
+            expect(400, "{\"fault_message\":\"Drive config error: Unable to open the block device backing file: /no/disk: "
+                    + "No such file or directory (os error 2)\"}",
+                    fc.send("PATCH", "/drives/drive_1", "{\"drive_id\":\"drive_1\",\"path_on_host\":\"/no/disk\"}"));
             assertTrue(new String(fc.send("GET", "/", null).body(), StandardCharsets.UTF_8).contains("Running"));
         }
     }

@@ -239,15 +239,20 @@ public final class VmBuilder {
                 // Unlinked once open: a crashed VMM leaves no overlay behind.
                 return CowOverlay.create(d.path(), d.path().resolveSibling(".vm" + id + "-" + device + ".overlay"), false);
             }
-            DiskImage image = DiskImage.open(d.path(), d.readOnly());
-            try {
-                return ImageBackend.of(image);
-            } catch (IOException e) {
-                image.close();
-                throw e;
-            }
+            return openImage(d.path(), d.readOnly());
         } catch (IOException e) {
             throw new VmException("cannot open disk image " + d.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A raw image, opened and locked (shared for reading, alone for writing). */
+    public static BlockBackend openImage(Path path, boolean readOnly) throws IOException {
+        DiskImage image = DiskImage.open(path, readOnly);
+        try {
+            return ImageBackend.of(image);
+        } catch (IOException e) {
+            image.close();
+            throw e;
         }
     }
 
