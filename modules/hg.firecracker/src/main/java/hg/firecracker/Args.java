@@ -25,9 +25,9 @@ record Args(Path apiSock, boolean noApi, Path configFile, String id, boolean boo
     }
 
     /** Flags of Firecracker's that take a value and change nothing here. */
-    private static final List<String> IGNORED_WITH_VALUE = List.of("--seccomp-filter", "--start-time-us",
-            "--start-time-cpu-us", "--parent-cpu-time-us", "--http-api-max-payload-size", "--mmds-size-limit",
-            "--module");
+    private static final List<String> IGNORED_WITH_VALUE = List.of("--seccomp-filter", "--seccomp-level",
+            "--start-time-us", "--start-time-cpu-us", "--parent-cpu-time-us", "--http-api-max-payload-size",
+            "--mmds-size-limit", "--module");
     private static final List<String> IGNORED_FLAGS = List.of("--no-seccomp", "--enable-pci");
 
     static Args parse(String[] argv) throws ArgsException {
