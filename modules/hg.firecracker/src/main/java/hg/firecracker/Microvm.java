@@ -53,7 +53,7 @@ final class Microvm implements AutoCloseable {
     /** What goes with the VM: where its serial console goes and comes from, and the boot timer's log line. */
     record Options(OutputStream serialOut, InputStream serialIn, boolean bootTimer) {}
 
-    /** How long a stopped guest's process keeps answering before it exits; a dead VM's process has nothing to tell. */
+    /** How often the metrics are flushed by themselves once the VM runs, as Firecracker does. */
     private static final Duration METRICS_PERIOD = Duration.ofSeconds(60);
     /** Firecracker's guest drives plus the rng and the network card fit hyper-gen's virtio slots. */
     private static final int MAX_DRIVES = VmConfig.MAX_VIRTIO_DEVICES - 2;
@@ -433,10 +433,7 @@ final class Microvm implements AutoCloseable {
         nets.put(n.ifaceId(), n.withLimiters(p.rx(), p.tx()));
     }
 
-    /**
-     * hyper-gen's snapshot is a directory (state, memory and copies of the writable disks): it is made at
-     * {@code snapshot_path}, and {@code mem_file_path} is a symbolic link to the memory in it.
-     */
+    /** A snapshot of the paused VM, in {@link SnapshotFiles}' shape. */
     synchronized void createSnapshot(SnapshotCreate c) throws FcException {
         liveVm();
         if (!c.snapshotType().equals("Full")) {
@@ -446,29 +443,15 @@ final class Microvm implements AutoCloseable {
         if (!(vmState() instanceof State.Paused)) {
             throw new FcException("Create snapshot error: the microVM must be paused first (PATCH /vm {\"state\": \"Paused\"})");
         }
-        Path dir = Path.of(c.snapshotPath()).toAbsolutePath();
-        Path mem = Path.of(c.memFilePath()).toAbsolutePath();
-        if (mem.startsWith(dir)) {
-            if (!mem.equals(dir.resolve("memory"))) {
-                throw new FcException("Create snapshot error: mem_file_path must be outside snapshot_path, or "
-                        + dir.resolve("memory"));
-            }
-        }
+        SnapshotFiles files = SnapshotFiles.of(c.snapshotPath(), c.memFilePath());
+        files.checkForCreate();
         try {
-            machines.snapshot(vmId, dir, false);
+            machines.snapshot(vmId, files.dir(), false);
         } catch (HostException e) {
             throw new FcException("Create snapshot error: " + e.getMessage());
         }
-        if (!mem.equals(dir.resolve("memory"))) {
-            try {
-                Files.deleteIfExists(mem);
-                Files.createSymbolicLink(mem, dir.resolve("memory"));
-            } catch (IOException e) {
-                throw new FcException("Create snapshot error: the snapshot is in " + dir + ", but " + mem
-                        + " could not be linked to its memory: " + e.getMessage());
-            }
-        }
-        log.info("snapshot of the microVM in " + dir);
+        files.linkMemory();
+        log.info("snapshot of the microVM in " + files.dir());
     }
 
     synchronized void loadSnapshot(SnapshotLoad l) throws FcException {
@@ -479,19 +462,11 @@ final class Microvm implements AutoCloseable {
         if (!l.overriddenInterfaces().isEmpty()) {
             throw FcException.notSupported("network_overrides (a snapshot's network card goes back on its own place)");
         }
-        Path dir = Path.of(l.snapshotPath()).toAbsolutePath();
-        Path mem = Path.of(l.memPath()).toAbsolutePath();
-        try {
-            if (!mem.toRealPath().equals(dir.resolve("memory").toRealPath())) {
-                throw new FcException("Load snapshot error: " + mem + " is not the memory of the snapshot in " + dir
-                        + " (hyper-gen keeps it there, as " + dir.resolve("memory") + ")");
-            }
-        } catch (IOException e) {
-            throw new FcException("Load snapshot error: " + e.getMessage() + ": No such file or directory (os error 2)");
-        }
+        SnapshotFiles files = SnapshotFiles.of(l.snapshotPath(), l.memPath());
+        files.checkForLoad();
         int id;
         try {
-            id = machines.restore(dir, !l.resume());
+            id = machines.restore(files.dir(), !l.resume());
         } catch (HostException e) {
             throw new FcException("Load snapshot error: " + e.getMessage());
         }
