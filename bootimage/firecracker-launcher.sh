@@ -7,8 +7,9 @@
 set -euo pipefail
 
 RT=${1:?usage: firecracker-launcher.sh RUNTIME_DIR}
-# C1 only, as the boot image's hyper-gen: the front end's work is a few requests, not hot loops.
-JVM_OPTIONS="-XX:TieredStopAtLevel=1"
+# Start-up first, for one VM per process: C1 only (as the boot image's hyper-gen), the serial collector
+# (one small heap; its set-up is the cheapest), no perf-data file. Training and runs use the same options.
+JVM_OPTIONS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData"
 MAIN=hg.firecracker/hg.firecracker.Main
 
 say() { printf 'firecracker-launcher: %s\n' "$*" >&2; }

@@ -6,6 +6,7 @@ import hg.host.Machines.Counters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * Firecracker's metrics: one JSON object per flush, written to the file or pipe of PUT /metrics. Counters are
@@ -16,11 +17,11 @@ final class FcMetrics implements AutoCloseable {
     private final LineSink sink;
     private final Bodies.MetricsConfig config;
     private final String instanceId;
-    private final long startupMicros;
+    private final LongSupplier startupMicros;
     private Counters last = Counters.NONE;
     private long flushes;
 
-    FcMetrics(LineSink sink, Bodies.MetricsConfig config, String instanceId, long startupMicros) {
+    FcMetrics(LineSink sink, Bodies.MetricsConfig config, String instanceId, LongSupplier startupMicros) {
         this.sink = sink;
         this.config = config;
         this.instanceId = instanceId;
@@ -56,7 +57,7 @@ final class FcMetrics implements AutoCloseable {
             g.writeEndObject();
         }
         g.writeObjectFieldStart("api_server");
-        g.writeNumberField("process_startup_time_us", flushes == 1 ? startupMicros : 0);
+        g.writeNumberField("process_startup_time_us", flushes == 1 ? startupMicros.getAsLong() : 0);
         g.writeEndObject();
         g.writeObjectFieldStart("block");
         g.writeNumberField("read_bytes", d.diskReadBytes());

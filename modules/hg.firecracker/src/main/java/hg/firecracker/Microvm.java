@@ -39,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The one microVM of this process, as Firecracker keeps it: resources configured before {@code InstanceStart}
@@ -63,7 +64,7 @@ final class Microvm implements AutoCloseable {
     private final Options options;
     private final VmManager manager;
     private final Machines machines;
-    private final long startupMicros;
+    private final LongSupplier startupMicros;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("fc-metrics").factory());
@@ -80,7 +81,8 @@ final class Microvm implements AutoCloseable {
     private volatile String ended;
     private Machines.Console console;
 
-    Microvm(String instanceId, FcLog log, Options options, VmManager manager, Machines machines, long startupMicros) {
+    Microvm(String instanceId, FcLog log, Options options, VmManager manager, Machines machines,
+            LongSupplier startupMicros) {
         this.instanceId = instanceId;
         this.log = log;
         this.options = options;

@@ -31,7 +31,7 @@ final class Served implements AutoCloseable {
         PipedInputStream in = new PipedInputStream(serialIn, 4096);
         VmManager manager = new VmManager();
         vm = new Microvm("test-vm", new FcLog("test-vm", new PrintStream(log, true, StandardCharsets.UTF_8)),
-                new Microvm.Options(serialOut, in, true), manager, new CheckedMachines(new VmmMachines(manager)), 0);
+                new Microvm.Options(serialOut, in, true), manager, new CheckedMachines(new VmmMachines(manager)), () -> 0);
         server = FcServer.start(dir.resolve("fc.sock"), vm);
         http = new UnixHttp(server.socket());
     }
