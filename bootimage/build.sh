@@ -30,9 +30,11 @@ die() { say "error: $*"; exit 1; }
 
 [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/jlink ]] || die "JAVA_HOME must name a JDK 25 with jlink"
 jar_of() { compgen -G "$LIB/$1-[0-9]*.jar" | head -n 1; }
-# The runtime's modules: hg.shell and below, JLine with its FFM terminal, and the API's Jetty (HTTP,
-# its Unix-socket connector, the client, core WebSocket), slf4j with Jetty's provider, and jackson-core.
-RUNTIME_JARS=(hg.kvm hg.boot hg.vmm hg.host hg.api hg.shell jline-terminal jline-reader jline-terminal-ffm jline-native
+# The runtime's modules: hg.shell and below, the Firecracker front end (bin/firecracker), JLine with its
+# FFM terminal, and the API's Jetty (HTTP, its Unix-socket connector, the client, core WebSocket), slf4j
+# with Jetty's provider, and jackson-core.
+RUNTIME_JARS=(hg.kvm hg.boot hg.vmm hg.host hg.api hg.firecracker hg.shell jline-terminal jline-reader
+  jline-terminal-ffm jline-native
   jetty-util jetty-io jetty-http jetty-server jetty-unixdomain-server jetty-client jetty-alpn-client
   jetty-websocket-core-common jetty-websocket-core-server jetty-websocket-core-client jetty-slf4j-impl
   jetty-compression-common jetty-compression-gzip slf4j-api jackson-core)
@@ -58,7 +60,8 @@ hg_imagetools() { "$JAVA_HOME/bin/java" -p "$LIB" -m hg.imagetools/hg.imagetools
 stamp=$( {
   echo "start=$START jvm=$JVM_OPTIONS main=$main"
   "$JAVA_HOME/bin/java" -version 2>&1
-  sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$NFT" "$HERE/build.sh"
+  sha256sum "$LIB"/*.jar "$KERNELS/host-bzImage" "$KERNELS/guest-vmlinux" "$BUSYBOX" "$NFT" "$HERE/build.sh" \
+    "$HERE/firecracker-launcher.sh"
   (cd "$HERE/rootfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-32)
 if [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$stamp" && -f $OUT/initramfs.img ]]; then
@@ -79,7 +82,7 @@ for m in "${RUNTIME_JARS[@]}"; do
   cp "$(jar_of "$m")" "$WORK/jars/"
 done
 say "jlink: runtime of hg.shell (main: $main)"
-jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm
+jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm,hg.firecracker
   --strip-debug --no-man-pages --no-header-files --compress zip-6
   "--add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
   --generate-cds-archive --launcher "hyper-gen=$main" --output "$RT")
@@ -133,6 +136,10 @@ if [[ $START == aot ]]; then
 else
   aot_flag=
 fi
+# The Firecracker front end's launcher, bin/firecracker, with an AOT cache of its own (its main module
+# differs from hyper-gen's, and a cache serves one module graph).
+"$HERE/firecracker-launcher.sh" "$RT" 2>&1 | sed 's/^/boot-image: /' >&2
+[[ -x $RT/bin/firecracker ]] || die "the firecracker launcher was not made"
 launcher_options="$aot_flag${aot_flag:+${JVM_OPTIONS:+ }}$JVM_OPTIONS"
 sed -i "s|^JLINK_VM_OPTIONS=.*|JLINK_VM_OPTIONS='$launcher_options'|" "$RT/bin/hyper-gen"
 grep -qxF -- "JLINK_VM_OPTIONS='$launcher_options'" "$RT/bin/hyper-gen" \

@@ -2,6 +2,8 @@
  * The daemon's HTTP/1.1 + JSON API on a Unix socket ({@link hg.api.ApiServer}) and a client of it that the
  * shell uses as it uses VMs in its own process ({@link hg.api.ApiClient}).
  */
+// hg.firecracker is built after this module: its qualified export names a module javac has not seen yet.
+@SuppressWarnings("module")
 module hg.api {
     requires transitive hg.host;
     requires com.fasterxml.jackson.core;
@@ -17,4 +19,7 @@ module hg.api {
     requires org.eclipse.jetty.logging;
 
     exports hg.api;
+    // The Firecracker front end serves another API over the same parts: routing, bounded bodies, strict JSON
+    // reading and writing, the socket file's claim and removal. Its own module, so only it sees them.
+    exports hg.api.internal to hg.firecracker;
 }

@@ -16,6 +16,7 @@ public final class Bench {
     static List<Figure> figures() {
         List<Figure> all = new ArrayList<>(List.of(new ExitRoundTrip(), new CreateCpu(), new MemPerVm()));
         all.addAll(ApiFigures.figures());
+        all.add(new ApiReady());
         all.add(new NestBoot());
         all.addAll(NestSnap.figures());
         all.addAll(NestGuest.blk());

@@ -62,6 +62,17 @@ public final class ApiClient implements Machines, Catalog {
     public record Answer(int status, String reason, byte[] body) {}
 
     /**
+     * One request to whatever API serves {@code socket} (the daemon's, or a Firecracker front end's, which has
+     * no GET /host), its answer as it came; only a socket that does not answer is a HostException.
+     */
+    public static Answer once(Path socket, String method, String path, byte[] body) throws IOException, HostException {
+        try (UnixHttp http = new UnixHttp(socket)) {
+            UnixHttp.Answer a = http.raw(method, path, body);
+            return new Answer(a.status(), a.reason(), a.body());
+        }
+    }
+
+    /**
      * Sends {@code method path} with a JSON {@code body} (or none) and returns the answer whatever its status;
      * only a daemon that does not answer is a HostException.
      */

@@ -64,7 +64,9 @@ public final class CheckedMachines implements Machines {
             throw new HostException("vhost is about the network card, and this VM gets none");
         }
         List<Info> vms = inner.list();
-        refuseHeld(vms, new Disk(spec.image(), spec.readOnly()));
+        if (spec.image() != null) {
+            refuseHeld(vms, new Disk(spec.image(), spec.readOnly()));
+        }
         for (Disk d : spec.disks()) {
             refuseHeld(vms, d);
         }

@@ -1,5 +1,6 @@
 package hg.host;
 
+import hg.vmm.VmConfig;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,19 +22,26 @@ public interface Machines extends AutoCloseable {
     /**
      * What to boot: the catalog has already resolved the ids to files.
      *
-     * @param disks the data disks after the root image, in order (vdb, vdc, ...)
-     * @param vsock the host socket of the guest's vsock; empty: the host's default for the VM's id
+     * @param image   the root image (vda), or null for a guest without one (it runs from its initrd)
+     * @param disks   the data disks after the root image, in order (vdb, vdc, ...)
+     * @param initrd  an initramfs for the kernel
+     * @param hostTap with {@code net}: the caller's own TAP for the network card instead of hyper-gen's bridge
+     * @param vsock   the host socket of the guest's vsock; empty: the host's default for the VM's id
      */
     record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
-                boolean net, boolean vhost, Optional<Path> vsock) {
+                boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap,
+                Optional<Path> vsock) {
         public Spec {
             disks = List.copyOf(disks);
+            Objects.requireNonNull(initrd, "initrd");
+            Objects.requireNonNull(hostTap, "hostTap");
             Objects.requireNonNull(vsock, "vsock");
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
                     boolean net, boolean vhost) {
-            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, Optional.empty());
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, Optional.empty(), Optional.empty(),
+                    Optional.empty());
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly) {

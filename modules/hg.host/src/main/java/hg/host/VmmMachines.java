@@ -63,6 +63,12 @@ public final class VmmMachines implements Machines {
                     .withReadOnly(spec.readOnly())
                     .withNet(spec.net())
                     .withVhost(spec.vhost());
+            if (spec.initrd().isPresent()) {
+                config = config.withInitrd(spec.initrd().get());
+            }
+            if (spec.hostTap().isPresent()) {
+                config = config.withHostTap(spec.hostTap().get());
+            }
             if (spec.vsock().isPresent()) {
                 config = config.withVsock(spec.vsock().get());
             }

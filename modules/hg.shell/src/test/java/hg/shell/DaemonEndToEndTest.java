@@ -111,7 +111,7 @@ class DaemonEndToEndTest {
             assertTrue(got.startsWith("HTTP 200 OK\n{") && got.contains("\"state\":\"running\""), got);
             String missing = remote(1, "GET", "/vms/9");
             assertTrue(missing.startsWith("HTTP 404 ") && missing.contains("{\"error\":\"no vm with id 9"), missing);
-            assertTrue(remote(2, "PATCH", "/vms/1").contains("usage: hyper-gen remote"));
+            assertTrue(remote(2, "TRACE", "/vms/1").contains("usage: hyper-gen remote"));
 
             // The daemon dies with the VM; another takes the socket; the shell says what was lost.
             daemon.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

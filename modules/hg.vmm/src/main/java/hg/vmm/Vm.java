@@ -13,6 +13,7 @@ import hg.vmm.internal.builder.VmBuilder;
 import hg.vmm.internal.cpu.MsrsToSave;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.virtio.block.BlockBackend;
 import hg.vmm.internal.virtio.block.VirtioBlock;
 import hg.vmm.internal.virtio.net.GuestTraffic;
 
@@ -332,6 +333,11 @@ public final class Vm {
 
     /** With {@code share} the VM goes on over the snapshot's memory file, sharing its clean pages with clones of it. */
     SnapshotInfo snapshot(Path dir, boolean share) {
+        if (config.hostTap().isPresent()) {
+            // A restore would need the caller's TAP back under the same name, which a snapshot cannot promise.
+            throw new VmException("vm " + id + " has its network card on the caller's TAP " + config.hostTap().get().name()
+                    + ": such a VM cannot be snapshotted yet");
+        }
         synchronized (control) {
             requireLive();
             long start = System.nanoTime();
@@ -348,6 +354,49 @@ public final class Vm {
                 }
             }
         }
+    }
+
+    /**
+     * Puts disk {@code index} (0 is vda) on {@code file}, in the mode it had, while the guest runs: the device
+     * stands still for the swap, the old file is closed and unlocked, and the guest's driver is told to read
+     * the new capacity. Firecracker's clients swap placeholder drives so. One {@link VmException} line when the
+     * file cannot be opened or locked; the disk stays on its file then.
+     */
+    public void replaceDisk(int index, Path file) {
+        synchronized (control) {
+            requireLive();
+            if (index < 0 || index >= parts.disks().size()) {
+                throw new VmException("vm " + id + " has no disk " + index + " (it has " + parts.disks().size() + ")");
+            }
+            AttachedDisk d = parts.disks().get(index);
+            BlockBackend next;
+            try {
+                next = parts.resources().push(VmBuilder.openImage(file, d.info().readOnly()));
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new VmException("cannot open disk image " + file + ": " + e.getMessage(), e);
+            }
+            BlockBackend old;
+            IoLoop.Hold still = parts.io().hold();
+            try {
+                old = d.device().replace(next);
+            } finally {
+                still.close();
+            }
+            parts.disks().set(index, new AttachedDisk(new VmDisk(d.info().device(), file, d.info().readOnly()),
+                    d.transport(), d.device(), next));
+            d.transport().configChanged();
+            // Still on the resource stack too: closing an image again at the VM's end does nothing.
+            old.close();
+        }
+    }
+
+    /**
+     * Presses CTRL+ALT+DEL on the guest's keyboard (the i8042): a guest whose keyboard driver listens shuts
+     * down or reboots as its init decides. Returns false when the controller's buffer had no room.
+     */
+    public boolean sendCtrlAltDel() {
+        requireLive();
+        return parts.machine().i8042().pressCtrlAltDel();
     }
 
     public int id() {

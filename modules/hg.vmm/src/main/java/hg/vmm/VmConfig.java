@@ -22,12 +22,15 @@ import java.util.Optional;
  * @param net          give the guest a virtio-net card on a TAP in the host bridge {@code hgbr0}
  * @param vhost        let the host kernel's vhost-net serve the card's queues where the host has it;
  *                     false keeps the VMM's own data path
+ * @param hostTap      with {@code net}: a TAP the caller made and set up, used as it is instead of one
+ *                     of hyper-gen's own on {@code hgbr0} (no bridge, no filter, no {@code ip=}: the caller
+ *                     owns that network); empty for hyper-gen's own
  * @param vsock        the host's Unix socket of the guest's virtio-vsock (Firecracker's hybrid vsock);
  *                     empty for no vsock device
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                        Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost,
-                       Optional<Path> vsock) {
+                       Optional<HostTap> hostTap, Optional<Path> vsock) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
@@ -42,8 +45,29 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         }
     }
 
+    /**
+     * A TAP made by the caller (as Firecracker's clients do) and the guest's MAC on it.
+     *
+     * @param mac six bytes, or empty for one hyper-gen derives from the name
+     */
+    public record HostTap(String name, Optional<byte[]> mac) {
+        public HostTap {
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty() || name.length() > 15 || name.contains("/") || name.indexOf(0) >= 0) {
+                throw new VmException("not a network interface name: '" + name + "' (1 to 15 characters, no '/')");
+            }
+            mac = mac.map(m -> {
+                if (m.length != 6) {
+                    throw new VmException("a MAC address has 6 bytes, not " + m.length);
+                }
+                return m.clone();
+            });
+        }
+    }
+
     public VmConfig {
         Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(hostTap, "hostTap");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(vsock, "vsock");
@@ -57,10 +81,16 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         }
     }
 
+    /** A VM on hyper-gen's own network, when it has one, without a vsock. */
+    public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
+                    Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost) {
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, Optional.empty(), Optional.empty());
+    }
+
     /** A VM without a network card or data disks. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly) {
-        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, List.of(), false, true, Optional.empty());
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, List.of(), false, true);
     }
 
     /** The defaults: 256 MiB, 1 vCPU, read-write image, no initrd, no extra cmdline, no network. */
@@ -69,49 +99,55 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, vsock);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
     }
 
     public VmConfig withInitrd(Path file) {
         return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks,
-                net, vhost, vsock);
+                net, vhost, hostTap, vsock);
     }
 
     public VmConfig withImage(Path file) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, dataDisks,
-                net, vhost, vsock);
+                net, vhost, hostTap, vsock);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, hostTap, vsock);
     }
 
     /** This configuration with one more data disk after the ones it has. */
     public VmConfig withDisk(Path file, boolean ro) {
         List<Disk> more = new ArrayList<>(dataDisks);
         more.add(new Disk(file, ro));
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, hostTap, vsock);
     }
 
     public VmConfig withVhost(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, hostTap, vsock);
+    }
+
+    public VmConfig withNet(boolean on) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, hostTap, vsock);
     }
 
     /** This configuration with its vsock's host socket at {@code socket}. */
     public VmConfig withVsock(Path socket) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost,
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
                 Optional.of(socket));
     }
 
-    public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, vsock);
+    /** This configuration with a network card on the caller's TAP {@code tap}. */
+    public VmConfig withHostTap(HostTap tap) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, true, vhost,
+                Optional.of(tap), vsock);
     }
 }

@@ -36,6 +36,11 @@ public final class Call {
         return callback;
     }
 
+    /** The {id} segment of the path as it came, or null for a path without one. */
+    public String pathId() {
+        return id;
+    }
+
     /** The {id} of the path as a VM id; a path with anything else there names no VM. */
     public int vmId() throws HostException {
         if (id == null || !id.matches("[1-9][0-9]{0,8}")) {
@@ -50,6 +55,18 @@ public final class Call {
      * reading any, or once the cap is passed), with 415 when it is not JSON; empty when there is none.
      */
     public byte[] body() throws ApiException, IOException {
+        return body(true);
+    }
+
+    /**
+     * The body within the same bound, whatever its Content-Type says: for an API whose clients send JSON without
+     * naming it (Firecracker's reads the body as JSON whatever the header).
+     */
+    public byte[] bodyOfAnyType() throws ApiException, IOException {
+        return body(false);
+    }
+
+    private byte[] body(boolean typed) throws ApiException, IOException {
         long length = request.getLength();
         // HTTP/1.1: a request with neither a length nor chunks has no body.
         if (length == 0 || length < 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
@@ -60,7 +77,7 @@ public final class Call {
         }
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String mediaType = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        if (!mediaType.equals("application/json")) {
+        if (typed && !mediaType.equals("application/json")) {
             throw new ApiException(415, "the body must be JSON: send it with Content-Type: application/json"
                     + (type == null ? "" : ", not " + type));
         }

@@ -136,7 +136,7 @@ public final class Endpoints {
         boolean vhost = r.vhost() == null || r.vhost();
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory,
                 r.cpus() == null ? DEFAULT_CPUS : r.cpus(), r.cmdline() == null ? "" : r.cmdline(), r.readOnly(), disks,
-                net, vhost, vsockPath(r.vsock())));
+                net, vhost, Optional.empty(), Optional.empty(), vsockPath(r.vsock())));
         return info(201, id);
     }
 

@@ -456,7 +456,8 @@ public final class Commands {
             refuseConflict(d.disk(), d.name(), "add ,ro");
         }
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly,
-                disks.stream().map(DataDisk::disk).toList(), net, vhost, Optional.ofNullable(vsock)));
+                disks.stream().map(DataDisk::disk).toList(), net, vhost, Optional.empty(), Optional.empty(),
+                Optional.ofNullable(vsock)));
         out.println(id);
     }
 

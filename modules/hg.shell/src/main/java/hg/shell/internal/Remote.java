@@ -11,15 +11,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code hyper-gen remote [--api-sock PATH] METHOD PATH [JSON]}: one request to the daemon's API, its
- * status and body printed as they came (as Cloud Hypervisor's ch-remote is to its API), for scripts and
+ * {@code hyper-gen remote [--api-sock PATH] METHOD PATH [JSON]}: one request to the daemon's API (or to a
+ * Firecracker front end's socket), its status and body printed as they came (as Cloud Hypervisor's ch-remote is to its API), for scripts and
  * machines without curl. Exit code 0 for an answer below 400, 1 for a refusal, 2 for a wrong call.
  */
 public final class Remote {
     public static final String WORD = "remote";
-    static final String USAGE = "usage: hyper-gen remote [--api-sock PATH] GET|POST|PUT|DELETE /path [JSON body], "
-            + "e.g. hyper-gen remote GET /vms";
-    private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "DELETE");
+    static final String USAGE = "usage: hyper-gen remote [--api-sock PATH] GET|POST|PUT|PATCH|DELETE /path "
+            + "[JSON body], e.g. hyper-gen remote GET /vms";
+    private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
 
     private Remote() {}
 
@@ -45,8 +45,9 @@ public final class Remote {
             return wrong("the path starts with /, e.g. /vms", out);
         }
         byte[] body = rest.size() == 3 ? rest.get(2).getBytes(StandardCharsets.UTF_8) : null;
-        try (ApiClient client = ApiClient.connect(socket)) {
-            ApiClient.Answer a = client.request(method, path, body);
+        try {
+            // Any hyper-gen API: the daemon's, or a Firecracker front end's (firecracker --api-sock).
+            ApiClient.Answer a = ApiClient.once(socket, method, path, body);
             out.println("HTTP " + a.status() + " " + a.reason());
             if (a.body().length > 0) {
                 out.println(new String(a.body(), StandardCharsets.UTF_8).strip());

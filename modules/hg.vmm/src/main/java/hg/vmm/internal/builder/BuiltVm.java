@@ -27,7 +27,8 @@ public record BuiltVm(Resources resources, IoLoop io, Serial16550 serial, Consol
                       Machine machine) {
     public BuiltVm {
         loops = List.copyOf(loops);
-        disks = List.copyOf(disks);
+        // Replaceable in place, one element at a time (a drive's new file), and safe to read meanwhile.
+        disks = new java.util.concurrent.CopyOnWriteArrayList<>(disks);
     }
 
     /**

@@ -93,8 +93,7 @@ public final class SnapshotLoader {
             }
             config = new VmConfig(Path.of(m.kernel()), Optional.empty(), "", m.memoryBytes(), m.vcpuCount(),
                     disks.isEmpty() ? Optional.empty() : Optional.of(disks.getFirst()),
-                    !disks.isEmpty() && m.disks().getFirst().readOnly(), data, m.netSlot() != 0, m.vhost(),
-                    Optional.empty());
+                    !disks.isEmpty() && m.disks().getFirst().readOnly(), data, m.netSlot() != 0, m.vhost());
         } catch (VmException | java.nio.file.InvalidPathException e) {
             throw refused(dir, e.getMessage(), e);
         }

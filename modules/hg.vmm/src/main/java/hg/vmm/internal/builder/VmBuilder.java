@@ -18,6 +18,7 @@ import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
 import hg.kvm.VmFd;
+import hg.kvm.net.Tap;
 import hg.kvm.net.VhostNet;
 import hg.kvm.sys.EventFd;
 import hg.vmm.GuestCmdline;
@@ -63,6 +64,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -239,15 +241,20 @@ public final class VmBuilder {
                 // Unlinked once open: a crashed VMM leaves no overlay behind.
                 return CowOverlay.create(d.path(), d.path().resolveSibling(".vm" + id + "-" + device + ".overlay"), false);
             }
-            DiskImage image = DiskImage.open(d.path(), d.readOnly());
-            try {
-                return ImageBackend.of(image);
-            } catch (IOException e) {
-                image.close();
-                throw e;
-            }
+            return openImage(d.path(), d.readOnly());
         } catch (IOException e) {
             throw new VmException("cannot open disk image " + d.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A raw image, opened and locked (shared for reading, alone for writing). */
+    public static BlockBackend openImage(Path path, boolean readOnly) throws IOException {
+        DiskImage image = DiskImage.open(path, readOnly);
+        try {
+            return ImageBackend.of(image);
+        } catch (IOException e) {
+            image.close();
+            throw e;
         }
     }
 
@@ -322,7 +329,26 @@ public final class VmBuilder {
         vsock.onHostEvents(() -> a.transport().processQueue(VirtioVsock.RX));
     }
 
+    /**
+     * The card on a TAP the caller made: used as it is (its bridge, addresses and filtering are the caller's), so
+     * no place on hyper-gen's bridge is leased and the guest gets no {@code ip=}; the TAP outlives the VM.
+     */
+    private NetCard attachHostTap(VmConfig.HostTap host) {
+        byte[] mac = host.mac().orElseGet(() -> GuestNetConfig.derivedMac(host.name()));
+        Tap tap;
+        try {
+            tap = Tap.create(host.name());
+        } catch (KvmException e) {
+            throw new VmException("no network for vm " + id + ": TAP " + host.name() + ": " + e.getMessage(), e);
+        }
+        return attachCard(new TapBackend(tap, "tap " + tap.name()), mac, HexFormat.ofDelimiter(":").formatHex(mac), "-",
+                null);
+    }
+
     private NetCard attachNet() {
+        if (config.hostTap().isPresent()) {
+            return attachHostTap(config.hostTap().get());
+        }
         // The place on the bridge is leased host-wide: the boot image runs one VMM per console,
         // each numbering its VMs from 1, and two of them must not share a TAP or an address.
         NetSlot slot;
@@ -353,10 +379,16 @@ public final class VmBuilder {
         } catch (KvmException e) {
             throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
         }
+        return attachCard(backend, addressing.mac(), addressing.macText(),
+                addressing.address().getHostAddress() + "/" + addressing.prefixLength(), addressing.kernelArgument());
+    }
+
+    /** The card on {@code backend}; {@code kernelArgument} (or null) tells the guest its address. */
+    private NetCard attachCard(TapBackend backend, byte[] mac, String macText, String address, String kernelArgument) {
         VhostNetPath vhost = config.vhost() ? vhostFor(backend) : null;
         VirtioNet card;
         try {
-            card = new VirtioNet(backend, addressing.mac(), vhost);
+            card = new VirtioNet(backend, mac, vhost);
         } catch (RuntimeException e) {
             if (vhost != null) {
                 vhost.close();
@@ -373,9 +405,10 @@ public final class VmBuilder {
             AckIoeventfd ack = resources.push(new AckIoeventfd(vmFd, a.slot().base()));
             vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java, ack));
         }
-        deviceEntries.add(addressing.kernelArgument());
-        return new NetCard(card, addressing.macText(),
-                addressing.address().getHostAddress() + "/" + addressing.prefixLength(), backend.describe(),
+        if (kernelArgument != null) {
+            deviceEntries.add(kernelArgument);
+        }
+        return new NetCard(card, macText, address, backend.describe(),
                 vhost == null ? Optional.empty() : tapCounters(backend.tap().name()));
     }
 

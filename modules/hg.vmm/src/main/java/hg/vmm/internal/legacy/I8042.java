@@ -23,7 +23,7 @@ public final class I8042 implements BusDevice {
 
     private static final int DATA = 0, COMMAND = 4;
     private static final int STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_CMD = 0x08;
-    private static final int CTR_KBD_INT = 0x01;
+    private static final int CTR_KBD_INT = 0x01, CTR_TRANSLATE = 0x40;
 
     private static final int CMD_READ_CTR = 0x20, CMD_WRITE_CTR = 0x60;
     private static final int CMD_DISABLE_AUX = 0xa7, CMD_ENABLE_AUX = 0xa8, CMD_TEST_AUX = 0xa9;
@@ -134,6 +134,22 @@ public final class I8042 implements BusDevice {
             default -> push(KBD_ACK, true);
         }
         return false;
+    }
+
+    /**
+     * CTRL, ALT and DEL pressed (make codes only, as Firecracker sends them): in scan code set 1 when the
+     * command byte asks the controller to translate, set 2 otherwise, so the guest's keyboard driver reads
+     * them in the set it expects. False when the buffer has no room for all of them; nothing is queued then.
+     */
+    public synchronized boolean pressCtrlAltDel() {
+        int[] keys = (ctr & CTR_TRANSLATE) != 0 ? new int[] {0x1d, 0x38, 0xe0, 0x53} : new int[] {0x14, 0x11, 0xe0, 0x71};
+        if (out.size() + keys.length > OUTPUT_LIMIT) {
+            return false;
+        }
+        for (int k : keys) {
+            push(k, true);
+        }
+        return true;
     }
 
     private void push(int b, boolean fromKeyboard) {

@@ -340,6 +340,12 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         }
     }
 
+    /** The device's configuration changed (a disk's new capacity): the driver is told to read it again. */
+    public synchronized void configChanged() {
+        configGeneration++;
+        raise(Virtio.INTERRUPT_CONFIG_CHANGE);
+    }
+
     private synchronized void signalUsed() {
         raise(Virtio.INTERRUPT_USED_BUFFER);
     }

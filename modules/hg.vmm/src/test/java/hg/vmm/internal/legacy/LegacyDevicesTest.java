@@ -56,6 +56,30 @@ class LegacyDevicesTest {
     }
 
     @Test
+    void ctrlAltDelComesInTheScanCodeSetTheGuestReads() {
+        assertTrue(i8042.pressCtrlAltDel());   // translating (the power-on command byte): set 1
+        assertEquals(1, kbdIrq.take());
+        List<Integer> keys = new ArrayList<>();
+        while ((in(0x64) & 0x01) != 0) {
+            keys.add(in(0x60));
+        }
+        assertEquals(List.of(0x1d, 0x38, 0xe0, 0x53), keys);
+        out(0x64, 0x60);
+        out(0x60, 0x05);                        // translation off: set 2, as Firecracker sends
+        assertTrue(i8042.pressCtrlAltDel());
+        keys.clear();
+        while ((in(0x64) & 0x01) != 0) {
+            keys.add(in(0x60));
+        }
+        assertEquals(List.of(0x14, 0x11, 0xe0, 0x71), keys);
+        for (int i = 0; i < 4; i++) {
+            assertTrue(i8042.pressCtrlAltDel());
+        }
+        assertEquals(false, i8042.pressCtrlAltDel());   // a full buffer takes no half key press
+        assertTrue(stops.isEmpty());
+    }
+
+    @Test
     void resetPulseStopsTheVm() {
         out(0x64, 0xfe);
         assertEquals(List.of(new StopReason.GuestReset()), stops);

@@ -37,9 +37,10 @@ public final class VirtioBlock extends SingleQueueDevice {
     static final int HEADER_SIZE = 16;
     static final int CONFIG_SIZE = 24;
 
-    private final BlockBackend disk;
+    /** Swapped by {@link #replace} while the I/O thread is held; read by it without a lock. */
+    private volatile BlockBackend disk;
     private final byte[] id;
-    private final long capacitySectors;
+    private volatile long capacitySectors;
     private final byte[] config = new byte[CONFIG_SIZE];
     /** Data bytes the guest read and wrote, counted per segment that moved (for the VM's counters). */
     private final AtomicLong readBytes = new AtomicLong(), writtenBytes = new AtomicLong();
@@ -106,8 +107,24 @@ public final class VirtioBlock extends SingleQueueDevice {
         return List.of(QUEUE_SIZE);
     }
 
+    /**
+     * Puts the device on {@code next} (same read-only mode) and returns the backend it was on, which the
+     * caller closes. Call with the VM's I/O thread held, then tell the driver through the transport; the
+     * guest sees the new capacity when it reads the configuration again.
+     */
+    public synchronized BlockBackend replace(BlockBackend next) {
+        if (next.readOnly() != disk.readOnly()) {
+            throw new IllegalArgumentException("a disk's read-only mode is fixed when the driver starts");
+        }
+        BlockBackend old = disk;
+        disk = next;
+        capacitySectors = next.size() / SECTOR_SIZE;
+        ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, capacitySectors);
+        return old;
+    }
+
     @Override
-    public void readConfig(long offset, byte[] data) {
+    public synchronized void readConfig(long offset, byte[] data) {
         for (int i = 0; i < data.length; i++) {
             long o = offset + i;
             data[i] = o >= 0 && o < CONFIG_SIZE ? config[(int) o] : 0;

@@ -45,6 +45,15 @@ public record GuestNetConfig(byte[] mac, Inet4Address address, Inet4Address gate
         return new GuestNetConfig(mac, ipv4(NETWORK + id + 1), ipv4(NETWORK + 1), PREFIX_LENGTH);
     }
 
+    /**
+     * A MAC for a card on a TAP the caller made and gave no MAC for: locally administered, outside hyper-gen's own
+     * guests' 02:68:67 range, the same for the same TAP name.
+     */
+    public static byte[] derivedMac(String tapName) {
+        int h = tapName.hashCode();
+        return new byte[] {0x06, 0x68, 0x67, (byte) (h >>> 16), (byte) (h >>> 8), (byte) h};
+    }
+
     /** The kernel argument that configures eth0 statically: {@code ip=<guest>::<gw>:<mask>::eth0:off}. */
     public String kernelArgument() {
         return "ip=" + address.getHostAddress() + "::" + gateway.getHostAddress() + ":" + netmask().getHostAddress()

@@ -19,6 +19,7 @@ import java.util.List;
 import static hg.vmm.internal.virtio.MockDriver.Buf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -103,6 +104,33 @@ class VirtioBlockTest {
         assertNotEquals(0, f & Virtio.bit(VirtioBlock.F_SEG_MAX));
         assertNotEquals(0, f & Virtio.bit(VirtioBlock.F_SIZE_MAX));
         assertEquals(0, f & Virtio.bit(VirtioBlock.F_RO));
+    }
+
+    @Test
+    void aReplacedFileServesTheNextRequestsWithItsCapacityAndTheDriverIsTold() throws IOException {
+        attach(image(SECTORS), false);
+        driver.setUp(FEATURES);
+        irq.take();
+        Path bigger = dir.resolve("bigger.img");
+        byte[] content = new byte[2 * SECTORS * 512];
+        Arrays.fill(content, (byte) 0x5a);
+        Files.write(bigger, content);
+        VirtioBlock blk = (VirtioBlock) transport.device();
+        BlockBackend old = blk.replace(ImageBackend.of(DiskImage.open(bigger, false)));
+        old.close();
+        transport.configChanged();
+        assertEquals(1, irq.take(), "a config-change interrupt");
+        assertEquals(2 * SECTORS, java.nio.ByteBuffer.wrap(config(0, 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+        int[] r = request(VirtioBlock.T_IN, 2 * SECTORS - 1, List.of(Buf.in(DATA, 512)));
+        assertEquals(VirtioBlock.S_OK, r[0]);
+        assertEquals(0x5a, memory.readU8(DATA + 511));
+        Path other = Files.write(dir.resolve("other.img"), new byte[512]);
+        BlockBackend readOnly = ImageBackend.of(DiskImage.open(other, true));
+        try {
+            assertThrows(IllegalArgumentException.class, () -> blk.replace(readOnly), "a read-write disk stays read-write");
+        } finally {
+            readOnly.close();
+        }
     }
 
     @Test
