@@ -473,6 +473,50 @@ final class Bodies {
     }
 
     /** The entropy device: every hyper-gen guest has a virtio-rng on the host's /dev/urandom already. */
+    /**
+     * The body of PUT /vsock: Firecracker's hybrid vsock on a Unix socket at {@code udsPath}. Every hyper-gen
+     * guest has CID 3 whatever {@code guestCid} says (at least 3, as Firecracker wants): its host side is the
+     * socket, never AF_VSOCK, so the number is the guest's only.
+     */
+    record Vsock(String vsockId, long guestCid, String udsPath) {
+        static Vsock read(JsonIn in) throws IOException, ApiException {
+            var f = new Object() {
+                String id, path;
+                Long cid;
+            };
+            object(in, "", (name, v) -> {
+                switch (name) {
+                    case "vsock_id" -> f.id = v.optionalString(name);
+                    case "guest_cid" -> f.cid = v.integer(name);
+                    case "uds_path" -> f.path = v.string(name);
+                    default -> {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            required(f.cid, "guest_cid");
+            required(f.path, "uds_path");
+            if (f.cid < 3 || f.cid > 0xffff_ffffL) {
+                throw ApiException.badRequest("Invalid guest CID " + f.cid + ": a guest's CID is 3 or more");
+            }
+            if (f.path.isEmpty() || f.path.indexOf('\0') >= 0) {
+                throw ApiException.badRequest("field 'uds_path' is not a path");
+            }
+            return new Vsock(f.id, f.cid, f.path);
+        }
+
+        void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            if (vsockId != null) {
+                g.writeStringField("vsock_id", vsockId);
+            }
+            g.writeNumberField("guest_cid", guestCid);
+            g.writeStringField("uds_path", udsPath);
+            g.writeEndObject();
+        }
+    }
+
     record Entropy(RateLimiter rateLimiter) {
         static Entropy read(JsonIn in) throws IOException, ApiException {
             var f = new Object() {

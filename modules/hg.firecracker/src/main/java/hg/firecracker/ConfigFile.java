@@ -17,7 +17,8 @@ final class ConfigFile {
 
     /** What a config file sets; null or empty where it says nothing. */
     record Content(Bodies.LoggerConfig logger, Bodies.MetricsConfig metrics, Bodies.MachineConfig machine,
-                   Bodies.BootSource boot, List<Bodies.Drive> drives, List<Bodies.NetIface> nets, Bodies.Entropy entropy) {}
+                   Bodies.BootSource boot, List<Bodies.Drive> drives, List<Bodies.NetIface> nets, Bodies.Entropy entropy,
+                   Bodies.Vsock vsock) {}
 
     static Content read(Path file) throws IOException, ApiException {
         long size = Files.size(file);
@@ -38,6 +39,7 @@ final class ConfigFile {
                 List<Bodies.Drive> drives = new ArrayList<>();
                 List<Bodies.NetIface> nets = new ArrayList<>();
                 Bodies.Entropy entropy;
+                Bodies.Vsock vsock;
             };
             Bodies.object(in, "", (name, v) -> {
                 switch (name) {
@@ -49,7 +51,8 @@ final class ConfigFile {
                     case "drives" -> f.drives = v.array(name, 64, Bodies.Drive::read);
                     case "network-interfaces" -> f.nets = v.array(name, 16, Bodies.NetIface::read);
                     case "entropy" -> f.entropy = Bodies.nullOr(v, () -> Bodies.Entropy.read(v));
-                    case "vsock", "mmds-config", "balloon", "cpu-config", "pmem", "memory-hotplug", "serial" -> {
+                    case "vsock" -> f.vsock = Bodies.nullOr(v, () -> Bodies.Vsock.read(v));
+                    case "mmds-config", "balloon", "cpu-config", "pmem", "memory-hotplug", "serial" -> {
                         if (v.token() != com.fasterxml.jackson.core.JsonToken.VALUE_NULL) {
                             throw ApiException.badRequest("'" + name + "' is not supported by hyper-gen yet");
                         }
@@ -60,7 +63,7 @@ final class ConfigFile {
                 }
                 return true;
             });
-            return new Content(f.logger, f.metrics, f.machine, f.boot, f.drives, f.nets, f.entropy);
+            return new Content(f.logger, f.metrics, f.machine, f.boot, f.drives, f.nets, f.entropy, f.vsock);
         });
     }
 
@@ -87,6 +90,9 @@ final class ConfigFile {
         }
         if (c.entropy() != null) {
             vm.putEntropy(c.entropy());
+        }
+        if (c.vsock() != null) {
+            vm.putVsock(c.vsock());
         }
         vm.start();
     }

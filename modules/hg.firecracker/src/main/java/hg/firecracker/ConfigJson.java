@@ -44,7 +44,12 @@ final class ConfigJson {
             n.write(g);
         }
         g.writeEndArray();
-        g.writeNullField("vsock");
+        g.writeFieldName("vsock");
+        if (c.vsock() == null) {
+            g.writeNull();
+        } else {
+            c.vsock().write(g);
+        }
         g.writeFieldName("entropy");
         if (c.entropy() == null) {
             g.writeNull();

@@ -49,13 +49,13 @@ final class Endpoints {
                 new Route("PUT", "/logger", c -> done(() -> vm.putLogger(read(c, Bodies.LoggerConfig::read)))),
                 new Route("PUT", "/metrics", c -> done(() -> vm.putMetrics(read(c, Bodies.MetricsConfig::read)))),
                 new Route("PUT", "/entropy", c -> done(() -> vm.putEntropy(read(c, Bodies.Entropy::read)))),
+                new Route("PUT", "/vsock", c -> done(() -> vm.putVsock(read(c, Bodies.Vsock::read)))),
                 new Route("PUT", "/actions", c -> done(() -> act(read(c, Action::read)))),
                 new Route("GET", "/vm/config", c -> json(g -> ConfigJson.write(g, vm.fullConfig()))),
                 new Route("PATCH", "/vm", c -> done(() -> vm.setPaused(read(c, Bodies.VmStateChange::read).pause()))),
                 new Route("PUT", "/snapshot/create", c -> done(() -> vm.createSnapshot(read(c, Bodies.SnapshotCreate::read)))),
                 new Route("PUT", "/snapshot/load", c -> done(() -> vm.loadSnapshot(read(c, Bodies.SnapshotLoad::read))))));
         // Firecracker's other resources: answered as not supported, whatever the body.
-        unsupported(routes, "PUT", "/vsock", "vsock (hyper-gen's vsock device is not behind this API yet)");
         for (String m : List.of("GET", "PUT", "PATCH")) {
             unsupported(routes, m, "/mmds", "MMDS (hyper-gen serves no metadata service)");
             unsupported(routes, m, "/hotplug/memory", "memory hotplug");

@@ -75,6 +75,7 @@ final class Microvm implements AutoCloseable {
     private final Map<String, NetIface> nets = new LinkedHashMap<>();
     private LoggerConfig logger;
     private Entropy entropy;
+    private Bodies.Vsock vsock;
     private FcMetrics metrics;
     /** The VM's id with {@link #machines}, 0 before InstanceStart. */
     private int vmId;
@@ -121,11 +122,11 @@ final class Microvm implements AutoCloseable {
     /** Everything configured, as GET /vm/config and a config file show it. */
     synchronized FullConfig fullConfig() {
         return new FullConfig(boot, machine, List.copyOf(drives.values()), List.copyOf(nets.values()), logger,
-                metrics == null ? null : metrics.config(), entropy);
+                metrics == null ? null : metrics.config(), entropy, vsock);
     }
 
     record FullConfig(BootSource boot, MachineConfig machine, List<Drive> drives, List<NetIface> nets,
-                      LoggerConfig logger, MetricsConfig metrics, Entropy entropy) {}
+                      LoggerConfig logger, MetricsConfig metrics, Entropy entropy, Bodies.Vsock vsock) {}
 
     // ---- before InstanceStart
 
@@ -230,6 +231,11 @@ final class Microvm implements AutoCloseable {
         entropy = e;
     }
 
+    synchronized void putVsock(Bodies.Vsock v) throws FcException {
+        preBoot();
+        vsock = v;
+    }
+
     // ---- actions
 
     synchronized void start() throws FcException {
@@ -255,7 +261,8 @@ final class Microvm implements AutoCloseable {
         Machines.Spec spec = new Machines.Spec(Path.of(boot.kernelImagePath()),
                 root == null ? null : Path.of(root.pathOnHost()), machine.memSizeMib() * Sizes.MIB, machine.vcpuCount(),
                 cmdline.toString().strip(), root != null && root.isReadOnly(), data, tap.isPresent(), true,
-                Optional.ofNullable(boot.initrdPath()).map(Path::of), tap, Optional.empty());
+                Optional.ofNullable(boot.initrdPath()).map(Path::of), tap,
+                Optional.ofNullable(vsock).map(v -> Path.of(v.udsPath()).toAbsolutePath()));
         int id;
         try {
             id = machines.create(spec);

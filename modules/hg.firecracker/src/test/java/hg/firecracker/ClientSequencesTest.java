@@ -182,7 +182,8 @@ class ClientSequencesTest {
         }
         String config = "{\"boot-source\":{\"kernel_image_path\":\"" + echo + "\",\"boot_args\":\"console=ttyS0 "
                 + "reboot=k panic=1 pci=off iommu=off\"},\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":64,"
-                + "\"smt\":false},\"drives\":[" + drives + "],\"network-interfaces\":[],\"vsock\":null}";
+                + "\"smt\":false},\"drives\":[" + drives + "],\"network-interfaces\":[],\"vsock\":{\"guest_cid\":3,"
+                + "\"uds_path\":\"" + dir.resolve("kata.hvsock") + "\"}}";
         Path file = dir.resolve("fcConfig.json");
         Files.writeString(file, config);
         try (Served fc = new Served(dir)) {
@@ -193,6 +194,10 @@ class ClientSequencesTest {
             String vmConfig = new String(fc.send("GET", "/vm/config", null).body(), StandardCharsets.UTF_8);
             assertTrue(vmConfig.contains("\"drive_id\":\"drive_7\"") && vmConfig.startsWith("{\"balloon\":null,\"drives\":"
                     + "[{\"drive_id\":\"rootfs\""), vmConfig);
+            // Kata's agent is reached through the hybrid vsock's socket, there once the guest runs.
+            assertTrue(vmConfig.contains("\"vsock\":{\"guest_cid\":3,\"uds_path\":\"" + dir.resolve("kata.hvsock") + "\"}"),
+                    vmConfig);
+            assertTrue(Files.exists(dir.resolve("kata.hvsock")));
             Path container = image(dir, "container.img", 2 << 20);
             // The placeholder's file is swapped under the running guest; the drive keeps its place (vdb).
             noContent(fc.send("PATCH", "/drives/drive_0", "{\"drive_id\":\"drive_0\",\"path_on_host\":\"" + container

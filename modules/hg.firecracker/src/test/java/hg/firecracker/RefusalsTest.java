@@ -78,8 +78,9 @@ class RefusalsTest {
         expect(400, fault("The id from the path does not match the id from the body!"),
                 fc.send("PUT", "/drives/a", "{\"drive_id\":\"b\",\"path_on_host\":\"" + dir + "\",\"is_root_device\":true}"));
         expect(400, fault("GET request cannot have a body."), fc.send("GET", "/", "{}"));
-        expect(400, fault("The requested operation is not supported: vsock (hyper-gen's vsock device is not behind "
-                + "this API yet)"), fc.send("PUT", "/vsock", "{\"guest_cid\":3,\"uds_path\":\"/tmp/v.sock\"}"));
+        expect(400, fault(DESERIALIZE + "Invalid guest CID 2: a guest's CID is 3 or more."),
+                fc.send("PUT", "/vsock", "{\"guest_cid\":2,\"uds_path\":\"/tmp/v.sock\"}"));
+        expect(400, fault(DESERIALIZE + "field 'uds_path' is required."), fc.send("PUT", "/vsock", "{\"guest_cid\":3}"));
         expect(400, fault("The requested operation is not supported: MMDS (hyper-gen serves no metadata service)"),
                 fc.send("PUT", "/mmds/config", "{\"network_interfaces\":[\"1\"]}"));
     }
