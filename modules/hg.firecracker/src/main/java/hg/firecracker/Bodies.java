@@ -472,7 +472,6 @@ final class Bodies {
         }
     }
 
-    /** The entropy device: every hyper-gen guest has a virtio-rng on the host's /dev/urandom already. */
     /**
      * The body of PUT /vsock: Firecracker's hybrid vsock on a Unix socket at {@code udsPath}. Every hyper-gen
      * guest has CID 3 whatever {@code guestCid} says (at least 3, as Firecracker wants): its host side is the
@@ -517,6 +516,7 @@ final class Bodies {
         }
     }
 
+    /** The entropy device: every hyper-gen guest has a virtio-rng on the host's /dev/urandom already. */
     record Entropy(RateLimiter rateLimiter) {
         static Entropy read(JsonIn in) throws IOException, ApiException {
             var f = new Object() {
