@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,12 @@ class MainTest {
         Path src = tmp.resolve("src");
         Files.createDirectories(src.resolve("etc"));
         Files.writeString(src.resolve("etc/motd"), "hi\n");
+        // Times in the past: an image's own times follow the tree's newest, or the clock when that is later,
+        // and two runs a second apart would differ in them.
+        java.nio.file.attribute.FileTime past = java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L);
+        for (Path p : List.of(src.resolve("etc/motd"), src.resolve("etc"), src)) {
+            Files.setLastModifiedTime(p, past);
+        }
         Path img = tmp.resolve("out.img");
         Result r = run("mkfs", "--from", src.toString(), "--out", img.toString(), "--size", "32M", "--label", "t", "--journal");
         assertEquals(0, r.exit(), r.err());
