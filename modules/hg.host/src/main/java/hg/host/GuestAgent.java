@@ -59,6 +59,22 @@ public final class GuestAgent {
         this.socket = socket;
     }
 
+    /** The agent of VM {@code id} among {@code machines}: refused in one line unless it runs and has a vsock. */
+    public static GuestAgent of(Machines machines, int id) throws HostException {
+        for (Machines.Info i : machines.list()) {
+            if (i.id() == id) {
+                if (!(i.state() instanceof Machines.State.Running)) {
+                    throw new HostException(Kind.CONFLICT, "vm " + id + " is not running: its agent cannot answer"
+                            + (i.state() instanceof Machines.State.Paused ? " (vm_resume " + id + " first)" : ""));
+                }
+                Path socket = i.vsock().orElseThrow(() -> new HostException(Kind.CONFLICT,
+                        "vm " + id + " has no vsock, so no agent to reach"));
+                return new GuestAgent(id, socket);
+            }
+        }
+        throw new HostException(Kind.NOT_FOUND, "there is no vm " + id);
+    }
+
     /**
      * Runs {@code command}, writing its stdout and stderr as they come; returns its exit status. With a
      * {@code timeout}, a command still running then is killed (the connection ends) and this says so.

@@ -213,16 +213,11 @@ public final class Endpoints {
     private Reply exec(Call c) throws Exception {
         int id = c.vmId();
         Requests.Exec r = JsonIn.request(c.body(), Requests.Exec::read);
-        Info vm = machines.list().stream().filter(i -> i.id() == id).findFirst()
-                .orElseThrow(() -> new HostException(Kind.NOT_FOUND, "there is no vm " + id));
-        if (!(vm.state() instanceof Machines.State.Running)) {
-            throw new HostException(Kind.CONFLICT, "vm " + id + " is not running: its agent cannot answer");
-        }
-        Path socket = vm.vsock().orElseThrow(() -> new HostException(Kind.CONFLICT, "vm " + id + " has no vsock, so no agent to reach"));
+        GuestAgent agent = GuestAgent.of(machines, id);
         CappedOutput out = new CappedOutput(MAX_EXEC_OUTPUT), err = new CappedOutput(MAX_EXEC_OUTPUT);
         int status;
         try {
-            status = new GuestAgent(id, socket).exec(new GuestAgent.Command(r.argv(), r.env(), r.cwd()),
+            status = agent.exec(new GuestAgent.Command(r.argv(), r.env(), r.cwd()),
                     r.stdin() == null ? null : new java.io.ByteArrayInputStream(r.stdin().getBytes(StandardCharsets.UTF_8)),
                     out, err, r.timeoutSeconds() == null ? null : Duration.ofSeconds(r.timeoutSeconds()));
         } catch (IllegalArgumentException e) {

@@ -3,7 +3,6 @@ package hg.shell.internal;
 import hg.host.CheckedMachines;
 import hg.host.GuestAgent;
 import hg.host.HostException;
-import hg.host.Machines;
 
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -132,18 +131,7 @@ final class GuestCommands {
     }
 
     private GuestAgent agent(int id) throws HostException {
-        for (Machines.Info i : machines.list()) {
-            if (i.id() == id) {
-                if (!(i.state() instanceof Machines.State.Running)) {
-                    throw new HostException(HostException.Kind.CONFLICT, "vm " + id + " is not running: its agent cannot answer"
-                            + (i.state() instanceof Machines.State.Paused ? " (vm_resume " + id + " first)" : ""));
-                }
-                Path socket = i.vsock().orElseThrow(() -> new HostException(HostException.Kind.CONFLICT,
-                        "vm " + id + " has no vsock, so no agent to reach"));
-                return new GuestAgent(id, socket);
-            }
-        }
-        throw new HostException(HostException.Kind.NOT_FOUND, "there is no vm " + id);
+        return GuestAgent.of(machines, id);
     }
 
     /** A command's output onto the shell's writer as it comes: UTF-8 decoded across chunks, control bytes kept. */
