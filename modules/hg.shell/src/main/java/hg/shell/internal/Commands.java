@@ -98,7 +98,7 @@ public final class Commands {
         this.catalog = catalog;
         // The host's checks: the same lines whether this shell runs the VMs or a daemon does.
         this.machines = machines instanceof CheckedMachines c ? c : new CheckedMachines(machines);
-        this.guest = new GuestCommands(this.machines);
+        this.guest = new GuestCommands(this.machines, this::vmId);
         this.exitRefusal = exitRefusal;
         this.netByDefault = netByDefault;
         this.diskPaths = diskPaths;

@@ -25,10 +25,22 @@ final class GuestCommands {
     static final long MAX_TIMEOUT_S = 24 * 3600;
     private static final Pattern GUEST_PATH = Pattern.compile("(\\d{1,9}):(/.*)");
 
-    private final CheckedMachines machines;
+    /** The shell's check of one vm id argument: a number of a VM that exists, or its one-line refusal. */
+    @FunctionalInterface
+    interface VmIdCheck {
+        int vmId(String command, List<String> args) throws HostException;
+    }
 
-    GuestCommands(CheckedMachines machines) {
+    private final CheckedMachines machines;
+    private final VmIdCheck ids;
+
+    GuestCommands(CheckedMachines machines, VmIdCheck ids) {
         this.machines = machines;
+        this.ids = ids;
+    }
+
+    private int vmId(String command, String word) throws HostException {
+        return ids.vmId(command, List.of(word));
     }
 
     /** Runs the command; prints its output as it comes; returns its exit status. */
@@ -118,16 +130,6 @@ final class GuestCommands {
         } catch (InvalidPathException e) {
             throw new HostException("vm_cp: '" + value + "' is not a path");
         }
-    }
-
-    private int vmId(String command, String word) throws HostException {
-        if (!word.matches("\\d{1,9}")) {
-            throw new HostException("'" + word + "' is not a vm id: ids are numbers (" + CheckedMachines.knownVms(machines.list())
-                    + ")");
-        }
-        int id = Integer.parseInt(word);
-        machines.state(id);   // says there is no such VM
-        return id;
     }
 
     private GuestAgent agent(int id) throws HostException {
