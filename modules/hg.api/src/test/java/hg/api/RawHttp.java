@@ -44,8 +44,12 @@ final class RawHttp {
         return send(socket, method, path, "application/json", body.getBytes(StandardCharsets.UTF_8));
     }
 
-    static Answer send(Path socket, String method, String path, String contentType, byte[] body) throws IOException {
+    static Answer send(Path socket, String method, String path, String contentType, byte[] body, String... headers)
+            throws IOException {
         StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        for (String h : headers) {
+            head.append(h).append("\r\n");
+        }
         if (contentType != null) {
             head.append("Content-Type: ").append(contentType).append("\r\n");
         }

@@ -84,7 +84,7 @@ final class FcHandler extends Handler.Abstract {
             }
             case Reply.Json j -> write(response, callback, j.status(), j.body());
             case Reply.Body b -> write(response, callback, 200, b.body());
-            case Reply.Upgraded u -> { }
+            case Reply.Answered a -> { }
         }
     }
 

@@ -129,9 +129,64 @@ public final class GuestAgent {
         }
     }
 
+    /** Where a guest file's bytes go: told the file's mode and size before the first byte. */
+    @FunctionalInterface
+    public interface FileSink {
+        OutputStream open(int mode, long size) throws IOException;
+    }
+
     /** Copies the guest's file {@code guestPath} to {@code local} (written whole or not at all), with its mode. */
     public long copyOut(String guestPath, Path local) throws HostException {
         Path tmp = local.resolveSibling("." + local.getFileName() + ".hg-cp-" + ProcessHandle.current().pid());
+        TempFile sink = new TempFile(tmp);
+        try {
+            long written;
+            try (sink) {
+                written = copyOut(guestPath, sink);
+            }
+            Files.setPosixFilePermissions(tmp, permissions(sink.mode));
+            Files.move(tmp, local, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return written;
+        } catch (IOException e) {
+            throw new HostException(Kind.FAILED, "cannot write " + local + ": " + e.getMessage());
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the temporary file of a copy that failed; its name says what it is
+            }
+        }
+    }
+
+    /** A copy's temporary file beside its target, opened when the guest said the file's mode. */
+    private static final class TempFile implements FileSink, AutoCloseable {
+        final Path path;
+        int mode;
+        OutputStream out;
+
+        TempFile(Path path) {
+            this.path = path;
+        }
+
+        @Override
+        public OutputStream open(int mode, long size) throws IOException {
+            this.mode = mode;
+            return out = Files.newOutputStream(path);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (out != null) {
+                out.close();
+            }
+        }
+    }
+
+    /**
+     * Copies the guest's file {@code guestPath} into what {@code sink} opens; fails when the file changed size
+     * while it was read, so what arrived is never taken for the file. A sink's own failure is an IOException.
+     */
+    public long copyOut(String guestPath, FileSink sink) throws HostException, IOException {
         try (Connection c = connect(null)) {
             c.send(AgentFrames.READ, cString(guestPath));
             Frame info = c.read();
@@ -143,39 +198,34 @@ public final class GuestAgent {
             }
             int mode = AgentFrames.u32(info.payload(), 0) & 0777;
             long size = java.nio.ByteBuffer.wrap(info.payload(), 4, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            OutputStream out = sink.open(mode, size);
             long written = 0;
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                while (true) {
-                    Frame f = c.read();
-                    if (f.type() == AgentFrames.DATA) {
-                        out.write(f.payload());
-                        written += f.payload().length;
-                    } else if (f.type() == AgentFrames.END) {
+            while (true) {
+                Frame f = c.read();
+                if (f.type() == AgentFrames.DATA) {
+                    if (written + f.payload().length > size) {
                         break;
-                    } else if (f.type() == AgentFrames.ERROR) {
-                        throw refused(f);
-                    } else {
-                        throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " sent frame type " + f.type()
-                                + " in a file");
                     }
+                    out.write(f.payload());
+                    written += f.payload().length;
+                } else if (f.type() == AgentFrames.END) {
+                    break;
+                } else if (f.type() == AgentFrames.ERROR) {
+                    throw refused(f);
+                } else {
+                    throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " sent frame type " + f.type()
+                            + " in a file");
                 }
             }
+            out.flush();
             if (written != size) {
                 // A file that changed while it was read: what came is not the file it said.
-                throw new HostException(Kind.FAILED, "vm " + vmId + ": " + guestPath + " was " + size + " bytes when the copy began and "
-                        + written + " came: it changed meanwhile; try again");
+                throw new HostException(Kind.FAILED, "vm " + vmId + ": " + guestPath + " was " + size + " bytes when the copy "
+                        + "began and " + (written < size ? written : "more") + " came: it changed meanwhile; try again");
             }
-            Files.setPosixFilePermissions(tmp, permissions(mode));
-            Files.move(tmp, local, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return written;
-        } catch (IOException e) {
-            throw lost(e, "copying " + guestPath + " out");
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the temporary file of a copy that failed; its name says what it is
-            }
+        } catch (AgentIOException e) {
+            throw lost(e.getCause(), "copying " + guestPath + " out");
         }
     }
 
@@ -187,11 +237,23 @@ public final class GuestAgent {
         } catch (IOException e) {
             throw new HostException(Kind.INVALID, "cannot read " + local + ": " + e.getMessage());
         }
-        try (Connection c = connect(null); InputStream in = Files.newInputStream(local)) {
+        try (InputStream in = Files.newInputStream(local)) {
+            return copyIn(in, mode, guestPath);
+        } catch (IOException e) {
+            throw new HostException(Kind.FAILED, "cannot read " + local + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Copies what {@code in} holds into the guest as {@code guestPath} with permission bits {@code mode}; the
+     * guest's file is replaced only once all of it arrived. A failure of {@code in} itself is an IOException.
+     */
+    public long copyIn(InputStream in, int mode, String guestPath) throws HostException, IOException {
+        try (Connection c = connect(null)) {
             byte[] path = cString(guestPath);
             byte[] request = new byte[4 + path.length];
-            request[0] = (byte) mode;
-            request[1] = (byte) (mode >>> 8);
+            request[0] = (byte) (mode & 0777);
+            request[1] = (byte) ((mode & 0777) >>> 8);
             System.arraycopy(path, 0, request, 4, path.length);
             c.send(AgentFrames.WRITE, request);
             byte[] buf = new byte[AgentFrames.MAX_PAYLOAD];
@@ -210,8 +272,8 @@ public final class GuestAgent {
                 throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered a write with frame type " + f.type());
             }
             return sent;
-        } catch (IOException e) {
-            throw lost(e, "copying " + local + " in");
+        } catch (AgentIOException e) {
+            throw lost(e.getCause(), "copying into " + guestPath);
         }
     }
 
@@ -286,6 +348,20 @@ public final class GuestAgent {
             }
         }
         return mode;
+    }
+
+    /** The connection to the agent failed, as opposed to the file or stream on the host's side of a copy. */
+    private static final class AgentIOException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        AgentIOException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
     }
 
     /**
@@ -373,26 +449,26 @@ public final class GuestAgent {
             watchStalls = false;
         }
 
-        synchronized void send(int type, byte[] payload) throws IOException {
-            AgentFrames.write(out, type, payload);
+        void send(int type, byte[] payload) throws AgentIOException {
+            send(type, payload, payload.length);
+        }
+
+        synchronized void send(int type, byte[] payload, int len) throws AgentIOException {
+            try {
+                AgentFrames.write(out, type, payload, 0, len);
+            } catch (IOException e) {
+                throw new AgentIOException(e);
+            }
             lastActivity = System.nanoTime();
         }
 
-        synchronized void send(int type, byte[] payload, int len) throws IOException {
-            AgentFrames.write(out, type, payload, 0, len);
-            lastActivity = System.nanoTime();
-        }
-
-        Frame read() throws IOException {
+        Frame read() throws AgentIOException {
             try {
                 Frame f = AgentFrames.read(in);
                 lastActivity = System.nanoTime();
                 return f;
             } catch (IOException e) {
-                if (timedOut.get()) {
-                    throw new IOException("the time was up", e);
-                }
-                throw e;
+                throw new AgentIOException(timedOut.get() ? new IOException("the time was up", e) : e);
             }
         }
 

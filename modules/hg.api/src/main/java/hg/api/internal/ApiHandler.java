@@ -76,7 +76,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private static void send(Reply reply, Response response, Callback callback) {
         switch (reply) {
-            case Reply.Upgraded u -> {} // the upgrade answered and completes the callback
+            case Reply.Answered a -> {} // the endpoint answered and completes the callback
             case Reply.NoContent n -> {
                 response.setStatus(204);
                 callback.succeeded();

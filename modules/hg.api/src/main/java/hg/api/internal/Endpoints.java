@@ -15,6 +15,7 @@ import hg.host.Machines.Info;
 import hg.host.Sizes;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -24,6 +25,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.time.Duration;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.server.Handshaker;
 
@@ -87,6 +92,8 @@ public final class Endpoints {
                 new Route("POST", "/vms/{id}/clone", this::cloneVm),
                 new Route("GET", "/vms/{id}/console", this::console),
                 new Route("POST", "/vms/{id}/exec", this::exec),
+                new Route("GET", "/vms/{id}/files", this::readFile),
+                new Route("PUT", "/vms/{id}/files", this::writeFile),
                 new Route("GET", "/metrics", c -> new Reply.Body(Metrics.CONTENT_TYPE,
                         Metrics.render(machines.list()).getBytes(StandardCharsets.UTF_8))),
                 new Route("GET", "/openapi.json", c -> new Reply.Body("application/json", openApi))));
@@ -234,6 +241,72 @@ public final class Endpoints {
         }));
     }
 
+    /** The header that carries a guest file's permission bits, in octal, both ways. */
+    static final String MODE_HEADER = "Hyper-Gen-File-Mode";
+
+    /**
+     * A guest's file, streamed as the agent sends it: never held whole, whatever its size. Once the first byte
+     * went out the status cannot change, so a copy that fails then aborts the answer short of its length.
+     */
+    private Reply readFile(Call c) throws Exception {
+        int id = c.vmId();
+        String path = guestPath(c);
+        GuestAgent agent = GuestAgent.of(machines, id);
+        Response response = c.response();
+        // Closed only when all came: closing ends the answer, which a refusal before the first byte must not.
+        OutputStream body = Content.Sink.asOutputStream(response);
+        try {
+            agent.copyOut(path, (mode, size) -> {
+                response.setStatus(200);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, size);
+                response.getHeaders().put(MODE_HEADER, String.format("%04o", mode));
+                return body;
+            });
+            body.close();
+        } catch (HostException | IOException e) {
+            if (!response.isCommitted()) {
+                throw e;
+            }
+            c.callback().failed(e);
+            return new Reply.Answered();
+        }
+        c.callback().succeeded();
+        return new Reply.Answered();
+    }
+
+    /** The request's body becomes the guest's file, streamed through as it comes; its mode from the header (0644). */
+    private Reply writeFile(Call c) throws Exception {
+        int id = c.vmId();
+        String path = guestPath(c);
+        String modeText = c.request().getHeaders().get(MODE_HEADER);
+        int mode = 0644;
+        if (modeText != null) {
+            if (!modeText.matches("0?[0-7]{1,3}")) {
+                throw ApiException.badRequest("header " + MODE_HEADER + " takes permission bits in octal, e.g. 0644, not "
+                        + modeText);
+            }
+            mode = Integer.parseInt(modeText, 8);
+        }
+        GuestAgent agent = GuestAgent.of(machines, id);
+        try {
+            agent.copyIn(Content.Source.asInputStream(c.request()), mode, path);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the request's body ended early: " + e.getMessage());
+        }
+        return new Reply.NoContent();
+    }
+
+    /** The guest path of a files request: its {@code path} query parameter, absolute, as the guest's root sees it. */
+    private static String guestPath(Call c) throws ApiException {
+        String path = Request.extractQueryParameters(c.request()).getValue("path");
+        if (path == null || !path.startsWith("/") || path.indexOf('\0') >= 0) {
+            throw ApiException.badRequest("give the guest's file as an absolute path: ?path=/etc/hostname"
+                    + (path == null ? "" : ", not " + path.replace('\0', '?')));
+        }
+        return path;
+    }
+
     private Reply cloneVm(Call c) throws Exception {
         int id = c.vmId();
         Requests.Clone r = JsonIn.request(c.bodyOrEmptyObject(), Requests.Clone::read);
@@ -253,6 +326,6 @@ public final class Endpoints {
                         })) {
             throw ApiException.badRequest("GET /vms/" + id + "/console is a WebSocket: ask for an upgrade to websocket");
         }
-        return new Reply.Upgraded();
+        return new Reply.Answered();
     }
 }

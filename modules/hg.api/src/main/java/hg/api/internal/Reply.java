@@ -15,6 +15,6 @@ public sealed interface Reply {
     /** 204: done, nothing to tell. */
     record NoContent() implements Reply {}
 
-    /** The connection became a WebSocket: the upgrade has answered already. */
-    record Upgraded() implements Reply {}
+    /** The endpoint answered by itself: a WebSocket upgrade, or a body streamed as it came. */
+    record Answered() implements Reply {}
 }
