@@ -277,6 +277,53 @@ public final class GuestAgent {
         }
     }
 
+    /**
+     * For a clone: the guest's card {@code iface} takes {@code mac} and the one address {@code address} (with its
+     * prefix, e.g. {@code 172.30.0.9/16}), and its default route goes through {@code gateway} (none when empty).
+     */
+    public void setNetwork(String iface, byte[] mac, String address, String gateway) throws HostException {
+        if (mac.length != 6) {
+            throw new IllegalArgumentException("a MAC has 6 bytes, not " + mac.length);
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(cString(iface));
+        b.writeBytes(mac);
+        b.writeBytes(cString(address));
+        b.writeBytes(cString(gateway));
+        request(AgentFrames.NET, b.toByteArray(), "setting its network address");
+    }
+
+    /** Most bytes one reseed carries: the agent's bound. */
+    public static final int MAX_SEED = 4096;
+
+    /**
+     * Credits {@code seed} to the guest's entropy pool and reseeds its random-number generator: a clone's random
+     * numbers then part from its parent's and its siblings'.
+     */
+    public void reseed(byte[] seed) throws HostException {
+        if (seed.length < 1 || seed.length > MAX_SEED) {
+            throw new IllegalArgumentException("a seed is 1 to " + MAX_SEED + " bytes, not " + seed.length);
+        }
+        request(AgentFrames.ENTROPY, seed, "reseeding its random numbers");
+    }
+
+    /** One request whose answer is OK or ERROR. */
+    private void request(int type, byte[] payload, String doing) throws HostException {
+        try (Connection c = connect(null)) {
+            c.send(type, payload);
+            Frame f = c.read();
+            if (f.type() == AgentFrames.ERROR) {
+                throw refused(f);
+            }
+            if (f.type() != AgentFrames.OK) {
+                throw new HostException(Kind.FAILED, "the agent of vm " + vmId + " answered frame type " + f.type()
+                        + " while " + doing);
+            }
+        } catch (AgentIOException e) {
+            throw lost(e.getCause(), doing);
+        }
+    }
+
     /** The agent's version line, e.g. {@code hg-agent 1}. */
     public String version() throws HostException {
         try (Connection c = connect(null)) {

@@ -1,5 +1,6 @@
 package hg.host;
 
+import hg.host.internal.CloneIdentity;
 import hg.host.internal.ConsolePump;
 import hg.vmm.Console.Attachment;
 import hg.vmm.ImageBusyException;
@@ -227,8 +228,9 @@ public final class VmmMachines implements Machines {
 
     @Override
     public List<Integer> clone(int id, int count) throws HostException {
+        List<Integer> made;
         try {
-            return manager.clone(id, count);
+            made = manager.clone(id, count);
         } catch (MemoryRefusedException e) {
             throw new HostException(e.getMessage() + "; destroy a VM first, ask for fewer clones, or start hyper-gen "
                     + "with --overcommit");
@@ -237,6 +239,19 @@ public final class VmmMachines implements Machines {
         } catch (OutOfMemoryError e) {
             throw new HostException("out of memory while cloning vm " + id + ": ask for fewer clones");
         }
+        // All or none: a clone that could not be made its own guest is of no use, nor is half of a request.
+        try {
+            for (int clone : made) {
+                CloneIdentity.give(manager.require(clone).info());
+            }
+        } catch (HostException e) {
+            for (int clone : made) {
+                manager.destroy(clone);
+            }
+            throw new HostException(e.kind(), e.getMessage() + "; its clones were destroyed (vm_clone needs the agent of "
+                    + "the default image in a networked guest)");
+        }
+        return made;
     }
 
     private Vm vm(int id) throws HostException {

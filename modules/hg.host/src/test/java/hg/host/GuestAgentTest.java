@@ -40,6 +40,7 @@ class GuestAgentTest {
 
     private Path vsock(boolean answerConnect, Script script) throws IOException {
         Path socket = dir.resolve("vm1.vsock");
+        Files.deleteIfExists(socket);
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         listener.bind(UnixDomainSocketAddress.of(socket));
         server = Thread.ofVirtual().start(() -> {
@@ -190,5 +191,29 @@ class GuestAgentTest {
         byte[] write = seen.getFirst();
         assertEquals(0640, (write[0] & 0xff) | (write[1] & 0xff) << 8);
         assertEquals("/root/in.bin\0", new String(write, 4, write.length - 4, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aClonesNetworkAndSeedGoAsTheProtocolSays() throws Exception {
+        List<byte[]> seen = new ArrayList<>();
+        Path socket = vsock(true, (in, out) -> {
+            assertEquals(14, frameType(in, seen));
+            frame(out, 12, new byte[0]);
+        });
+        new GuestAgent(1, socket).setNetwork("eth0", new byte[] {2, 0x68, 0x67, 0, 0, 9}, "172.30.0.10/16", "172.30.0.1");
+        assertArrayEquals(("eth0\u0000\u0002hg\u0000\u0000\u0009172.30.0.10/16\u0000172.30.0.1\u0000").getBytes(StandardCharsets.ISO_8859_1),
+                seen.getFirst());
+        stop();
+
+        seen.clear();
+        socket = vsock(true, (in, out) -> {
+            assertEquals(15, frameType(in, seen));
+            frame(out, 6, "reseed: Operation not permitted".getBytes(StandardCharsets.UTF_8));
+        });
+        Path s = socket;
+        HostException e = assertThrows(HostException.class, () -> new GuestAgent(1, s).reseed(new byte[64]));
+        assertEquals("vm 1: reseed: Operation not permitted", e.getMessage());
+        assertEquals(64, seen.getFirst().length);
+        assertThrows(IllegalArgumentException.class, () -> new GuestAgent(1, s).reseed(new byte[GuestAgent.MAX_SEED + 1]));
     }
 }

@@ -104,17 +104,23 @@ public final class Vm {
     }
 
     /**
-     * With {@code overlays} the VM writes its disks into copy-on-write overlays of its own (a clone);
+     * A {@code clone} writes its disks into copy-on-write overlays of its own and takes a place of its own on the
+     * guest network (the guest is told its new MAC and address by its agent, above this layer);
      * {@code vsock} is where its vsock's host socket goes (a restored VM never takes over the socket of
      * the VM it was saved from).
      */
-    static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean overlays,
+    static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean clone,
                       Optional<Path> vsock) {
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
                 kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
-        VmConfig config = vsock.map(loaded.config()::withVsock).orElse(loaded.config());
+        // Exactly the devices the snapshot had: a vsock when it had one (on a socket of this VM's), else none.
+        VmConfig config = loaded.config();
+        if (loaded.hadVsock()) {
+            config = config.withVsock(vsock.orElseThrow(() -> new VmException("the snapshot in " + dir + " is of a VM "
+                    + "with a vsock: give the restored VM a socket for it (a vsock directory)")));
+        }
         Vm vm = new Vm(kvm, id, config);
-        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, config, vm::stop, loaded.restoreFrom(overlays));
+        vm.parts = VmBuilder.restore(kvm, supportedCpuid, id, config, vm::stop, loaded.restoreFrom(clone));
         // The guest was stopped since the snapshot, for as long as the snapshot lay on disk.
         markStopped(vm.parts.loops());
         if (paused) {

@@ -125,17 +125,19 @@ public final class VmManager implements AutoCloseable {
      * not fit beside the running VMs', a network place in use.
      */
     public int restore(Path dir, boolean paused) {
-        return restore(dir, paused, false, null);
+        return restore(dir, paused, false, null, Optional.empty());
     }
 
-    private synchronized int restore(Path dir, boolean paused, boolean overlays, FrozenImage image) {
+    /** {@code vsockBeside}: where a clone's vsock socket goes when no vsock directory is set (its parent's). */
+    private synchronized int restore(Path dir, boolean paused, boolean clone, FrozenImage image,
+                                     Optional<Path> vsockBeside) {
         Kvm k = kvm();
         long bytes = Vm.snapshotMemory(k, supportedCpuid, dir);
         MemoryAdmission.Promise promise = memory.admit(bytes, overcommit);
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
-            vm = Vm.restore(k, supportedCpuid, id, dir, paused, overlays, vsockFor(id));
+            vm = Vm.restore(k, supportedCpuid, id, dir, paused, clone, vsockFor(id, vsockBeside));
         } catch (RuntimeException | Error e) {
             promise.close();
             nextId.compareAndSet(id + 1, id);
@@ -186,16 +188,18 @@ public final class VmManager implements AutoCloseable {
      * Makes {@code count} running clones of VM {@code id} (running or paused; it goes on as it
      * was) and returns their ids. The clones map one frozen copy of its memory (pages none of
      * them wrote are held once) and see its disks through copy-on-write overlays of their own.
-     * A VM with a network card is refused: its clones would share its MAC and address.
+     * A networked clone gets a place of its own on the bridge (a new TAP, MAC and address), which its guest
+     * still has to be told of: its agent, over vsock, is how (above this layer), so a networked VM without a
+     * vsock is refused. Until then the bridge's filter drops what the clone sends with its parent's MAC.
      */
     public List<Integer> clone(int id, int count) {
         if (count < 1 || count > MAX_CLONES) {
             throw new VmException("a clone count is 1 to " + MAX_CLONES + ", not " + count);
         }
         Vm source = require(id);
-        if (source.config().net()) {
-            throw new VmException("vm " + id + " has a network card: its clones would share its MAC and address;"
-                    + " clone a VM made with --no-net");
+        if (source.config().net() && source.config().vsock().isEmpty()) {
+            throw new VmException("vm " + id + " has a network card and no vsock: its clones could not be told their"
+                    + " own MAC and address by its agent; clone a VM made with --vsock, or with --no-net");
         }
         Path frozen;
         try {
@@ -210,7 +214,7 @@ public final class VmManager implements AutoCloseable {
         try {
             source.snapshot(frozen, true);
             for (int i = 0; i < count; i++) {
-                made.add(restore(frozen, false, true, image));
+                made.add(restore(frozen, false, true, image, source.config().vsock()));
             }
             return made;
         } catch (RuntimeException e) {
@@ -232,7 +236,12 @@ public final class VmManager implements AutoCloseable {
     }
 
     private Optional<Path> vsockFor(int id) {
-        Path dir = vsockDir;
+        return vsockFor(id, Optional.empty());
+    }
+
+    /** With no vsock directory set, a socket beside {@code beside} (a clone's beside its parent's), if given. */
+    private Optional<Path> vsockFor(int id, Optional<Path> beside) {
+        Path dir = vsockDir != null ? vsockDir : beside.map(Path::toAbsolutePath).map(Path::getParent).orElse(null);
         return dir == null ? Optional.empty() : Optional.of(dir.resolve("vm" + id + ".vsock"));
     }
 

@@ -40,7 +40,7 @@ class VmNetTest {
                 assertTrue(vm.cmdline().contains("ip=172.30.0." + (id + 1) + "::172.30.0.1:255.255.0.0::eth0:off"), vm.cmdline());
                 VmNet net = vm.info().net().orElseThrow();
                 assertEquals(new VmNet(String.format("02:68:67:00:00:%02x", id), "172.30.0." + (id + 1) + "/16",
-                        "tap " + tap + " on hgbr0", "java"), net);
+                        "172.30.0.1", "tap " + tap + " on hgbr0", "java"), net);
                 assertEquals(new StopReason.DebugExit(0), VmTest.awaitStop(vm), () -> "console: " + VmTest.text(vm));
                 assertTrue(VmTest.text(vm).contains("virtio-net ok"));
                 assertFalse(ns.links().contains(tap), "a stopped VM's TAP is gone");
@@ -75,7 +75,7 @@ class VmNetTest {
     }
 
     @Test
-    void aRestoredVmKeepsItsAddressAndANetworkedVmIsNotCloned(TestNetns ns) throws Exception {
+    void aRestoredVmKeepsItsAddressAndANetworkedVmWithoutVsockIsNotCloned(TestNetns ns) throws Exception {
         Path elf = GuestPrograms.elf("count");
         Path dir = java.nio.file.Files.createTempDirectory("hg-net-snap");
         ns.run(() -> {
@@ -85,8 +85,8 @@ class VmNetTest {
                 VmTest.awaitOutput(vm, "tick 2 ");
                 VmNet net = vm.info().net().orElseThrow();
                 VmException clone = assertThrows(VmException.class, () -> manager.clone(id, 1));
-                assertEquals("vm " + id + " has a network card: its clones would share its MAC and address;"
-                        + " clone a VM made with --no-net", clone.getMessage());
+                assertEquals("vm " + id + " has a network card and no vsock: its clones could not be told their own MAC"
+                        + " and address by its agent; clone a VM made with --vsock, or with --no-net", clone.getMessage());
                 manager.snapshot(id, dir, false);
                 VmException busy = assertThrows(VmException.class, () -> manager.restore(dir, false));
                 assertTrue(busy.getMessage().contains("172.30.0." + (id + 1)), busy.getMessage());
@@ -100,6 +100,36 @@ class VmNetTest {
             }
             return null;
         });
+    }
+
+    @Test
+    void aNetworkedClonePlacesItsCardOnAPlaceOfItsOwn(TestNetns ns) throws Exception {
+        Path elf = GuestPrograms.elf("count");
+        Path vsock = java.nio.file.Files.createTempDirectory("hg-net-clone").resolve("parent.vsock");
+        ns.run(() -> {
+            try (VmManager manager = new VmManager()) {
+                int id = manager.create(VmConfig.of(elf, null).withMemory(MEM).withNet(true).withVsock(vsock));
+                VmTest.awaitOutput(manager.require(id), "tick 2 ");
+                VmNet parent = manager.require(id).info().net().orElseThrow();
+                List<Integer> clones = manager.clone(id, 2);
+                java.util.Set<String> macs = new java.util.HashSet<>(List.of(parent.mac()));
+                java.util.Set<String> addresses = new java.util.HashSet<>(List.of(parent.address()));
+                for (int c : clones) {
+                    Vm clone = manager.require(c);
+                    VmNet net = clone.info().net().orElseThrow();
+                    assertTrue(macs.add(net.mac()) && addresses.add(net.address()), "a MAC and address of its own: " + net);
+                    assertEquals(String.format("02:68:67:00:00:%02x", c), net.mac());
+                    assertEquals("tap hgvm" + c + " on hgbr0", net.tap());
+                    assertEquals(java.util.Optional.of(vsock.resolveSibling("vm" + c + ".vsock")), clone.info().vsock(),
+                            "a socket of its own beside its parent's");
+                    assertTrue(ns.ip("-o", "link", "show", "master", "hgbr0").contains("hgvm" + c));
+                    VmTest.awaitOutput(clone, "tick ");   // it runs on from its parent's count
+                }
+                assertEquals(parent, manager.require(id).info().net().orElseThrow(), "the parent keeps its own");
+            }
+            return null;
+        });
+        assertEquals(List.of("lo", "hgbr0"), ns.links());
     }
 
     @Test

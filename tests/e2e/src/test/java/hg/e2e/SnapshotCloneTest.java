@@ -1,6 +1,7 @@
 package hg.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
@@ -113,13 +114,15 @@ class SnapshotCloneTest {
     /**
      * A guest whose card vhost-net serves: its rings' positions come back from the host kernel for
      * the snapshot and go to it again on restore, so the restored guest's network works at once.
+     * Its clones each get a MAC and address of their own and random numbers apart from each other's,
+     * through their agents, and reach the bridge and the host them.
      */
     @Test
-    @Timeout(value = 6, unit = TimeUnit.MINUTES)
-    void aRestoredGuestsNetworkWorks() {
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void aRestoredGuestsNetworkWorksAndItsClonesGetTheirOwn() {
         HgShell shell = NEST.shell();
         RigRetry.once(shell, "a networked guest to snapshot", () -> {
-            int vm = GuestBoot.create(shell, "0 0", GUEST_BOOT);
+            int vm = GuestBoot.create(shell, "0 0 --mem 256M", GUEST_BOOT);
             shell.guest("ping -c 2 -W 10 172.30.0.1", COMMAND);
             shell.detach(vm, COMMAND);
         });
@@ -135,7 +138,44 @@ class SnapshotCloneTest {
         shell.detach(restored, COMMAND);
         assertEquals(0, NEST.host().run("ping -c 2 -W 10 172.30.0." + (vm + 1), COMMAND).status(),
                 "the host reaches the restored guest at its old address");
+
+        long t0 = System.nanoTime();
+        String clonedOut = shell.ok("vm_clone " + restored + " --count 2", COMMAND);
+        System.out.printf("e2e: vm_clone --count 2 of a networked guest, identities given: %.2f s wall%n",
+                (System.nanoTime() - t0) / 1e9);
+        List<Integer> clones = ids(clonedOut);
+        assertEquals(2, clones.size(), "two clone ids:\n" + clonedOut);
+        String list = HgShell.clean(shell.ok("vm_list", COMMAND));
+        java.util.Set<String> macs = new java.util.HashSet<>(), randoms = new java.util.HashSet<>();
+        macs.add(guestOutput(shell, restored, "cat /sys/class/net/eth0/address"));
+        for (int c : clones) {
+            String mac = guestOutput(shell, c, "cat /sys/class/net/eth0/address");
+            assertTrue(macs.add(mac), "clone " + c + " has a MAC of its own: " + mac + " among " + macs);
+            String line = list.lines().filter(l -> l.strip().startsWith(c + " ")).findFirst().orElse("");
+            Matcher address = Pattern.compile("172\\.30\\.\\d+\\.\\d+(?=/16)").matcher(line);
+            assertTrue(address.find(), "vm_list shows clone " + c + "'s address:\n" + list);
+            String inGuest = guestOutput(shell, c, "ip -4 addr show eth0");
+            assertTrue(inGuest.contains(address.group() + "/16") && !inGuest.contains("172.30.0." + (vm + 1) + "/"),
+                    "clone " + c + " has its own address " + address.group() + " and not its parent's:\n" + inGuest);
+            guestOutput(shell, c, "ping -c 2 -W 10 172.30.0.1");
+            assertEquals(0, NEST.host().run("ping -c 2 -W 10 " + address.group(), COMMAND).status(),
+                    "the host reaches clone " + c + " at " + address.group());
+            assertTrue(randoms.add(guestOutput(shell, c, "head -c 16 /dev/urandom | od -An -tx1")),
+                    "clone " + c + "'s random numbers are its own: " + randoms);
+        }
+        assertEquals(0, NEST.host().run("ping -c 2 -W 10 172.30.0." + (vm + 1), COMMAND).status(),
+                "the parent keeps its address");
+        for (int c : clones) {
+            shell.ok("vm_destroy " + c, COMMAND);
+        }
         shell.ok("vm_destroy " + restored, COMMAND);
+    }
+
+    /** What {@code command} printed in VM {@code vm}, run through its agent; it must exit with 0. */
+    private static String guestOutput(HgShell shell, int vm, String command) {
+        String out = HgShell.clean(shell.ok("vm_exec " + vm + " -- sh -c '" + command + "'", COMMAND));
+        assertFalse(out.contains("exit status"), "vm " + vm + ": " + command + ":\n" + out);
+        return out.strip();
     }
 
     /** Seconds the attached guest's clock is ahead of the host's (read just before and after it), logged. */

@@ -182,8 +182,9 @@ public final class Commands {
                         + "it was. Its memory and disks are frozen once into a directory of the clone directory; the "
                         + "clones share that frozen memory (a page is copied only when a clone writes it) and see the "
                         + "disks through copy-on-write overlays of their own, so no clone sees another's writes. The "
-                        + "frozen image is removed with the last clone. A VM with a network card cannot be cloned yet "
-                        + "(its clones would share its MAC and address): clone one made with --no-net.",
+                        + "frozen image is removed with the last clone. Each clone's agent reseeds its random numbers; "
+                        + "a networked clone gets a MAC and address of its own, which its agent sets (a networked guest "
+                        + "without the agent cannot be cloned: its clones are destroyed with one line).",
                 List.of(ArgKind.VM_ID, ArgKind.OPTION), List.of("--count"), (a, out, c) -> vmClone(a, out));
         add("vm_exec", "vm_exec <vm id> [--timeout S] -- <command> [args...]", "run a command in a VM through its agent",
                 "Runs <command> with its arguments in the VM through hg-agent on its vsock (the default image starts "

@@ -14,9 +14,10 @@ import java.util.Optional;
  * @param tapCounters for a card made with vhost-net, its TAP's counters; empty when the Java data
  *                    path serves it all its life (the card counts its frames itself then)
  */
-public record NetCard(VirtioNet card, String mac, String address, String tap, Optional<TapCounters> tapCounters) {
+public record NetCard(VirtioNet card, String mac, String address, String gateway, String tap,
+                      Optional<TapCounters> tapCounters) {
     public VmNet info() {
-        return new VmNet(mac, address, tap, card.dataPath());
+        return new VmNet(mac, address, gateway, tap, card.dataPath());
     }
 
     /** The bytes the guest received and sent through this card so far. */

@@ -11,6 +11,7 @@ import hg.vmm.internal.snapshot.SnapshotFormatException;
 import hg.vmm.internal.snapshot.SnapshotLayout;
 import hg.vmm.internal.snapshot.VmSnapshot;
 import hg.vmm.internal.virtio.block.DiskIdentity;
+import hg.vmm.internal.virtio.vsock.VirtioVsock;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,10 +30,18 @@ public final class SnapshotLoader {
     private SnapshotLoader() {
     }
 
-    /** A snapshot that may be restored: its state, the VM configuration it rebuilds, its memory file. */
+    /**
+     * A snapshot that may be restored: its state, the VM configuration it rebuilds (without a vsock socket: that
+     * is the restoring side's to give), its memory file.
+     */
     public record Loaded(VmSnapshot snapshot, VmConfig config, Path memoryFile) {
-        public VmBuilder.RestoreFrom restoreFrom(boolean overlays) {
-            return new VmBuilder.RestoreFrom(snapshot, memoryFile, overlays);
+        /** Whether the saved VM had a vsock device, so the restored one needs a socket for it. */
+        public boolean hadVsock() {
+            return snapshot.devices().stream().anyMatch(d -> d.deviceType() == VirtioVsock.DEVICE_ID);
+        }
+
+        public VmBuilder.RestoreFrom restoreFrom(boolean clone) {
+            return new VmBuilder.RestoreFrom(snapshot, memoryFile, clone);
         }
     }
 

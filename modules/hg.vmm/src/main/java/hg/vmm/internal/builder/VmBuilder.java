@@ -40,6 +40,7 @@ import hg.vmm.internal.legacy.Serial16550;
 import hg.vmm.internal.pseudo.BootTimer;
 import hg.vmm.internal.pseudo.DebugExitPort;
 import hg.vmm.internal.snapshot.VmSnapshot;
+import hg.vmm.internal.virtio.TransportState;
 import hg.vmm.internal.virtio.VirtioDevice;
 import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.virtio.VirtioMmioTransport;
@@ -114,9 +115,11 @@ public final class VmBuilder {
     /**
      * What a restore starts from: the decoded state and the memory file beside it.
      *
-     * @param overlays give each writable disk a copy-on-write overlay of this VM's own (clones)
+     * @param asClone a clone: each writable disk gets a copy-on-write overlay of this VM's own, and the network
+     *              card a place of its own on the bridge (its MAC and address; the guest still uses the ones
+     *              it had until it is told)
      */
-    public record RestoreFrom(VmSnapshot snapshot, Path memoryFile, boolean overlays) {
+    public record RestoreFrom(VmSnapshot snapshot, Path memoryFile, boolean asClone) {
     }
 
     private VmBuilder(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, Consumer<StopReason> stop,
@@ -237,7 +240,7 @@ public final class VmBuilder {
     /** The image itself, or for a clone a copy-on-write overlay of its own over the frozen image. */
     private BlockBackend openDisk(String device, VmConfig.Disk d) {
         try {
-            if (restore != null && restore.overlays() && !d.readOnly()) {
+            if (restore != null && restore.asClone() && !d.readOnly()) {
                 // Unlinked once open: a crashed VMM leaves no overlay behind.
                 return CowOverlay.create(d.path(), d.path().resolveSibling(".vm" + id + "-" + device + ".overlay"), false);
             }
@@ -342,7 +345,7 @@ public final class VmBuilder {
             throw new VmException("no network for vm " + id + ": TAP " + host.name() + ": " + e.getMessage(), e);
         }
         return attachCard(new TapBackend(tap, "tap " + tap.name()), mac, HexFormat.ofDelimiter(":").formatHex(mac), "-",
-                null);
+                "", null);
     }
 
     private NetCard attachNet() {
@@ -353,7 +356,7 @@ public final class VmBuilder {
         // each numbering its VMs from 1, and two of them must not share a TAP or an address.
         NetSlot slot;
         try {
-            if (restore == null) {
+            if (restore == null || restore.asClone()) {
                 slot = resources.push(NetSlot.lease(NetSlot.DEFAULT_DIR, Math.min(id, GuestNetConfig.MAX_ID), GuestNetConfig.MAX_ID));
             } else {
                 // The guest keeps the MAC and address it had: exactly that place on the bridge, or no VM.
@@ -380,11 +383,13 @@ public final class VmBuilder {
             throw new VmException("no network for vm " + id + ": " + e.getMessage(), e);
         }
         return attachCard(backend, addressing.mac(), addressing.macText(),
-                addressing.address().getHostAddress() + "/" + addressing.prefixLength(), addressing.kernelArgument());
+                addressing.address().getHostAddress() + "/" + addressing.prefixLength(),
+                addressing.gateway().getHostAddress(), addressing.kernelArgument());
     }
 
     /** The card on {@code backend}; {@code kernelArgument} (or null) tells the guest its address. */
-    private NetCard attachCard(TapBackend backend, byte[] mac, String macText, String address, String kernelArgument) {
+    private NetCard attachCard(TapBackend backend, byte[] mac, String macText, String address, String gateway,
+                               String kernelArgument) {
         VhostNetPath vhost = config.vhost() ? vhostFor(backend) : null;
         VirtioNet card;
         try {
@@ -408,7 +413,7 @@ public final class VmBuilder {
         if (kernelArgument != null) {
             deviceEntries.add(kernelArgument);
         }
-        return new NetCard(card, macText, address, backend.describe(),
+        return new NetCard(card, macText, address, gateway, backend.describe(),
                 vhost == null ? Optional.empty() : tapCounters(backend.tap().name()));
     }
 
@@ -511,8 +516,13 @@ public final class VmBuilder {
         serial.restore(s.serial());
         i8042.restore(s.i8042());
         for (int i = 0; i < transports.size(); i++) {
+            TransportState saved = s.devices().get(i);
+            if (restore.asClone() && saved.deviceType() == VirtioNet.DEVICE_ID) {
+                // A clone's card has a MAC of its own in its config space; the rest of the card is the saved one.
+                saved = saved.withConfig(transports.get(i).state().config());
+            }
             try {
-                transports.get(i).restore(s.devices().get(i));
+                transports.get(i).restore(saved);
             } catch (VirtioException e) {
                 throw new VmException("cannot restore the snapshot's devices: " + e.getMessage(), e);
             }

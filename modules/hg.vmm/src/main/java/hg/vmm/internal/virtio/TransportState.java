@@ -37,6 +37,12 @@ public record TransportState(int deviceType, byte[] config, int status, int devi
         return config.clone();
     }
 
+    /** The same state over another config space: a clone's network card, which has a MAC of its own. */
+    public TransportState withConfig(byte[] newConfig) {
+        return new TransportState(deviceType, newConfig, status, deviceFeaturesSel, driverFeaturesSel, driverFeatures,
+                queueSel, interruptStatus, configGeneration, failure, queues);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof TransportState t && deviceType == t.deviceType && Arrays.equals(config, t.config)

@@ -411,10 +411,6 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         if (!Arrays.equals(s.config(), now.config())) {
             throw new VirtioException(name + ": the device's configuration differs from the snapshot's");
         }
-        if (s.queues().size() != queues.size()) {
-            throw new VirtioException(name + ": the snapshot has " + s.queues().size() + " queues, the device "
-                    + queues.size());
-        }
         deviceFeaturesSel = s.deviceFeaturesSel();
         driverFeaturesSel = s.driverFeaturesSel();
         driverFeatures = s.driverFeatures();

@@ -157,8 +157,8 @@ class VirtioNetTapTest {
             try {
                 ns.awaitForwarding("hgvm7");
                 VirtioNet card = (VirtioNet) g.transport.device();
-                NetCard vhostCard = new NetCard(card, g.net.macText(), "", "", Optional.of(counters));
-                NetCard javaCard = new NetCard(card, g.net.macText(), "", "", Optional.empty());
+                NetCard vhostCard = new NetCard(card, g.net.macText(), "", "", "", Optional.of(counters));
+                NetCard javaCard = new NetCard(card, g.net.macText(), "", "", "", Optional.empty());
                 assertEquals(GuestTraffic.NONE, javaCard.traffic());
                 byte[] mac = g.net.mac();
                 byte[] ip = g.net.address().getAddress();
