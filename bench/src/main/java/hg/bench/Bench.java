@@ -23,6 +23,7 @@ public final class Bench {
         all.add(new BootsPerCore());
         all.addAll(RootfsBuild.figures());
         all.addAll(NestGuest.net());
+        all.addAll(NestSnap.vsock());
         return all;
     }
 

@@ -29,6 +29,13 @@ final class Gcc {
         return binary;
     }
 
+    /** Compiles the C file {@code source} of the repository into a static binary in {@code dir}. */
+    static Path buildStaticFile(Path source, Path dir) throws IOException, InterruptedException {
+        Path binary = dir.resolve(source.getFileName().toString().replaceFirst("\\.c$", "") + "-static");
+        run(List.of("gcc", "-O2", "-Wall", "-static", "-o", binary.toString(), source.toString()), 120);
+        return binary;
+    }
+
     /**
      * Assembles the freestanding guest {@code name} (a .S resource) with linker script {@code script}
      * into an ELF in {@code dir}; returns the ELF.

@@ -47,6 +47,9 @@ final class Nest {
     static final String NEST_IMAGE = "/opt/hg-bench/rootfs.ext4";
     /** netbench.c's server side, run by the probe on the nest's bridge. */
     static final String NEST_NETBENCH = "/opt/hg-bench/hg-netbench";
+    /** The vsock figures' guest image (the agent and hg-vsink in it) and the sink on the nest's side. */
+    static final String NEST_VSOCK_IMAGE = "/opt/hg-bench/rootfs-agent.ext4";
+    static final String NEST_VSINK = "/opt/hg-bench/hg-vsink";
     /**
      * Bound of one net run, boot included: under TCG on a busy machine a round trip can take
      * milliseconds, and the client caps its round trips at 20 s and a stalled connection at 30 s.
@@ -89,17 +92,28 @@ final class Nest {
         boolean net = NestGuest.net().stream().anyMatch(f -> options.wants(f.name()));
         boolean snap = options.wants(NestSnap.RESTORE_VS_BOOT) || options.wants(NestSnap.RESTORE_VS_QEMU);
         boolean clone = options.wants(NestSnap.CLONE_MS) || options.wants(NestSnap.CLONE_MEM_RATIO);
+        boolean vsock = NestSnap.vsock().stream().anyMatch(f -> options.wants(f.name()));
         int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
         int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
         int netRuns = !net ? 0 : options.quick() ? 2 : 5;
         int snapRuns = !snap ? 0 : options.quick() ? 2 : 5;
         int cloneRuns = !clone ? 0 : options.quick() ? 1 : 3;
+        int vsockRuns = !vsock ? 0 : options.quick() ? 1 : 3;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
         Path netbench = Gcc.buildStatic("netbench.c", work);
         long offsetMib = guestImage(work, rootfs, Map.of("usr/bin/hg-blkbench", Gcc.buildStatic("blkbench.c", work),
                 "usr/bin/hg-netbench", netbench));
+        Path vsink = Gcc.buildStatic("vsink.c", work);
+        Map<String, Path> nestFiles = new java.util.HashMap<>(Map.of(NEST_NETBENCH.substring(1), netbench));
+        if (vsock) {
+            Path agentImage = work.resolve("rootfs-agent.ext4");
+            writeImage(work, agentImage, Map.of("usr/bin/hg-vsink", vsink),
+                    Gcc.buildStaticFile(root.resolve("guest/agent/hg-agent.c"), work));
+            nestFiles.put(NEST_VSOCK_IMAGE.substring(1), agentImage);
+            nestFiles.put(NEST_VSINK.substring(1), vsink);
+        }
         String blkCommand = "hg-blkbench /dev/vda " + offsetMib + " " + (options.quick() ? 32 : BLK_REGION_MIB) + " "
                 + (options.quick() ? 500 : 2000);
         String netCommand = "hg-netbench client " + NestProbe.BRIDGE_ADDRESS + " " + NestProbe.NET_PORT + " "
@@ -109,12 +123,15 @@ final class Nest {
                 + "\nwarmup=" + (boot ? 2 : 0) + "\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_command=" + blkCommand
                 + "\nnet_runs=" + netRuns + "\nnet_warmup=1\nnet_timeout_ms=" + NET_TIMEOUT_MS + "\nnet_command=" + netCommand
                 + "\nnet_server=" + NEST_NETBENCH + "\nsnap_runs=" + snapRuns + "\nsnap_warmup=1\nclone_runs=" + cloneRuns
-                + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR + "\n";
+                + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR
+                + "\nvsock_runs=" + vsockRuns + "\nvsock_image=" + NEST_VSOCK_IMAGE + "\nvsink=" + NEST_VSINK
+                + "\nexec_count=" + (options.quick() ? 20 : 50) + "\nvsock_bytes=" + (64L << 20) + "\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
-                rootfs, Map.of(NEST_NETBENCH.substring(1), netbench), work, conf);
+                rootfs, nestFiles, work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
                 300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
-                        + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240);
+                        + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240
+                        + (vsock ? 300 + (vsockRuns + 1) * 240 : 0));
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);
@@ -126,21 +143,28 @@ final class Nest {
      * returns the region's offset in MiB.
      */
     static long guestImage(Path work, Path image, Map<String, Path> programs) throws Exception {
-        Path download = Files.createDirectories(work.resolve("deb"));
-        Path deb = Rootfs.findBusyboxDeb(null, download);
-        Ext4Image written;
-        try (FsTree tree = Rootfs.tree(deb, OptionalLong.of(RootfsBuild.EPOCH))) {
-            for (Map.Entry<String, Path> p : new TreeMap<>(programs).entrySet()) {
-                tree.put(p.getKey(), new Node.File(new Meta(0755, 0, 0, RootfsBuild.EPOCH),
-                        Content.of(Files.readAllBytes(p.getValue()))));
-            }
-            written = new Ext4ImageWriter().sourceDateEpoch(RootfsBuild.EPOCH).write(tree, image);
-        }
+        Ext4Image written = writeImage(work, image, programs, null);
         long offsetMib = (written.sizeBytes() + MIB - 1) / MIB + 1;
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength((offsetMib + BLK_REGION_MIB) * MIB);
         }
         return offsetMib;
+    }
+
+    /** The default busybox rootfs plus {@code programs} and, unless null, the guest agent (started by init). */
+    static Ext4Image writeImage(Path work, Path image, Map<String, Path> programs, Path agent) throws Exception {
+        Path download = Files.createDirectories(work.resolve("deb"));
+        Path deb = Rootfs.findBusyboxDeb(null, download);
+        try (FsTree tree = Rootfs.tree(deb, OptionalLong.of(RootfsBuild.EPOCH))) {
+            for (Map.Entry<String, Path> p : new TreeMap<>(programs).entrySet()) {
+                tree.put(p.getKey(), new Node.File(new Meta(0755, 0, 0, RootfsBuild.EPOCH),
+                        Content.of(Files.readAllBytes(p.getValue()))));
+            }
+            if (agent != null) {
+                Rootfs.addAgent(tree, agent);
+            }
+            return new Ext4ImageWriter().sourceDateEpoch(RootfsBuild.EPOCH).write(tree, image);
+        }
     }
 
     /**
@@ -159,6 +183,14 @@ final class Nest {
                 throw new IOException("the bench jar has no " + cls);
             }
             put(stage, entries, "opt/hg-selftest/" + cls, in.readAllBytes());
+        }
+        // and what it runs beside it: top-level classes of its own, each a file
+        String vsockCls = "hg/bench/NestVsock.class";
+        try (InputStream in = NestBoot.class.getResourceAsStream("/" + vsockCls)) {
+            if (in == null) {
+                throw new IOException("the bench jar has no " + vsockCls);
+            }
+            put(stage, entries, "opt/hg-selftest/" + vsockCls, in.readAllBytes());
         }
         put(stage, entries, "opt/hg-selftest/main", (NestProbe.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
         if (kernel != null) {

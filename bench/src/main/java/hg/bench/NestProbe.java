@@ -135,6 +135,9 @@ public final class NestProbe {
             if (netCommand != null && netRuns > 0) {
                 net(manager, config.withNet(true), qemuCmd, conf, netRuns, timeoutMs);
             }
+            if (Integer.parseInt(conf.getProperty("vsock_runs", "0")) > 0) {
+                NestVsock.run(manager, config, qemuCmd, conf, timeoutMs);
+            }
         }
     }
 
@@ -146,10 +149,9 @@ public final class NestProbe {
      */
     static void net(VmManager manager, VmConfig config, List<String> qemuCmd, Properties conf, int runs, long timeoutMs)
             throws Exception {
-        try (HostNetwork host = HostNetwork.open()) {
-            host.ensureBridge(BRIDGE, new byte[] {0x02, 0x68, 0x67, (byte) 0xff, 0x00, 0x01}, (Inet4Address) InetAddress.getByName(BRIDGE_ADDRESS), PREFIX_LENGTH);
-        } catch (RuntimeException e) {
-            System.out.println("hg-bench net setup failed: bridge " + BRIDGE + ": " + e.getMessage());
+        String noBridge = bridge();
+        if (noBridge != null) {
+            System.out.println("hg-bench net setup failed: " + noBridge);
             return;
         }
         List<String> qemuNet = new java.util.ArrayList<>();
@@ -192,6 +194,17 @@ public final class NestProbe {
                 server.destroyForcibly();
                 server.waitFor(5, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** Makes the bridge hyper-gen uses, with its address, unless it is there; returns null, or why it could not. */
+    static String bridge() throws java.net.UnknownHostException {
+        try (HostNetwork host = HostNetwork.open()) {
+            host.ensureBridge(BRIDGE, new byte[] {0x02, 0x68, 0x67, (byte) 0xff, 0x00, 0x01},
+                    (Inet4Address) InetAddress.getByName(BRIDGE_ADDRESS), PREFIX_LENGTH);
+            return null;
+        } catch (RuntimeException e) {
+            return "bridge " + BRIDGE + ": " + e.getMessage();
         }
     }
 

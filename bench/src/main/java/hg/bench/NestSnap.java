@@ -79,6 +79,28 @@ record NestSnap(String name, String unit, String peer, String goal, String kind,
                                 + " CONFIG_PROC_PAGE_MONITOR)"));
     }
 
+    /** The vsock figures ({@link NestVsock}): one guest with the agent, a network card and a vsock. */
+    static List<Figure> vsock() {
+        String where = "in the nest (boot image under QEMU TCG, emulated SVM): guest vmlinux + busybox rootfs with hg-agent and"
+                + " hg-vsink, read-only, 256 MiB, 1 vCPU; ";
+        return List.of(
+                new NestSnap("exec_rtt_ms", "ms per command (nest)",
+                        "the same program typed on the same guest's serial console", "<= 0.5", "exec", "exec_ms",
+                        "hyper-gen", "console_ms", 1, List.of(),
+                        where + "hyper-gen: GuestAgent.exec(/bin/true) over the VM's hybrid vsock, connection included,"
+                                + " in a running JVM; peer: '/bin/true; echo MARK' typed on the serial console until the"
+                                + " marker's line is back; median of 50 pairs after 5 warm-ups"),
+                new NestSnap("vsock_mbps", "MB/s guest to host (nest)", "TCP over virtio-net from the same guest",
+                        ">= 1.0", "vsock", "vsock_mbps", "hyper-gen", "tcp_mbps", 1, List.of(),
+                        where + "hg-vsink send in the guest writes 64 MiB over AF_VSOCK (to the listener at the VM's"
+                                + " socket_5000) and over TCP to the bridge's address; hg-vsink in the nest times each"
+                                + " stream from accept to its end; median of 3 runs after a warm-up"),
+                new NestSnap("vsock_vs_qemu_mbps", "MB/s guest to host (nest)", "QEMU microvm vhost-vsock-device",
+                        ">= 1.0", "vsock", "vsock_mbps", "qemu", "vsock_mbps", 1, List.of(),
+                        where + "the same 64 MiB vsock stream; QEMU's goes through the nest kernel's vhost-vsock to"
+                                + " hg-vsink on AF_VSOCK; median of 3 runs after a warm-up"));
+    }
+
     @Override
     public Result measure(Options options) throws Exception {
         Nest.Outcome nest = Nest.run(options);

@@ -68,4 +68,30 @@ class NestSnapTest {
         assertNull(r.hyperGen());
         assertEquals("hyper-gen: clone: hg.vmm.VmException: x", r.why());
     }
+
+    static NestSnap vsockFigure(String name) {
+        return (NestSnap) NestSnap.vsock().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void theVsockFiguresTakeTheirKeysFromTheSameLines() {
+        List<String> lines = List.of(
+                "hg-bench exec hyper-gen run=0 exec_ms=90.0 console_ms=10.0",
+                "hg-bench exec hyper-gen run=1 exec_ms=4.0 console_ms=10.0",
+                "hg-bench exec hyper-gen run=2 exec_ms=6.0 console_ms=12.0",
+                "hg-bench vsock hyper-gen run=0 vsock_mbps=10.0 tcp_mbps=10.0",
+                "hg-bench vsock hyper-gen run=1 vsock_mbps=200.0 tcp_mbps=100.0",
+                "hg-bench vsock qemu run=1 vsock_mbps=400.0");
+        Result exec = vsockFigure("exec_rtt_ms").parse(lines, "t");
+        assertEquals(5.0, exec.hyperGen(), 1e-9);
+        assertEquals(11.0, exec.peer(), 1e-9);
+        Result vsock = vsockFigure("vsock_mbps").parse(lines, "t");
+        assertEquals(2.0, vsock.ratio(), 1e-9);
+        Result qemu = vsockFigure("vsock_vs_qemu_mbps").parse(lines, "t");
+        assertEquals(0.5, qemu.ratio(), 1e-9);
+        Result none = vsockFigure("vsock_vs_qemu_mbps").parse(List.of(
+                "hg-bench vsock qemu failed: no /dev/vhost-vsock in the nest (its kernel has no VHOST_VSOCK)"), "t");
+        assertNull(none.hyperGen());
+        assertTrue(none.why().contains("no /dev/vhost-vsock"), none.why());
+    }
 }
