@@ -125,7 +125,12 @@ class NinepServerTest {
         int t = c.open(4, WRONLY | OpenFlags.DOTL_TRUNC, "f");
         assertEquals(EBADF, c.err(new Tread(t, 0, 1)));
         assertEquals(0, Files.size(dir.resolve("f")));
-        assertEquals(1, server.openFiles() - 1);
+        assertEquals(2, server.openFiles());
+        c.walk(ROOT, 5, "f");
+        assertEquals(ENOTDIR, c.err(new Tlopen(5, OpenFlags.DOTL_DIRECTORY)));
+        c.walk(ROOT, 6);
+        assertEquals(21, c.err(new Tlopen(6, WRONLY)), "EISDIR");
+        c.ok(new Tlopen(6, OpenFlags.DOTL_DIRECTORY), Rlopen.class);
     }
 
     @Test

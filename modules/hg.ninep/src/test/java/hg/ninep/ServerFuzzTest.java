@@ -85,7 +85,7 @@ class ServerFuzzTest {
         }
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void randomBytes(@ForAll @Size(max = 300) byte[] raw, @ForAll boolean fixSize, @ForAll @IntRange(max = 255) int type,
                      @ForAll @IntRange(max = 300) int room) {
         versioned();
@@ -96,7 +96,7 @@ class ServerFuzzTest {
         serve(b, ByteBuffer.allocate(room));
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void cutAndFlippedRequests(@ForAll("seeds") Random r) {
         versioned();
         ByteBuffer m = RandomMessages.bytes(r.nextInt(0x10000), RandomMessages.t(r));
@@ -110,7 +110,7 @@ class ServerFuzzTest {
         serve(b, ByteBuffer.allocate(r.nextBoolean() ? 70_000 : r.nextInt(200)));
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void randomValidRequests(@ForAll("seeds") Random r) {
         versioned();
         Tmessage t = RandomMessages.t(r);

@@ -219,6 +219,9 @@ public final class Session implements AutoCloseable {
         int pathFd = fs.openPath(f.path);
         try {
             Stat st = Libc.fstat(pathFd);
+            if ((m.flags() & OpenFlags.DOTL_DIRECTORY) != 0 && !st.isDirectory()) {
+                throw new ErrnoException(Errno.ENOTDIR, "O_DIRECTORY on a non-directory");
+            }
             int flags = OpenFlags.toHost(m.flags());
             int fd = ShareFs.reopen(pathFd, st, flags);
             fids.opened(f, fd, st.isDirectory() ? Libc.O_RDONLY : flags & Libc.O_ACCMODE, st.isDirectory());

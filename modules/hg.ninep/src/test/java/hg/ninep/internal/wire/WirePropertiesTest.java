@@ -24,7 +24,7 @@ class WirePropertiesTest {
         return Arbitraries.longs().map(Random::new);
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void everyRequestRoundTrips(@ForAll("seeds") Random r, @ForAll @IntRange(max = 0xffff) int tag) throws DecodeException {
         Tmessage m = RandomMessages.t(r);
         Wire.Request back = Wire.decodeRequest(RandomMessages.bytes(tag, m));
@@ -32,7 +32,7 @@ class WirePropertiesTest {
         assertEquals(m, back.message());
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void everyReplyRoundTrips(@ForAll("seeds") Random r, @ForAll @IntRange(max = 0xffff) int tag) throws DecodeException {
         Rmessage m = RandomMessages.r(r);
         Wire.Reply back = Wire.decodeReply(RandomMessages.bytes(tag, m));
@@ -41,7 +41,7 @@ class WirePropertiesTest {
     }
 
     /** A valid message cut anywhere: a DecodeException, or (cut in trailing data only) a valid shorter parse; never a read past the cut. */
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void truncatedMessagesFailCleanly(@ForAll("seeds") Random r, @ForAll @IntRange(max = 100_000) int cutSeed) {
         ByteBuffer full = RandomMessages.bytes(7, RandomMessages.t(r));
         int cut = cutSeed % full.remaining();
@@ -56,7 +56,7 @@ class WirePropertiesTest {
         }
     }
 
-    @Property(tries = 3000)
+    @Property(tries = 1500)
     void randomBytesNeverThrowAnythingElse(@ForAll @Size(max = 200) byte[] raw, @ForAll boolean fixSize,
                                            @ForAll @IntRange(max = 255) int type) {
         ByteBuffer b = ByteBuffer.wrap(raw.clone()).order(ByteOrder.LITTLE_ENDIAN);
