@@ -34,7 +34,7 @@ public final class Wire {
         if (message.remaining() < HEADER) {
             return -1;
         }
-        return Short.toUnsignedInt(message.order(ByteOrder.LITTLE_ENDIAN).getShort(message.position() + 5));
+        return Short.toUnsignedInt(message.duplicate().order(ByteOrder.LITTLE_ENDIAN).getShort(message.position() + 5));
     }
 
     /** The message's size field (unsigned), or -1 when it cannot be read. */
@@ -42,7 +42,7 @@ public final class Wire {
         if (message.remaining() < 4) {
             return -1;
         }
-        return Integer.toUnsignedLong(message.order(ByteOrder.LITTLE_ENDIAN).getInt(message.position()));
+        return Integer.toUnsignedLong(message.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt(message.position()));
     }
 
     /** The bytes from the header on, up to the size field, or EPROTO when the size lies. */
@@ -69,7 +69,10 @@ public final class Wire {
         return new Reply(tag(message), Rmessage.decode(type(message), r));
     }
 
-    /** Writes a whole message at {@code out}'s position; returns its size. Throws BufferOverflowException when it does not fit. */
+    /**
+     * Writes a whole message at {@code out}'s position (moving it past the message, and setting
+     * the buffer little-endian); returns its size. Throws BufferOverflowException when it does not fit.
+     */
     public static int encode(int tag, Message m, ByteBuffer out) {
         ByteBuffer o = out.order(ByteOrder.LITTLE_ENDIAN);
         int start = o.position();

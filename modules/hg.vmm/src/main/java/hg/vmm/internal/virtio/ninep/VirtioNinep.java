@@ -30,7 +30,12 @@ import java.util.List;
 public final class VirtioNinep implements VirtioDevice {
 
     public static final int DEVICE_ID = 9;
-    public static final int QUEUE_SIZE = 128;
+    /**
+     * Room for a whole zero-copy chain (a header and one descriptor per payload page: up to
+     * 128 with Linux's 9pnet_virtio) in the ring or in an indirect table, which the queue
+     * holds to its own size.
+     */
+    public static final int QUEUE_SIZE = 256;
     /** VIRTIO_9P_MOUNT_TAG: the config space carries the tag. */
     public static final int F_MOUNT_TAG = 0;
 

@@ -161,6 +161,34 @@ class VirtioNinepTest {
         assertEquals("HELLO from the host", Files.readString(dir.resolve("hello")));
     }
 
+    /** A read of the largest msize in an indirect table of 130 descriptors: header, 11-byte reply header, 128 pages. */
+    @Test
+    void aWholeMsizeReadInAnIndirectChainLongerThan128() throws IOException {
+        byte[] big = new byte[600_000];
+        new java.util.Random(5).nextBytes(big);
+        Files.write(dir.resolve("big"), big);
+        driver = new MockDriver(memory, transport, VirtioNinep.QUEUE_SIZE, 0x1000);
+        assertNotEquals(0, driver.setUp(FEATURES) & Virtio.STATUS_DRIVER_OK);
+        expect(RVERSION, rpc(NinepMessages.version(tag(), 1 << 30), 4096));
+        expect(RATTACH, rpc(NinepMessages.attach(tag(), 1), 4096));
+        expect(RWALK, rpc(NinepMessages.walk(tag(), 1, 2, "big"), 4096));
+        expect(RLOPEN, rpc(NinepMessages.lopen(tag(), 2, 0), 4096));
+        byte[] request = NinepMessages.read(tag(), 2, 0, 1 << 20);
+        memory.write(OUT, request);
+        List<Buf> bufs = new java.util.ArrayList<>(List.of(Buf.out(OUT, request.length), Buf.in(IN, 11)));
+        for (int page = 0; page < 128; page++) {
+            bufs.add(Buf.in(IN + 0x1000 + 0x1000L * page, 0x1000));
+        }
+        driver.offer(driver.indirectChain(0x8000, bufs));
+        driver.notifyQueue();
+        List<int[]> used = driver.takeUsed();
+        assertEquals(1, used.size(), "answered: " + transport.failure());
+        int msize = 512 * 1024;
+        assertEquals(msize, used.getFirst()[1]);
+        assertEquals(msize - 11, NinepMessages.u32(memory.read(IN, 11), 7));
+        assertArrayEquals(Arrays.copyOf(big, msize - 11), memory.read(IN + 0x1000, msize - 11));
+    }
+
     @Test
     void aChainTooShortForATagNeedsAResetAndAResetClunksEverything() {
         mount();
