@@ -6,6 +6,9 @@ import hg.ninep.internal.Session;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * A 9P2000.L server for one share and one client (a virtio-9p device): requests in, replies
@@ -59,11 +62,26 @@ public final class NinepServer implements AutoCloseable {
         }
         int fd;
         try {
-            fd = Libc.open(share.root().toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+            fd = Libc.open(hostBytes(share.root()), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         } catch (ErrnoException e) {
             throw new IOException("9p share " + share.root() + " cannot be opened as a directory (errno " + e.errno() + ")");
         }
         return new NinepServer(share, new Session(fd, share.readOnly(), maxMsize, maxFids, maxOpenFiles));
+    }
+
+    /** The root's path as the bytes Java gives the kernel for it, held as a Latin-1 byte string as Libc takes paths. */
+    private static String hostBytes(Path root) {
+        Charset jnu;
+        try {
+            jnu = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+        } catch (IllegalArgumentException e) {
+            jnu = StandardCharsets.UTF_8;
+        }
+        String path = root.toString();
+        if (path.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("a path with NUL: " + path);
+        }
+        return new String(path.getBytes(jnu), StandardCharsets.ISO_8859_1);
     }
 
     public Share share() {

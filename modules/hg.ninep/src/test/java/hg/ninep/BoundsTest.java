@@ -109,6 +109,15 @@ class BoundsTest {
     }
 
     @Test
+    void unknownTypesAndTlerrorAreRefused() {
+        for (int type : new int[] {0, 6, 7, 101, 200, 255}) {
+            ByteBuffer b = ByteBuffer.allocate(11).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(11).put((byte) type).putShort((short) 3).putInt(0).flip();
+            assertEquals(new Rlerror(95), c.raw(b, ByteBuffer.allocate(100)), "type " + type);
+        }
+    }
+
+    @Test
     void aSizeFieldLargerThanTheBytesIsRefused() {
         ByteBuffer m = RandomMessages.bytes(4, new Tstatfs(ROOT));
         ByteBuffer longer = ByteBuffer.allocate(m.remaining()).order(ByteOrder.LITTLE_ENDIAN).put(m).flip();

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -424,8 +423,18 @@ class NinepServerTest {
     }
 
     @Test
-    void permissionsOfTheTempDirAreUntouched() throws IOException {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        assertEquals(0700, mode(dir) & 07777);
+    void aShareWhosePathIsNotAscii() throws IOException {
+        Path odd = Files.createDirectory(dir.resolve("partagé"));
+        Files.writeString(odd.resolve("f"), "x");
+        try (NinepServer s = NinepServer.open(new Share(odd, "odd", false))) {
+            Client o = Client.attached(s);
+            assertEquals(1, o.walk(ROOT, 2, "f").size());
+        }
+    }
+
+    @Test
+    void aMissingRootIsAnIOException() {
+        org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> NinepServer.open(new Share(dir.resolve("nope"), "x", false)));
     }
 }

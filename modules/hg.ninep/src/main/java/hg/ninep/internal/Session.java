@@ -35,6 +35,7 @@ public final class Session implements AutoCloseable {
     /** Native room for one read's data or one getdents: the largest msize there can be. */
     private final MemorySegment scratch;
     private int msize;
+    private boolean bugLogged;
 
     /** Takes ownership of {@code rootFd}, an O_PATH fd on the share's root. */
     public Session(int rootFd, boolean readOnly, int maxMsize, int maxFids, int maxOpen) {
@@ -113,8 +114,11 @@ public final class Session implements AutoCloseable {
         } catch (ErrnoException e) {
             return new Rlerror(e.errno());
         } catch (RuntimeException e) {
-            // A bug of ours must not become a guest's way to break the device: the request fails.
-            LOG.log(System.Logger.Level.WARNING, "9p: request failed inside the server", e);
+            // A bug of ours must not become a guest's way to break the device (the request fails),
+            // nor to flood the log: the first one per session is a warning, the rest are debug lines.
+            LOG.log(bugLogged ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "9p: request failed inside the server", e);
+            bugLogged = true;
             return new Rlerror(Errno.EIO);
         }
     }
