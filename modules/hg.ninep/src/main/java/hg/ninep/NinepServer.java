@@ -25,7 +25,9 @@ import java.nio.file.Path;
  *
  * <p>Ownership: the VMM runs as root, and files the guest creates get the uid and gid the guest
  * asks for (like QEMU's passthrough security model), with the mode the guest asks for minus the
- * set-uid and set-gid bits, which are stripped on every create and chmod. A read-only share
+ * set-uid and set-gid bits, which are stripped on every create and chmod. The server checks no
+ * permissions itself: the guest's kernel arbitrates between its own users, and inside the share
+ * the guest as a whole may do what root may. A read-only share
  * refuses every change, and every open for writing, with EROFS.
  *
  * <p>Bounds, as a guest may be hostile: msize is capped at {@value #MAX_MSIZE} (Rversion answers
