@@ -2,6 +2,7 @@
 module hg.vmm {
     requires transitive hg.kvm;
     requires transitive hg.boot;
+    requires hg.ninep;
 
     exports hg.vmm;
 }
