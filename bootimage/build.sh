@@ -33,7 +33,7 @@ jar_of() { compgen -G "$LIB/$1-[0-9]*.jar" | head -n 1; }
 # The runtime's modules: hg.shell and below, the Firecracker front end (bin/firecracker), JLine with its
 # FFM terminal, and the API's Jetty (HTTP, its Unix-socket connector, the client, core WebSocket), slf4j
 # with Jetty's provider, and jackson-core.
-RUNTIME_JARS=(hg.kvm hg.boot hg.vmm hg.host hg.api hg.firecracker hg.shell jline-terminal jline-reader
+RUNTIME_JARS=(hg.kvm hg.ninep hg.boot hg.vmm hg.host hg.api hg.firecracker hg.shell jline-terminal jline-reader
   jline-terminal-ffm jline-native
   jetty-util jetty-io jetty-http jetty-server jetty-unixdomain-server jetty-client jetty-alpn-client
   jetty-websocket-core-common jetty-websocket-core-server jetty-websocket-core-client jetty-slf4j-impl
@@ -84,7 +84,7 @@ done
 say "jlink: runtime of hg.shell (main: $main)"
 jlink_args=(--module-path "$WORK/jars" --add-modules hg.shell,org.jline.terminal.ffm,hg.firecracker
   --strip-debug --no-man-pages --no-header-files --compress zip-6
-  "--add-options=--enable-native-access=hg.kvm,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
+  "--add-options=--enable-native-access=hg.kvm,hg.ninep,org.jline.terminal.ffm -Dorg.jline.terminal.exec=false"
   --generate-cds-archive --launcher "hyper-gen=$main" --output "$RT")
 # The CDS dump lists JDK classes of modules we leave out (java.logging): harmless warnings.
 "$JAVA_HOME/bin/jlink" "${jlink_args[@]}" >"$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }

@@ -132,7 +132,7 @@ final class ApiFigures {
     private record Shell(Process process, PrintWriter in, BufferedReader out) implements AutoCloseable {
         static Shell start(Path socket) throws Exception {
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=hg.kvm", "-p", System.getProperty("jdk.module.path"),
+                    "--enable-native-access=hg.kvm,hg.ninep", "-p", System.getProperty("jdk.module.path"),
                     "-m", "hg.shell/hg.shell.Main", "--api-sock", socket.toString());
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             return new Shell(p, new PrintWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8), true),

@@ -40,7 +40,7 @@ class LauncherTest {
     /** This module's main in a JVM of its own, on the test's module path. */
     static Process start(String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=hg.kvm", "-p", System.getProperty("jdk.module.path"),
+                "--enable-native-access=hg.kvm,hg.ninep", "-p", System.getProperty("jdk.module.path"),
                 "-m", "hg.firecracker/hg.firecracker.Main"));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).start();

@@ -1,6 +1,7 @@
 package hg.host;
 
 import hg.host.HostException.Kind;
+import hg.vmm.VmConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -20,9 +21,16 @@ public final class CheckedMachines implements Machines {
     public static final int MAX_CLONES = hg.vmm.VmManager.MAX_CLONES;
 
     private final Machines inner;
+    private final ShareRule shares;
 
     public CheckedMachines(Machines inner) {
+        this(inner, new ShareRule.Anywhere());
+    }
+
+    /** @param shares which host directories may be shared with guests */
+    public CheckedMachines(Machines inner, ShareRule shares) {
         this.inner = inner;
+        this.shares = shares;
     }
 
     /** A disk and the VM that holds it. */
@@ -70,7 +78,42 @@ public final class CheckedMachines implements Machines {
         for (Disk d : spec.disks()) {
             refuseHeld(vms, d);
         }
+        for (VmConfig.Share s : spec.shares()) {
+            checkShare(s.dir());
+        }
         return inner.create(spec);
+    }
+
+    /**
+     * A shared directory: an existing directory that the rule allows (beneath a root: strictly beneath it, judged
+     * by where it really is).
+     */
+    private void checkShare(Path dir) throws HostException {
+        if (shares instanceof ShareRule.Nowhere n) {
+            throw new HostException("--share " + dir + ": nothing may be shared here: " + n.hint());
+        }
+        Path real;
+        try {
+            real = dir.toRealPath();
+        } catch (IOException e) {
+            throw new HostException("--share " + dir + ": no such directory");
+        }
+        if (!Files.isDirectory(real)) {
+            throw new HostException("--share " + dir + ": not a directory");
+        }
+        if (shares instanceof ShareRule.Beneath b) {
+            Path root;
+            try {
+                root = b.root().toRealPath();
+            } catch (IOException e) {
+                throw new HostException("--share " + dir + ": the share root " + b.root() + " is missing, so nothing "
+                        + "may be shared");
+            }
+            if (!real.startsWith(root) || real.equals(root)) {
+                throw new HostException("--share " + dir + ": only directories under " + b.root()
+                        + " may be shared here (guest_share= on the kernel command line names it)");
+            }
+        }
     }
 
     private static void refuseHeld(List<Info> vms, Disk disk) throws HostException {

@@ -27,15 +27,23 @@ public interface Machines extends AutoCloseable {
      * @param initrd  an initramfs for the kernel
      * @param hostTap with {@code net}: the caller's own TAP for the network card instead of hyper-gen's bridge
      * @param vsock   the host socket of the guest's vsock; empty: the host's default for the VM's id
+     * @param shares  host directories the guest mounts over 9p
      */
     record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
                 boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap,
-                Optional<Path> vsock) {
+                Optional<Path> vsock, List<VmConfig.Share> shares) {
         public Spec {
             disks = List.copyOf(disks);
+            shares = List.copyOf(shares);
             Objects.requireNonNull(initrd, "initrd");
             Objects.requireNonNull(hostTap, "hostTap");
             Objects.requireNonNull(vsock, "vsock");
+        }
+
+        public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
+                    boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap,
+                    Optional<Path> vsock) {
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, initrd, hostTap, vsock, List.of());
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
@@ -63,12 +71,19 @@ public interface Machines extends AutoCloseable {
      * @param disks the root image (vda) and the data disks after it
      * @param net   the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card
      * @param vsock the host socket of the VM's vsock, where its agent is reached; empty without one
+     * @param shares the host directories the VM mounts over 9p
      */
     record Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
-                Duration uptime, String net, Counters counters, Optional<Path> vsock) {
+                Duration uptime, String net, Counters counters, Optional<Path> vsock, List<VmConfig.Share> shares) {
         public Info {
             disks = List.copyOf(disks);
+            shares = List.copyOf(shares);
             Objects.requireNonNull(vsock, "vsock");
+        }
+
+        public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
+                    Duration uptime, String net, Counters counters, Optional<Path> vsock) {
+            this(id, kernel, disks, cpus, memoryBytes, state, uptime, net, counters, vsock, List.of());
         }
 
         public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,

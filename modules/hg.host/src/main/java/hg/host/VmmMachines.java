@@ -73,6 +73,9 @@ public final class VmmMachines implements Machines {
             if (spec.vsock().isPresent()) {
                 config = config.withVsock(spec.vsock().get());
             }
+            for (VmConfig.Share s : spec.shares()) {
+                config = config.withShare(s);
+            }
         } catch (VmException e) {
             throw new HostException(e.getMessage());
         }
@@ -124,7 +127,7 @@ public final class VmmMachines implements Machines {
             out.add(new Info(i.id(), i.kernel(), disks, i.vcpus(), i.memoryBytes(), state(i.state()), i.uptime(),
                     i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-"),
                     new Counters(c.vcpuExits(), c.diskReadBytes(), c.diskWriteBytes(), c.netRxBytes(), c.netTxBytes()),
-                    i.vsock()));
+                    i.vsock(), i.shares()));
         }
         return out;
     }

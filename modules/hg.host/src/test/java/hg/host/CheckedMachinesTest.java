@@ -135,4 +135,33 @@ class CheckedMachinesTest {
                 () -> checked.snapshot(4, file, false));
         assertEquals(List.of(), inner.calls);
     }
+
+    private static Machines.Spec sharing(Path dir) {
+        return new Machines.Spec(Path.of("/k"), null, 64 << 20, 1, "", false, List.of(), false, true, java.util.Optional.empty(),
+                java.util.Optional.empty(), java.util.Optional.empty(), List.of(new hg.vmm.VmConfig.Share(dir, "s", false)));
+    }
+
+    @Test
+    void sharesAreDirectoriesTheRuleAllowsWhereTheyReallyAre() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("shares"));
+        Path inside = Files.createDirectories(root.resolve("src"));
+        Path outside = Files.createDirectories(tmp.resolve("etc"));
+        Path sneaky = Files.createSymbolicLink(root.resolve("sneaky"), outside);
+        CheckedMachines beneath = new CheckedMachines(inner, new ShareRule.Beneath(root));
+        assertEquals(9, beneath.create(sharing(inside)));
+        refused(Kind.INVALID, "--share " + outside + ": only directories under " + root + " may be shared here "
+                + "(guest_share= on the kernel command line names it)", () -> beneath.create(sharing(outside)));
+        refused(Kind.INVALID, "--share " + sneaky + ": only directories under " + root + " may be shared here "
+                + "(guest_share= on the kernel command line names it)", () -> beneath.create(sharing(sneaky)));
+        refused(Kind.INVALID, "--share " + root + ": only directories under " + root + " may be shared here "
+                + "(guest_share= on the kernel command line names it)", () -> beneath.create(sharing(root)));
+        refused(Kind.INVALID, "--share " + root.resolve("none") + ": no such directory",
+                () -> beneath.create(sharing(root.resolve("none"))));
+        Path file = Files.createFile(root.resolve("file"));
+        refused(Kind.INVALID, "--share " + file + ": not a directory", () -> beneath.create(sharing(file)));
+        CheckedMachines none = new CheckedMachines(inner, new ShareRule.Nowhere("boot with guest_share=DIR"));
+        refused(Kind.INVALID, "--share " + inside + ": nothing may be shared here: boot with guest_share=DIR",
+                () -> none.create(sharing(inside)));
+        assertEquals(List.of("create"), inner.calls);
+    }
 }

@@ -54,6 +54,13 @@ public final class Rootfs {
               old_ifs=$IFS; IFS=:; set -- $ip; IFS=$old_ifs
               [ -n "$6" ] && ifconfig "$6" "$1" netmask "$4" up && [ -n "$3" ] && route add default gw "$3"
             fi
+            # Shared folders (virtio-9p), each at /mnt/<its tag>.
+            for t in /sys/bus/virtio/drivers/9pnet_virtio/virtio*/mount_tag; do
+              [ -r "$t" ] || continue
+              tag=$(cat "$t")
+              mkdir -p "/mnt/$tag" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "$tag" "/mnt/$tag" \
+                || echo "hyper-gen guest: cannot mount the shared folder $tag"
+            done
             echo "hyper-gen guest: $(uname -r), type poweroff to stop"
             """;
 

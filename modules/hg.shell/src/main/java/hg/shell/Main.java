@@ -4,6 +4,7 @@ import hg.api.ApiClient;
 import hg.api.ApiServer;
 import hg.host.BootKernelProbe;
 import hg.host.CheckedMachines;
+import hg.host.ShareRule;
 import hg.host.DirectoryCatalog;
 import hg.host.Machines;
 import hg.host.VmmMachines;
@@ -44,10 +45,11 @@ import org.jline.terminal.spi.TerminalProvider;
 
 /**
  * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR]
- * [--clone-dir DIR] [--console] [--net] [--overcommit]}.
+ * [--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit]}.
  *
- * <p>Without the directory flags they come from {@code guest_kernel=}, {@code guest_image=} and
- * {@code guest_snapshot=} on /proc/cmdline. The snapshot directory is where clones' frozen images live and,
+ * <p>Without the directory flags they come from {@code guest_kernel=}, {@code guest_image=},
+ * {@code guest_snapshot=} and {@code guest_share=} on /proc/cmdline; with a share root, only its subdirectories
+ * may be shared with guests. The snapshot directory is where clones' frozen images live and,
  * under {@code --confine}, a place vm_snapshot may write; {@code --clone-dir} puts the clones elsewhere (the
  * boot image keeps them in /run/hyper-gen/clones). {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
  * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
@@ -57,8 +59,8 @@ import org.jline.terminal.spi.TerminalProvider;
  * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
  * code is 1 when any command failed.
  *
- * <p>Native access: {@code --enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ} (hg.kvm for
- * /dev/kvm; JLine's FFM terminal for the tty; jline-native, which JLine loads to make file descriptors for
+ * <p>Native access: {@code --enable-native-access=hg.kvm,hg.ninep,org.jline.terminal.ffm,org.jline.nativ} (hg.kvm for
+ * /dev/kvm; hg.ninep for the files of shared folders; JLine's FFM terminal for the tty; jline-native, which JLine loads to make file descriptors for
  * the system terminal).
  *
  * <p>{@code --daemon} makes this process the host's one VMM: it serves the API ({@code hg.api}) on
@@ -74,7 +76,7 @@ public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
     static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR] "
-            + "[--clone-dir DIR] [--console] [--net] [--overcommit] [--confine] [--daemon] [--api-sock PATH]";
+            + "[--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--confine] [--daemon] [--api-sock PATH]";
     /** Where the daemon serves its API unless told --api-sock, and where a shell looks for one. */
     public static final Path DEFAULT_API_SOCKET = Path.of("/run/hyper-gen/api.sock");
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
@@ -87,9 +89,9 @@ public final class Main {
      * @param cloneDir    where clones live when not in the snapshot directory; null: there
      */
     record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit, Path snapshotDir,
-                   Path cloneDir, boolean daemon, Path apiSocket) {
+                   Path cloneDir, boolean daemon, Path apiSocket, Path shareRoot, boolean noShares) {
         Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {
-            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null);
+            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null, null, false);
         }
     }
 
@@ -104,6 +106,15 @@ public final class Main {
             out.add(clones);
         }
         return out;
+    }
+
+    /** Which directories guests may share: beneath the share root when one is named, none with --no-shares. */
+    static ShareRule shareRule(GuestDirs dirs, Options options) {
+        if (dirs.shareDir() != null) {
+            return new ShareRule.Beneath(dirs.shareDir());
+        }
+        return options.noShares() ? new ShareRule.Nowhere("boot with guest_share=DIR to share its subdirectories")
+                : new ShareRule.Anywhere();
     }
 
     /** Where clones live: --clone-dir, else the snapshot directory, else null (hg.vmm's default). */
@@ -134,9 +145,13 @@ public final class Main {
             return;
         }
         if (options != null) {
-            GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(),
+            GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), options.shareRoot(),
                     Path.of("/proc/cmdline"));
-            Confine.restrictAndExec(dirs.kernelDir(), dirs.imageDir(), snapshotDirs(dirs, options), System.out);
+            List<Path> writable = new ArrayList<>(snapshotDirs(dirs, options));
+            if (dirs.shareDir() != null) {
+                writable.add(dirs.shareDir().toAbsolutePath().normalize());   // guests write their shares through the VMM
+            }
+            Confine.restrictAndExec(dirs.kernelDir(), dirs.imageDir(), writable, System.out);
         }
     }
 
@@ -173,7 +188,7 @@ public final class Main {
                 return client(socket, options, in, out, interactive);
             }
         }
-        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), procCmdline);
+        GuestDirs dirs = GuestDirs.resolve(options.kernelDir(), options.imageDir(), options.snapshotDir(), options.shareRoot(), procCmdline);
         DirectoryCatalog catalog = new DirectoryCatalog(dirs.kernelDir(), dirs.kernelNotGiven(),
                 dirs.imageDir(), dirs.imageNotGiven(), new BootKernelProbe(Confine::explain));
         String exitRefusal = options.console() ? EXIT_REFUSAL : null;
@@ -203,9 +218,11 @@ public final class Main {
                 startLines.addAll(Confine.lockDown(env));
             }
             if (options.daemon()) {
-                return daemon(new CheckedMachines(machines), catalog, options, startLines, out);
+                return daemon(new CheckedMachines(machines, shareRule(dirs, options)), catalog, options,
+                        startLines, out);
             }
-            Commands commands = new Commands(catalog, machines, exitRefusal, options.net(), !options.console(),
+            Commands commands = new Commands(catalog, new CheckedMachines(machines, shareRule(dirs, options)),
+                    exitRefusal, options.net(), !options.console(),
                     snapshotRoots);
             if (interactive) {
                 return interactive(commands, startLines, exitRefusal, out, true);
@@ -374,6 +391,8 @@ public final class Main {
         boolean overcommit = false;
         boolean daemon = false;
         Path apiSocket = null;
+        Path shareRoot = null;
+        boolean noShares = false;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -390,6 +409,12 @@ public final class Main {
                     } else {
                         image = dir;
                     }
+                }
+                case "--share-root" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                        throw new IllegalArgumentException(a + " needs a directory, e.g. " + a + " /srv/shares");
+                    }
+                    shareRoot = Path.of(args[++i]);
                 }
                 case "--snapshot-dir", "--clone-dir" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
@@ -410,6 +435,7 @@ public final class Main {
                     apiSocket = Path.of(args[++i]);
                 }
                 case "--daemon" -> daemon = true;
+                case "--no-shares" -> noShares = true;
                 case "--console" -> console = true;
                 case "--net" -> net = true;
                 case "--overcommit" -> overcommit = true;
@@ -419,7 +445,7 @@ public final class Main {
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket);
+        return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket, shareRoot, noShares);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

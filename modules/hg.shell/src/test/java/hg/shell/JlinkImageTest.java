@@ -42,7 +42,7 @@ class JlinkImageTest {
         Path kernels = Files.createDirectories(tmp.resolve("kernels"));
         Files.write(kernels.resolve("vmlinux"), hg.host.testkit.KernelFixtures.vmlinux());
         try (Tmux t = Tmux.start(120, 30, List.of(image.resolve("bin/java").toString(),
-                "--enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ", "-m", "hg.shell/hg.shell.Main",
+                "--enable-native-access=hg.kvm,hg.ninep,org.jline.terminal.ffm,org.jline.nativ", "-m", "hg.shell/hg.shell.Main",
                 "--guest-kernel", kernels.toString(), "--guest-image", tmp.toString()))) {
             t.awaitText("hyper-gen:# ");
             t.text("kernel_l");

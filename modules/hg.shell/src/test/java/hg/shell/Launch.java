@@ -32,7 +32,7 @@ final class Launch {
     static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=hg.kvm,org.jline.terminal.ffm,org.jline.nativ",
+                "--enable-native-access=hg.kvm,hg.ninep,org.jline.terminal.ffm,org.jline.nativ",
                 "-p", modulePath(), "-m", "hg.shell/hg.shell.Main"));
         cmd.addAll(List.of(args));
         return cmd;

@@ -339,6 +339,10 @@ public final class Vm {
 
     /** With {@code share} the VM goes on over the snapshot's memory file, sharing its clean pages with clones of it. */
     SnapshotInfo snapshot(Path dir, boolean share) {
+        if (!config.shares().isEmpty()) {
+            // The guest's open files on a share are the VMM's file descriptors, which a snapshot cannot keep.
+            throw new VmException("vm " + id + " has shared folders: such a VM cannot be snapshotted or cloned yet");
+        }
         if (config.hostTap().isPresent()) {
             // A restore would need the caller's TAP back under the same name, which a snapshot cannot promise.
             throw new VmException("vm " + id + " has its network card on the caller's TAP " + config.hostTap().get().name()
@@ -435,7 +439,8 @@ public final class Vm {
 
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), parts.disks().stream().map(AttachedDisk::info).toList(), config.vcpus(),
-                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters(), config.vsock());
+                config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters(), config.vsock(),
+                config.shares());
     }
 
     /**

@@ -27,10 +27,11 @@ import java.util.Optional;
  *                     owns that network); empty for hyper-gen's own
  * @param vsock        the host's Unix socket of the guest's virtio-vsock (Firecracker's hybrid vsock);
  *                     empty for no vsock device
+ * @param shares       host directories shared with the guest over virtio-9p, each under its own tag
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                        Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost,
-                       Optional<HostTap> hostTap, Optional<Path> vsock) {
+                       Optional<HostTap> hostTap, Optional<Path> vsock, List<Share> shares) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
@@ -42,6 +43,25 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     public record Disk(Path path, boolean readOnly) {
         public Disk {
             Objects.requireNonNull(path, "path");
+        }
+    }
+
+    /**
+     * A host directory the guest mounts over 9p ({@code mount -t 9p TAG}; the default image mounts it at
+     * {@code /mnt/TAG}).
+     *
+     * @param tag 1 to 31 letters, digits, '_', '-' or '.', starting with a letter or digit (a file name in the guest)
+     */
+    public record Share(Path dir, String tag, boolean readOnly) {
+        public static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,30}");
+
+        public Share {
+            Objects.requireNonNull(dir, "dir");
+            Objects.requireNonNull(tag, "tag");
+            if (!TAG.matcher(tag).matches()) {
+                throw new VmException("share tag '" + tag.replaceAll("[^\\x20-\\x7e]", "?") + "' is not 1 to 31 letters, digits, "
+                        + "'_', '-' or '.' starting with a letter or digit");
+            }
         }
     }
 
@@ -72,6 +92,10 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(vsock, "vsock");
         dataDisks = List.copyOf(dataDisks);
+        shares = List.copyOf(shares);
+        if (shares.stream().map(Share::tag).distinct().count() != shares.size()) {
+            throw new VmException("two shares have the same tag: give each its own (tag=NAME)");
+        }
         cmdlineExtra = cmdlineExtra == null ? "" : cmdlineExtra.strip();
         if (memoryBytes < (2L << 20) || memoryBytes % 4096 != 0) {
             throw new VmException("memory must be a multiple of 4 KiB and at least 2 MiB, not " + memoryBytes + " bytes");
@@ -84,7 +108,8 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     /** A VM on hyper-gen's own network, when it has one, without a vsock. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost) {
-        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, Optional.empty(), Optional.empty());
+        this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, Optional.empty(), Optional.empty(),
+                List.of());
     }
 
     /** A VM without a network card or data disks. */
@@ -99,55 +124,63 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withInitrd(Path file) {
         return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks,
-                net, vhost, hostTap, vsock);
+                net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withImage(Path file) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, dataDisks,
-                net, vhost, hostTap, vsock);
+                net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, hostTap, vsock, shares);
     }
 
     /** This configuration with one more data disk after the ones it has. */
     public VmConfig withDisk(Path file, boolean ro) {
         List<Disk> more = new ArrayList<>(dataDisks);
         more.add(new Disk(file, ro));
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, hostTap, vsock, shares);
     }
 
     public VmConfig withVhost(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, hostTap, vsock, shares);
     }
 
     public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, hostTap, vsock);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, hostTap, vsock, shares);
     }
 
     /** This configuration with its vsock's host socket at {@code socket}. */
     public VmConfig withVsock(Path socket) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
-                Optional.of(socket));
+                Optional.of(socket), shares);
     }
 
     /** This configuration with a network card on the caller's TAP {@code tap}. */
     public VmConfig withHostTap(HostTap tap) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, true, vhost,
-                Optional.of(tap), vsock);
+                Optional.of(tap), vsock, shares);
+    }
+
+    /** This configuration with {@code share} too. */
+    public VmConfig withShare(Share share) {
+        List<Share> more = new ArrayList<>(shares);
+        more.add(share);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
+                vsock, more);
     }
 }

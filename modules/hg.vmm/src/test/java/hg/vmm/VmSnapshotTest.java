@@ -272,7 +272,7 @@ class VmSnapshotTest {
                 }
                 """);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--enable-native-access=hg.kvm", "-p", modulePath, "--add-modules", "hg.vmm",
+        Process p = new ProcessBuilder(java, "--enable-native-access=hg.kvm,hg.ninep", "-p", modulePath, "--add-modules", "hg.vmm",
                 child.toString(), dir.toString()).redirectErrorStream(true).start();
         String out;
         try {

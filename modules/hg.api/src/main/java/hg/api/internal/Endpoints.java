@@ -12,7 +12,9 @@ import hg.host.HostException;
 import hg.host.HostException.Kind;
 import hg.host.Machines;
 import hg.host.Machines.Info;
+import hg.host.Shares;
 import hg.host.Sizes;
+import hg.vmm.VmConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -139,11 +141,16 @@ public final class Endpoints {
         for (int i = 0; i < r.disks().size(); i++) {
             disks.add(disk(r.disks().get(i), "disks[" + i + "]"));
         }
+        List<VmConfig.Share> shares = new ArrayList<>();
+        for (int i = 0; i < r.shares().size(); i++) {
+            Requests.ShareRequest s = r.shares().get(i);
+            shares.add(Shares.of(s.dir(), s.tag(), s.readOnly(), "shares[" + i + "]"));
+        }
         boolean net = r.net() != null && r.net();
         boolean vhost = r.vhost() == null || r.vhost();
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory,
                 r.cpus() == null ? DEFAULT_CPUS : r.cpus(), r.cmdline() == null ? "" : r.cmdline(), r.readOnly(), disks,
-                net, vhost, Optional.empty(), Optional.empty(), vsockPath(r.vsock())));
+                net, vhost, Optional.empty(), Optional.empty(), vsockPath(r.vsock()), shares));
         return info(201, id);
     }
 

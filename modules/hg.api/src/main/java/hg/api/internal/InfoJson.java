@@ -5,6 +5,7 @@ import hg.host.Machines.AttachedDisk;
 import hg.host.Machines.Counters;
 import hg.host.Machines.Info;
 import hg.host.Machines.State;
+import hg.vmm.VmConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +36,15 @@ public final class InfoJson {
         g.writeNumberField("uptime_ms", vm.uptime().toMillis());
         g.writeStringField("net", vm.net());
         JsonOut.nullable(g, "vsock", vm.vsock().map(Path::toString).orElse(null));
+        g.writeArrayFieldStart("shares");
+        for (VmConfig.Share s : vm.shares()) {
+            g.writeStartObject();
+            g.writeStringField("dir", s.dir().toString());
+            g.writeStringField("tag", s.tag());
+            g.writeBooleanField("read_only", s.readOnly());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         Counters c = vm.counters();
         g.writeObjectFieldStart("counters");
         g.writeNumberField("vcpu_exits", c.vcpuExits());
@@ -68,6 +78,7 @@ public final class InfoJson {
             int id, cpus;
             String kernel = "", state = "running", reason = "", net = "-", vsock;
             List<AttachedDisk> disks = List.of();
+            List<VmConfig.Share> shares = List.of();
             long memory, uptime;
             Counters counters = Counters.NONE;
         };
@@ -83,6 +94,7 @@ public final class InfoJson {
                 case "uptime_ms" -> b.uptime = in.integer(name);
                 case "net" -> b.net = in.string(name);
                 case "vsock" -> b.vsock = in.optionalString(name);
+                case "shares" -> b.shares = in.array(name, Requests.MAX_SHARES, InfoJson::share);
                 case "counters" -> b.counters = counters(in);
                 default -> {
                     return false;
@@ -96,7 +108,16 @@ public final class InfoJson {
             default -> new State.Running();
         };
         return new Info(b.id, Path.of(b.kernel), b.disks, b.cpus, b.memory, state, Duration.ofMillis(b.uptime), b.net,
-                b.counters, Optional.ofNullable(b.vsock).map(Path::of));
+                b.counters, Optional.ofNullable(b.vsock).map(Path::of), b.shares);
+    }
+
+    private static VmConfig.Share share(JsonIn in) throws IOException, ApiException {
+        Requests.ShareRequest r = Requests.ShareRequest.read(in, "shares");
+        try {
+            return new VmConfig.Share(Path.of(r.dir()), r.tag() == null ? "" : r.tag(), r.readOnly());
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("shares: " + e.getMessage());
+        }
     }
 
     private static AttachedDisk disk(JsonIn in) throws IOException, ApiException {

@@ -51,16 +51,56 @@ public final class Requests {
         }
     }
 
+    /** Shares one VM may have: each is a device, and a VM has a few dozen at most. */
+    static final int MAX_SHARES = 8;
+
+    /** One of POST /vms's shares: a host directory by absolute path, its tag (default: its name), read-only or not. */
+    public record ShareRequest(String dir, String tag, boolean readOnly) {
+        static ShareRequest read(JsonIn in, String where) throws IOException, ApiException {
+            var b = new Object() {
+                String dir, tag;
+                boolean readOnly;
+            };
+            in.object(where, name -> {
+                switch (name) {
+                    case "dir" -> b.dir = in.string(name);
+                    case "tag" -> b.tag = in.string(name);
+                    case "read_only" -> b.readOnly = in.bool(name);
+                    default -> {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            if (b.dir == null) {
+                throw JsonIn.missing(where + ".dir");
+            }
+            return new ShareRequest(b.dir, b.tag, b.readOnly);
+        }
+
+        void write(JsonGenerator g) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("dir", dir);
+            if (tag != null) {
+                g.writeStringField("tag", tag);
+            }
+            g.writeBooleanField("read_only", readOnly);
+            g.writeEndObject();
+        }
+    }
+
     /** POST /vms. */
     public record Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
-                         boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost, String vsock) {
+                         boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost, String vsock,
+                         List<ShareRequest> shares) {
         public Create {
             disks = List.copyOf(disks);
+            shares = List.copyOf(shares);
         }
 
         public Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
                       boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost) {
-            this(kernel, image, memMib, mem, cpus, cmdline, readOnly, disks, net, vhost, null);
+            this(kernel, image, memMib, mem, cpus, cmdline, readOnly, disks, net, vhost, null, List.of());
         }
 
         public static Create read(JsonIn in) throws IOException, ApiException {
@@ -72,6 +112,7 @@ public final class Requests {
                 List<DiskRequest> disks = List.of();
                 Boolean net, vhost;
                 String vsock;
+                List<ShareRequest> shares = List.of();
             };
             in.object("", name -> {
                 switch (name) {
@@ -94,6 +135,15 @@ public final class Requests {
                     case "net" -> b.net = in.bool(name);
                     case "vhost" -> b.vhost = in.bool(name);
                     case "vsock" -> b.vsock = in.string(name);
+                    case "shares" -> {
+                        List<ShareRequest> shares = new ArrayList<>();
+                        in.array(name, MAX_SHARES, e -> {
+                            ShareRequest s = ShareRequest.read(e, "shares[" + shares.size() + "]");
+                            shares.add(s);
+                            return s;
+                        });
+                        b.shares = shares;
+                    }
                     default -> {
                         return false;
                     }
@@ -110,7 +160,7 @@ public final class Requests {
                 throw ApiException.badRequest("give 'mem' or 'mem_mib', not both");
             }
             return new Create(b.kernel, b.image, b.memMib, b.mem, b.cpus, b.cmdline, b.readOnly, b.disks, b.net, b.vhost,
-                    b.vsock);
+                    b.vsock, b.shares);
         }
 
         public void write(JsonGenerator g) throws IOException {
@@ -143,6 +193,13 @@ public final class Requests {
             }
             if (vsock != null) {
                 g.writeStringField("vsock", vsock);
+            }
+            if (!shares.isEmpty()) {
+                g.writeArrayFieldStart("shares");
+                for (ShareRequest s : shares) {
+                    s.write(g);
+                }
+                g.writeEndArray();
             }
             g.writeEndObject();
         }

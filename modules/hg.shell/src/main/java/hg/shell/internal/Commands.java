@@ -6,6 +6,7 @@ import hg.host.CheckedMachines;
 import hg.host.HostException;
 import hg.host.Machines;
 import hg.host.Sizes;
+import hg.host.Shares;
 import hg.vmm.VmConfig;
 import hg.vmm.VmManager;
 import java.io.PrintWriter;
@@ -114,7 +115,7 @@ public final class Commands {
                         + "An id stays with its file name while the shell runs, as in kernel_list.",
                 List.of(), (a, out, c) -> imageList(a, out));
         add("vm_create", "vm_create <kernel> <image> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
-                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost] [--vsock PATH]",
+                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost] [--vsock PATH] [--share DIR[,tag=T][,ro]]...",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
                         + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
@@ -133,10 +134,15 @@ public final class Commands {
                         + "hyper-gen's own data path (vm_list's last column says which). Every VM has a vsock (CID 3) "
                         + "whose host side is the Unix socket vm<ID>.vsock beside the API socket (/run/hyper-gen): a host "
                         + "program connects and writes CONNECT <port> to reach a guest port, and a guest reaches host port P "
-                        + "at that path with _P appended; --vsock puts the socket at PATH instead.",
+                        + "at that path with _P appended; --vsock puts the socket at PATH instead. --share shares a host "
+                        + "directory with the guest over virtio-9p (repeat it for more): the default image mounts it at "
+                        + "/mnt/TAG, the tag being the directory's name unless ,tag=NAME gives one; ,ro refuses every "
+                        + "change. Nothing outside the directory is reachable; guests' files get the owner the guest "
+                        + "asks for, never a set-uid or set-gid bit. Such a VM cannot be snapshotted or cloned yet.",
                 List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.OPTION), CREATE_OPTIONS, (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
-                "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only), "
+                "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only; "
+                        + "then each shared directory as 9p TAG=DIR), "
                         + "vCPUs, memory, state (running, paused, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
@@ -213,7 +219,7 @@ public final class Commands {
     }
 
     static final List<String> CREATE_OPTIONS = List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net",
-            "--no-net", "--no-vhost", "--vsock");
+            "--no-net", "--no-vhost", "--vsock", "--share");
 
     private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {
         add(name, usage, summary, details, args, List.of(), h);
@@ -372,6 +378,7 @@ public final class Commands {
         boolean vhost = true;
         List<DataDisk> disks = new ArrayList<>();
         Path vsock = null;
+        List<VmConfig.Share> shares = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -413,6 +420,11 @@ public final class Commands {
                             "an image id or file name like 1 or data.ext4, with ,ro to attach it read-only");
                     disks.add(dataDisk(value));
                 }
+                case "--share" -> {
+                    value = value != null ? value : optionValue(args, ++i, "--share",
+                            "a directory like /srv/src, with ,tag=NAME and ,ro as wanted");
+                    shares.add(share(value));
+                }
                 case "--vsock" -> {
                     value = value != null ? value : optionValue(args, ++i, "--vsock",
                             "the path of the vsock's host socket, e.g. /run/hyper-gen/build.vsock");
@@ -427,7 +439,8 @@ public final class Commands {
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new HostException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost and --vsock PATH");
+                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH and "
+                                + "--share DIR[,tag=T][,ro]");
                     }
                     positional.add(a);
                 }
@@ -458,7 +471,7 @@ public final class Commands {
         }
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly,
                 disks.stream().map(DataDisk::disk).toList(), net, vhost, Optional.empty(), Optional.empty(),
-                Optional.ofNullable(vsock)));
+                Optional.ofNullable(vsock), shares));
         out.println(id);
     }
 
@@ -524,6 +537,32 @@ public final class Commands {
         return String.join(", ", out);
     }
 
+    /** vm_list's shares after the disks: {@code , 9p tag=/dir}, with (ro) when read-only. */
+    static String shareNames(List<VmConfig.Share> shares) {
+        StringBuilder b = new StringBuilder();
+        for (VmConfig.Share s : shares) {
+            b.append(", 9p ").append(s.tag()).append('=').append(s.dir()).append(s.readOnly() ? " (ro)" : "");
+        }
+        return b.toString();
+    }
+
+    /** A --share value: {@code DIR[,tag=T][,ro]}; the tag defaults to the directory's own name. */
+    static VmConfig.Share share(String value) throws HostException {
+        String[] parts = value.split(",", -1);
+        String tag = null;
+        boolean ro = false;
+        for (int i = 1; i < parts.length; i++) {
+            if (parts[i].equals("ro")) {
+                ro = true;
+            } else if (parts[i].startsWith("tag=")) {
+                tag = parts[i].substring(4);
+            } else {
+                throw new HostException("--share " + value + ": '" + parts[i] + "' is neither tag=NAME nor ro");
+            }
+        }
+        return Shares.of(parts[0], tag, ro, "--share " + value + (tag == null ? " (,tag=NAME names it)" : ""));
+    }
+
     private static String optionValue(List<String> args, int i, String option, String what) throws HostException {
         if (i >= args.size() || args.get(i).startsWith("--")) {
             throw new HostException(option + " needs a value: " + what);
@@ -561,7 +600,7 @@ public final class Commands {
                 case Machines.State.Stopped s -> "stopped: " + s.reason();
             };
             t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),
-                    diskNames(vm.disks()), String.valueOf(vm.cpus()),
+                    diskNames(vm.disks()) + shareNames(vm.shares()), String.valueOf(vm.cpus()),
                     Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()), vm.net());
         }
         t.print(out);

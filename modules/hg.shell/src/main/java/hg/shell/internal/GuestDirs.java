@@ -8,21 +8,27 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Where the guest kernels, images and snapshots are: from the flags, else from guest_kernel=, guest_image= and
- * guest_snapshot= on /proc/cmdline.
+ * Where the guest kernels, images, snapshots and shared folders are: from the flags, else from guest_kernel=,
+ * guest_image=, guest_snapshot= and guest_share= on /proc/cmdline.
  *
  * @param snapshotDir where snapshots may go and clones live, or null for the default
+ * @param shareDir    the directory whose subdirectories alone may be shared with guests, or null: any directory
  */
-public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, String imageNotGiven, Path snapshotDir) {
+public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, String imageNotGiven, Path snapshotDir,
+                        Path shareDir) {
 
     public static GuestDirs resolve(Path kernelFlag, Path imageFlag, Path procCmdline) {
         return resolve(kernelFlag, imageFlag, null, procCmdline);
     }
 
     public static GuestDirs resolve(Path kernelFlag, Path imageFlag, Path snapshotFlag, Path procCmdline) {
+        return resolve(kernelFlag, imageFlag, snapshotFlag, null, procCmdline);
+    }
+
+    public static GuestDirs resolve(Path kernelFlag, Path imageFlag, Path snapshotFlag, Path shareFlag, Path procCmdline) {
         String cmdline = null;
         String cmdlineProblem = null;
-        if (kernelFlag == null || imageFlag == null || snapshotFlag == null) {
+        if (kernelFlag == null || imageFlag == null || snapshotFlag == null || shareFlag == null) {
             try {
                 cmdline = Files.readString(procCmdline);
             } catch (IOException | RuntimeException e) {
@@ -32,8 +38,9 @@ public record GuestDirs(Path kernelDir, String kernelNotGiven, Path imageDir, St
         Path kernel = kernelFlag != null ? kernelFlag : param(cmdline, "guest_kernel");
         Path image = imageFlag != null ? imageFlag : param(cmdline, "guest_image");
         Path snapshot = snapshotFlag != null ? snapshotFlag : param(cmdline, "guest_snapshot");
+        Path share = shareFlag != null ? shareFlag : param(cmdline, "guest_share");
         return new GuestDirs(kernel, notGiven("kernel", cmdlineProblem), image, notGiven("image", cmdlineProblem),
-                snapshot);
+                snapshot, share);
     }
 
     private static String notGiven(String what, String cmdlineProblem) {

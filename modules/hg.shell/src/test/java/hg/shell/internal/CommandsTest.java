@@ -238,7 +238,7 @@ class CommandsTest {
             "vm_create 0 0 --cpus 255|--cpus 255 is out of range: this host runs 1 to 254 vCPUs per VM",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost and --vsock PATH",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH and --share DIR[,tag=T][,ro]",
             "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
             "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
             "vm_create 0 0 --vsock rel.vsock|--vsock rel.vsock: give an absolute path for the socket",
@@ -461,7 +461,7 @@ class CommandsTest {
         assertTrue(run("help vm_restore").startsWith("usage: vm_restore <dir> [--paused]\n"));
         String clone = run("help vm_clone");
         assertTrue(clone.startsWith("usage: vm_clone <vm id> [--count N]\n"), clone);
-        assertTrue(clone.contains("copy-on-write") && clone.contains("network card"), clone);
+        assertTrue(clone.contains("copy-on-write") && clone.contains("a networked clone gets a MAC and address of its own"), clone);
         assertTrue(run("help vm_pause").startsWith("usage: vm_pause <vm id>\n"));
         assertTrue(run("help vm_resume").startsWith("usage: vm_resume <vm id>\n"));
         assertTrue(run("help vm_list").contains("paused"));
@@ -506,5 +506,24 @@ class CommandsTest {
                 assertFalse(s.toString().contains("internal error"), s.toString());
             }
         }
+    }
+
+    @Test
+    void aShareIsADirectoryWithATagAndMaybeRo() throws Exception {
+        assertEquals(new hg.vmm.VmConfig.Share(Path.of("/srv/src"), "src", false), Commands.share("/srv/src"));
+        assertEquals(new hg.vmm.VmConfig.Share(Path.of("/srv/src"), "code", true), Commands.share("/srv/src,tag=code,ro"));
+        for (String[] bad : new String[][] {
+                {"srv/src", "--share srv/src (,tag=NAME names it): give the directory's absolute path, e.g. /srv/src"},
+                {"/srv/src,rw", "--share /srv/src,rw: 'rw' is neither tag=NAME nor ro"},
+                {"/", "--share / (,tag=NAME names it): share tag '' is not 1 to 31 letters, digits, '_', '-' or '.' starting "
+                        + "with a letter or digit; give it a tag"},
+                {"/srv/x,tag=a/b", "--share /srv/x,tag=a/b: share tag 'a/b' is not 1 to 31 letters, digits, '_', '-' or '.' "
+                        + "starting with a letter or digit"}}) {
+            hg.host.HostException e = org.junit.jupiter.api.Assertions.assertThrows(hg.host.HostException.class, () -> Commands.share(bad[0]));
+            assertEquals(bad[1], e.getMessage());
+        }
+        assertEquals(", 9p src=/srv/src (ro), 9p out=/tmp/out",
+                Commands.shareNames(List.of(new hg.vmm.VmConfig.Share(Path.of("/srv/src"), "src", true),
+                        new hg.vmm.VmConfig.Share(Path.of("/tmp/out"), "out", false))));
     }
 }

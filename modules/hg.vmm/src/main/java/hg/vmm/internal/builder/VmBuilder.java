@@ -57,6 +57,8 @@ import hg.vmm.internal.virtio.net.VirtioNet;
 import hg.vmm.internal.virtio.net.vhost.AckIoeventfd;
 import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.net.vhost.VhostNetPath;
+import hg.ninep.Share;
+import hg.vmm.internal.virtio.ninep.VirtioNinep;
 import hg.vmm.internal.virtio.rng.VirtioRng;
 import hg.vmm.internal.virtio.vsock.VirtioVsock;
 
@@ -201,6 +203,7 @@ public final class VmBuilder {
         attachRng();
         Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
         config.vsock().ifPresent(this::attachVsock);
+        config.shares().forEach(this::attachShare);
 
         String cmdline;
         List<VcpuLoop> loops;
@@ -318,6 +321,17 @@ public final class VmBuilder {
             throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
         }
         attachVirtio("virtio-rng", rng);
+    }
+
+    /** A host directory the guest mounts over 9p; one that cannot be opened fails the VM with one line. */
+    private void attachShare(VmConfig.Share share) {
+        VirtioNinep device;
+        try {
+            device = new VirtioNinep(new Share(share.dir(), share.tag(), share.readOnly()));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new VmException("cannot share " + share.dir() + " as '" + share.tag() + "': " + e.getMessage(), e);
+        }
+        attachVirtio("virtio-9p " + share.tag(), device);
     }
 
     /** The guest's vsock, served on the host at {@code socket}; a restored guest hears that its streams are gone. */
