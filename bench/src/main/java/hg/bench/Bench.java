@@ -24,6 +24,7 @@ public final class Bench {
         all.addAll(RootfsBuild.figures());
         all.addAll(NestGuest.net());
         all.addAll(NestSnap.vsock());
+        all.addAll(NestGuest.share());
         return all;
     }
 

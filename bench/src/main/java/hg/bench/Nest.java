@@ -93,12 +93,14 @@ final class Nest {
         boolean snap = options.wants(NestSnap.RESTORE_VS_BOOT) || options.wants(NestSnap.RESTORE_VS_QEMU);
         boolean clone = options.wants(NestSnap.CLONE_MS) || options.wants(NestSnap.CLONE_MEM_RATIO);
         boolean vsock = NestSnap.vsock().stream().anyMatch(f -> options.wants(f.name()));
+        boolean share = NestGuest.share().stream().anyMatch(f -> options.wants(f.name()));
         int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
         int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
         int netRuns = !net ? 0 : options.quick() ? 2 : 5;
         int snapRuns = !snap ? 0 : options.quick() ? 2 : 5;
         int cloneRuns = !clone ? 0 : options.quick() ? 1 : 3;
         int vsockRuns = !vsock ? 0 : options.quick() ? 1 : 3;
+        int shareRuns = !share ? 0 : options.quick() ? 1 : 3;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
@@ -125,13 +127,14 @@ final class Nest {
                 + "\nnet_server=" + NEST_NETBENCH + "\nsnap_runs=" + snapRuns + "\nsnap_warmup=1\nclone_runs=" + cloneRuns
                 + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR
                 + "\nvsock_runs=" + vsockRuns + "\nvsock_image=" + NEST_VSOCK_IMAGE + "\nvsink=" + NEST_VSINK
-                + "\nexec_count=" + (options.quick() ? 20 : 50) + "\nvsock_bytes=" + (64L << 20) + "\n";
+                + "\nexec_count=" + (options.quick() ? 20 : 50) + "\nvsock_bytes=" + (64L << 20)
+                + "\nshare_runs=" + shareRuns + "\nshare_mib=64\nshare_dir=/tmp/hg-bench-share\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, nestFiles, work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
                 300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
                         + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240
-                        + (vsock ? 300 + (vsockRuns + 1) * 240 : 0));
+                        + (vsock ? 300 + (vsockRuns + 1) * 240 : 0) + (share ? (shareRuns + 1) * 2 * 240 : 0));
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);
@@ -185,12 +188,13 @@ final class Nest {
             put(stage, entries, "opt/hg-selftest/" + cls, in.readAllBytes());
         }
         // and what it runs beside it: top-level classes of its own, each a file
-        String vsockCls = "hg/bench/NestVsock.class";
-        try (InputStream in = NestBoot.class.getResourceAsStream("/" + vsockCls)) {
-            if (in == null) {
-                throw new IOException("the bench jar has no " + vsockCls);
+        for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class")) {
+            try (InputStream in = NestBoot.class.getResourceAsStream("/" + more)) {
+                if (in == null) {
+                    throw new IOException("the bench jar has no " + more);
+                }
+                put(stage, entries, "opt/hg-selftest/" + more, in.readAllBytes());
             }
-            put(stage, entries, "opt/hg-selftest/" + vsockCls, in.readAllBytes());
         }
         put(stage, entries, "opt/hg-selftest/main", (NestProbe.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
         if (kernel != null) {

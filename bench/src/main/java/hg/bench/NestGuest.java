@@ -54,6 +54,20 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
                         note + "median of one-byte TCP ping-pongs (TCP_NODELAY) on one connection"));
     }
 
+    static List<Figure> share() {
+        String peer = "QEMU microvm virtio-9p-device (-fsdev local, security_model=none) in the same nest";
+        String note = "the guest's /mnt/bench over virtio-9p (9P2000.L, msize 512 KiB on both), a directory of the nest's"
+                + " tmpfs, emptied before each VM; typed on the console, timed from the typing to the command's marker;"
+                + " in the nest under QEMU TCG; ";
+        return List.of(
+                new NestGuest("share", "read_mbps", "9p_seq_read_mbps", "MB/s", peer, ">= 1.0",
+                        note + "dd of a 64 MiB file in 1 MiB blocks"),
+                new NestGuest("share", "write_mbps", "9p_seq_write_mbps", "MB/s", peer, ">= 1.0",
+                        note + "dd of 64 MiB in 1 MiB blocks with conv=fsync"),
+                new NestGuest("share", "meta_ops", "9p_meta_ops", "files/s (create+stat+unlink)", peer, ">= 1.0",
+                        note + "1,000 times: create, stat and unlink of one file, by the guest's busybox sh"));
+    }
+
     @Override
     public Result measure(Options options) throws Exception {
         Nest.Outcome nest = Nest.run(options);

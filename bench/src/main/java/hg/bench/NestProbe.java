@@ -135,6 +135,9 @@ public final class NestProbe {
             if (netCommand != null && netRuns > 0) {
                 net(manager, config.withNet(true), qemuCmd, conf, netRuns, timeoutMs);
             }
+            if (Integer.parseInt(conf.getProperty("share_runs", "0")) > 0) {
+                NestShare.run(manager, config, qemuCmd, conf, timeoutMs);
+            }
             if (Integer.parseInt(conf.getProperty("vsock_runs", "0")) > 0) {
                 NestVsock.run(manager, config, qemuCmd, conf, timeoutMs);
             }

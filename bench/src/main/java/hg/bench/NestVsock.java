@@ -219,7 +219,7 @@ final class NestVsock {
     }
 
     /** Types {@code line}, returns the ms until {@code answer} came back, or -1. */
-    private static double typed(StringBuilder seen, Consumer<String> type, String line, String answer, long deadline,
+    static double typed(StringBuilder seen, Consumer<String> type, String line, String answer, long deadline,
                                 BooleanSupplier alive) throws InterruptedException {
         int from;
         synchronized (seen) {
@@ -239,14 +239,14 @@ final class NestVsock {
         }
     }
 
-    private static boolean ready(StringBuilder seen, long deadline, BooleanSupplier alive) throws InterruptedException {
+    static boolean ready(StringBuilder seen, long deadline, BooleanSupplier alive) throws InterruptedException {
         synchronized (seen) {
             int at = waitFor(seen, NestProbe.READY, 0, deadline, alive);
             return at >= 0 && waitFor(seen, "# ", at, deadline, alive) >= 0;
         }
     }
 
-    private static void heard(StringBuilder seen, byte[] bytes) {
+    static void heard(StringBuilder seen, byte[] bytes) {
         synchronized (seen) {
             seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
             seen.notifyAll();
@@ -254,7 +254,7 @@ final class NestVsock {
     }
 
     /** Called holding {@code seen}'s lock: where {@code text} ends, once it appeared after {@code from}; or -1. */
-    private static int waitFor(StringBuilder seen, String text, int from, long deadline, BooleanSupplier alive)
+    static int waitFor(StringBuilder seen, String text, int from, long deadline, BooleanSupplier alive)
             throws InterruptedException {
         int at;
         while ((at = seen.indexOf(text, from)) < 0) {
@@ -266,7 +266,7 @@ final class NestVsock {
         return at + text.length();
     }
 
-    private static String tail(StringBuilder seen) {
+    static String tail(StringBuilder seen) {
         synchronized (seen) {
             return seen.substring(Math.max(0, seen.length() - 600)).replaceAll("[\\r\\n]+", " | ");
         }

@@ -68,4 +68,19 @@ class NestGuestTest {
         r = figure("net_rtt_us").parse(List.of(), "serial log: x");
         assertEquals("the nest gave no net_rtt_us figures (serial log: x)", r.why());
     }
+
+    @Test
+    void sharedFolderFiguresTakeTheirKeysPerSide() {
+        List<String> lines = List.of(
+                "hg-bench share hyper-gen run=0 write_mbps=1.0 read_mbps=1.0 meta_ops=1.0",
+                "hg-bench share qemu run=0 write_mbps=1.0 read_mbps=1.0 meta_ops=1.0",
+                "hg-bench share hyper-gen run=1 write_mbps=120.0 read_mbps=300.0 meta_ops=400.0",
+                "hg-bench share qemu run=1 write_mbps=100.0 read_mbps=200.0 meta_ops=800.0");
+        NestGuest read = (NestGuest) NestGuest.share().stream().filter(f -> f.name().equals("9p_seq_read_mbps")).findFirst()
+                .orElseThrow();
+        assertEquals(1.5, read.parse(lines, "t").ratio(), 1e-9);
+        NestGuest meta = (NestGuest) NestGuest.share().stream().filter(f -> f.name().equals("9p_meta_ops")).findFirst()
+                .orElseThrow();
+        assertEquals(0.5, meta.parse(lines, "t").ratio(), 1e-9);
+    }
 }
