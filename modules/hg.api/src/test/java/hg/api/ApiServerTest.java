@@ -128,7 +128,7 @@ class ApiServerTest {
         assertTrue(made.text().matches("\\{\"id\":1,\"kernel\":\"[^\"]*count.elf\",\"disks\":\\[\\{\"device\":\"vda\","
                 + "\"path\":\"[^\"]*root.ext4\",\"read_only\":false},\\{\"device\":\"vdb\",\"path\":\"[^\"]*data.ext4\","
                 + "\"read_only\":true}],\"cpus\":1,\"memory_bytes\":67108864,\"state\":\"running\",\"stop_reason\":null,"
-                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"vsock\":null,\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
+                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"vsock\":null,\"shares\":\\[\\],\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
                 + "\"disk_write_bytes\":\\d+,\"net_rx_bytes\":\\d+,\"net_tx_bytes\":\\d+}}"), made.text());
         assertEquals(201, create("{\"kernel\":0,\"image\":1,\"mem_mib\":32,\"read_only\":true}").status());
 
@@ -175,6 +175,21 @@ class ApiServerTest {
         assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "one line after a short wait, not a hang");
         assertError(400, "field 'vsock' must be an absolute path for the socket, e.g. /run/hyper-gen/build.vsock",
                 create("{\"kernel\":0,\"image\":1,\"vsock\":\"rel.vsock\"}"));
+    }
+
+    @Test
+    void sharesAreGivenAndShownAndABadOneIsOneLine() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Answer made = create("{\"kernel\":\"count.elf\",\"image\":1,\"mem\":\"64M\",\"read_only\":true,\"shares\":["
+                + "{\"dir\":\"" + src + "\"},{\"dir\":\"" + src + "\",\"tag\":\"again\",\"read_only\":true}]}");
+        assertEquals(201, made.status(), made.text());
+        assertTrue(made.text().contains("\"shares\":[{\"dir\":\"" + src + "\",\"tag\":\"src\",\"read_only\":false},{\"dir\":\""
+                + src + "\",\"tag\":\"again\",\"read_only\":true}]"), made.text());
+        assertError(400, "shares[0]: give the directory's absolute path, e.g. /srv/src",
+                create("{\"kernel\":0,\"image\":1,\"shares\":[{\"dir\":\"rel\"}]}"));
+        assertError(400, "--share " + tmp.resolve("none") + ": no such directory",
+                create("{\"kernel\":0,\"image\":1,\"read_only\":true,\"shares\":[{\"dir\":\"" + tmp.resolve("none") + "\"}]}"));
+        assertError(400, "field 'shares[0].dir' is required", create("{\"kernel\":0,\"image\":1,\"shares\":[{\"tag\":\"x\"}]}"));
     }
 
     @Test
