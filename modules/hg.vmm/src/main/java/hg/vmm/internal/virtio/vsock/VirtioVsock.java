@@ -53,6 +53,12 @@ public final class VirtioVsock implements VirtioDevice {
     private final Map<Long, VsockConnection> connections = new LinkedHashMap<>();
     private final ArrayDeque<VsockHeader> resets = new ArrayDeque<>();
     private boolean resetEventDue;
+    /**
+     * The transport reset went to the guest and it has not given the event buffer back yet: until it does, it may
+     * still be resetting its streams, a new one among them, so host programs' connections wait.
+     */
+    private boolean resetUnseen;
+    private final ArrayDeque<HostEvent.Connect> deferred = new ArrayDeque<>();
     private int nextHostPort = FIRST_HOST_PORT;
 
     private GuestMemory memory;
@@ -140,6 +146,12 @@ public final class VirtioVsock implements VirtioDevice {
         }
         connections.clear();
         resets.clear();
+        for (HostEvent.Connect c : deferred) {
+            c.key().cancel();
+            closeQuietly(c.channel());
+        }
+        deferred.clear();
+        resetUnseen = false;
         rxSpare = null;
         memory = null;
         queues = List.of();
@@ -153,6 +165,9 @@ public final class VirtioVsock implements VirtioDevice {
             return;
         }
         used = false;
+        if (index == EVENT && resetUnseen) {
+            resetUnseen = false;   // Linux refills the event queue once it has reset its streams
+        }
         drainHostEvents(true);
         if (index == TX) {
             transmit();
@@ -186,15 +201,17 @@ public final class VirtioVsock implements VirtioDevice {
     // ---- the host side's events
 
     private void drainHostEvents(boolean active) {
+        while (!resetUnseen && !deferred.isEmpty()) {
+            connect(deferred.poll(), active);
+        }
         HostEvent e;
         while ((e = host.poll()) != null) {
             switch (e) {
                 case HostEvent.Connect c -> {
-                    if (active && connections.size() < MAX_CONNECTIONS) {
-                        hostConnect(c);
+                    if (active && resetUnseen && deferred.size() < MAX_CONNECTIONS) {
+                        deferred.add(c);
                     } else {
-                        c.key().cancel();
-                        closeQuietly(c.channel());
+                        connect(c, active);
                     }
                 }
                 case HostEvent.Ready r -> {
@@ -204,6 +221,15 @@ public final class VirtioVsock implements VirtioDevice {
                     }
                 }
             }
+        }
+    }
+
+    private void connect(HostEvent.Connect c, boolean active) {
+        if (active && connections.size() < MAX_CONNECTIONS) {
+            hostConnect(c);
+        } else {
+            c.key().cancel();
+            closeQuietly(c.channel());
         }
     }
 
@@ -608,6 +634,8 @@ public final class VirtioVsock implements VirtioDevice {
         q.addUsed(chain.head(), 4);
         used = true;
         resetEventDue = false;
+        resetUnseen = true;
+        q.enableNotification();   // the guest's refill is how it says it is done
     }
 
     /** Watches each stream's socket for what the stream can use now. */

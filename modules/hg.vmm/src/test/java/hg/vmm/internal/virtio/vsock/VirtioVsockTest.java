@@ -300,6 +300,18 @@ class VirtioVsockTest {
         start();
         driver.offerEvent();
         assertEquals(List.of(VirtioVsock.EVENT_TRANSPORT_RESET), driver.takeEvents());
+
+        // A host program that connects before the guest has handled the reset waits: the guest would reset a new
+        // stream too. Giving the event buffer back is how Linux says it is done.
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("restored.vsock")))) {
+            client.write(ByteBuffer.wrap("CONNECT 1024\n".getBytes(StandardCharsets.US_ASCII)));
+            Thread.sleep(300);
+            assertEquals(List.of(), driver.received(), "no request before the guest handled the reset");
+            driver.offerEvent();
+            VsockDriver.Packet req = driver.awaitPacket();
+            assertEquals(VsockHeader.OP_REQUEST, req.header().op());
+            assertEquals(1024, req.header().dstPort());
+        }
     }
 
     @Test
