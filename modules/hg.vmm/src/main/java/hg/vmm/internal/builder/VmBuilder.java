@@ -562,6 +562,7 @@ public final class VmBuilder {
         } catch (KvmException e) {
             throw new VmException("KVM refused the snapshot's state: " + e.getMessage(), e);
         }
+        transports.forEach(VirtioMmioTransport::replayInterrupt);
         return loops;
     }
 

@@ -421,10 +421,21 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         }
         status = s.status();
         failure = s.failure().isEmpty() ? null : s.failure();
+        // Before activation: what a device raises as it starts again (a vsock's transport reset) adds to it.
+        interruptStatus.set(s.interruptStatus());
         if ((status & STATUS_DRIVER_OK) != 0 && (status & STATUS_DEVICE_NEEDS_RESET) == 0) {
             activate(s);
         }
-        interruptStatus.set(s.interruptStatus());
+    }
+
+    /**
+     * After a restore, once the interrupt controllers have their state back: an edge for what is pending, as one
+     * raised while they were being restored was lost with their old state.
+     */
+    public void replayInterrupt() {
+        if (interruptStatus.get() != 0) {
+            irq.trigger();
+        }
     }
 
     /** Before a snapshot: the device brings state kept outside this process (vhost-net's ring positions) back in. */
