@@ -349,7 +349,7 @@ public final class NestProbe {
         }
     }
 
-    private static int waitFor(StringBuilder seen, String text, int from, long deadline, java.util.function.BooleanSupplier alive)
+    static int waitFor(StringBuilder seen, String text, int from, long deadline, java.util.function.BooleanSupplier alive)
             throws InterruptedException {
         int at;
         while ((at = seen.indexOf(text, from)) < 0) {
@@ -361,7 +361,7 @@ public final class NestProbe {
         return at + text.length();
     }
 
-    private static String tail(StringBuilder seen) {
+    static String tail(StringBuilder seen) {
         return seen.substring(Math.max(0, seen.length() - 600)).replaceAll("[\\r\\n]+", " | ");
     }
 

@@ -73,35 +73,12 @@ final class NestShare {
         List<String> cmd = new ArrayList<>(qemuCmd);
         cmd.addAll(List.of("-fsdev", "local,id=f0,path=" + dir + ",security_model=none",
                 "-device", "virtio-9p-device,fsdev=f0,mount_tag=" + TAG));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
-        Thread reader = Thread.ofPlatform().daemon().start(() -> {
-            byte[] buf = new byte[4096];
-            try (var in = p.getInputStream()) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    NestVsock.heard(seen, java.util.Arrays.copyOf(buf, n));
-                }
-            } catch (IOException ignored) {
-                // QEMU was stopped
-            }
-        });
+        NestQemu qemu = NestQemu.start(cmd, seen);
         try {
-            measure("qemu", seen, line -> {
-                try {
-                    p.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
-                    p.getOutputStream().flush();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }, p::isAlive, run, mib, timeoutMs);
+            measure("qemu", seen, qemu.keyboard(), qemu.process()::isAlive, run, mib, timeoutMs);
         } finally {
-            p.destroy();
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-            }
-            reader.join(1000);
+            qemu.stop();
         }
     }
 

@@ -140,27 +140,10 @@ final class NestVsock {
             System.out.println("hg-bench vsock qemu failed: no /dev/vhost-vsock in the nest (its kernel has no VHOST_VSOCK)");
             return;
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder seen = new StringBuilder();
-        Thread reader = Thread.ofPlatform().daemon().start(() -> {
-            byte[] buf = new byte[4096];
-            try (var in = p.getInputStream()) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    heard(seen, java.util.Arrays.copyOf(buf, n));
-                }
-            } catch (IOException ignored) {
-                // QEMU was stopped
-            }
-        });
-        Consumer<String> type = line -> {
-            try {
-                p.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
-                p.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        };
+        NestQemu qemu = NestQemu.start(cmd, seen);
+        Process p = qemu.process();
+        Consumer<String> type = qemu.keyboard();
         try {
             if (!ready(seen, System.nanoTime() + timeoutMs * 1_000_000, p::isAlive)) {
                 System.out.println("hg-bench vsock qemu failed: the guest did not come up; tail: " + tail(seen));
@@ -176,12 +159,7 @@ final class NestVsock {
                 System.out.printf(java.util.Locale.ROOT, "hg-bench vsock qemu run=%d vsock_mbps=%.3f%n", run, vsock);
             }
         } finally {
-            p.destroy();
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-            }
-            reader.join(1000);
+            qemu.stop();
         }
     }
 
@@ -253,22 +231,14 @@ final class NestVsock {
         }
     }
 
-    /** Called holding {@code seen}'s lock: where {@code text} ends, once it appeared after {@code from}; or -1. */
     static int waitFor(StringBuilder seen, String text, int from, long deadline, BooleanSupplier alive)
             throws InterruptedException {
-        int at;
-        while ((at = seen.indexOf(text, from)) < 0) {
-            if (System.nanoTime() > deadline || !alive.getAsBoolean()) {
-                return -1;
-            }
-            seen.wait(20);
-        }
-        return at + text.length();
+        return NestProbe.waitFor(seen, text, from, deadline, alive);
     }
 
     static String tail(StringBuilder seen) {
         synchronized (seen) {
-            return seen.substring(Math.max(0, seen.length() - 600)).replaceAll("[\\r\\n]+", " | ");
+            return NestProbe.tail(seen);
         }
     }
 }

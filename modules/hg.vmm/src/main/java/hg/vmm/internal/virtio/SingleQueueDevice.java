@@ -34,6 +34,11 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         memory = null;
         queue = null;
         signal = null;
+        onReset();
+    }
+
+    /** What the device itself drops when the driver starts over (a 9P session's fids); nothing by default. */
+    protected void onReset() {
     }
 
     @Override

@@ -1,13 +1,11 @@
 package hg.vmm.internal.virtio.ninep;
 
-import hg.kvm.GuestMemory;
 import hg.ninep.NinepProtocolException;
 import hg.ninep.NinepServer;
 import hg.ninep.Share;
 import hg.vmm.internal.virtio.DescriptorChain;
-import hg.vmm.internal.virtio.VirtQueue;
+import hg.vmm.internal.virtio.SingleQueueDevice;
 import hg.vmm.internal.virtio.Virtio;
-import hg.vmm.internal.virtio.VirtioDevice;
 import hg.vmm.internal.virtio.VirtioException;
 
 import java.io.IOException;
@@ -27,7 +25,7 @@ import java.util.List;
  * server cannot answer at all (no tag to answer to, no room for even an error) marks the device
  * as needing a reset; anything else the guest gets wrong is an Rlerror.
  */
-public final class VirtioNinep implements VirtioDevice {
+public final class VirtioNinep extends SingleQueueDevice {
 
     public static final int DEVICE_ID = 9;
     /**
@@ -44,9 +42,6 @@ public final class VirtioNinep implements VirtioDevice {
     /** One request and one reply at a time: the queue's chains are served in turn. */
     private final ByteBuffer request = ByteBuffer.allocateDirect(NinepServer.MAX_MSIZE);
     private final ByteBuffer response = ByteBuffer.allocateDirect(NinepServer.MAX_MSIZE);
-    private GuestMemory memory;
-    private VirtQueue queue;
-    private UsedSignal signal;
 
     /** Opens the share's root; {@link #close()} closes it. */
     public VirtioNinep(Share share) throws IOException {
@@ -92,43 +87,15 @@ public final class VirtioNinep implements VirtioDevice {
         // Read-only config space.
     }
 
-    @Override
-    public void activate(GuestMemory memory, long features, List<VirtQueue> queues, UsedSignal signal) {
-        this.memory = memory;
-        this.queue = queues.isEmpty() ? null : queues.getFirst();
-        this.signal = signal;
-    }
-
     /** The driver starts over: every fid of the old session is clunked and its files closed. */
     @Override
-    public void reset() {
-        memory = null;
-        queue = null;
-        signal = null;
+    protected void onReset() {
         server.reset();
     }
 
-    @Override
-    public void processQueue(int index) throws VirtioException {
-        VirtQueue q = queue;
-        if (index != 0 || q == null) {
-            return;
-        }
-        boolean used = false;
-        do {
-            DescriptorChain chain;
-            while ((chain = q.pop()) != null) {
-                q.addUsed(chain.head(), serve(chain));
-                used = true;
-            }
-        } while (q.enableNotification());
-        if (used && q.needsInterrupt()) {
-            signal.usedBuffers();
-        }
-    }
-
     /** Gathers the T-message, serves it, scatters the R-message; returns the bytes written. */
-    private int serve(DescriptorChain chain) throws VirtioException {
+    @Override
+    protected int serve(DescriptorChain chain) throws VirtioException {
         gather(chain);
         long writable = chain.writableBytes();
         response.clear().limit((int) Math.min(writable, response.capacity()));
@@ -152,7 +119,7 @@ public final class VirtioNinep implements VirtioDevice {
                 continue;
             }
             long n = Math.min(b.length(), into.byteSize() - at);
-            MemorySegment.copy(memory.slice(b.address(), n), 0, into, at, n);
+            MemorySegment.copy(memory().slice(b.address(), n), 0, into, at, n);
             at += n;
         }
         request.limit((int) at);
@@ -166,7 +133,7 @@ public final class VirtioNinep implements VirtioDevice {
                 continue;
             }
             long n = Math.min(b.length(), length - at);
-            MemorySegment.copy(from, at, memory.slice(b.address(), n), 0, n);
+            MemorySegment.copy(from, at, memory().slice(b.address(), n), 0, n);
             at += n;
         }
     }
