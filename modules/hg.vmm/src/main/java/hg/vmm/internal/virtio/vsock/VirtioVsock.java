@@ -258,7 +258,11 @@ public final class VirtioVsock implements VirtioDevice {
         if ((ops & SelectionKey.OP_WRITE) != 0) {
             try {
                 if (c.flush() && c.guestSendsNoMore) {
-                    c.host.shutdownOutput();
+                    if (c.guestReceivesNoMore) {
+                        reset(c);   // the guest closed and the last of what it sent is with the host program
+                    } else {
+                        c.host.shutdownOutput();
+                    }
                 }
             } catch (IOException e) {
                 reset(c);
@@ -405,12 +409,15 @@ public final class VirtioVsock implements VirtioDevice {
             c.guestReceivesNoMore = true;
         }
         if (c.guestSendsNoMore && c.guestReceivesNoMore) {
+            // The guest closed and waits for our reset: it gets it once the host program has all the guest sent
+            // (what waits is within the stream's credit); a host socket that takes no more is reset at once.
             try {
-                c.flush();   // what the host socket takes now; the guest closed and waits for our reset
-            } catch (IOException ignored) {
-                // it is going anyway
+                if (c.flush()) {
+                    reset(c);
+                }
+            } catch (IOException e) {
+                reset(c);
             }
-            reset(c);
             return;
         }
         try {
