@@ -58,7 +58,9 @@ public final class Rootfs {
             for t in /sys/bus/virtio/drivers/9pnet_virtio/virtio*/mount_tag; do
               [ -r "$t" ] || continue
               tag=$(cat "$t")
-              mkdir -p "/mnt/$tag" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "$tag" "/mnt/$tag" \
+              # A read-only root has no room for mount points: a small tmpfs on /mnt gives it some.
+              mkdir -p "/mnt/$tag" 2>/dev/null || { mount -t tmpfs -o size=64k,mode=755 tmpfs /mnt && mkdir -p "/mnt/$tag"; }
+              mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 "$tag" "/mnt/$tag" \
                 || echo "hyper-gen guest: cannot mount the shared folder $tag"
             done
             echo "hyper-gen guest: $(uname -r), type poweroff to stop"
