@@ -155,7 +155,11 @@ class VirtioVsockTest {
                 assertEquals((byte) (i / block.length), all[i], "byte " + i);
             }
             assertNull(readLine(client), "then the end");
-            assertEquals(OP_RST, driver.awaitPacket().header().op(), "the guest hears its close answered");
+            VsockDriver.Packet p;
+            do {
+                p = driver.awaitPacket();   // credit updates for what the host program took may come first
+            } while (p.header().op() == VsockHeader.OP_CREDIT_UPDATE);
+            assertEquals(OP_RST, p.header().op(), "the guest hears its close answered");
         }
     }
 
@@ -283,7 +287,7 @@ class VirtioVsockTest {
     @Test
     void aHostProgramToAPortNobodyListensOnInTheGuestIsClosed() throws Exception {
         start();
-        try (SocketChannel client = hostConnect(52)) {
+        try (SocketChannel client = hostConnect(53)) {
             VsockDriver.Packet req = driver.awaitPacket();
             driver.send(fromGuest(53, req.header().srcPort(), OP_RST, 0, 0, 0), new byte[0]);
             assertNull(readLine(client));
