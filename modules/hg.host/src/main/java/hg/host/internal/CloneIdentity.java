@@ -5,6 +5,7 @@ import hg.host.HostException;
 import hg.vmm.VmInfo;
 import hg.vmm.VmNet;
 
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -31,7 +32,7 @@ public final class CloneIdentity {
      * in the background and as best it can, so a guest without an agent is not held up by it.
      */
     public static void give(VmInfo clone) throws HostException {
-        Optional<java.nio.file.Path> vsock = clone.vsock();
+        Optional<Path> vsock = clone.vsock();
         Optional<VmNet> net = clone.net();
         if (net.isEmpty()) {
             vsock.ifPresent(socket -> Thread.ofVirtual().name("vm" + clone.id() + "-reseed").start(() -> {
