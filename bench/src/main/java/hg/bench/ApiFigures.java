@@ -51,24 +51,44 @@ final class ApiFigures {
     }
 
     /** A daemon of this process on a socket in {@code dir}, with the echo guest as kernel 0 and an image 0. */
-    private record Daemon(Path socket, Machines machines, ApiServer server) implements AutoCloseable {
+    private record Daemon(Path socket, Machines machines, ApiServer server, Confined side) implements AutoCloseable {
+        /** Its VMs and its API server run confined to the daemon's roots (their threads start from there). */
         static Daemon start(Path dir) throws Exception {
             Path kernels = Files.createDirectories(dir.resolve("kernels"));
             Path images = Files.createDirectories(dir.resolve("images"));
             Files.move(Gcc.buildCGuest("echo", dir.resolve("guest")), kernels.resolve("echo.elf"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Gcc.run(List.of("mke2fs", "-q", "-t", "ext4", "-F", images.resolve("root.ext4").toString(), "8M"), 60);
-            Machines machines = new CheckedMachines(new VmmMachines(new VmManager()));
-            Catalog catalog = new DirectoryCatalog(kernels, "none", images, "none", new BootKernelProbe());
             Path socket = dir.resolve("api.sock");
             Files.deleteIfExists(socket);
-            return new Daemon(socket, machines, ApiServer.start(socket, machines, catalog));
+            Confined side = Confined.start(Confined.roots(kernels, images, List.of(dir)));
+            System.err.println("bench: the daemon's side: hyper-gen " + side.state());
+            try {
+                return side.call(() -> {
+                    Machines machines = new CheckedMachines(new VmmMachines(new VmManager()));
+                    Catalog catalog = new DirectoryCatalog(kernels, "none", images, "none", new BootKernelProbe());
+                    return new Daemon(socket, machines, ApiServer.start(socket, machines, catalog), side);
+                });
+            } catch (Exception e) {
+                side.close();
+                throw e;
+            }
         }
 
         @Override
         public void close() {
-            server.close();
-            machines.close();
+            try {
+                side.run(() -> {
+                    server.close();
+                    machines.close();
+                });
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the daemon: " + e.getMessage(), e);
+            } finally {
+                side.close();
+            }
         }
     }
 

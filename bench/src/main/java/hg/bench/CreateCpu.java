@@ -61,17 +61,30 @@ final class CreateCpu implements Figure {
         List<Sample> java = new ArrayList<>();
         List<double[]> peer = new ArrayList<>();
         Sample cold;
-        try (VmManager manager = new VmManager()) {
-            cold = createOnce(manager, config);
-            for (int i = 0; i < warmup; i++) {
-                createOnce(manager, config);
-            }
-            // Rounds alternate the two sides, so both see the same machine load.
-            for (int r = 0; r < rounds; r++) {
-                for (int i = 0; i < perRound; i++) {
-                    java.add(createOnce(manager, config));
+        try (Confined side = Confined.start(Confined.roots(guest.getParent(), null, List.of()))) {
+            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+            VmManager manager = side.call(VmManager::new);
+            try {
+                cold = side.call(() -> createOnce(manager, config));
+                side.call(() -> {
+                    for (int i = 0; i < warmup; i++) {
+                        createOnce(manager, config);
+                    }
+                    return null;
+                });
+                // Rounds alternate the two sides, so both see the same machine load.
+                for (int r = 0; r < rounds; r++) {
+                    java.addAll(side.call(() -> {
+                        List<Sample> round = new ArrayList<>();
+                        for (int i = 0; i < perRound; i++) {
+                            round.add(createOnce(manager, config));
+                        }
+                        return round;
+                    }));
+                    peer.addAll(peerRun(runner, r == 0 ? warmup : 2, perRound));
                 }
-                peer.addAll(peerRun(runner, r == 0 ? warmup : 2, perRound));
+            } finally {
+                side.run(manager::close);
             }
         }
         Stats cpu = Stats.of(java.stream().mapToDouble(Sample::cpuMs).toArray());

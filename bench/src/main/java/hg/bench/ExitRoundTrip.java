@@ -54,14 +54,17 @@ final class ExitRoundTrip implements Figure {
         double[] javaWall = new double[runs], javaCpu = new double[runs];
         double[] cWall = new double[runs], cCpu = new double[runs];
         double allocated = 0;
-        for (int i = 0; i < runs; i++) {
-            Sample j = javaRun(exits);
-            Sample c = peerRun(runner, WARMUP, exits);
-            javaWall[i] = j.wallUs();
-            javaCpu[i] = j.cpuUs();
-            allocated = Math.max(allocated, j.allocatedBytes());
-            cWall[i] = c.wallUs();
-            cCpu[i] = c.cpuUs();
+        try (Confined side = Confined.start(Confined.roots(null, null, List.of()))) {
+            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+            for (int i = 0; i < runs; i++) {
+                Sample j = side.call(() -> javaRun(exits));
+                Sample c = peerRun(runner, WARMUP, exits);
+                javaWall[i] = j.wallUs();
+                javaCpu[i] = j.cpuUs();
+                allocated = Math.max(allocated, j.allocatedBytes());
+                cWall[i] = c.wallUs();
+                cCpu[i] = c.cpuUs();
+            }
         }
         Stats jw = Stats.of(javaWall), cw = Stats.of(cWall), jc = Stats.of(javaCpu), cc = Stats.of(cCpu);
         System.err.printf(Locale.ROOT, "bench: %s: %d runs of %d exits; thread CPU us/exit Java %.3f (%.3f..%.3f)"

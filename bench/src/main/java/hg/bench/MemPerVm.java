@@ -55,12 +55,15 @@ final class MemPerVm implements Figure {
         VmConfig config = VmConfig.of(guest, null).withMemory(MEMORY);
         int runs = options.quick() ? 3 : 7;
         double[] java = new double[runs], peer = new double[runs], guestKb = new double[runs];
-        javaRun(config); // warm-up
-        for (int i = 0; i < runs; i++) {
-            double[] r = javaRun(config);
-            java[i] = r[0];
-            guestKb[i] = r[1];
-            peer[i] = peerRun(runner);
+        try (Confined side = Confined.start(Confined.roots(guest.getParent(), null, List.of()))) {
+            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+            side.call(() -> javaRun(config)); // warm-up
+            for (int i = 0; i < runs; i++) {
+                double[] r = side.call(() -> javaRun(config));
+                java[i] = r[0];
+                guestKb[i] = r[1];
+                peer[i] = peerRun(runner);
+            }
         }
         Stats hg = Stats.of(java), c = Stats.of(peer), g = Stats.of(guestKb);
         System.err.printf(Locale.ROOT, "bench: %s: %d runs of %d VMs; MiB per extra idle VM: hyper-gen %.3f"

@@ -188,7 +188,8 @@ final class Nest {
             put(stage, entries, "opt/hg-selftest/" + cls, in.readAllBytes());
         }
         // and what it runs beside it: top-level classes of its own, each a file
-        for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class", "hg/bench/NestQemu.class")) {
+        for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class", "hg/bench/NestQemu.class",
+                "hg/bench/Confined.class")) {
             try (InputStream in = NestBoot.class.getResourceAsStream("/" + more)) {
                 if (in == null) {
                     throw new IOException("the bench jar has no " + more);

@@ -3,6 +3,7 @@ package hg.bench;
 import hg.kvm.net.HostNetwork;
 import hg.vmm.Console;
 import hg.vmm.GuestCmdline;
+import hg.vmm.GuestNetwork;
 import hg.vmm.MemoryAdmission;
 import hg.vmm.SnapshotInfo;
 import hg.vmm.Vm;
@@ -92,34 +93,43 @@ public final class NestProbe {
                 return;
             }
         }
-        VmConfig config = VmConfig.of(kernel, image).withReadOnly(true);
+        VmConfig plain = VmConfig.of(kernel, image).withReadOnly(true);
         // hyper-gen's own cmdline names its boot timer for the rootfs' init; older builds did not
-        if (!GuestCmdline.of(config, List.of()).contains("hg_boot_marker=")) {
-            config = config.withCmdline(marker);
-        }
+        VmConfig config = GuestCmdline.of(plain, List.of()).contains("hg_boot_marker=") ? plain
+                : plain.withCmdline(marker);
         List<String> qemuCmd = List.of(qemu.toString(), "-no-user-config", "-nodefaults", "-no-reboot",
                 "-L", conf.getProperty("qemu_data", "/usr/share/qemu"),
                 "-M", "microvm,acpi=off", "-accel", "kvm", "-cpu", "host", "-m", Long.toString(config.memoryBytes() >> 20),
                 "-smp", "1", "-display", "none", "-serial", "stdio", "-kernel", kernel.toString(),
                 "-append", "console=ttyS0 reboot=t panic=-1 root=/dev/vda ro " + marker,
                 "-drive", "file=" + image + ",format=raw,if=none,id=d0,readonly=on", "-device", "virtio-blk-device,drive=d0");
-        try (VmManager manager = new VmManager()) {
+        Path snapDir = Path.of(conf.getProperty("snap_dir", "/tmp/hg-bench-snap"));
+        Path shareDir = Path.of(conf.getProperty("share_dir", "/tmp/hg-bench-share"));
+        // As the daemon does before it confines itself: the bridge and the guest filter (nft is a program).
+        if (conf.getProperty("net_command") != null || Integer.parseInt(conf.getProperty("vsock_runs", "0")) > 0) {
+            GuestNetwork.setUp().forEach(line -> System.out.println("hg-bench note: " + line));
+        }
+        Confined vmmSide = Confined.start(Confined.roots(kernel.getParent(), image.getParent(),
+                List.of(snapDir, shareDir, NestVsock.DIR)));
+        System.out.println("hg-bench confinement: " + vmmSide.state());
+        VmManager manager = vmmSide.call(VmManager::new);
+        try {
             // runs up to 0 are warm-ups on both sides (the JIT, in a nest under TCG, is slow to settle),
             // printed but not counted
             for (int run = 1 - warmup; run <= runs; run++) {
-                hyperGen(manager, config, run, timeoutMs);
+                int r = run;
+                vmmSide.run(() -> hyperGen(manager, config, r, timeoutMs));
                 qemu(qemuCmd, run, timeoutMs);
             }
             int snapRuns = Integer.parseInt(conf.getProperty("snap_runs", "0"));
             int cloneRuns = Integer.parseInt(conf.getProperty("clone_runs", "0"));
-            Path snapDir = Path.of(conf.getProperty("snap_dir", "/tmp/hg-bench-snap"));
             if (snapRuns > 0) {
-                snap(manager, config, qemuCmd, snapDir, Integer.parseInt(conf.getProperty("snap_warmup", "1")), snapRuns,
+                snap(vmmSide, manager, config, qemuCmd, snapDir, Integer.parseInt(conf.getProperty("snap_warmup", "1")), snapRuns,
                         timeoutMs);
             }
             if (cloneRuns > 0) {
-                clones(config, snapDir, Integer.parseInt(conf.getProperty("clone_count", "10")),
-                        Integer.parseInt(conf.getProperty("clone_warmup", "1")), cloneRuns, timeoutMs);
+                vmmSide.run(() -> clones(config, snapDir, Integer.parseInt(conf.getProperty("clone_count", "10")),
+                        Integer.parseInt(conf.getProperty("clone_warmup", "1")), cloneRuns, timeoutMs));
             }
             String blkCommand = conf.getProperty("blk_command");
             int blkRuns = Integer.parseInt(conf.getProperty("blk_runs", "0"));
@@ -127,20 +137,24 @@ public final class NestProbe {
             List<String> qemuRw = qemuCmd.stream()
                     .map(a -> a.replace(",readonly=on", "").replace("root=/dev/vda ro ", "root=/dev/vda rw ")).toList();
             for (int run = 1; blkCommand != null && run <= blkRuns; run++) {
-                guestHyperGen("blk", manager, rw, blkCommand, run, timeoutMs);
+                int r = run;
+                vmmSide.run(() -> guestHyperGen("blk", manager, rw, blkCommand, r, timeoutMs));
                 guestQemu("blk", qemuRw, null, blkCommand, run, timeoutMs);
             }
             String netCommand = conf.getProperty("net_command");
             int netRuns = Integer.parseInt(conf.getProperty("net_runs", "0"));
             if (netCommand != null && netRuns > 0) {
-                net(manager, config.withNet(true), qemuCmd, conf, netRuns, timeoutMs);
+                net(vmmSide, manager, config.withNet(true), qemuCmd, conf, netRuns, timeoutMs);
             }
             if (Integer.parseInt(conf.getProperty("share_runs", "0")) > 0) {
-                NestShare.run(manager, config, qemuCmd, conf, timeoutMs);
+                NestShare.run(vmmSide, manager, config, qemuCmd, conf, timeoutMs);
             }
             if (Integer.parseInt(conf.getProperty("vsock_runs", "0")) > 0) {
-                NestVsock.run(manager, config, qemuCmd, conf, timeoutMs);
+                NestVsock.run(vmmSide, manager, config, qemuCmd, conf, timeoutMs);
             }
+        } finally {
+            vmmSide.run(manager::close);
+            vmmSide.close();
         }
     }
 
@@ -150,7 +164,7 @@ public final class NestProbe {
      * probe plugs into the same bridge, each running the client on its console. Runs up to 0
      * are warm-ups.
      */
-    static void net(VmManager manager, VmConfig config, List<String> qemuCmd, Properties conf, int runs, long timeoutMs)
+    static void net(Confined vmmSide, VmManager manager, VmConfig config, List<String> qemuCmd, Properties conf, int runs, long timeoutMs)
             throws Exception {
         String noBridge = bridge();
         if (noBridge != null) {
@@ -188,7 +202,8 @@ public final class NestProbe {
             long netTimeoutMs = Long.parseLong(conf.getProperty("net_timeout_ms", Long.toString(timeoutMs)));
             String command = conf.getProperty("net_command");
             for (int run = 1 - warmup; run <= runs; run++) {
-                guestHyperGen("net", manager, config, command, run, netTimeoutMs);
+                int r = run;
+                vmmSide.run(() -> guestHyperGen("net", manager, config, command, r, netTimeoutMs));
                 guestQemu("net", qemuNet, QEMU_TAP, command, run, netTimeoutMs);
             }
         } finally {
@@ -398,17 +413,18 @@ public final class NestProbe {
      * each run is a QEMU started with {@code -incoming} from that file, until it answers. Runs up to
      * 0 are warm-ups.
      */
-    static void snap(VmManager manager, VmConfig config, List<String> qemuCmd, Path dir, int warmup, int runs,
-                     long timeoutMs) {
+    static void snap(Confined vmmSide, VmManager manager, VmConfig config, List<String> qemuCmd, Path dir, int warmup, int runs,
+                     long timeoutMs) throws Exception {
         Path qemuDir = dir.resolve("qemu");
         Path saved = qemuSave(qemuCmd, qemuDir, timeoutMs);
         for (int run = 1 - warmup; run <= runs; run++) {
-            snapHyperGen(manager, config, dir.resolve("hg"), run, timeoutMs);
+            int r = run;
+            vmmSide.run(() -> snapHyperGen(manager, config, dir.resolve("hg"), r, timeoutMs));
             if (saved != null) {
                 qemuRestore(qemuCmd, qemuDir, saved, run, timeoutMs);
             }
         }
-        deleteTree(dir);
+        clearTree(dir);
     }
 
     static void snapHyperGen(VmManager manager, VmConfig config, Path dir, int run, long timeoutMs) {
@@ -776,7 +792,7 @@ public final class NestProbe {
                 cloneRun(manager, config, cloneDir, count, run, timeoutMs);
             }
         }
-        deleteTree(dir);
+        clearTree(dir);
     }
 
     static void cloneRun(VmManager manager, VmConfig config, Path cloneDir, int count, int run, long timeoutMs) {
@@ -984,6 +1000,21 @@ public final class NestProbe {
             }
         }
         return out;
+    }
+
+    /**
+     * Empties {@code dir} and keeps it: the confined side's Landlock rule is on the directory itself, and
+     * one made again at the same path would be outside it.
+     */
+    static void clearTree(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            files.forEach(NestProbe::deleteTree);
+        } catch (IOException e) {
+            System.out.println("hg-bench note: cannot empty " + dir + ": " + e);
+        }
     }
 
     static void deleteTree(Path dir) {

@@ -35,14 +35,60 @@ final class NestShare {
 
     private NestShare() {}
 
-    static void run(VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
+    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
             throws Exception {
         int runs = Integer.parseInt(conf.getProperty("share_runs"));
         int mib = Integer.parseInt(conf.getProperty("share_mib", "64"));
         Path dir = Path.of(conf.getProperty("share_dir", "/tmp/hg-bench-share"));
-        for (int run = 0; run <= runs; run++) {
-            hyperGen(manager, base, dir, run, mib, timeoutMs);
-            qemu(qemuCmd, dir, run, mib, timeoutMs);
+        // the metadata loop alone takes about a minute per VM under the nest's TCG
+        long shareTimeoutMs = Math.max(timeoutMs, 300_000);
+        Thread watchdog = Thread.ofPlatform().daemon().start(NestShare::watch);
+        try {
+            for (int run = 0; run <= runs; run++) {
+                step("hyper-gen " + run);
+                int r = run;
+                vmmSide.call(() -> {
+                    hyperGen(manager, base, dir, r, mib, shareTimeoutMs);
+                    return null;
+                });
+                step("qemu " + run);
+                qemu(qemuCmd, dir, run, mib, shareTimeoutMs);
+            }
+        } finally {
+            watchdog.interrupt();
+        }
+    }
+
+    private static volatile String step = "";
+    private static volatile long stepSince = System.nanoTime();
+
+    private static void step(String what) {
+        step = what;
+        stepSince = System.nanoTime();
+    }
+
+    /** A step that outlives every bound above is a stall: its threads' stacks say where, once per step. */
+    private static void watch() {
+        String dumped = null;
+        try {
+            while (true) {
+                Thread.sleep(30_000);
+                String now = step;
+                if (!now.equals(dumped) && System.nanoTime() - stepSince > 420_000_000_000L) {
+                    dumped = now;
+                    StringBuilder b = new StringBuilder("hg-bench share stalled in " + now + ":\n");
+                    Thread.getAllStackTraces().forEach((t, stack) -> {
+                        b.append("  thread ").append(t.getName()).append(' ').append(t.getState()).append('\n');
+                        for (StackTraceElement e : stack) {
+                            b.append("    at ").append(e).append('\n');
+                        }
+                    });
+                    System.out.print(b);
+                    System.out.flush();
+                }
+            }
+        } catch (InterruptedException done) {
+            // the figures are done
         }
     }
 
@@ -64,6 +110,7 @@ final class NestShare {
                     () -> vm.state() instanceof VmState.Running, run, mib, timeoutMs);
         } finally {
             a.close();
+            step("destroying hyper-gen's VM " + id);
             manager.destroy(id);
         }
     }
@@ -111,9 +158,9 @@ final class NestShare {
                 side, run, mib * 1.048576 / (write / 1e3), mib * 1.048576 / (read / 1e3), META_FILES / (meta / 1e3));
     }
 
-    /** An empty directory for the next VM: each side starts from the same nothing. */
+    /** An empty directory for the next VM: each side starts from the same nothing (the directory itself is a root of the confined side). */
     private static void fresh(Path dir) throws IOException {
-        NestProbe.deleteTree(dir);
         Files.createDirectories(dir);
+        NestProbe.clearTree(dir);
     }
 }

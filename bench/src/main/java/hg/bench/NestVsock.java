@@ -45,10 +45,12 @@ final class NestVsock {
     static final String VSOCK_PORT = "5000";
     static final String TCP_PORT = "5202";
     static final int GUEST_CID = 3;
+    /** The hyper-gen VM's vsock socket's directory (a root of the confined side). */
+    static final Path DIR = Path.of("/tmp/hg-bench-vsock");
 
     private NestVsock() {}
 
-    static void run(VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
+    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
             throws Exception {
         Path image = Path.of(conf.getProperty("vsock_image"));
         String sink = conf.getProperty("vsink");
@@ -60,11 +62,14 @@ final class NestVsock {
             System.out.println("hg-bench vsock hyper-gen failed: " + why);
             return;
         }
-        Path dir = Files.createDirectories(Path.of("/tmp/hg-bench-vsock"));
+        Path dir = Files.createDirectories(DIR);
         Path socket = dir.resolve("vm.vsock");
         VmConfig config = VmConfig.of(base.kernel(), image).withReadOnly(true).withCmdline(base.cmdlineExtra())
                 .withNet(true).withVsock(socket);
-        hyperGen(manager, config, socket, sink, runs, execs, bytes, timeoutMs);
+        vmmSide.call(() -> {
+            hyperGen(manager, config, socket, sink, runs, execs, bytes, timeoutMs);
+            return null;
+        });
         List<String> qemu = new ArrayList<>();
         for (String a : qemuCmd) {
             qemu.add(a.startsWith("file=") ? a.replaceFirst("^file=[^,]*", "file=" + image) : a);
@@ -169,7 +174,7 @@ final class NestVsock {
      */
     private static double stream(StringBuilder seen, Consumer<String> type, BooleanSupplier alive, List<String> sinkCmd,
                                  String guestCmd, long bytes, long timeoutMs) throws Exception {
-        Process sink = new ProcessBuilder(sinkCmd).redirectErrorStream(true).start();
+        Process sink = Confined.spawn(new ProcessBuilder(sinkCmd).redirectErrorStream(true));
         try (BufferedReader out = new BufferedReader(new InputStreamReader(sink.getInputStream(), StandardCharsets.US_ASCII))) {
             String first = out.readLine();
             if (first == null || !first.startsWith("hg-vsink listening")) {

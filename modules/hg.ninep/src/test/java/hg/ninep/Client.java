@@ -23,17 +23,29 @@ final class Client {
     static final int MSIZE = 128 * 1024;
 
     final NinepServer server;
-    private final ByteBuffer request = ByteBuffer.allocate(NinepServer.MAX_MSIZE + 4096);
-    private final ByteBuffer response = ByteBuffer.allocate(NinepServer.MAX_MSIZE + 4096);
+    private final ByteBuffer request;
+    private final ByteBuffer response;
     private int tag;
 
     Client(NinepServer server) {
+        this(server, false);
+    }
+
+    /** {@code nativeBuffers}: messages in native memory, as a virtio device hands them over. */
+    Client(NinepServer server, boolean nativeBuffers) {
         this.server = server;
+        int size = NinepServer.MAX_MSIZE + 4096;
+        this.request = nativeBuffers ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+        this.response = nativeBuffers ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
     }
 
     /** Tversion and Tattach of fid {@link #ROOT} as uid 0. */
     static Client attached(NinepServer server) {
-        Client c = new Client(server);
+        return attached(server, false);
+    }
+
+    static Client attached(NinepServer server, boolean nativeBuffers) {
+        Client c = new Client(server, nativeBuffers);
         assertEquals(new Rversion(MSIZE, "9P2000.L"), c.rpc(new Tversion(MSIZE, "9P2000.L")));
         c.ok(new Tattach(ROOT, Wire.NOFID, "root", "", 0), Rattach.class);
         return c;

@@ -48,6 +48,30 @@ class NinepServerTest {
         server.close();
     }
 
+    /**
+     * A device's messages are in native memory: writes go to the file straight from the request and reads
+     * land straight in the reply. The bytes must be the same as through heap buffers, at any offset.
+     */
+    @Test
+    void nativeBuffersReadAndWriteTheSameBytes() throws IOException {
+        byte[] data = new byte[100_000];
+        new java.util.Random(7).nextBytes(data);
+        try (NinepServer direct = NinepServer.open(new Share(dir, "share", false))) {
+            Client d = Client.attached(direct, true);
+            d.walk(ROOT, 2);
+            d.ok(new Tlcreate(2, "f", RDWR, 0644, 0), Rlcreate.class);
+            assertEquals(data.length, d.write(2, 3, data));
+            byte[] back = d.read(2, 3, data.length + 10);
+            assertArrayEquals(data, back);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 50_000, 50_100), d.read(2, 50_003, 100));
+            assertEquals(0, d.read(2, 1_000_000, 100).length);
+        }
+        byte[] onDisk = Files.readAllBytes(dir.resolve("f"));
+        assertArrayEquals(data, java.util.Arrays.copyOfRange(onDisk, 3, onDisk.length));
+        int f = c.open(3, RDONLY, "f");
+        assertArrayEquals(java.util.Arrays.copyOfRange(onDisk, 0, 1000), c.read(f, 0, 1000));
+    }
+
     static int uid(Path p) throws IOException {
         return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     }

@@ -59,19 +59,19 @@ public final class Capabilities {
         return false;
     }
 
-    /** The calling process's bounding set (CapBnd of /proc/self/status), a bit per capability. */
+    /** The calling thread's bounding set (CapBnd of /proc/thread-self/status), a bit per capability. */
     public static long bounding() {
         return statusMask("CapBnd:");
     }
 
-    /** The effective set (CapEff of /proc/self/status). */
+    /** The calling thread's effective set (CapEff of /proc/thread-self/status). */
     public static long effective() {
         return statusMask("CapEff:");
     }
 
     private static long statusMask(String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
                 if (line.startsWith(key)) {
                     return Long.parseUnsignedLong(line.substring(key.length()).trim(), 16);
                 }

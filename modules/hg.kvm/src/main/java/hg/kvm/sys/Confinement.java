@@ -47,14 +47,15 @@ public final class Confinement {
 
     /** What is in force for this process. */
     public record State(boolean noNewPrivs, boolean landlock, int landlockAbi, int seccompFilters,
-                        int seccompDenied, long capBounding) {
+                        int seccompDenied, boolean everyThread, long capBounding) {
         /** One line: what confines this process. */
         public String describe() {
             List<String> parts = new ArrayList<>();
             parts.add(landlock ? "Landlock (ABI " + landlockAbi + ") limits files to the roots given at start"
                     : "no Landlock");
             if (seccompDenied > 0) {
-                parts.add("seccomp refuses " + seccompDenied + " system calls (exec among them) on every thread");
+                parts.add("seccomp refuses " + seccompDenied + " system calls (exec among them) "
+                        + (everyThread ? "on every thread" : "on the confining thread and the threads it starts"));
             } else {
                 parts.add(seccompFilters > 0 ? seccompFilters + " seccomp filter(s)" : "no seccomp filter");
             }
@@ -83,7 +84,7 @@ public final class Confinement {
 
     public static State state() {
         return new State(NoNewPrivs.isSet(), Landlock.inForce(), Landlock.abi(), Seccomp.filters(),
-                seccompInstalled ? Seccomp.DENIED.size() : 0, Capabilities.bounding());
+                seccompInstalled ? Seccomp.DENIED.size() : 0, true, Capabilities.bounding());
     }
 
     /**
@@ -138,6 +139,23 @@ public final class Confinement {
         }
         array.setAtIndex(ADDRESS, list.size(), MemorySegment.NULL);
         return array;
+    }
+
+    /**
+     * Confines the calling thread as {@link #restrictAndExec} and {@link #lockDown} together confine a
+     * process (no_new_privs, Landlock on the roots, the bounding set, the seccomp deny-list), without the
+     * exec: for a program that runs a VMM on one thread and must keep other threads free, such as a
+     * benchmark that starts its peer's processes. Threads started by this thread afterwards inherit all of
+     * it. Returns what is in force on this thread; throws when any step fails, leaving this thread partly
+     * confined, so the caller should end the thread.
+     */
+    public static State confineCallingThread(List<Path> readOnly, List<Path> readWrite) {
+        NoNewPrivs.set();
+        Landlock.restrictSelf(readOnly, readWrite);
+        Capabilities.dropBoundingExcept(Capabilities.CAP_NET_ADMIN);
+        Seccomp.installOnCallingThread(Seccomp.denyFilter(List.copyOf(Seccomp.DENIED.values())));
+        return new State(NoNewPrivs.isSet(), Landlock.inForce(), Landlock.abi(), Seccomp.filters(),
+                Seccomp.DENIED.size(), false, Capabilities.bounding());
     }
 
     /**

@@ -147,6 +147,18 @@ public final class Seccomp {
      * CAP_SYS_ADMIN); throws when the kernel refuses, or names the thread that could not take it.
      */
     public static void install(List<Insn> program) {
+        install(program, SECCOMP_FILTER_FLAG_TSYNC);
+    }
+
+    /**
+     * Installs {@code program} on the calling thread alone; the threads it starts afterwards inherit it.
+     * Needs no_new_privs (or CAP_SYS_ADMIN).
+     */
+    public static void installOnCallingThread(List<Insn> program) {
+        install(program, 0);
+    }
+
+    private static void install(List<Insn> program, long flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment filter = a.allocate((long) SOCK_FILTER_SIZE * program.size(), 8);
             for (int i = 0; i < program.size(); i++) {
@@ -160,7 +172,7 @@ public final class Seccomp {
             MemorySegment fprog = a.allocate(SOCK_FPROG_SIZE, 8);
             fprog.set(JAVA_SHORT, 0, (short) program.size());
             fprog.set(JAVA_LONG, 8, filter.address());
-            long r = Libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog.address());
+            long r = Libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags, fprog.address());
             if (r < 0) {
                 throw new KvmException("seccomp SECCOMP_SET_MODE_FILTER", (int) -r);
             }

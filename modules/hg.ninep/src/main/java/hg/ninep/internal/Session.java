@@ -34,6 +34,8 @@ public final class Session implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     /** Native room for one read's data or one getdents: the largest msize there can be. */
     private final MemorySegment scratch;
+    /** Where the reply being made goes: a read lands there directly when it is native memory. */
+    private ByteBuffer replyBuffer = ByteBuffer.allocate(0);
     private int msize;
     private boolean bugLogged;
 
@@ -85,6 +87,7 @@ public final class Session implements AutoCloseable {
         }
         int room = Math.min(response.remaining(), messageLimit());
         ByteBuffer out = response.slice(response.position(), room);
+        replyBuffer = out;
         Rmessage reply = answer(request, room);
         try {
             return Wire.encode(tag, reply, out);
@@ -299,6 +302,12 @@ public final class Session implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "negative offset");
         }
         long count = Math.min(Integer.toUnsignedLong(m.count()), Math.max(0, room - Rread.OVERHEAD));
+        if (replyBuffer.isDirect() && replyBuffer.capacity() >= Rread.OVERHEAD + count) {
+            // one copy fewer: the file's bytes go straight to where the reply's data goes
+            MemorySegment into = MemorySegment.ofBuffer(replyBuffer).asSlice(Rread.OVERHEAD, count);
+            long n = Libc.pread(f.fd, into, count, m.offset());
+            return new Rread(replyBuffer.slice(Rread.OVERHEAD, (int) n));
+        }
         long n = Libc.pread(f.fd, scratch, count, m.offset());
         return new Rread(scratch.asSlice(0, n).asByteBuffer());
     }
@@ -315,8 +324,12 @@ public final class Session implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "negative offset");
         }
         int count = m.data().remaining();   // within the message, so within msize and the scratch
-        MemorySegment.copy(MemorySegment.ofBuffer(m.data()), 0, scratch, 0, count);
-        long n = Libc.pwrite(f.fd, scratch, count, m.offset());
+        MemorySegment from = MemorySegment.ofBuffer(m.data());
+        if (!from.isNative()) {
+            MemorySegment.copy(from, 0, scratch, 0, count);
+            from = scratch;
+        }
+        long n = Libc.pwrite(f.fd, from, count, m.offset());
         return new Rwrite((int) n);
     }
 

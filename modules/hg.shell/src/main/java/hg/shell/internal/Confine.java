@@ -1,9 +1,8 @@
 package hg.shell.internal;
 
 import hg.host.DirectoryCatalog;
-import hg.kvm.net.Nft;
 import hg.kvm.sys.Confinement;
-import java.io.File;
+import hg.kvm.sys.VmmRoots;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -37,11 +36,8 @@ public final class Confine {
      * (outside the roots), and print one line each.
      */
     public static final String PROBE = "HG_CONFINEMENT_PROBE";
-    static final Path RUNTIME = Path.of("/run/hyper-gen");
+    static final Path RUNTIME = VmmRoots.RUNTIME;
     static final Path TMP = RUNTIME.resolve("tmp");
-
-    /** The roots: read-only and read-write files or directories. */
-    public record Roots(List<Path> readOnly, List<Path> readWrite) {}
 
     public static boolean asked(String[] args) {
         return Arrays.asList(args).contains(FLAG);
@@ -67,7 +63,7 @@ public final class Confine {
         }
         makeRuntime();
         makeSnapshotDirs(snapshotDirs, out);
-        Roots roots = roots(kernelDir, imageDir, snapshotDirs, System.getProperty("java.home"),
+        VmmRoots roots = roots(kernelDir, imageDir, snapshotDirs, System.getProperty("java.home"),
                 System.getProperty("jdk.module.path"), consoles());
         try {
             Confinement.restrictAndExec(roots.readOnly(), roots.readWrite(), List.of("-XX:-UsePerfData",
@@ -134,7 +130,7 @@ public final class Confine {
     }
 
     /** The roots for a shell on {@code kernelDir} and {@code imageDir}, running from {@code javaHome}. */
-    public static Roots roots(Path kernelDir, Path imageDir, String javaHome, String modulePath, List<Path> consoles) {
+    public static VmmRoots roots(Path kernelDir, Path imageDir, String javaHome, String modulePath, List<Path> consoles) {
         return roots(kernelDir, imageDir, List.of(), javaHome, modulePath, consoles);
     }
 
@@ -142,49 +138,9 @@ public final class Confine {
      * The roots for a shell on {@code kernelDir} and {@code imageDir}, writing snapshots and clones in
      * {@code snapshotDirs}, running from {@code javaHome}.
      */
-    public static Roots roots(Path kernelDir, Path imageDir, List<Path> snapshotDirs, String javaHome, String modulePath,
-                              List<Path> consoles) {
-        Set<Path> ro = new LinkedHashSet<>();
-        Set<Path> rw = new LinkedHashSet<>();
-        if (kernelDir != null) {
-            ro.add(kernelDir);
-        }
-        if (imageDir != null) {
-            rw.add(imageDir);
-        }
-        for (Path d : snapshotDirs) {
-            rw.add(d.toAbsolutePath().normalize());
-        }
-        if (javaHome != null) {
-            ro.add(Path.of(javaHome));
-        }
-        if (modulePath != null) {
-            for (String entry : modulePath.split(File.pathSeparator)) {
-                if (!entry.isBlank()) {
-                    ro.add(Path.of(entry));
-                }
-            }
-        }
-        // The loader and the system libraries; /etc only file by file, so /etc/shadow stays out.
-        for (String p : List.of("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/etc/localtime",
-                "/etc/timezone", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
-                // What the JVM and the shell read about this machine and this process.
-                "/proc/self", "/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/cmdline", "/proc/filesystems",
-                "/proc/sys/kernel/cap_last_cap", "/proc/sys/vm", "/sys/fs/cgroup", "/sys/devices/system/cpu",
-                "/sys/devices/system/node", "/sys/kernel/mm/transparent_hugepage", "/sys/kernel/mm/hugepages",
-                "/dev/urandom", "/dev/random")) {
-            ro.add(Path.of(p));
-        }
-        // nft, which loads the guest filter once the shell runs confined and before the lock-down.
-        Nft.program().ifPresent(ro::add);
-        for (String p : List.of("/dev/kvm", "/dev/net/tun", "/dev/vhost-net", "/dev/null", "/dev/zero", "/dev/tty",
-                "/dev/pts")) {
-            rw.add(Path.of(p));
-        }
-        rw.addAll(consoles);
-        rw.add(RUNTIME);
-        ro.removeAll(rw);
-        return new Roots(List.copyOf(ro), List.copyOf(rw));
+    public static VmmRoots roots(Path kernelDir, Path imageDir, List<Path> snapshotDirs, String javaHome, String modulePath,
+                                 List<Path> consoles) {
+        return VmmRoots.of(kernelDir, imageDir, snapshotDirs, javaHome, modulePath, consoles);
     }
 
     /**

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ConfineRootsTest {
     @Test
     void theGivenDirectoriesTheRuntimeAndTheDevicesButNotEtc() {
-        Confine.Roots r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"), "/opt/hyper-gen",
+        var r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"), "/opt/hyper-gen",
                 "/a/lib/x.jar:/a/classes", List.of(Path.of("/dev/ttyS0")));
         assertTrue(r.readOnly().containsAll(List.of(Path.of("/srv/kernels"), Path.of("/opt/hyper-gen"),
                 Path.of("/a/lib/x.jar"), Path.of("/a/classes"), Path.of("/etc/ld.so.cache"), Path.of("/proc/self"))));
@@ -31,18 +31,18 @@ class ConfineRootsTest {
 
     @Test
     void withoutDirectoriesOrAModulePath() {
-        Confine.Roots r = Confine.roots(null, null, "/opt/hyper-gen", null, List.of());
+        var r = Confine.roots(null, null, "/opt/hyper-gen", null, List.of());
         assertEquals(Path.of("/opt/hyper-gen"), r.readOnly().getFirst());
         assertTrue(r.readWrite().contains(Path.of("/dev/kvm")));
     }
 
-    private static List<Path> concat(Confine.Roots r) {
+    private static List<Path> concat(hg.kvm.sys.VmmRoots r) {
         return java.util.stream.Stream.concat(r.readOnly().stream(), r.readWrite().stream()).toList();
     }
 
     @Test
     void theSnapshotAndCloneDirectoriesAreWritable() {
-        Confine.Roots r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"),
+        var r = Confine.roots(Path.of("/srv/kernels"), Path.of("/srv/images"),
                 List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones")), "/opt/hyper-gen", null, List.of());
         assertTrue(r.readWrite().containsAll(List.of(Path.of("/srv/snap"), Path.of("/run/hyper-gen/clones"))));
         assertEquals(List.of(Path.of("/srv/snap"), Path.of("/srv/images"), Path.of("/run/hyper-gen")),
