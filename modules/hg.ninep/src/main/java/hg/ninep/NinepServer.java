@@ -3,12 +3,16 @@ package hg.ninep;
 import hg.ninep.internal.ErrnoException;
 import hg.ninep.internal.Libc;
 import hg.ninep.internal.Session;
+import hg.ninep.internal.wire.Rmessage;
+import hg.ninep.internal.wire.Tmessage;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A 9P2000.L server for one share and one client (a virtio-9p device): requests in, replies
@@ -98,13 +102,35 @@ public final class NinepServer implements AutoCloseable {
      * @throws NinepProtocolException when there is no tag to answer to, or no room for even an error
      */
     public int serve(ByteBuffer request, ByteBuffer response) throws NinepProtocolException {
-        int n = session.serve(request, response);
-        if (n < 0) {
+        return serve(request, List.of(), response, List.of()).size();
+    }
+
+    /** A Tread's type byte and a Twrite's, which a transport looks at to pass their data in place. */
+    public static final int TREAD = Tmessage.Tread.TYPE;
+    public static final int TWRITE = Tmessage.Twrite.TYPE;
+    /** The part of a Twrite before its data, and of an Rread before its data. */
+    public static final int TWRITE_HEADER = Session.TWRITE_HEADER;
+    public static final int RREAD_HEADER = Rmessage.Rread.OVERHEAD;
+
+    /**
+     * As {@link #serve(ByteBuffer, ByteBuffer)}, with a large write's or read's data left in native
+     * memory the transport holds (a guest's pages), so it moves between the file and there with no copy
+     * in between: {@code requestTail} continues the request, which is then a Twrite whose header
+     * ({@link #TWRITE_HEADER} bytes) is all of {@code request}; {@code responseTail} continues the
+     * response, and only an Rread's data goes there (its header, or any other reply, is in
+     * {@code response}). Either tail may be empty.
+     *
+     * @throws NinepProtocolException when there is no tag to answer to, or no room for even an error
+     */
+    public Reply serve(ByteBuffer request, List<MemorySegment> requestTail, ByteBuffer response,
+                       List<MemorySegment> responseTail) throws NinepProtocolException {
+        Reply r = session.serve(request, requestTail, response, responseTail);
+        if (r == null) {
             throw new NinepProtocolException(request.remaining() < 7
                     ? "a 9p message of " + request.remaining() + " bytes has no tag"
                     : "no room for a 9p reply in " + response.remaining() + " bytes");
         }
-        return n;
+        return r;
     }
 
     /** The limit requests are held to now: the negotiated msize, or the cap before Tversion. */

@@ -1,5 +1,6 @@
 package hg.ninep.internal;
 
+import hg.ninep.Reply;
 import hg.ninep.internal.wire.DecodeException;
 import hg.ninep.internal.wire.Qid;
 import hg.ninep.internal.wire.Rmessage;
@@ -36,6 +37,11 @@ public final class Session implements AutoCloseable {
     private final MemorySegment scratch;
     /** Where the reply being made goes: a read lands there directly when it is native memory. */
     private ByteBuffer replyBuffer = ByteBuffer.allocate(0);
+    /** Where the request being served wants a read's data, when not in the reply itself. */
+    private List<MemorySegment> readInto = List.of();
+    /** The bytes a read put in {@link #readInto}; -1 when it did not. */
+    private int placed = -1;
+    private final Iovecs iovecs;
     private int msize;
     private boolean bugLogged;
 
@@ -47,6 +53,7 @@ public final class Session implements AutoCloseable {
         this.maxMsize = maxMsize;
         this.fids = new FidTable(maxFids, maxOpen);
         this.scratch = arena.allocate(maxMsize, 4096);
+        this.iovecs = new Iovecs(arena);
     }
 
     /** The limit a message is held to: the negotiated msize, or the cap before Tversion. */
@@ -76,37 +83,57 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Answers one request: decodes it, runs it, writes the reply at {@code response}'s position.
-     * Returns the reply's size, or -1 when the request is too short to hold a tag (nothing can be
-     * answered: the caller's transport is broken).
+     * Answers one request: decodes it, runs it, writes the reply at {@code response}'s position; the
+     * bulk of a large write or read may stay where the transport holds it (native memory, such as a guest's pages): {@code requestTail} continues the
+     * request (a Twrite's data, whose header is all of {@code request}); {@code responseTail} continues
+     * the response (an Rread's data goes there, nothing else does). Null when there is no tag to answer to.
      */
-    public int serve(ByteBuffer request, ByteBuffer response) {
+    public Reply serve(ByteBuffer request, List<MemorySegment> requestTail, ByteBuffer response,
+                       List<MemorySegment> responseTail) {
         int tag = Wire.tag(request);
         if (tag < 0) {
-            return -1;
+            return null;
         }
-        int room = Math.min(response.remaining(), messageLimit());
-        ByteBuffer out = response.slice(response.position(), room);
+        int room = (int) Math.min(response.remaining() + Iovecs.size(responseTail), messageLimit());
+        ByteBuffer out = response.slice(response.position(), Math.min(response.remaining(), room));
         replyBuffer = out;
-        Rmessage reply = answer(request, room);
+        readInto = responseTail;
+        placed = -1;
         try {
-            return Wire.encode(tag, reply, out);
-        } catch (BufferOverflowException e) {
-            // The driver gave too little room for this reply; the error fits where the reply did not.
+            Rmessage reply = answer(request, requestTail, room);
             try {
-                return Wire.encode(tag, new Rlerror(Errno.EMSGSIZE), out.clear());
-            } catch (BufferOverflowException tooSmall) {
-                return -1;
+                int size = Wire.encode(tag, reply, out);
+                if (placed < 0) {
+                    return new Reply(size, size);
+                }
+                // an Rread whose data went to the tail: its size and count say so
+                out.putInt(0, size + placed);
+                out.putInt(Wire.HEADER, placed);
+                return new Reply(size + placed, size);
+            } catch (BufferOverflowException e) {
+                // The driver gave too little room for this reply; the error fits where the reply did not.
+                try {
+                    int size = Wire.encode(tag, new Rlerror(Errno.EMSGSIZE), out.clear());
+                    return new Reply(size, size);
+                } catch (BufferOverflowException tooSmall) {
+                    return null;
+                }
             }
+        } finally {
+            readInto = List.of();
+            placed = -1;
         }
     }
 
-    private Rmessage answer(ByteBuffer request, int room) {
+    private Rmessage answer(ByteBuffer request, List<MemorySegment> requestTail, int room) {
         long size = Wire.size(request);
         if (size > messageLimit()) {
             return new Rlerror(Errno.EMSGSIZE);
         }
         try {
+            if (!requestTail.isEmpty()) {
+                return msize == 0 ? new Rlerror(Errno.EPROTO) : writeTail(request, size, requestTail);
+            }
             Tmessage t = Wire.decodeRequest(request).message();
             if (msize == 0 && !(t instanceof Tversion)) {
                 return new Rlerror(Errno.EPROTO);
@@ -302,6 +329,12 @@ public final class Session implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "negative offset");
         }
         long count = Math.min(Integer.toUnsignedLong(m.count()), Math.max(0, room - Rread.OVERHEAD));
+        if (!readInto.isEmpty()) {
+            // no copy of ours: the file's bytes go straight to the transport's memory
+            int n = iovecs.fill(readInto, count);
+            placed = n == 0 ? 0 : (int) Libc.preadv(f.fd, iovecs.array(), n, m.offset());
+            return new Rread(ByteBuffer.allocate(0));
+        }
         if (replyBuffer.isDirect() && replyBuffer.capacity() >= Rread.OVERHEAD + count) {
             // one copy fewer: the file's bytes go straight to where the reply's data goes
             MemorySegment into = MemorySegment.ofBuffer(replyBuffer).asSlice(Rread.OVERHEAD, count);
@@ -313,16 +346,7 @@ public final class Session implements AutoCloseable {
     }
 
     private Rmessage write(Twrite m) throws ErrnoException {
-        Fid f = fids.get(m.fid());
-        if (readOnly) {
-            throw new ErrnoException(Errno.EROFS, "read-only share");
-        }
-        if (!f.writable()) {
-            throw new ErrnoException(Errno.EBADF, "fid not open for writing");
-        }
-        if (m.offset() < 0) {
-            throw new ErrnoException(Errno.EINVAL, "negative offset");
-        }
+        Fid f = writable(m.fid(), m.offset());
         int count = m.data().remaining();   // within the message, so within msize and the scratch
         MemorySegment from = MemorySegment.ofBuffer(m.data());
         if (!from.isNative()) {
@@ -331,6 +355,42 @@ public final class Session implements AutoCloseable {
         }
         long n = Libc.pwrite(f.fd, from, count, m.offset());
         return new Rwrite((int) n);
+    }
+
+    /** A Twrite's header: size[4] type[1] tag[2] fid[4] offset[8] count[4]. */
+    public static final int TWRITE_HEADER = Wire.HEADER + 4 + 8 + 4;
+
+    /** A Twrite whose header is {@code header} (of a message of {@code size} bytes) and whose data is {@code data}. */
+    private Rmessage writeTail(ByteBuffer header, long size, List<MemorySegment> data) throws ErrnoException {
+        ByteBuffer h = header.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int p = h.position();
+        if (h.remaining() != TWRITE_HEADER || h.get(p + 4) != Twrite.TYPE) {
+            return new Rlerror(Errno.EPROTO);
+        }
+        int fid = h.getInt(p + Wire.HEADER);
+        long offset = h.getLong(p + Wire.HEADER + 4);
+        long count = Integer.toUnsignedLong(h.getInt(p + Wire.HEADER + 12));
+        if (size != TWRITE_HEADER + count || count > Iovecs.size(data)) {
+            return new Rlerror(Errno.EPROTO);
+        }
+        Fid f = writable(fid, offset);
+        int n = iovecs.fill(data, count);
+        long written = n == 0 ? 0 : Libc.pwritev(f.fd, iovecs.array(), n, offset);
+        return new Rwrite((int) written);
+    }
+
+    private Fid writable(int fid, long offset) throws ErrnoException {
+        Fid f = fids.get(fid);
+        if (readOnly) {
+            throw new ErrnoException(Errno.EROFS, "read-only share");
+        }
+        if (!f.writable()) {
+            throw new ErrnoException(Errno.EBADF, "fid not open for writing");
+        }
+        if (offset < 0) {
+            throw new ErrnoException(Errno.EINVAL, "negative offset");
+        }
+        return f;
     }
 
     private Rmessage clunk(Tclunk m) throws ErrnoException {

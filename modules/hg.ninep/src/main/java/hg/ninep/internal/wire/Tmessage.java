@@ -156,13 +156,17 @@ public sealed interface Tmessage extends Message {
     }
 
     record Tread(int fid, long offset, int count) implements Tmessage {
-        public int type() { return 116; }
+        public static final int TYPE = 116;
+
+        public int type() { return TYPE; }
         public void encode(WireWriter w) { w.u32(fid).u64(offset).u32(count); }
     }
 
     /** {@code data} is a view of the request's bytes; equality is by content. */
     record Twrite(int fid, long offset, ByteBuffer data) implements Tmessage {
-        public int type() { return 118; }
+        public static final int TYPE = 118;
+
+        public int type() { return TYPE; }
         public void encode(WireWriter w) { w.u32(fid).u64(offset).u32(data.remaining()).data(data); }
     }
 
@@ -204,8 +208,8 @@ public sealed interface Tmessage extends Message {
             case 104 -> new Tattach(r.u32(), r.u32(), r.str(), r.str(), r.u32());
             case 108 -> new Tflush(r.u16());
             case 110 -> walk(r);
-            case 116 -> new Tread(r.u32(), r.u64(), r.u32());
-            case 118 -> {
+            case Tread.TYPE -> new Tread(r.u32(), r.u64(), r.u32());
+            case Twrite.TYPE -> {
                 int fid = r.u32();
                 long offset = r.u64();
                 yield new Twrite(fid, offset, r.data(r.u32()));

@@ -2,6 +2,7 @@ package hg.vmm.internal.virtio.ninep;
 
 import hg.ninep.NinepProtocolException;
 import hg.ninep.NinepServer;
+import hg.ninep.Reply;
 import hg.ninep.Share;
 import hg.vmm.internal.virtio.DescriptorChain;
 import hg.vmm.internal.virtio.SingleQueueDevice;
@@ -11,6 +12,7 @@ import hg.vmm.internal.virtio.VirtioException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,6 +38,9 @@ public final class VirtioNinep extends SingleQueueDevice {
     public static final int QUEUE_SIZE = 256;
     /** VIRTIO_9P_MOUNT_TAG: the config space carries the tag. */
     public static final int F_MOUNT_TAG = 0;
+
+    /** Below this a write's or read's data is copied with its message: a tail would cost more than the copy. */
+    static final int BULK = 4096;
 
     private final NinepServer server;
     private final byte[] config;
@@ -93,26 +98,75 @@ public final class VirtioNinep extends SingleQueueDevice {
         server.reset();
     }
 
-    /** Gathers the T-message, serves it, scatters the R-message; returns the bytes written. */
+    /**
+     * Gathers the T-message, serves it, scatters the R-message; returns the bytes written. A large
+     * Twrite's data and a Tread's reply data stay in the guest's pages: the server moves them between
+     * the file and there itself, with no copy of ours (Linux's zero-copy requests put them in pages of
+     * their own, but this reads the chain as one stream whatever the layout).
+     */
     @Override
     protected int serve(DescriptorChain chain) throws VirtioException {
-        gather(chain);
+        long readable = chain.readableBytes();
         long writable = chain.writableBytes();
-        response.clear().limit((int) Math.min(writable, response.capacity()));
-        int n;
+        int type = readableByte(chain, 4);
+        boolean bulkWrite = type == NinepServer.TWRITE && readable > NinepServer.TWRITE_HEADER + BULK;
+        boolean bulkRead = type == NinepServer.TREAD && writable > NinepServer.RREAD_HEADER + BULK;
+        gather(chain, bulkWrite ? NinepServer.TWRITE_HEADER : request.capacity());
+        List<MemorySegment> requestTail = bulkWrite
+                ? stream(chain, false, NinepServer.TWRITE_HEADER, NinepServer.MAX_MSIZE) : List.of();
+        List<MemorySegment> responseTail = bulkRead
+                ? stream(chain, true, NinepServer.RREAD_HEADER, NinepServer.MAX_MSIZE) : List.of();
+        response.clear().limit((int) Math.min(bulkRead ? NinepServer.RREAD_HEADER : writable, response.capacity()));
+        Reply reply;
         try {
-            n = server.serve(request, response);
+            reply = server.serve(request, requestTail, response, responseTail);
         } catch (NinepProtocolException e) {
             throw new VirtioException("virtio-9p: " + e.getMessage());
         }
-        scatter(chain, n);
-        return n;
+        scatter(chain, reply.inResponse());
+        return reply.size();
     }
 
-    /** The readable buffers' bytes, in order, up to the largest msize (a longer message is refused by its size). */
-    private void gather(DescriptorChain chain) {
+    /** Byte {@code at} of the chain's readable stream, or -1 when it is shorter. */
+    private int readableByte(DescriptorChain chain, long at) {
+        long skip = at;
+        for (DescriptorChain.Buffer b : chain.buffers()) {
+            if (b.writable()) {
+                continue;
+            }
+            if (skip < b.length()) {
+                return memory().readU8(b.address() + skip);
+            }
+            skip -= b.length();
+        }
+        return -1;
+    }
+
+    /** The chain's readable (or writable) stream from byte {@code from}, at most {@code max} bytes of it, as guest memory. */
+    private List<MemorySegment> stream(DescriptorChain chain, boolean writable, long from, long max) {
+        List<MemorySegment> out = new ArrayList<>();
+        long skip = from;
+        long left = max;
+        for (DescriptorChain.Buffer b : chain.buffers()) {
+            if (b.writable() != writable || left == 0) {
+                continue;
+            }
+            if (skip >= b.length()) {
+                skip -= b.length();
+                continue;
+            }
+            long n = Math.min(b.length() - skip, left);
+            out.add(memory().slice(b.address() + skip, n));
+            left -= n;
+            skip = 0;
+        }
+        return out;
+    }
+
+    /** The readable buffers' first {@code max} bytes, in order (a longer message is refused by its size). */
+    private void gather(DescriptorChain chain, int max) {
         request.clear();
-        MemorySegment into = MemorySegment.ofBuffer(request);
+        MemorySegment into = MemorySegment.ofBuffer(request).asSlice(0, Math.min(max, request.capacity()));
         long at = 0;
         for (DescriptorChain.Buffer b : chain.buffers()) {
             if (b.writable() || at == into.byteSize()) {

@@ -161,6 +161,53 @@ class VirtioNinepTest {
         assertEquals("HELLO from the host", Files.readString(dir.resolve("hello")));
     }
 
+    /**
+     * A large write's data goes from the guest's pages to the file with no copy of ours: 60 KiB in 15
+     * pages after the header. A header that claims more data than its chain has, or a size that disagrees
+     * with its count, is an error and writes nothing.
+     */
+    @Test
+    void aLargeWriteGoesStraightFromTheGuestsPages() throws IOException {
+        driver = new MockDriver(memory, transport, VirtioNinep.QUEUE_SIZE, 0x1000);   // room for 17 buffers
+        assertNotEquals(0, driver.setUp(FEATURES) & Virtio.STATUS_DRIVER_OK);
+        mount();
+        expect(RWALK, rpc(NinepMessages.walk(tag(), 1, 2, "hello"), 4096));
+        expect(RLOPEN, rpc(NinepMessages.lopen(tag(), 2, 2), 4096));
+        byte[] data = new byte[15 * 4096];   // within the mount's msize of 64 KiB, with the header
+        new java.util.Random(11).nextBytes(data);
+        List<Buf> bufs = new java.util.ArrayList<>();
+        byte[] header = NinepMessages.writeHeader(tag(), 2, 5, data.length);
+        memory.write(OUT, header);
+        bufs.add(Buf.out(OUT, header.length));
+        for (int page = 0; page < 15; page++) {
+            long at = 0x80000 + 0x2000L * page;   // pages apart, as a user buffer's are
+            memory.write(at, data, page * 4096, 4096);
+            bufs.add(Buf.out(at, 4096));
+        }
+        bufs.add(Buf.in(IN, 64));
+        byte[] reply = memory.read(IN, offer(bufs));
+        expect(RWRITE, reply);
+        assertEquals(data.length, NinepMessages.u32(reply, 7));
+        byte[] file = Files.readAllBytes(dir.resolve("hello"));
+        assertArrayEquals(data, Arrays.copyOfRange(file, 5, 5 + data.length));
+
+        // the header says 60 KiB, the chain holds 32 KiB of it
+        byte[] lying = NinepMessages.writeHeader(tag(), 2, 0, data.length);
+        memory.write(OUT, lying);
+        reply = memory.read(IN, offer(List.of(Buf.out(OUT, lying.length), Buf.out(0x80000, 0x8000), Buf.in(IN, 64))));
+        expect(RLERROR, reply);
+        assertEquals(71, NinepMessages.u32(reply, 7), "EPROTO");
+
+        // a size field that is not the header plus the count
+        byte[] odd = NinepMessages.writeHeader(tag(), 2, 0, 0x2000);
+        odd[0] += 1;
+        memory.write(OUT, odd);
+        reply = memory.read(IN, offer(List.of(Buf.out(OUT, odd.length), Buf.out(0x80000, 0x3000), Buf.in(IN, 64))));
+        expect(RLERROR, reply);
+        assertEquals(71, NinepMessages.u32(reply, 7), "EPROTO");
+        assertArrayEquals(file, Files.readAllBytes(dir.resolve("hello")), "nothing written by the refused ones");
+    }
+
     /** A read of the largest msize in an indirect table of 130 descriptors: header, 11-byte reply header, 128 pages. */
     @Test
     void aWholeMsizeReadInAnIndirectChainLongerThan128() throws IOException {
