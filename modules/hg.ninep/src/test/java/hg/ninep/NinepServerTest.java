@@ -48,6 +48,19 @@ class NinepServerTest {
         server.close();
     }
 
+    /** As QEMU answers: the guest's large reads and writes come in pieces of whole blocks of the share's file system. */
+    @Test
+    void opensAnswerAnIounitOfWholeBlocks() throws IOException {
+        Files.writeString(dir.resolve("f"), "x");
+        long block = Files.getFileStore(dir).getBlockSize();
+        c.walk(ROOT, 2, "f");
+        int iounit = c.ok(new Tlopen(2, RDONLY), Rlopen.class).iounit();
+        assertTrue(iounit > 0 && iounit % block == 0, "iounit " + iounit + ", block " + block);
+        assertTrue(iounit <= Client.MSIZE - 24 && iounit > Client.MSIZE - 24 - block, "iounit " + iounit);
+        c.walk(ROOT, 3);
+        assertEquals(iounit, c.ok(new Tlcreate(3, "g", RDWR, 0644, 0), Rlcreate.class).iounit());
+    }
+
     /**
      * A device's messages are in native memory: writes go to the file straight from the request and reads
      * land straight in the reply. The bytes must be the same as through heap buffers, at any offset.

@@ -41,6 +41,8 @@ public final class Session implements AutoCloseable {
     private List<MemorySegment> readInto = List.of();
     /** The bytes a read put in {@link #readInto}; -1 when it did not. */
     private int placed = -1;
+    /** The share's file system's block size, read once; -1 before. */
+    private long blockSize = -1;
     private final Iovecs iovecs;
     private int msize;
     private boolean bugLogged;
@@ -200,6 +202,27 @@ public final class Session implements AutoCloseable {
         return new Rversion(msize, VERSION);
     }
 
+    /** What a read's or write's header takes besides its data (Linux's P9_IOHDRSZ). */
+    static final int IO_HEADER = 24;
+
+    /**
+     * The iounit an open answers, as QEMU's server does: as much of an msize as whole blocks of the
+     * share's file system fill, so the guest's large reads and writes come in block-aligned pieces
+     * (0, Linux's default, would make them msize less the header: every piece after the first
+     * unaligned). 0 when the file system does not say its block size.
+     */
+    private int iounit() {
+        if (blockSize < 0) {
+            try {
+                blockSize = Libc.fstatfs(rootFd).bsize();
+            } catch (ErrnoException e) {
+                blockSize = 0;
+            }
+        }
+        long room = messageLimit() - IO_HEADER;
+        return blockSize <= 0 || blockSize > room ? 0 : (int) (room / blockSize * blockSize);
+    }
+
     private Rmessage attach(Tattach m) throws ErrnoException {
         fids.checkNew(m.fid());
         if (m.afid() != Wire.NOFID) {
@@ -259,7 +282,7 @@ public final class Session implements AutoCloseable {
             int flags = OpenFlags.toHost(m.flags());
             int fd = ShareFs.reopen(pathFd, st, flags);
             fids.opened(f, fd, st.isDirectory() ? Libc.O_RDONLY : flags & Libc.O_ACCMODE, st.isDirectory());
-            return new Rlopen(qid(st), 0);
+            return new Rlopen(qid(st), iounit());
         } finally {
             Libc.close(pathFd);
         }
@@ -304,7 +327,7 @@ public final class Session implements AutoCloseable {
             }
             f.path = Names.child(f.path, name);
             fids.opened(f, fd, flags & Libc.O_ACCMODE, st.isDirectory());
-            return new Rlcreate(qid(st), 0);
+            return new Rlcreate(qid(st), iounit());
         } finally {
             Libc.close(dirFd);
         }
