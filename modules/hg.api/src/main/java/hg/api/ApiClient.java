@@ -148,7 +148,8 @@ public final class ApiClient implements Machines, Catalog {
                 catalogName(spec.image(), images.dir(), "image"), mem % Sizes.MIB == 0 ? mem / Sizes.MIB : null,
                 mem % Sizes.MIB == 0 ? null : mem / Sizes.KIB + "K", spec.cpus(), spec.cmdline(), spec.readOnly(), disks,
                 spec.net(), spec.vhost(), spec.vsock().map(Path::toString).orElse(null),
-                spec.shares().stream().map(s -> new Requests.ShareRequest(s.dir().toString(), s.tag(), s.readOnly())).toList());
+                spec.shares().stream().map(s -> new Requests.ShareRequest(s.dir().toString(), s.tag(), s.readOnly())).toList(),
+                spec.hugepages());
         return remember(answer(send("POST", "/vms", request::write), InfoJson::read).id());
     }
 

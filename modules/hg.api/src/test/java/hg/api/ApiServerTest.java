@@ -128,7 +128,7 @@ class ApiServerTest {
         assertTrue(made.text().matches("\\{\"id\":1,\"kernel\":\"[^\"]*count.elf\",\"disks\":\\[\\{\"device\":\"vda\","
                 + "\"path\":\"[^\"]*root.ext4\",\"read_only\":false},\\{\"device\":\"vdb\",\"path\":\"[^\"]*data.ext4\","
                 + "\"read_only\":true}],\"cpus\":1,\"memory_bytes\":67108864,\"state\":\"running\",\"stop_reason\":null,"
-                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"vsock\":null,\"shares\":\\[\\],\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
+                + "\"uptime_ms\":\\d+,\"net\":\"-\",\"vsock\":null,\"huge_pages\":null,\"shares\":\\[\\],\"counters\":\\{\"vcpu_exits\":\\d+,\"disk_read_bytes\":\\d+,"
                 + "\"disk_write_bytes\":\\d+,\"net_rx_bytes\":\\d+,\"net_tx_bytes\":\\d+}}"), made.text());
         assertEquals(201, create("{\"kernel\":0,\"image\":1,\"mem_mib\":32,\"read_only\":true}").status());
 

@@ -176,8 +176,12 @@ final class Bodies {
             }
             switch (hugePages) {
                 case "None", "Transparent" -> { }
-                case "2M" -> throw FcException.notSupported("huge_pages 2M (hyper-gen backs guest memory with 4 KiB "
-                        + "pages, which the host may merge into transparent huge pages)");
+                case "2M" -> {
+                    if (memSizeMib % 2 != 0) {
+                        throw new FcException("Machine config error: The memory size (MiB) must be a multiple of 2 "
+                                + "with huge_pages 2M.");
+                    }
+                }
                 default -> throw new FcException("Machine config error: unknown huge_pages '" + hugePages
                         + "': one of None, Transparent, 2M");
             }

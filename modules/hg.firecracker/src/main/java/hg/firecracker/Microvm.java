@@ -262,7 +262,8 @@ final class Microvm implements AutoCloseable {
                 root == null ? null : Path.of(root.pathOnHost()), machine.memSizeMib() * Sizes.MIB, machine.vcpuCount(),
                 cmdline.toString().strip(), root != null && root.isReadOnly(), data, tap.isPresent(), true,
                 Optional.ofNullable(boot.initrdPath()).map(Path::of), tap,
-                Optional.ofNullable(vsock).map(v -> Path.of(v.udsPath()).toAbsolutePath()));
+                Optional.ofNullable(vsock).map(v -> Path.of(v.udsPath()).toAbsolutePath()), List.of(),
+                "2M".equals(machine.hugePages()));
         int id;
         try {
             id = machines.create(spec);

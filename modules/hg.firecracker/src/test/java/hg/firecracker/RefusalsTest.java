@@ -102,9 +102,14 @@ class RefusalsTest {
                 fc.send("PATCH", "/vm", "{\"state\":\"Paused\"}"));
         expect(400, fault("The requested operation is not supported before starting the microVM."),
                 fc.send("PATCH", "/drives/root", "{\"drive_id\":\"root\",\"path_on_host\":\"/x\"}"));
+        expect(400, fault("Machine config error: The memory size (MiB) must be a multiple of 2 with huge_pages 2M."),
+                fc.send("PATCH", "/machine-config", "{\"mem_size_mib\":129,\"huge_pages\":\"2M\"}"));
         ClientSequencesTest.noContent(fc.send("PATCH", "/machine-config", "{\"vcpu_count\":2}"));
         expect(200, "{\"vcpu_count\":2,\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
                 + "\"huge_pages\":\"None\"}", fc.send("GET", "/machine-config", null));
+        ClientSequencesTest.noContent(fc.send("PATCH", "/machine-config", "{\"huge_pages\":\"2M\"}"));
+        expect(200, "{\"vcpu_count\":2,\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
+                + "\"huge_pages\":\"2M\"}", fc.send("GET", "/machine-config", null));
     }
 
     @Test

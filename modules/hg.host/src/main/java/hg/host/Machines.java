@@ -28,16 +28,23 @@ public interface Machines extends AutoCloseable {
      * @param hostTap with {@code net}: the caller's own TAP for the network card instead of hyper-gen's bridge
      * @param vsock   the host socket of the guest's vsock; empty: the host's default for the VM's id
      * @param shares  host directories the guest mounts over 9p
+     * @param hugepages the guest's memory on 2 MiB pages (hugetlbfs, else transparent huge pages)
      */
     record Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
                 boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap,
-                Optional<Path> vsock, List<VmConfig.Share> shares) {
+                Optional<Path> vsock, List<VmConfig.Share> shares, boolean hugepages) {
         public Spec {
             disks = List.copyOf(disks);
             shares = List.copyOf(shares);
             Objects.requireNonNull(initrd, "initrd");
             Objects.requireNonNull(hostTap, "hostTap");
             Objects.requireNonNull(vsock, "vsock");
+        }
+
+        public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
+                    boolean net, boolean vhost, Optional<Path> initrd, Optional<VmConfig.HostTap> hostTap,
+                    Optional<Path> vsock, List<VmConfig.Share> shares) {
+            this(kernel, image, memoryBytes, cpus, cmdline, readOnly, disks, net, vhost, initrd, hostTap, vsock, shares, false);
         }
 
         public Spec(Path kernel, Path image, long memoryBytes, int cpus, String cmdline, boolean readOnly, List<Disk> disks,
@@ -72,13 +79,21 @@ public interface Machines extends AutoCloseable {
      * @param net   the guest's address and data path, e.g. "172.30.0.2/16 java", or "-" without a network card
      * @param vsock the host socket of the VM's vsock, where its agent is reached; empty without one
      * @param shares the host directories the VM mounts over 9p
+     * @param hugePages what backs its memory when it is huge pages ("2M hugetlbfs" or "THP"); empty for 4 KiB pages
      */
     record Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
-                Duration uptime, String net, Counters counters, Optional<Path> vsock, List<VmConfig.Share> shares) {
+                Duration uptime, String net, Counters counters, Optional<Path> vsock, List<VmConfig.Share> shares,
+                String hugePages) {
         public Info {
             disks = List.copyOf(disks);
             shares = List.copyOf(shares);
             Objects.requireNonNull(vsock, "vsock");
+            Objects.requireNonNull(hugePages, "hugePages");
+        }
+
+        public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,
+                    Duration uptime, String net, Counters counters, Optional<Path> vsock, List<VmConfig.Share> shares) {
+            this(id, kernel, disks, cpus, memoryBytes, state, uptime, net, counters, vsock, shares, "");
         }
 
         public Info(int id, Path kernel, List<AttachedDisk> disks, int cpus, long memoryBytes, State state,

@@ -63,7 +63,8 @@ public final class VmmMachines implements Machines {
                     .withCmdline(spec.cmdline())
                     .withReadOnly(spec.readOnly())
                     .withNet(spec.net())
-                    .withVhost(spec.vhost());
+                    .withVhost(spec.vhost())
+                    .withHugepages(spec.hugepages());
             if (spec.initrd().isPresent()) {
                 config = config.withInitrd(spec.initrd().get());
             }
@@ -127,7 +128,7 @@ public final class VmmMachines implements Machines {
             out.add(new Info(i.id(), i.kernel(), disks, i.vcpus(), i.memoryBytes(), state(i.state()), i.uptime(),
                     i.net().map(n -> n.address() + " " + n.dataPath()).orElse("-"),
                     new Counters(c.vcpuExits(), c.diskReadBytes(), c.diskWriteBytes(), c.netRxBytes(), c.netTxBytes()),
-                    i.vsock(), i.shares()));
+                    i.vsock(), i.shares(), i.hugePages()));
         }
         return out;
     }

@@ -45,6 +45,7 @@ public final class GuestMemory implements AutoCloseable {
     private final AutoCloseable release;
     /** Every region is an anonymous mapping whose untouched pages read as zeros (not a file's pages). */
     private volatile boolean anonymous;
+    private volatile Backing backing = Backing.PAGES;
 
     GuestMemory(List<Region> regions, AutoCloseable release) {
         List<Region> sorted = new ArrayList<>(regions);
@@ -76,39 +77,93 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
+    /** What backs guest memory in host memory. */
+    public enum Backing {
+        /** The host's 4 KiB pages, reserved only as the guest touches them. */
+        PAGES("4 KiB pages"),
+        /** Anonymous memory advised MADV_HUGEPAGE, 2 MiB aligned: the kernel backs it with 2 MiB pages where it can. */
+        TRANSPARENT_HUGE_PAGES("transparent huge pages"),
+        /** 2 MiB pages of the host's hugetlbfs pool, all reserved when the memory is mapped. */
+        HUGETLB_2M("2 MiB hugetlbfs pages");
+
+        private final String description;
+
+        Backing(String description) {
+            this.description = description;
+        }
+
+        /** A few words for a listing. */
+        public String description() {
+            return description;
+        }
+    }
+
+    /** A huge page: what hugetlbfs and transparent huge pages back memory with here. */
+    public static final long HUGE_PAGE = 2L << 20;
+
     /**
-     * Guest memory in anonymous private mappings (MAP_NORESERVE: pages are only backed when the
-     * guest touches them), one mapping per range, unmapped by {@link #close()}. With
-     * {@code hugepages} each mapping is advised MADV_HUGEPAGE (transparent huge pages). Range
-     * addresses and sizes must be page aligned, as KVM memory slots need.
+     * Guest memory in anonymous private mappings, one per range, unmapped by {@link #close()}: with
+     * {@link Backing#PAGES} pages are only backed when the guest touches them (MAP_NORESERVE); with
+     * {@link Backing#TRANSPARENT_HUGE_PAGES} the mappings are 2 MiB aligned and advised MADV_HUGEPAGE;
+     * with {@link Backing#HUGETLB_2M} they take 2 MiB pages from the hugetlbfs pool, reserved at once, and
+     * the call fails with ENOMEM when the pool has too few free. Range addresses and sizes must be page
+     * aligned, as KVM memory slots need (huge-page aligned for the huge backings).
      */
     @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
-    public static GuestMemory map(List<Range> ranges, boolean hugepages) {
+    public static GuestMemory map(List<Range> ranges, Backing backing) {
+        long align = backing == Backing.PAGES ? 4096 : HUGE_PAGE;
         Arena arena = Arena.ofShared();
         try {
             List<Region> regions = new ArrayList<>();
             for (Range r : ranges) {
-                if ((r.guestAddress() & 0xfff) != 0 || (r.size() & 0xfff) != 0) {
+                if ((r.guestAddress() & (align - 1)) != 0 || (r.size() & (align - 1)) != 0) {
                     throw new IllegalArgumentException(String.format(
-                            "guest range 0x%x+0x%x is not page aligned", r.guestAddress(), r.size()));
+                            "guest range 0x%x+0x%x is not aligned to 0x%x", r.guestAddress(), r.size(), align));
                 }
                 long size = r.size();
-                long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
-                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
+                long address = switch (backing) {
+                    case PAGES -> Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
+                            Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
+                    case HUGETLB_2M -> Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
+                            Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_HUGETLB | Libc.MAP_HUGE_2MB, -1, 0,
+                            "guest memory in 2 MiB hugetlbfs pages");
+                    case TRANSPARENT_HUGE_PAGES -> hugeAligned(size);
+                };
                 MemorySegment host = MemorySegment.ofAddress(address)
                         .reinterpret(size, arena, s -> Libc.munmap(address, size));
-                if (hugepages) {
+                if (backing == Backing.TRANSPARENT_HUGE_PAGES) {
                     Libc.madvise(address, size, Libc.MADV_HUGEPAGE, "MADV_HUGEPAGE");
                 }
                 regions.add(new Region(r.guestAddress(), host));
             }
             GuestMemory memory = new GuestMemory(regions, arena::close);
             memory.anonymous = true;
+            memory.backing = backing;
             return memory;
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /** An anonymous mapping of {@code size} at a 2 MiB boundary: a larger one, its unaligned ends given back. */
+    private static long hugeAligned(long size) {
+        long raw = Libc.mmap(0, size + HUGE_PAGE, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
+        long aligned = (raw + HUGE_PAGE - 1) & -HUGE_PAGE;
+        if (aligned > raw) {
+            Libc.munmap(raw, aligned - raw);
+        }
+        long tail = raw + size + HUGE_PAGE - (aligned + size);
+        if (tail > 0) {
+            Libc.munmap(aligned + size, tail);
+        }
+        return aligned;
+    }
+
+    /** What backs this memory; {@link Backing#PAGES} for memory from {@link #allocate} or a file. */
+    public Backing backing() {
+        return backing;
     }
 
     /**
@@ -178,6 +233,7 @@ public final class GuestMemory implements AutoCloseable {
         int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
         try {
             anonymous = false;
+        backing = Backing.PAGES;
             long offset = 0;
             for (Region r : regions) {
                 long address = r.host().address();
@@ -227,9 +283,9 @@ public final class GuestMemory implements AutoCloseable {
         return true;
     }
 
-    /** {@link #map(List, boolean)} without hugepages. */
+    /** {@link #map(List, Backing)} on 4 KiB pages. */
     public static GuestMemory map(List<Range> ranges) {
-        return map(ranges, false);
+        return map(ranges, Backing.PAGES);
     }
 
     public List<Region> regions() {

@@ -73,11 +73,63 @@ class LifecycleTest {
     }
 
     @Test
-    void hugepageAdviceIsAccepted() {
-        try (GuestMemory mem = GuestMemory.map(List.of(new GuestMemory.Range(0, 4L << 20)), true)) {
+    void transparentHugePagesAreAlignedAndAdvised() throws IOException {
+        try (GuestMemory mem = GuestMemory.map(List.of(new GuestMemory.Range(0, 4L << 20)),
+                GuestMemory.Backing.TRANSPARENT_HUGE_PAGES)) {
+            assertEquals(GuestMemory.Backing.TRANSPARENT_HUGE_PAGES, mem.backing());
             mem.writeU64((2L << 20) + 8, 7);
             assertEquals(7, mem.readU64((2L << 20) + 8));
+            long host = mem.regions().getFirst().host().address();
+            assertEquals(0, host % GuestMemory.HUGE_PAGE, "2 MiB aligned, so whole huge pages fit");
+            assertTrue(java.util.regex.Pattern.compile("(?m)^VmFlags:.* hg( |$)").matcher(smapsOf(host)).find(),
+                    "advised: VmFlags has hg");
         }
+    }
+
+    @Test
+    void hugetlbMemoryComesFromThePoolOrFailsAtOnce() throws IOException {
+        Path pool = Path.of("/proc/sys/vm/nr_hugepages");
+        String before = Files.readString(pool).strip();
+        List<GuestMemory.Range> ranges = List.of(new GuestMemory.Range(0, 4L << 20));
+        if (Integer.parseInt(before) == 0) {
+            KvmException e = assertThrows(KvmException.class, () -> GuestMemory.map(ranges, GuestMemory.Backing.HUGETLB_2M));
+            assertTrue(e.getMessage().contains("ENOMEM"), e.getMessage());
+        }
+        try {
+            Files.writeString(pool, Integer.toString(Integer.parseInt(before) + 2));
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("cannot grow the hugetlbfs pool here: " + e.getMessage());
+        }
+        try {
+            org.junit.jupiter.api.Assumptions.assumeTrue(Integer.parseInt(Files.readString(Path.of(
+                    "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")).strip()) >= 2, "no 2 MiB pages to be had");
+            try (GuestMemory mem = GuestMemory.map(ranges, GuestMemory.Backing.HUGETLB_2M)) {
+                assertEquals(GuestMemory.Backing.HUGETLB_2M, mem.backing());
+                mem.writeU64((4L << 20) - 8, 9);
+                assertEquals(9, mem.readU64((4L << 20) - 8));
+                assertTrue(smapsOf(mem.regions().getFirst().host().address()).contains("KernelPageSize:     2048 kB"));
+            }
+            assertThrows(IllegalArgumentException.class, () -> GuestMemory.map(
+                    List.of(new GuestMemory.Range(0, 3L << 20)), GuestMemory.Backing.HUGETLB_2M), "not whole 2 MiB pages");
+        } finally {
+            Files.writeString(pool, before);
+        }
+    }
+
+    /** The smaps entry of the mapping that starts at {@code address}. */
+    private static String smapsOf(long address) throws IOException {
+        String start = Long.toHexString(address) + "-";
+        StringBuilder entry = new StringBuilder();
+        boolean in = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                in = line.startsWith(start);
+            }
+            if (in) {
+                entry.append(line).append('\n');
+            }
+        }
+        return entry.toString();
     }
 
     private static long openFds() throws IOException {

@@ -440,7 +440,20 @@ public final class Vm {
     public VmInfo info() {
         return new VmInfo(id, config.kernel(), parts.disks().stream().map(AttachedDisk::info).toList(), config.vcpus(),
                 config.memoryBytes(), state(), uptime(), parts.net().map(NetCard::info), counters(), config.vsock(),
-                config.shares());
+                config.shares(), hugePages());
+    }
+
+    /**
+     * What backs the guest's memory when it is huge pages: "2M hugetlbfs" or "THP" (transparent huge pages,
+     * where the hugetlbfs pool had too few free); empty for 4 KiB pages, which a restored VM always has
+     * (its memory is the snapshot file's pages).
+     */
+    public String hugePages() {
+        return switch (parts.machine().memory().backing()) {
+            case HUGETLB_2M -> "2M hugetlbfs";
+            case TRANSPARENT_HUGE_PAGES -> "THP";
+            case PAGES -> "";
+        };
     }
 
     /**

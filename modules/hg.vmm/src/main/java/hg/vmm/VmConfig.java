@@ -28,14 +28,18 @@ import java.util.Optional;
  * @param vsock        the host's Unix socket of the guest's virtio-vsock (Firecracker's hybrid vsock);
  *                     empty for no vsock device
  * @param shares       host directories shared with the guest over virtio-9p, each under its own tag
+ * @param hugepages    back the guest's memory with 2 MiB pages (hugetlbfs, else transparent huge pages);
+ *                     its size must then be whole 2 MiB pages
  */
 public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                        Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost,
-                       Optional<HostTap> hostTap, Optional<Path> vsock, List<Share> shares) {
+                       Optional<HostTap> hostTap, Optional<Path> vsock, List<Share> shares, boolean hugepages) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final int DEFAULT_VCPUS = 1;
     public static final int MAX_VCPUS = 254;
+    /** The huge page {@link #hugepages} asks for. */
+    public static final long HUGE_PAGE = 2L << 20;
     /** Virtio devices per VM (disks, rng, network card): one interrupt line each on the IOAPIC. */
     public static final int MAX_VIRTIO_DEVICES = MmioDeviceManager.MAX_DEVICES;
 
@@ -103,13 +107,16 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         if (vcpus < 1 || vcpus > MAX_VCPUS) {
             throw new VmException("vCPU count must be 1 to " + MAX_VCPUS + ", not " + vcpus);
         }
+        if (hugepages && memoryBytes % HUGE_PAGE != 0) {
+            throw new VmException("memory on huge pages must be whole 2 MiB pages, not " + memoryBytes + " bytes");
+        }
     }
 
     /** A VM on hyper-gen's own network, when it has one, without a vsock. */
     public VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, long memoryBytes, int vcpus,
                     Optional<Path> image, boolean readOnly, List<Disk> dataDisks, boolean net, boolean vhost) {
         this(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, Optional.empty(), Optional.empty(),
-                List.of());
+                List.of(), false);
     }
 
     /** A VM without a network card or data disks. */
@@ -124,56 +131,56 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     }
 
     public VmConfig withMemory(long bytes) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, bytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withVcpus(int count) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, count, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withCmdline(String extra) {
-        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, extra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withInitrd(Path file) {
         return new VmConfig(kernel, Optional.ofNullable(file), cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks,
-                net, vhost, hostTap, vsock, shares);
+                net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withImage(Path file) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, Optional.ofNullable(file), readOnly, dataDisks,
-                net, vhost, hostTap, vsock, shares);
+                net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withReadOnly(boolean ro) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, ro, dataDisks, net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     /** This configuration with one more data disk after the ones it has. */
     public VmConfig withDisk(Path file, boolean ro) {
         List<Disk> more = new ArrayList<>(dataDisks);
         more.add(new Disk(file, ro));
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, more, net, vhost, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withVhost(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, on, hostTap, vsock, shares, hugepages);
     }
 
     public VmConfig withNet(boolean on) {
-        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, hostTap, vsock, shares);
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, on, vhost, hostTap, vsock, shares, hugepages);
     }
 
     /** This configuration with its vsock's host socket at {@code socket}. */
     public VmConfig withVsock(Path socket) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
-                Optional.of(socket), shares);
+                Optional.of(socket), shares, hugepages);
     }
 
     /** This configuration with a network card on the caller's TAP {@code tap}. */
     public VmConfig withHostTap(HostTap tap) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, true, vhost,
-                Optional.of(tap), vsock, shares);
+                Optional.of(tap), vsock, shares, hugepages);
     }
 
     /** This configuration with {@code share} too. */
@@ -181,6 +188,15 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
         List<Share> more = new ArrayList<>(shares);
         more.add(share);
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
-                vsock, more);
+                vsock, more, hugepages);
+    }
+
+    /**
+     * This configuration with its memory on 2 MiB pages: the host's hugetlbfs pool when it has enough
+     * free, else transparent huge pages (see {@code Vm.memoryBacking()}).
+     */
+    public VmConfig withHugepages(boolean on) {
+        return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,
+                vsock, shares, on);
     }
 }

@@ -150,7 +150,7 @@ public final class Endpoints {
         boolean vhost = r.vhost() == null || r.vhost();
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory,
                 r.cpus() == null ? DEFAULT_CPUS : r.cpus(), r.cmdline() == null ? "" : r.cmdline(), r.readOnly(), disks,
-                net, vhost, Optional.empty(), Optional.empty(), vsockPath(r.vsock()), shares));
+                net, vhost, Optional.empty(), Optional.empty(), vsockPath(r.vsock()), shares, r.hugepages()));
         return info(201, id);
     }
 

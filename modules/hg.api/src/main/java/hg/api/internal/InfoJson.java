@@ -36,6 +36,7 @@ public final class InfoJson {
         g.writeNumberField("uptime_ms", vm.uptime().toMillis());
         g.writeStringField("net", vm.net());
         JsonOut.nullable(g, "vsock", vm.vsock().map(Path::toString).orElse(null));
+        JsonOut.nullable(g, "huge_pages", vm.hugePages().isEmpty() ? null : vm.hugePages());
         g.writeArrayFieldStart("shares");
         for (VmConfig.Share s : vm.shares()) {
             g.writeStartObject();
@@ -79,6 +80,7 @@ public final class InfoJson {
             String kernel = "", state = "running", reason = "", net = "-", vsock;
             List<AttachedDisk> disks = List.of();
             List<VmConfig.Share> shares = List.of();
+            String hugePages;
             long memory, uptime;
             Counters counters = Counters.NONE;
         };
@@ -94,6 +96,7 @@ public final class InfoJson {
                 case "uptime_ms" -> b.uptime = in.integer(name);
                 case "net" -> b.net = in.string(name);
                 case "vsock" -> b.vsock = in.optionalString(name);
+                case "huge_pages" -> b.hugePages = in.optionalString(name);
                 case "shares" -> b.shares = in.array(name, Requests.MAX_SHARES, InfoJson::share);
                 case "counters" -> b.counters = counters(in);
                 default -> {
@@ -108,7 +111,7 @@ public final class InfoJson {
             default -> new State.Running();
         };
         return new Info(b.id, Path.of(b.kernel), b.disks, b.cpus, b.memory, state, Duration.ofMillis(b.uptime), b.net,
-                b.counters, Optional.ofNullable(b.vsock).map(Path::of), b.shares);
+                b.counters, Optional.ofNullable(b.vsock).map(Path::of), b.shares, b.hugePages == null ? "" : b.hugePages);
     }
 
     private static VmConfig.Share share(JsonIn in) throws IOException, ApiException {

@@ -92,10 +92,16 @@ public final class Requests {
     /** POST /vms. */
     public record Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
                          boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost, String vsock,
-                         List<ShareRequest> shares) {
+                         List<ShareRequest> shares, boolean hugepages) {
         public Create {
             disks = List.copyOf(disks);
             shares = List.copyOf(shares);
+        }
+
+        public Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
+                      boolean readOnly, List<DiskRequest> disks, Boolean net, Boolean vhost, String vsock,
+                      List<ShareRequest> shares) {
+            this(kernel, image, memMib, mem, cpus, cmdline, readOnly, disks, net, vhost, vsock, shares, false);
         }
 
         public Create(String kernel, String image, Long memMib, String mem, Integer cpus, String cmdline,
@@ -113,6 +119,7 @@ public final class Requests {
                 Boolean net, vhost;
                 String vsock;
                 List<ShareRequest> shares = List.of();
+                boolean hugepages;
             };
             in.object("", name -> {
                 switch (name) {
@@ -135,6 +142,7 @@ public final class Requests {
                     case "net" -> b.net = in.bool(name);
                     case "vhost" -> b.vhost = in.bool(name);
                     case "vsock" -> b.vsock = in.string(name);
+                    case "hugepages" -> b.hugepages = in.bool(name);
                     case "shares" -> {
                         List<ShareRequest> shares = new ArrayList<>();
                         in.array(name, MAX_SHARES, e -> {
@@ -160,7 +168,7 @@ public final class Requests {
                 throw ApiException.badRequest("give 'mem' or 'mem_mib', not both");
             }
             return new Create(b.kernel, b.image, b.memMib, b.mem, b.cpus, b.cmdline, b.readOnly, b.disks, b.net, b.vhost,
-                    b.vsock, b.shares);
+                    b.vsock, b.shares, b.hugepages);
         }
 
         public void write(JsonGenerator g) throws IOException {
@@ -200,6 +208,9 @@ public final class Requests {
                     s.write(g);
                 }
                 g.writeEndArray();
+            }
+            if (hugepages) {
+                g.writeBooleanField("hugepages", true);
             }
             g.writeEndObject();
         }

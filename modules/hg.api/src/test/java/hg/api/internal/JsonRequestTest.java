@@ -37,6 +37,11 @@ class JsonRequestTest {
         Requests.Create c = new Requests.Create("echo.elf", "3", 64L, null, 1, "a \"quoted\" arg", false,
                 List.of(new Requests.DiskRequest("data.ext4", null, true)), false, true);
         assertEquals(c, JsonIn.request(JsonOut.bytes(c::write), Requests.Create::read));
+        Requests.Create huge = new Requests.Create("echo.elf", "3", 64L, null, 1, "", false, List.of(), false, true, null,
+                List.of(), true);
+        assertEquals(huge, JsonIn.request(JsonOut.bytes(huge::write), Requests.Create::read));
+        assertEquals("field 'hugepages' must be true or false, not a string",
+                refusal("{\"kernel\":0,\"image\":0,\"hugepages\":\"2M\"}"));
     }
 
     @Test

@@ -47,6 +47,9 @@ public final class Libc {
     public static final int MAP_FIXED = 0x10;
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_HUGETLB = 0x40000;
+    /** MAP_HUGE_SHIFT 26: log2 of the huge page size, here 2 MiB. */
+    public static final int MAP_HUGE_2MB = 21 << 26;
     public static final int MADV_DONTNEED = 4;
     public static final int MADV_HUGEPAGE = 14;
     public static final int EFD_NONBLOCK = 0x800;

@@ -115,7 +115,8 @@ public final class Commands {
                         + "An id stays with its file name while the shell runs, as in kernel_list.",
                 List.of(), (a, out, c) -> imageList(a, out));
         add("vm_create", "vm_create <kernel> <image> [--mem 512M] [--cpus 1] [--cmdline \"...\"] [--ro] "
-                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost] [--vsock PATH] [--share DIR[,tag=T][,ro]]...",
+                        + "[--disk <image>[,ro]]... [--net|--no-net] [--no-vhost] [--vsock PATH] [--share DIR[,tag=T][,ro]]... "
+                        + "[--hugepages]",
                 "boot a kernel with an image as its root disk; prints the new vm id",
                 "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
                         + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
@@ -138,12 +139,16 @@ public final class Commands {
                         + "directory with the guest over virtio-9p (repeat it for more): the default image mounts it at "
                         + "/mnt/TAG, the tag being the directory's name unless ,tag=NAME gives one; ,ro refuses every "
                         + "change. Nothing outside the directory is reachable; guests' files get the owner the guest "
-                        + "asks for, never a set-uid or set-gid bit. Such a VM cannot be snapshotted or cloned yet.",
+                        + "asks for, never a set-uid or set-gid bit. Such a VM cannot be snapshotted or cloned yet. "
+                        + "--hugepages backs the guest's memory with 2 MiB pages: the host's hugetlbfs pool when it has "
+                        + "enough free (all reserved at once; /proc/sys/vm/nr_hugepages sets its size), else transparent "
+                        + "huge pages; --mem must then be whole 2 MiB. vm_list says which the VM got. A VM restored from "
+                        + "a snapshot runs on the snapshot file's 4 KiB pages.",
                 List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.OPTION), CREATE_OPTIONS, (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only; "
                         + "then each shared directory as 9p TAG=DIR), "
-                        + "vCPUs, memory, state (running, paused, or stopped with the "
+                        + "vCPUs, memory (with 2M hugetlbfs or THP when on huge pages), state (running, paused, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
         add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
@@ -219,7 +224,7 @@ public final class Commands {
     }
 
     static final List<String> CREATE_OPTIONS = List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net",
-            "--no-net", "--no-vhost", "--vsock", "--share");
+            "--no-net", "--no-vhost", "--vsock", "--share", "--hugepages");
 
     private void add(String name, String usage, String summary, String details, List<ArgKind> args, Handler h) {
         add(name, usage, summary, details, args, List.of(), h);
@@ -379,6 +384,7 @@ public final class Commands {
         List<DataDisk> disks = new ArrayList<>();
         Path vsock = null;
         List<VmConfig.Share> shares = new ArrayList<>();
+        boolean hugepages = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String value = null;
@@ -436,11 +442,17 @@ public final class Commands {
                     }
                     vhost = false;
                 }
+                case "--hugepages" -> {
+                    if (value != null) {
+                        throw new HostException("--hugepages takes no value: write just --hugepages");
+                    }
+                    hugepages = true;
+                }
                 default -> {
                     if (a.startsWith("-") && !a.matches("-\\d+")) {
                         throw new HostException("unknown option " + a + ": vm_create takes --mem SIZE, --cpus N, "
-                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH and "
-                                + "--share DIR[,tag=T][,ro]");
+                                + "--cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH, "
+                                + "--share DIR[,tag=T][,ro] and --hugepages");
                     }
                     positional.add(a);
                 }
@@ -471,7 +483,7 @@ public final class Commands {
         }
         int id = machines.create(new Machines.Spec(kernel.path(), image.path(), memory, cpus, cmdline, readOnly,
                 disks.stream().map(DataDisk::disk).toList(), net, vhost, Optional.empty(), Optional.empty(),
-                Optional.ofNullable(vsock), shares));
+                Optional.ofNullable(vsock), shares, hugepages));
         out.println(id);
     }
 
@@ -601,7 +613,8 @@ public final class Commands {
             };
             t.row(String.valueOf(vm.id()), vm.kernel().getFileName().toString(),
                     diskNames(vm.disks()) + shareNames(vm.shares()), String.valueOf(vm.cpus()),
-                    Sizes.human(vm.memoryBytes()), state, uptime(vm.uptime()), vm.net());
+                    Sizes.human(vm.memoryBytes()) + (vm.hugePages().isEmpty() ? "" : " " + vm.hugePages()), state,
+                    uptime(vm.uptime()), vm.net());
         }
         t.print(out);
     }

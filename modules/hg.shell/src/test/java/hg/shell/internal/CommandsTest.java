@@ -238,7 +238,8 @@ class CommandsTest {
             "vm_create 0 0 --cpus 255|--cpus 255 is out of range: this host runs 1 to 254 vCPUs per VM",
             "vm_create 0 0 --cpus 999|--cpus 999 is out of range",
             "vm_create 0 0 --ro=yes|--ro takes no value",
-            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH and --share DIR[,tag=T][,ro]",
+            "vm_create 0 0 --fast|unknown option --fast: vm_create takes --mem SIZE, --cpus N, --cmdline \"...\", --ro, --disk IMAGE[,ro], --net/--no-net, --no-vhost, --vsock PATH, --share DIR[,tag=T][,ro] and --hugepages",
+            "vm_create 0 0 --hugepages=yes|--hugepages takes no value: write just --hugepages",
             "vm_create 0 0 --no-vhost|--no-vhost is about the network card, and this VM gets none: drop --no-vhost, or add --net",
             "vm_create 0 0 --net --no-vhost=1|--no-vhost takes no value",
             "vm_create 0 0 --vsock rel.vsock|--vsock rel.vsock: give an absolute path for the socket",
@@ -283,6 +284,17 @@ class CommandsTest {
                 fails("vm_create 0 0"));
         catalog.kernelProblem = null;
         assertTrue(fails("vm_create 0 0").endsWith("there are no kernels (kernel_list shows why)"));
+    }
+
+    @Test
+    void hugepagesAreAskedForAndShown() {
+        run("vm_create 0 0 --hugepages --mem 1G");
+        assertTrue(machines.created.getFirst().hugepages());
+        run("vm_create 0 1");
+        assertTrue(!machines.created.get(1).hugepages(), "4 KiB pages unless asked");
+        List<String> lines = run("vm_list").lines().toList();
+        assertTrue(lines.get(1).contains("1 GiB 2M hugetlbfs"), lines.get(1));
+        assertTrue(!lines.get(2).contains("huge"), lines.get(2));
     }
 
     @Test

@@ -37,7 +37,8 @@ final class FakeMachines implements Machines {
             disks.add(new AttachedDisk("vd" + (char) ('a' + disks.size()), d.path(), d.readOnly()));
         }
         vms.put(id, new Info(id, spec.kernel(), disks, spec.cpus(), spec.memoryBytes(), new State.Running(),
-                Duration.ofSeconds(83), "-"));
+                Duration.ofSeconds(83), "-", Counters.NONE, java.util.Optional.empty(), List.of(),
+                spec.hugepages() ? "2M hugetlbfs" : ""));
         return id;
     }
 

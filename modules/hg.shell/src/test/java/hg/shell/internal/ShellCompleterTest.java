@@ -33,9 +33,9 @@ class ShellCompleterTest {
         assertEquals(List.of("bzImage-6.1", "vmlinux-6.1"), complete("vm_create "));
         assertEquals(List.of("alpine.ext4", "root.ext4"), complete("vm_create 1 "));
         assertEquals(List.of("alpine.ext4", "root.ext4"), complete("vm_create 1 0 --disk "), "--disk takes an image");
-        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost", "--vsock", "--share"), complete("vm_create 1 0 "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost", "--vsock", "--share", "--hugepages"), complete("vm_create 1 0 "));
         assertEquals(List.of(), complete("vm_create 1 0 --mem "));
-        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost", "--vsock", "--share"), complete("vm_create 1 0 --mem 1G "));
+        assertEquals(List.of("--mem", "--cpus", "--cmdline", "--ro", "--disk", "--net", "--no-net", "--no-vhost", "--vsock", "--share", "--hugepages"), complete("vm_create 1 0 --mem 1G "));
         assertEquals(List.of("bzImage-6.1", "vmlinux-6.1"), complete("vm_create --ro "));
         assertEquals(List.of(), complete("vm_console "));
         machines.nextId = 3;

@@ -276,11 +276,13 @@ public final class VmBuilder {
     }
 
     private GuestMemory mapMemory() {
+        List<GuestMemory.Range> ranges;
         try {
-            return GuestMemory.map(X86Layout.ramRanges(config.memoryBytes()));
+            ranges = X86Layout.ramRanges(config.memoryBytes());
         } catch (BootException e) {
             throw new VmException("memory size " + config.memoryBytes() + ": " + e.getMessage(), e);
         }
+        return config.hugepages() ? HugePages.map(ranges, config.memoryBytes()) : GuestMemory.map(ranges);
     }
 
     private void checkVcpuCount() {
