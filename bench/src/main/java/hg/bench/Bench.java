@@ -25,6 +25,7 @@ public final class Bench {
         all.addAll(NestGuest.net());
         all.addAll(NestSnap.vsock());
         all.addAll(NestGuest.share());
+        all.addAll(NestGuest.huge());
         return all;
     }
 

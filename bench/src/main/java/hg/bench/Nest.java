@@ -94,6 +94,7 @@ final class Nest {
         boolean clone = options.wants(NestSnap.CLONE_MS) || options.wants(NestSnap.CLONE_MEM_RATIO);
         boolean vsock = NestSnap.vsock().stream().anyMatch(f -> options.wants(f.name()));
         boolean share = NestGuest.share().stream().anyMatch(f -> options.wants(f.name()));
+        boolean huge = NestGuest.huge().stream().anyMatch(f -> options.wants(f.name()));
         int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
         int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
         int netRuns = !net ? 0 : options.quick() ? 2 : 5;
@@ -101,12 +102,13 @@ final class Nest {
         int cloneRuns = !clone ? 0 : options.quick() ? 1 : 3;
         int vsockRuns = !vsock ? 0 : options.quick() ? 1 : 3;
         int shareRuns = !share ? 0 : options.quick() ? 1 : 3;
+        int hugeRuns = !huge ? 0 : options.quick() ? 2 : 5;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
         Path netbench = Gcc.buildStatic("netbench.c", work);
         long offsetMib = guestImage(work, rootfs, Map.of("usr/bin/hg-blkbench", Gcc.buildStatic("blkbench.c", work),
-                "usr/bin/hg-netbench", netbench));
+                "usr/bin/hg-netbench", netbench, "usr/bin/hg-memtouch", Gcc.buildStatic("memtouch.c", work)));
         Path vsink = Gcc.buildStatic("vsink.c", work);
         Map<String, Path> nestFiles = new java.util.HashMap<>(Map.of(NEST_NETBENCH.substring(1), netbench));
         if (vsock) {
@@ -128,13 +130,15 @@ final class Nest {
                 + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR
                 + "\nvsock_runs=" + vsockRuns + "\nvsock_image=" + NEST_VSOCK_IMAGE + "\nvsink=" + NEST_VSINK
                 + "\nexec_count=" + (options.quick() ? 20 : 50) + "\nvsock_bytes=" + (64L << 20)
-                + "\nshare_runs=" + shareRuns + "\nshare_mib=64\nshare_dir=/tmp/hg-bench-share\n";
+                + "\nshare_runs=" + shareRuns + "\nshare_mib=64\nshare_dir=/tmp/hg-bench-share"
+                + "\nhuge_runs=" + hugeRuns + "\nhuge_mem_mib=512\nhuge_command=hg-memtouch 256 4000000\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, nestFiles, work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
                 300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
                         + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240
-                        + (vsock ? 300 + (vsockRuns + 1) * 240 : 0) + (share ? (shareRuns + 1) * 2 * 240 : 0));
+                        + (vsock ? 300 + (vsockRuns + 1) * 240 : 0) + (share ? (shareRuns + 1) * 2 * 240 : 0)
+                        + (huge ? (hugeRuns + 1) * 2 * 120 : 0));
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);
@@ -189,7 +193,7 @@ final class Nest {
         }
         // and what it runs beside it: top-level classes of its own, each a file
         for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class", "hg/bench/NestQemu.class",
-                "hg/bench/Confined.class")) {
+                "hg/bench/Confined.class", "hg/bench/NestHuge.class")) {
             try (InputStream in = NestBoot.class.getResourceAsStream("/" + more)) {
                 if (in == null) {
                     throw new IOException("the bench jar has no " + more);

@@ -26,9 +26,14 @@ import java.util.regex.Pattern;
  * median round trip of one-byte ping-pongs (lower is better).
  * </ul>
  */
-record NestGuest(String kind, String key, String name, String unit, String peer, String goal, String note)
-        implements Figure {
-    private static final Pattern LINE = Pattern.compile("hg-bench (\\w+) (hyper-gen|qemu) run=(-?\\d+)((?: \\w+=[0-9.]+)+)");
+record NestGuest(String kind, String key, String name, String unit, String peer, String goal, String note,
+                 String side, String peerSide) implements Figure {
+    private static final Pattern LINE = Pattern.compile("hg-bench (\\w+) ([\\w-]+) run=(-?\\d+)((?: \\w+=[0-9.]+)+)");
+
+    /** hyper-gen against QEMU. */
+    NestGuest(String kind, String key, String name, String unit, String peer, String goal, String note) {
+        this(kind, key, name, unit, peer, goal, note, "hyper-gen", "qemu");
+    }
     private static final Pattern FAILED = Pattern.compile("hg-bench (\\w+) (\\S+) failed: (.*)");
 
     static List<Figure> blk() {
@@ -68,6 +73,22 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
                         note + "1,000 times: create, stat and unlink of one file, by the guest's busybox sh"));
     }
 
+    /**
+     * boot_to_init_hugepages, guest_memtouch_hugepages: the same guest on hyper-gen with --hugepages against
+     * itself on 4 KiB pages (NestHuge).
+     */
+    static List<Figure> huge() {
+        String peer = "the same VM on 4 KiB pages, in turns in the same nest";
+        String note = "512 MiB guest; hugepages: 2 MiB pages from the nest's hugetlbfs pool (grown for the runs); in the"
+                + " nest under QEMU TCG with its KVM on shadow paging; ";
+        return List.of(
+                new NestGuest("huge", "boot_ms", "boot_to_init_hugepages", "ms create to /init", peer, "< 1.0 (report)",
+                        note + "from VmManager.create to the boot marker the rootfs' /init writes", "hugepages", "pages4k"),
+                new NestGuest("huge", "touch_ms", "guest_memtouch_hugepages", "ms (256 MiB touched)", peer, "< 1.0 (report)",
+                        note + "memtouch.c: each 4 KiB page of 256 MiB once, then 4,000,000 random 8-byte reads and writes",
+                        "hugepages", "pages4k"));
+    }
+
     @Override
     public Result measure(Options options) throws Exception {
         Nest.Outcome nest = Nest.run(options);
@@ -84,13 +105,14 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
         for (String line : lines) {
             Matcher m = LINE.matcher(line);
             if (m.find()) {
-                if (!m.group(1).equals(kind) || Integer.parseInt(m.group(3)) <= 0) {
+                boolean ours = m.group(2).equals(side);
+                if (!m.group(1).equals(kind) || Integer.parseInt(m.group(3)) <= 0 || !ours && !m.group(2).equals(peerSide)) {
                     continue; // another figure's, or a warm-up
                 }
                 for (String kv : m.group(4).trim().split(" ")) {
                     String[] f = kv.split("=");
                     if (f[0].equals(key)) {
-                        (m.group(2).equals("qemu") ? other : hg).add(Double.parseDouble(f[1]));
+                        (ours ? hg : other).add(Double.parseDouble(f[1]));
                     }
                 }
                 continue;
@@ -107,8 +129,8 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
         }
         Stats h = Stats.of(hg.stream().mapToDouble(Double::doubleValue).toArray());
         Stats p = Stats.of(other.stream().mapToDouble(Double::doubleValue).toArray());
-        System.err.printf(Locale.ROOT, "bench: %s: %d/%d runs; hyper-gen %.3f (%.3f..%.3f), QEMU %.3f (%.3f..%.3f) %s%n",
-                name, h.runs(), p.runs(), h.median(), h.min(), h.max(), p.median(), p.min(), p.max(), unit);
+        System.err.printf(Locale.ROOT, "bench: %s: %d/%d runs; %s %.3f (%.3f..%.3f), %s %.3f (%.3f..%.3f) %s%n",
+                name, h.runs(), p.runs(), side, h.median(), h.min(), h.max(), peerSide, p.median(), p.min(), p.max(), unit);
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("peer_min", p.min());
         extra.put("peer_max", p.max());

@@ -152,6 +152,9 @@ public final class NestProbe {
             if (Integer.parseInt(conf.getProperty("vsock_runs", "0")) > 0) {
                 NestVsock.run(vmmSide, manager, config, qemuCmd, conf, timeoutMs);
             }
+            if (Integer.parseInt(conf.getProperty("huge_runs", "0")) > 0) {
+                NestHuge.run(vmmSide, manager, config, conf, timeoutMs);
+            }
         } finally {
             vmmSide.run(manager::close);
             vmmSide.close();

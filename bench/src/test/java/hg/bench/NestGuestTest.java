@@ -43,6 +43,26 @@ class NestGuestTest {
     }
 
     @Test
+    void hugePagesAreMeasuredAgainstTheSameVmOnSmallPages() {
+        List<String> lines = List.of(
+                "hg-bench huge pages4k run=0 boot_ms=9000.0 first_ms=1 random_ms=2 touch_ms=3",
+                "hg-bench huge hugepages run=0 boot_ms=8000.0 first_ms=1 random_ms=2 touch_ms=3",
+                "hg-bench huge pages4k run=1 boot_ms=4000.0 first_ms=300.0 random_ms=700.0 touch_ms=1000.0",
+                "hg-bench huge hugepages run=1 boot_ms=3600.0 first_ms=100.0 random_ms=500.0 touch_ms=600.0",
+                "hg-bench boot hyper-gen run=1 console_ms=900.0 marker_ms=800.0 cpu_ms=10");
+        NestGuest boot = (NestGuest) NestGuest.huge().getFirst();
+        Result r = boot.parse(lines, "test");
+        assertEquals("boot_to_init_hugepages", r.figure());
+        assertEquals(1, r.runs());
+        assertEquals(3600.0, r.hyperGen(), 1e-9);
+        assertEquals(4000.0, r.peer(), 1e-9);
+        Result t = ((NestGuest) NestGuest.huge().get(1)).parse(lines, "test");
+        assertEquals(600.0, t.hyperGen(), 1e-9);
+        assertEquals(1000.0, t.peer(), 1e-9);
+        assertNull(figure("net_tcp_gbps").parse(lines, "test").hyperGen(), "no other kind's lines taken");
+    }
+
+    @Test
     void roundTripIsNotTheMeanKey() {
         Result r = figure("net_rtt_us").parse(LINES, "test");
         assertEquals((2830.4 + 2077.6) / 2, r.hyperGen(), 1e-9);
