@@ -7,8 +7,8 @@
  * Built static on the host and put into the guest's rootfs; the same binary runs on either VM.
  *
  * usage: hg-memtouch SIZE_MIB RANDOM_TOUCHES
- * prints: "hg-mem first_ms X", "hg-mem random_ms Y", "hg-mem touch_ms X+Y", then "hg-mem done";
- *         "hg-mem error ..." on failure.
+ * prints: "hg-huge first_ms X", "hg-huge random_ms Y", "hg-huge touch_ms X+Y", then "hg-huge done";
+ *         "hg-huge error ..." on failure.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -25,14 +25,14 @@ static double now_ms(void) {
 
 int main(int argc, char **argv) {
     if (argc != 3) {
-        printf("hg-mem error usage: hg-memtouch SIZE_MIB RANDOM_TOUCHES\n");
+        printf("hg-huge error usage: hg-memtouch SIZE_MIB RANDOM_TOUCHES\n");
         return 2;
     }
     size_t size = (size_t) atol(argv[1]) << 20;
     long touches = atol(argv[2]);
     uint64_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED || size == 0 || touches <= 0) {
-        printf("hg-mem error cannot map %s MiB\n", argv[1]);
+        printf("hg-huge error cannot map %s MiB\n", argv[1]);
         return 1;
     }
     size_t words = size / sizeof(uint64_t);
@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
         mem[at] = sum;
     }
     double t2 = now_ms();
-    printf("hg-mem first_ms %.1f\nhg-mem random_ms %.1f\nhg-mem touch_ms %.1f\n", t1 - t0, t2 - t1, t2 - t0);
-    printf("hg-mem done\n");
+    printf("hg-huge first_ms %.1f\nhg-huge random_ms %.1f\nhg-huge touch_ms %.1f\n", t1 - t0, t2 - t1, t2 - t0);
+    printf("hg-huge done\n");
     return sum == 42;   /* the sum is used: no compiler may drop the loop */
 }

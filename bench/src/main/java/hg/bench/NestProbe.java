@@ -254,12 +254,21 @@ public final class NestProbe {
      * as an "hg-bench KIND" line.
      */
     static void guestHyperGen(String kind, VmManager manager, VmConfig config, String command, int run, long timeoutMs) {
+        guestHyperGen(kind, "hyper-gen", manager, config, command, run, timeoutMs);
+    }
+
+    /**
+     * As above, the line naming the VM {@code side}; it also gives the VM's boot marker (boot_ms, from
+     * create to the rootfs' /init) and says when the VM's memory is on huge pages.
+     */
+    static void guestHyperGen(String kind, String side, VmManager manager, VmConfig config, String command, int run,
+                              long timeoutMs) {
         StringBuilder seen = new StringBuilder();
         int id;
         try {
             id = manager.create(config);
         } catch (RuntimeException e) {
-            System.out.println("hg-bench " + kind + " hyper-gen failed: create: " + e.getMessage());
+            System.out.println("hg-bench " + kind + " " + side + " failed: create: " + e.getMessage());
             return;
         }
         Vm vm = manager.require(id);
@@ -273,8 +282,13 @@ public final class NestProbe {
             long deadline = System.nanoTime() + timeoutMs * 1_000_000;
             String out = converse(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), command,
                     kind, deadline, () -> vm.state() instanceof hg.vmm.VmState.Running);
-            vm.info().net().ifPresent(n -> System.out.println("hg-bench " + kind + " hyper-gen data path " + n.dataPath()));
-            report(kind, "hyper-gen", run, out);
+            vm.info().net().ifPresent(n -> System.out.println("hg-bench " + kind + " " + side + " data path " + n.dataPath()));
+            if (!vm.hugePages().isEmpty()) {
+                System.out.println("hg-bench " + kind + " " + side + " memory on " + vm.hugePages());
+            }
+            List<Map.Entry<Long, java.time.Duration>> marks = vm.bootMarks();
+            report(kind, side, run, marks.isEmpty() || out.startsWith("failed:") ? out : String.format(java.util.Locale.ROOT,
+                    "hg-%s boot_ms %.1f%n", kind, marks.getFirst().getValue().toNanos() / 1e6) + out);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -203,10 +203,17 @@ public final class Libc {
         }
     }
 
-    public static long pread(int fd, MemorySegment into, long count, long offset) throws ErrnoException {
+    /** A downcall of ours given its errno capture: what it returns, which {@link #sized} checks. */
+    @FunctionalInterface
+    private interface SizedCall {
+        long call(MemorySegment state) throws Throwable;
+    }
+
+    /** Runs {@code call} with an errno capture; its result, or ErrnoException naming {@code what}. */
+    private static long sized(String what, SizedCall call) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            return check((long) PREAD.invokeExact(state, fd, into, count, offset), state, "pread");
+            return check(call.call(state), state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -214,39 +221,22 @@ public final class Libc {
         }
     }
 
+    public static long pread(int fd, MemorySegment into, long count, long offset) throws ErrnoException {
+        return sized("pread", state -> (long) PREAD.invokeExact(state, fd, into, count, offset));
+    }
+
     public static long pwrite(int fd, MemorySegment from, long count, long offset) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            return check((long) PWRITE.invokeExact(state, fd, from, count, offset), state, "pwrite");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return sized("pwrite", state -> (long) PWRITE.invokeExact(state, fd, from, count, offset));
     }
 
     /** preadv: into the {@code count} struct iovec at {@code iov}. */
     public static long preadv(int fd, MemorySegment iov, int count, long offset) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            return check((long) PREADV.invokeExact(state, fd, iov, count, offset), state, "preadv");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return sized("preadv", state -> (long) PREADV.invokeExact(state, fd, iov, count, offset));
     }
 
     /** pwritev: from the {@code count} struct iovec at {@code iov}. */
     public static long pwritev(int fd, MemorySegment iov, int count, long offset) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            return check((long) PWRITEV.invokeExact(state, fd, iov, count, offset), state, "pwritev");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return sized("pwritev", state -> (long) PWRITEV.invokeExact(state, fd, iov, count, offset));
     }
 
     /** statx of the file an fd refers to (an O_PATH fd too), without following a symlink. */

@@ -85,10 +85,11 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Answers one request: decodes it, runs it, writes the reply at {@code response}'s position; the
-     * bulk of a large write or read may stay where the transport holds it (native memory, such as a guest's pages): {@code requestTail} continues the
-     * request (a Twrite's data, whose header is all of {@code request}); {@code responseTail} continues
-     * the response (an Rread's data goes there, nothing else does). Null when there is no tag to answer to.
+     * Answers one request: decodes it, runs it, writes the reply at {@code response}'s position. The
+     * bulk of a large write or read may stay where the transport holds it (native memory, such as a
+     * guest's pages): {@code requestTail} continues the request (a Twrite's data, whose header is all of
+     * {@code request}); {@code responseTail} continues the response (an Rread's data goes there, nothing
+     * else does). Null when there is no tag to answer to.
      */
     public Reply serve(ByteBuffer request, List<MemorySegment> requestTail, ByteBuffer response,
                        List<MemorySegment> responseTail) {
