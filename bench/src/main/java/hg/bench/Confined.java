@@ -27,8 +27,11 @@ import java.util.concurrent.Executors;
  * (a host program at the far end of a guest's stream) are started by an unconfined thread: {@link #spawn}.
  */
 final class Confined implements AutoCloseable {
-    private static final ExecutorService FREE = Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().name("bench-unconfined").daemon().factory());
+    /**
+     * Started at once, by the thread that first uses this class (the benchmark's main thread, before it
+     * confines anything): a thread made later by a confined one would be confined too.
+     */
+    private static final ExecutorService FREE = unconfinedThread();
 
     private final ExecutorService thread = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("bench-confined").daemon().factory());
@@ -105,6 +108,14 @@ final class Confined implements AutoCloseable {
             work.run();
             return null;
         });
+    }
+
+    private static ExecutorService unconfinedThread() {
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+                java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+                Thread.ofPlatform().name("bench-unconfined").daemon().factory());
+        pool.prestartAllCoreThreads();
+        return pool;
     }
 
     /** Starts {@code pb} from an unconfined thread: the confined ones may not exec. */

@@ -32,19 +32,38 @@ public final class VmmMachines implements Machines {
 
     private final VmManager manager;
     private final Supplier<OptionalLong> availableMemory;
+    private final Supplier<OptionalLong> freeHugePages;
+    private final boolean hugepagesForAll;
 
     public VmmMachines(VmManager manager) {
-        this(manager, VmmMachines::memAvailable);
+        this(manager, false);
+    }
+
+    /** {@code hugepagesForAll}: every VM's memory on huge pages, whatever its spec says (a host default). */
+    public VmmMachines(VmManager manager, boolean hugepagesForAll) {
+        this(manager, VmmMachines::memAvailable, VmmMachines::freeHugePages, hugepagesForAll);
     }
 
     VmmMachines(VmManager manager, Supplier<OptionalLong> availableMemory) {
+        this(manager, availableMemory, OptionalLong::empty, false);
+    }
+
+    VmmMachines(VmManager manager, Supplier<OptionalLong> availableMemory, Supplier<OptionalLong> freeHugePages,
+                boolean hugepagesForAll) {
         this.manager = manager;
         this.availableMemory = availableMemory;
+        this.freeHugePages = freeHugePages;
+        this.hugepagesForAll = hugepagesForAll;
     }
 
     @Override
     public int create(Spec spec) throws HostException {
+        boolean huge = spec.hugepages() || hugepagesForAll;
         OptionalLong available = availableMemory.get();
+        if (huge && available.isPresent()) {
+            // the hugetlbfs pool is not in MemAvailable, and a VM on huge pages takes its memory from there
+            available = OptionalLong.of(available.getAsLong() + freeHugePages.get().orElse(0));
+        }
         if (available.isPresent() && spec.memoryBytes() > available.getAsLong() - HOST_RESERVE) {
             long fits = Math.max(0, available.getAsLong() - HOST_RESERVE) / Sizes.MIB;
             throw new HostException("out of memory: " + Sizes.human(spec.memoryBytes()) + " asked, "
@@ -64,7 +83,7 @@ public final class VmmMachines implements Machines {
                     .withReadOnly(spec.readOnly())
                     .withNet(spec.net())
                     .withVhost(spec.vhost())
-                    .withHugepages(spec.hugepages());
+                    .withHugepages(huge);
             if (spec.initrd().isPresent()) {
                 config = config.withInitrd(spec.initrd().get());
             }
@@ -275,6 +294,18 @@ public final class VmmMachines implements Machines {
     static OptionalLong memAvailable() {
         try {
             return parseMemAvailable(Files.readAllLines(Path.of("/proc/meminfo")));
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** The bytes of 2 MiB hugetlbfs pages free and not reserved by a mapping (VMs on huge pages reserve theirs). */
+    static OptionalLong freeHugePages() {
+        Path pool = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB");
+        try {
+            long free = Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip());
+            long reserved = Long.parseLong(Files.readString(pool.resolve("resv_hugepages")).strip());
+            return OptionalLong.of(Math.max(0, free - reserved) * (2 * Sizes.MIB));
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
         }

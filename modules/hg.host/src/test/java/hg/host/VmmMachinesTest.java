@@ -40,6 +40,29 @@ class VmmMachinesTest {
         }
     }
 
+    /** MemAvailable leaves the hugetlbfs pool out: a VM on huge pages is weighed against the pool's free pages too. */
+    @Test
+    void aVmOnHugePagesMayUseTheFreePool() {
+        Machines.Spec huge = new Machines.Spec(Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"),
+                1L << 30, 1, "", false, List.of(), false, true, java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.empty(), List.of(), true);
+        try (VmManager manager = new VmManager();
+             VmmMachines m = new VmmMachines(manager, () -> OptionalLong.of(256L << 20), () -> OptionalLong.of(1L << 30), false)) {
+            HostException e = assertThrows(HostException.class, () -> m.create(huge));
+            assertTrue(e.getMessage().startsWith("the VM could not be made: "), "past the memory check: " + e.getMessage());
+            HostException small = assertThrows(HostException.class, () -> m.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 1L << 30, 1, "", false)));
+            assertTrue(small.getMessage().startsWith("out of memory: 1 GiB asked, 256 MiB available"), small.getMessage());
+        }
+        try (VmManager manager = new VmManager();
+             VmmMachines all = new VmmMachines(manager, () -> OptionalLong.of(256L << 20), () -> OptionalLong.of(1L << 30), true)) {
+            HostException e = assertThrows(HostException.class, () -> all.create(new Machines.Spec(
+                    Path.of("/nonexistent/vmlinux"), Path.of("/nonexistent/root.ext4"), 1L << 30, 1, "", false)));
+            assertTrue(e.getMessage().startsWith("the VM could not be made: "), "a host default puts every VM on huge pages: "
+                    + e.getMessage());
+        }
+    }
+
     @Test
     void memoryPromisedToRunningVmsIsWeighedAgainstTheHostsTotal() {
         MemoryAdmission fourGiB = new MemoryAdmission(() -> OptionalLong.of(4L << 30), 512L << 20);

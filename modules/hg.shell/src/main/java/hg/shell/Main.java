@@ -45,7 +45,7 @@ import org.jline.terminal.spi.TerminalProvider;
 
 /**
  * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR]
- * [--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit]}.
+ * [--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--hugepages]}.
  *
  * <p>Without the directory flags they come from {@code guest_kernel=}, {@code guest_image=},
  * {@code guest_snapshot=} and {@code guest_share=} on /proc/cmdline; with a share root, only its subdirectories
@@ -55,7 +55,9 @@ import org.jline.terminal.spi.TerminalProvider;
  * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
  * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). {@code --overcommit}
  * admits VMs whatever guest memory the running VMs were promised (see hg.vmm's MemoryAdmission); without it, the
- * guest memory of running VMs together stays within the host's memory less a reserve for the host and hyper-gen. When stdin is not a
+ * guest memory of running VMs together stays within the host's memory less a reserve for the host and hyper-gen.
+ * {@code --hugepages} puts every VM's memory on huge pages, as {@code vm_create --hugepages} does for one (the boot
+ * image's daemon gets it when a hugetlbfs pool was reserved at boot). When stdin is not a
  * terminal the shell runs in batch mode: each line is echoed after the prompt with its result, and the exit
  * code is 1 when any command failed.
  *
@@ -76,7 +78,7 @@ public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
     static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR] "
-            + "[--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--confine] [--daemon] [--api-sock PATH]";
+            + "[--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--hugepages] [--confine] [--daemon] [--api-sock PATH]";
     /** Where the daemon serves its API unless told --api-sock, and where a shell looks for one. */
     public static final Path DEFAULT_API_SOCKET = Path.of("/run/hyper-gen/api.sock");
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
@@ -87,11 +89,12 @@ public final class Main {
      * @param overcommit  whether VMs are admitted whatever memory the running VMs were promised
      * @param snapshotDir where clones live and a confined shell may write snapshots; null: guest_snapshot= or none
      * @param cloneDir    where clones live when not in the snapshot directory; null: there
+     * @param hugepages   every VM's memory on huge pages, as vm_create --hugepages asks for one
      */
     record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit, Path snapshotDir,
-                   Path cloneDir, boolean daemon, Path apiSocket, Path shareRoot, boolean noShares) {
+                   Path cloneDir, boolean daemon, Path apiSocket, Path shareRoot, boolean noShares, boolean hugepages) {
         Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {
-            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null, null, false);
+            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null, null, false, false);
         }
     }
 
@@ -206,7 +209,7 @@ public final class Main {
         // Each VM's vsock socket sits beside the API socket: one place a host program finds both.
         manager.vsockDirectory((options.apiSocket() != null ? options.apiSocket() : DEFAULT_API_SOCKET)
                 .toAbsolutePath().getParent());
-        try (Machines machines = new VmmMachines(manager)) {
+        try (Machines machines = new VmmMachines(manager, options.hugepages())) {
             // Only the exec'd process is under Landlock; where the kernel has none, snapshots may go anywhere.
             List<Path> snapshotRoots = Confine.asked(args) && "1".equals(env.get(Confine.MARKER))
                     ? Confine.snapshotRoots(dirs.imageDir(), snapshotDirs(dirs, options)) : List.of();
@@ -393,6 +396,7 @@ public final class Main {
         Path apiSocket = null;
         Path shareRoot = null;
         boolean noShares = false;
+        boolean hugepages = false;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -439,13 +443,15 @@ public final class Main {
                 case "--console" -> console = true;
                 case "--net" -> net = true;
                 case "--overcommit" -> overcommit = true;
+                case "--hugepages" -> hugepages = true;
                 case "-h", "--help" -> {
                     return null;
                 }
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
-        return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket, shareRoot, noShares);
+        return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket, shareRoot, noShares,
+                hugepages);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

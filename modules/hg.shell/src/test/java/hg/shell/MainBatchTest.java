@@ -136,6 +136,8 @@ class MainBatchTest {
     void overcommitIsAFlag() {
         assertTrue(Main.parse(new String[] {"--overcommit"}, Map.of()).overcommit());
         assertFalse(Main.parse(new String[] {"--net"}, Map.of()).overcommit());
+        assertTrue(Main.parse(new String[] {"--hugepages"}, Map.of()).hugepages());
+        assertFalse(Main.parse(new String[] {"--net"}, Map.of()).hugepages());
         assertTrue(Main.USAGE.contains("[--overcommit]"), Main.USAGE);
     }
 

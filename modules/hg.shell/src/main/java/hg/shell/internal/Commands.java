@@ -142,8 +142,9 @@ public final class Commands {
                         + "asks for, never a set-uid or set-gid bit. Such a VM cannot be snapshotted or cloned yet. "
                         + "--hugepages backs the guest's memory with 2 MiB pages: the host's hugetlbfs pool when it has "
                         + "enough free (all reserved at once; /proc/sys/vm/nr_hugepages sets its size), else transparent "
-                        + "huge pages; --mem must then be whole 2 MiB. vm_list says which the VM got. A VM restored from "
-                        + "a snapshot runs on the snapshot file's 4 KiB pages.",
+                        + "huge pages; --mem must then be whole 2 MiB. vm_list says which the VM got. A hyper-gen started "
+                        + "with --hugepages puts every VM on them. A VM restored from a snapshot runs on the snapshot "
+                        + "file's 4 KiB pages.",
                 List.of(ArgKind.KERNEL, ArgKind.IMAGE, ArgKind.OPTION), CREATE_OPTIONS, (a, out, c) -> vmCreate(a, out));
         add("vm_list", "vm_list", "list the VMs: id, kernel, disks, vCPUs, memory, state, uptime, network",
                 "Lists every VM with its id, kernel, disks (the root image, then vdb=..., with (ro) for read-only; "
