@@ -105,32 +105,58 @@ public final class Seccomp {
         return Collections.unmodifiableMap(m);
     }
 
+    /** Numbers a leaf of the filter's search tree compares one by one. */
+    private static final int LEAF = 4;
+
     /**
      * The filter for {@code denied} (x86-64 numbers): a pure function of the list. Layout: load the
-     * architecture, refuse any but x86-64; load the number, refuse x32 numbers and each denied one;
-     * allow the rest.
+     * architecture, refuse any but x86-64; load the number, refuse x32 numbers; then a binary search over
+     * the sorted denied numbers (JGE nodes down to leaves of at most {@value #LEAF} JEQs, each leaf ending
+     * in allow), and one deny at the end. Every system call of the VMM runs this filter, without a BPF JIT
+     * in the boot image's kernel: an allowed call costs about a dozen instructions instead of one per
+     * denied number.
      */
     public static List<Insn> denyFilter(List<Integer> denied) {
-        int n = denied.size();
-        // 0 ld arch; 1 jeq x86_64 (skip 1); 2 ret deny; 3 ld nr; 4 jge x32 -> deny; 5.. jeq nr -> deny; allow; deny
-        int allow = 5 + n;
-        int deny = allow + 1;
-        if (deny - 4 - 1 > 255) {
-            throw new IllegalArgumentException("too many system calls for one filter: " + n);
+        int[] sorted = denied.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+        int total = 5 + treeSize(0, sorted.length) + 1;
+        if (total > 256) {
+            // classic BPF jumps forward by a byte at most: the farthest is a leaf's to the final deny
+            throw new IllegalArgumentException("too many system calls for one filter: " + sorted.length);
         }
-        List<Insn> p = new ArrayList<>(deny + 1);
+        int deny = total - 1;
+        List<Insn> p = new ArrayList<>(total);
         p.add(new Insn(LD_W_ABS, 0, 0, DATA_ARCH));
         p.add(new Insn(JEQ_K, 1, 0, AUDIT_ARCH_X86_64));
         p.add(new Insn(RET_K, 0, 0, RET_ERRNO | EPERM));
         p.add(new Insn(LD_W_ABS, 0, 0, DATA_NR));
         p.add(new Insn(JGE_K, deny - 4 - 1, 0, X32_SYSCALL_BIT));
-        for (int i = 0; i < n; i++) {
-            int at = 5 + i;
-            p.add(new Insn(JEQ_K, deny - at - 1, 0, denied.get(i)));
-        }
-        p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+        emitTree(p, sorted, 0, sorted.length, deny);
         p.add(new Insn(RET_K, 0, 0, RET_ERRNO | EPERM));
         return List.copyOf(p);
+    }
+
+    /** Instructions of the search over {@code [lo, hi)} of the sorted numbers. */
+    private static int treeSize(int lo, int hi) {
+        if (hi - lo <= LEAF) {
+            return hi - lo + 1;
+        }
+        int mid = (lo + hi) >>> 1;
+        return 1 + treeSize(lo, mid) + treeSize(mid, hi);
+    }
+
+    private static void emitTree(List<Insn> p, int[] sorted, int lo, int hi, int deny) {
+        if (hi - lo <= LEAF) {
+            for (int i = lo; i < hi; i++) {
+                p.add(new Insn(JEQ_K, deny - p.size() - 1, 0, sorted[i]));
+            }
+            p.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+            return;
+        }
+        int mid = (lo + hi) >>> 1;
+        // numbers at or above sorted[mid] skip the lower half's instructions
+        p.add(new Insn(JGE_K, treeSize(lo, mid), 0, sorted[mid]));
+        emitTree(p, sorted, lo, mid, deny);
+        emitTree(p, sorted, mid, hi, deny);
     }
 
     /** Whether this kernel takes seccomp filters (CONFIG_SECCOMP_FILTER): it answers which actions it knows. */
