@@ -35,8 +35,8 @@ final class NestShare {
 
     private NestShare() {}
 
-    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
-            throws Exception {
+    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf,
+                    long timeoutMs) throws Exception {
         int runs = Integer.parseInt(conf.getProperty("share_runs"));
         int mib = Integer.parseInt(conf.getProperty("share_mib", "64"));
         Path dir = Path.of(conf.getProperty("share_dir", "/tmp/hg-bench-share"));
@@ -158,7 +158,10 @@ final class NestShare {
                 side, run, mib * 1.048576 / (write / 1e3), mib * 1.048576 / (read / 1e3), META_FILES / (meta / 1e3));
     }
 
-    /** An empty directory for the next VM: each side starts from the same nothing (the directory itself is a root of the confined side). */
+    /**
+     * An empty directory for the next VM: each side starts from the same nothing. The directory itself stays:
+     * it is a root of the confined side.
+     */
     private static void fresh(Path dir) throws IOException {
         Files.createDirectories(dir);
         NestProbe.clearTree(dir);

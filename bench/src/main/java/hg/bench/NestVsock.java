@@ -50,8 +50,8 @@ final class NestVsock {
 
     private NestVsock() {}
 
-    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf, long timeoutMs)
-            throws Exception {
+    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf,
+                    long timeoutMs) throws Exception {
         Path image = Path.of(conf.getProperty("vsock_image"));
         String sink = conf.getProperty("vsink");
         int runs = Integer.parseInt(conf.getProperty("vsock_runs"));
