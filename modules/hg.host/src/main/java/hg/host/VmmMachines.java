@@ -305,7 +305,7 @@ public final class VmmMachines implements Machines {
         try {
             long free = Long.parseLong(Files.readString(pool.resolve("free_hugepages")).strip());
             long reserved = Long.parseLong(Files.readString(pool.resolve("resv_hugepages")).strip());
-            return OptionalLong.of(Math.max(0, free - reserved) * (2 * Sizes.MIB));
+            return OptionalLong.of(Math.max(0, free - reserved) * VmConfig.HUGE_PAGE);
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
         }

@@ -80,22 +80,11 @@ public final class GuestMemory implements AutoCloseable {
     /** What backs guest memory in host memory. */
     public enum Backing {
         /** The host's 4 KiB pages, reserved only as the guest touches them. */
-        PAGES("4 KiB pages"),
+        PAGES,
         /** Anonymous memory advised MADV_HUGEPAGE, 2 MiB aligned: the kernel backs it with 2 MiB pages where it can. */
-        TRANSPARENT_HUGE_PAGES("transparent huge pages"),
+        TRANSPARENT_HUGE_PAGES,
         /** 2 MiB pages of the host's hugetlbfs pool, all reserved when the memory is mapped. */
-        HUGETLB_2M("2 MiB hugetlbfs pages");
-
-        private final String description;
-
-        Backing(String description) {
-            this.description = description;
-        }
-
-        /** A few words for a listing. */
-        public String description() {
-            return description;
-        }
+        HUGETLB_2M
     }
 
     /** A huge page: what hugetlbfs and transparent huge pages back memory with here. */
@@ -154,7 +143,7 @@ public final class GuestMemory implements AutoCloseable {
         if (aligned > raw) {
             Libc.munmap(raw, aligned - raw);
         }
-        long tail = raw + size + HUGE_PAGE - (aligned + size);
+        long tail = raw + HUGE_PAGE - aligned;
         if (tail > 0) {
             Libc.munmap(aligned + size, tail);
         }

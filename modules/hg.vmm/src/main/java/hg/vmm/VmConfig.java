@@ -39,7 +39,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
     public static final int DEFAULT_VCPUS = 1;
     public static final int MAX_VCPUS = 254;
     /** The huge page {@link #hugepages} asks for. */
-    public static final long HUGE_PAGE = 2L << 20;
+    public static final long HUGE_PAGE = hg.kvm.GuestMemory.HUGE_PAGE;
     /** Virtio devices per VM (disks, rng, network card): one interrupt line each on the IOAPIC. */
     public static final int MAX_VIRTIO_DEVICES = MmioDeviceManager.MAX_DEVICES;
 
@@ -193,7 +193,7 @@ public record VmConfig(Path kernel, Optional<Path> initrd, String cmdlineExtra, 
 
     /**
      * This configuration with its memory on 2 MiB pages: the host's hugetlbfs pool when it has enough
-     * free, else transparent huge pages (see {@code Vm.memoryBacking()}).
+     * free, else transparent huge pages (see {@code Vm.hugePages()}).
      */
     public VmConfig withHugepages(boolean on) {
         return new VmConfig(kernel, initrd, cmdlineExtra, memoryBytes, vcpus, image, readOnly, dataDisks, net, vhost, hostTap,

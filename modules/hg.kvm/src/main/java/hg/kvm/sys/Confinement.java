@@ -153,7 +153,7 @@ public final class Confinement {
         NoNewPrivs.set();
         Landlock.restrictSelf(readOnly, readWrite);
         Capabilities.dropBoundingExcept(Capabilities.CAP_NET_ADMIN);
-        Seccomp.installOnCallingThread(Seccomp.denyFilter(List.copyOf(Seccomp.DENIED.values())));
+        Seccomp.installDenyListOnCallingThread();
         return new State(NoNewPrivs.isSet(), Landlock.inForce(), Landlock.abi(), Seccomp.filters(),
                 Seccomp.DENIED.size(), false, Capabilities.bounding());
     }

@@ -213,6 +213,11 @@ public final class Seccomp {
         install(denyFilter(List.copyOf(DENIED.values())));
     }
 
+    /** Installs the filter that refuses {@link #DENIED} on the calling thread and the threads it starts later. */
+    public static void installDenyListOnCallingThread() {
+        installOnCallingThread(denyFilter(List.copyOf(DENIED.values())));
+    }
+
     /** How many seccomp filters the calling thread has (Seccomp_filters of /proc/thread-self/status). */
     public static int filters() {
         try {
