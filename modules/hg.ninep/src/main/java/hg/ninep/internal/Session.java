@@ -35,8 +35,6 @@ public final class Session implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     /** Native room for one read's data or one getdents: the largest msize there can be. */
     private final MemorySegment scratch;
-    /** Where the reply being made goes: a read lands there directly when it is native memory. */
-    private ByteBuffer replyBuffer = ByteBuffer.allocate(0);
     /** Where the request being served wants a read's data, when not in the reply itself. */
     private List<MemorySegment> readInto = List.of();
     /** The bytes a read put in {@link #readInto}; -1 when it did not. */
@@ -99,7 +97,6 @@ public final class Session implements AutoCloseable {
         }
         int room = (int) Math.min(response.remaining() + Iovecs.size(responseTail), messageLimit());
         ByteBuffer out = response.slice(response.position(), Math.min(response.remaining(), room));
-        replyBuffer = out;
         readInto = responseTail;
         placed = -1;
         try {
@@ -358,12 +355,6 @@ public final class Session implements AutoCloseable {
             int n = iovecs.fill(readInto, count);
             placed = n == 0 ? 0 : (int) Libc.preadv(f.fd, iovecs.array(), n, m.offset());
             return new Rread(ByteBuffer.allocate(0));
-        }
-        if (replyBuffer.isDirect() && replyBuffer.capacity() >= Rread.OVERHEAD + count) {
-            // one copy fewer: the file's bytes go straight to where the reply's data goes
-            MemorySegment into = MemorySegment.ofBuffer(replyBuffer).asSlice(Rread.OVERHEAD, count);
-            long n = Libc.pread(f.fd, into, count, m.offset());
-            return new Rread(replyBuffer.slice(Rread.OVERHEAD, (int) n));
         }
         long n = Libc.pread(f.fd, scratch, count, m.offset());
         return new Rread(scratch.asSlice(0, n).asByteBuffer());

@@ -1,6 +1,5 @@
 package hg.ninep.internal.wire;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,19 +48,8 @@ public final class WireWriter {
     }
 
     public WireWriter data(ByteBuffer d) {
-        if (inPlace(d)) {
-            // read straight into the reply (a large Rread): the bytes are where they go already
-            out.position(out.position() + d.remaining());
-        } else {
-            out.put(d.duplicate());
-        }
+        out.put(d.duplicate());
         return this;
-    }
-
-    /** Whether {@code d} is the very stretch of memory the next bytes of the message go to. */
-    private boolean inPlace(ByteBuffer d) {
-        return d.isDirect() && out.isDirect() && d.remaining() <= out.remaining()
-                && MemorySegment.ofBuffer(d).address() == MemorySegment.ofBuffer(out).address() + out.position();
     }
 
     public int position() {
