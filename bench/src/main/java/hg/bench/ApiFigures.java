@@ -61,8 +61,7 @@ final class ApiFigures {
             Gcc.run(List.of("mke2fs", "-q", "-t", "ext4", "-F", images.resolve("root.ext4").toString(), "8M"), 60);
             Path socket = dir.resolve("api.sock");
             Files.deleteIfExists(socket);
-            Confined side = Confined.start(Confined.roots(kernels, images, List.of(dir)));
-            System.err.println("bench: the daemon's side: hyper-gen " + side.state());
+            Confined side = Confined.forFigure("the daemon", kernels, images, List.of(dir));
             try {
                 return side.call(() -> {
                     Machines machines = new CheckedMachines(new VmmMachines(new VmManager()));

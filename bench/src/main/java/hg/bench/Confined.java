@@ -73,6 +73,16 @@ final class Confined implements AutoCloseable {
         return new Confined(roots);
     }
 
+    /**
+     * A confined thread for a figure measured on this machine, on the roots of {@code kernelDir},
+     * {@code imageDir} (either may be null) and {@code writable}; says on stderr what is in force.
+     */
+    static Confined forFigure(String figure, Path kernelDir, Path imageDir, List<Path> writable) throws IOException {
+        Confined side = start(roots(kernelDir, imageDir, writable));
+        System.err.println("bench: " + figure + ": hyper-gen " + side.state());
+        return side;
+    }
+
     /** The roots for hyper-gen's side: the guest directories the figure uses, as the daemon's would be. */
     static VmmRoots roots(Path kernelDir, Path imageDir, List<Path> writable) {
         return VmmRoots.of(kernelDir, imageDir, writable, System.getProperty("java.home"),

@@ -61,8 +61,7 @@ final class CreateCpu implements Figure {
         List<Sample> java = new ArrayList<>();
         List<double[]> peer = new ArrayList<>();
         Sample cold;
-        try (Confined side = Confined.start(Confined.roots(guest.getParent(), null, List.of()))) {
-            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+        try (Confined side = Confined.forFigure(NAME, guest.getParent(), null, List.of())) {
             VmManager manager = side.call(VmManager::new);
             try {
                 cold = side.call(() -> createOnce(manager, config));

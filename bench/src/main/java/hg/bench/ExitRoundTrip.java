@@ -54,8 +54,7 @@ final class ExitRoundTrip implements Figure {
         double[] javaWall = new double[runs], javaCpu = new double[runs];
         double[] cWall = new double[runs], cCpu = new double[runs];
         double allocated = 0;
-        try (Confined side = Confined.start(Confined.roots(null, null, List.of()))) {
-            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+        try (Confined side = Confined.forFigure(NAME, null, null, List.of())) {
             for (int i = 0; i < runs; i++) {
                 Sample j = side.call(() -> javaRun(exits));
                 Sample c = peerRun(runner, WARMUP, exits);

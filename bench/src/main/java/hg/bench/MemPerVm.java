@@ -55,8 +55,7 @@ final class MemPerVm implements Figure {
         VmConfig config = VmConfig.of(guest, null).withMemory(MEMORY);
         int runs = options.quick() ? 3 : 7;
         double[] java = new double[runs], peer = new double[runs], guestKb = new double[runs];
-        try (Confined side = Confined.start(Confined.roots(guest.getParent(), null, List.of()))) {
-            System.err.println("bench: " + NAME + ": hyper-gen " + side.state());
+        try (Confined side = Confined.forFigure(NAME, guest.getParent(), null, List.of())) {
             side.call(() -> javaRun(config)); // warm-up
             for (int i = 0; i < runs; i++) {
                 double[] r = side.call(() -> javaRun(config));
