@@ -15,7 +15,8 @@
  * usage: vm_runner create WARMUP RUNS MEM_MIB
  *          prints per timed VM "create WALL_NS CPU_NS": process CPU time (this process is
  *          one thread) and wall time from before KVM_CREATE_VM to the return of the first
- *          KVM_RUN; each VM is closed before the next one (not timed).
+ *          KVM_RUN; each VM is closed before the next one (not timed); at the end, per step of the
+ *          set-up, "step NAME CPU_NS" summed over the timed VMs.
  *        vm_runner mem COUNT MEM_MIB
  *          makes COUNT VMs, each with its vCPU on its own thread run to the first exit and then
  *          left in the guest's HLT; prints "mem VMS RSS_KB GUEST_RESIDENT_KB" after the first VM
@@ -72,6 +73,23 @@ static long long clock_ns(clockid_t c) {
     struct timespec t;
     clock_gettime(c, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* CPU time per step of a create, summed over the timed creates: the same steps the Java side reports. */
+#define MAX_STEPS 16
+static struct { const char *name; long long ns; } steps[MAX_STEPS];
+static int step_count, timing;
+static long long step_last;
+
+static void step(const char *name) {
+    long long now = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    if (timing) {
+        int i = 0;
+        while (i < step_count && strcmp(steps[i].name, name) != 0) i++;
+        if (i == step_count && step_count < MAX_STEPS) steps[step_count++].name = name;
+        if (i < MAX_STEPS) steps[i].ns += now - step_last;
+    }
+    step_last = now;
 }
 
 static void xioctl(int fd, unsigned long req, void *arg, const char *what) {
@@ -162,20 +180,25 @@ static void first_exit(struct vm *v) {
 
 /* Everything up to the vCPU's first exit. */
 static void vm_create(struct vm *v, size_t mem_size) {
+    step_last = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     v->mem_size = mem_size;
+    v->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (v->mem == MAP_FAILED) die("mmap guest memory");
+    step("guest memory");
     v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
     if (v->vm < 0) die("KVM_CREATE_VM");
     if (ioctl(v->vm, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) die("KVM_SET_TSS_ADDR");
     uint64_t ident = IDENTITY_MAP_ADDR;
     xioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &ident, "KVM_SET_IDENTITY_MAP_ADDR");
-    v->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (v->mem == MAP_FAILED) die("mmap guest memory");
+    step("VM fd");
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uint64_t)v->mem};
     xioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+    step("memory slots");
     if (ioctl(v->vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
     struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     xioctl(v->vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+    step("irqchip and PIT");
     static const int gsi[2] = {4, 1};
     for (int i = 0; i < 2; i++) {
         v->irqfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -183,15 +206,22 @@ static void vm_create(struct vm *v, size_t mem_size) {
         struct kvm_irqfd irqfd = {.fd = v->irqfd[i], .gsi = gsi[i]};
         xioctl(v->vm, KVM_IRQFD, &irqfd, "KVM_IRQFD");
     }
+    step("legacy devices");
     write_boot_tables(v->mem);
+    step("boot tables");
     v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
     if (v->vcpu < 0) die("KVM_CREATE_VCPU");
     v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
     if (v->run == MAP_FAILED) die("mmap kvm_run");
+    step("vCPU fd");
     xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
+    step("vCPU CPUID set");
     set_msrs(v->vcpu);
+    step("vCPU MSRs");
     set_lapic(v->vcpu);
+    step("vCPU LAPIC");
     set_long_mode(v->vcpu);
+    step("vCPU registers");
 }
 
 static void vm_close(struct vm *v) {
@@ -248,12 +278,15 @@ int main(int argc, char **argv) {
         for (int i = 0; i < warmup + runs; i++) {
             struct vm v;
             long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
+            timing = i >= warmup;
             vm_create(&v, mem);
             first_exit(&v);
+            step("first KVM_RUN to the first exit");
             long long t1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
             if (i >= warmup) printf("create %lld %lld\n", t1 - t0, c1 - c0);
             vm_close(&v);
         }
+        for (int i = 0; i < step_count; i++) printf("step %s\t%lld\n", steps[i].name, steps[i].ns);
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "mem") == 0) {

@@ -49,6 +49,13 @@ final class ResultsJson {
             case Integer i -> i.toString();
             case Long l -> l.toString();
             case Number n -> number(n.doubleValue());
+            case java.util.Map<?, ?> m -> {
+                StringBuilder o = new StringBuilder("{");
+                for (var e : m.entrySet()) {
+                    o.append(o.length() > 1 ? ", " : "").append(string(e.getKey().toString())).append(": ").append(value(e.getValue()));
+                }
+                yield o.append('}').toString();
+            }
             default -> string(v.toString());
         };
     }

@@ -9,24 +9,37 @@ final class VmThreads {
 
     private VmThreads() {}
 
-    /** CPU nanoseconds used so far by the live threads of VM {@code id}. */
-    static long cpuNanos(int id) {
+    /**
+     * The CPU nanoseconds each live thread has used so far, by thread id: taken before a create, it is what the
+     * threads hg.vmm keeps for the next VM had used for earlier ones.
+     */
+    static java.util.Map<Long, Long> baseline() {
+        java.util.Map<Long, Long> out = new java.util.HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            out.put(t.threadId(), THREADS.getThreadCpuTime(t.threadId()));
+        }
+        return out;
+    }
+
+    /**
+     * CPU nanoseconds used since {@code baseline} by each live thread of VM {@code id}, by the name after its
+     * prefix ("vcpu0", "io").
+     */
+    static java.util.Map<String, Long> byThread(int id, java.util.Map<Long, Long> baseline) {
         String prefix = "vm" + id + "-";
-        long total = 0;
-        int found = 0;
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith(prefix) && !t.isVirtual()) {
                 long ns = THREADS.getThreadCpuTime(t.threadId());
                 if (ns >= 0) {
-                    total += ns;
-                    found++;
+                    out.merge(t.getName().substring(prefix.length()), ns - baseline.getOrDefault(t.threadId(), 0L), Long::sum);
                 }
             }
         }
-        if (found == 0) {
+        if (out.isEmpty()) {
             throw new IllegalStateException("found no thread of VM " + id + " (named " + prefix + "*)");
         }
-        return total;
+        return out;
     }
 
     /**

@@ -48,6 +48,8 @@ final class ThreadKick {
             throw Libc.rethrow(t);
         }
         vcpu.setSignalMask(threadMask & ~SIGNAL_BIT);
+        // A thread that ran another vCPU may hold that one's last kick: it would end the first KVM_RUN at once.
+        consumePending();
         return new ThreadKick(Libc.getpid(), Libc.gettid());
     }
 

@@ -1,9 +1,5 @@
 package hg.vmm;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
@@ -41,13 +37,13 @@ public final class MemoryAdmission {
         this.reserve = reserve;
     }
 
-    /** The account of this process: MemTotal of /proc/meminfo, less {@link #HOST_RESERVE} and the maximum heap. */
+    /** The account of this process: the host's MemTotal, less {@link #HOST_RESERVE} and the maximum heap. */
     public static MemoryAdmission forThisProcess() {
         return ThisProcess.ADMISSION;
     }
 
     private static final class ThisProcess {
-        static final MemoryAdmission ADMISSION = new MemoryAdmission(MemoryAdmission::memTotal,
+        static final MemoryAdmission ADMISSION = new MemoryAdmission(hg.kvm.sys.HostMemory::total,
                 HOST_RESERVE + Runtime.getRuntime().maxMemory());
     }
 
@@ -113,29 +109,6 @@ public final class MemoryAdmission {
                 }
             }
         }
-    }
-
-    /** MemTotal from /proc/meminfo, in bytes; empty where it cannot be read. */
-    static OptionalLong memTotal() {
-        try {
-            return parseMemTotal(Files.readAllLines(Path.of("/proc/meminfo")));
-        } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
-        }
-    }
-
-    static OptionalLong parseMemTotal(List<String> meminfo) {
-        for (String line : meminfo) {
-            if (line.startsWith("MemTotal:")) {
-                String[] f = line.substring("MemTotal:".length()).trim().split("\\s+");
-                try {
-                    return OptionalLong.of(Long.parseLong(f[0]) * 1024);
-                } catch (NumberFormatException e) {
-                    return OptionalLong.empty();
-                }
-            }
-        }
-        return OptionalLong.empty();
     }
 
     /** "3 GiB", "3.5 GiB", "768 MiB", "0 B": as the shell prints sizes. */

@@ -13,6 +13,8 @@ import hg.vmm.internal.builder.VmBuilder;
 import hg.vmm.internal.cpu.MsrsToSave;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.IoLoop;
+import hg.vmm.internal.threads.Started;
+import hg.vmm.internal.threads.ThreadStarter;
 import hg.vmm.internal.virtio.block.BlockBackend;
 import hg.vmm.internal.virtio.block.VirtioBlock;
 import hg.vmm.internal.virtio.net.GuestTraffic;
@@ -41,14 +43,6 @@ public final class Vm {
 
     private static final System.Logger LOG = System.getLogger("hg.vmm");
 
-    /** How a vCPU thread is started; tests make it fail to see that a half-started VM is taken down whole. */
-    @FunctionalInterface
-    interface ThreadStarter {
-        Thread start(String name, Runnable body);
-    }
-
-    static final ThreadStarter PLATFORM_THREADS = (name, body) -> Thread.ofPlatform().name(name).daemon().start(body);
-
     private final int id;
     private final VmConfig config;
     private final Kvm kvm;
@@ -56,7 +50,7 @@ public final class Vm {
     private final Object control = new Object();
     private boolean paused;
     private final Instant started = Instant.now();
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final List<Started> threads = new CopyOnWriteArrayList<>();
     private final CountDownLatch released = new CountDownLatch(1);
     /** Completed when everything is released, before {@link #released} opens: what waits on it sees the actions done. */
     private final CompletableFuture<Void> releaseActions = new CompletableFuture<>();
@@ -83,13 +77,14 @@ public final class Vm {
 
     /** {@link #create(Kvm, int, VmConfig)} with KVM's supported CPUID already read (it is the same for every VM). */
     public static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config) {
-        return create(kvm, supportedCpuid, id, config, PLATFORM_THREADS);
+        return create(kvm, supportedCpuid, id, config, ThreadStarter.NEW_THREADS);
     }
 
-    static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, ThreadStarter vcpuThreads) {
+    /** {@code threads} gives the VM's threads (tests make it fail to see that a half-started VM is taken down whole). */
+    static Vm create(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, VmConfig config, ThreadStarter threads) {
         Vm vm = new Vm(kvm, id, config);
         vm.parts = VmBuilder.build(kvm, supportedCpuid, id, config, vm::stop);
-        vm.start(vcpuThreads);
+        vm.start(threads);
         return vm;
     }
 
@@ -100,7 +95,7 @@ public final class Vm {
      * {@link VmException} line, and nothing is made.
      */
     public static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused) {
-        return restore(kvm, supportedCpuid, id, dir, paused, false, Optional.empty());
+        return restore(kvm, supportedCpuid, id, dir, paused, false, Optional.empty(), ThreadStarter.NEW_THREADS);
     }
 
     /**
@@ -110,7 +105,7 @@ public final class Vm {
      * the VM it was saved from).
      */
     static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean clone,
-                      Optional<Path> vsock) {
+                      Optional<Path> vsock, ThreadStarter threads) {
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
                 kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
         // Exactly the devices the snapshot had: a vsock when it had one (on a socket of this VM's), else none.
@@ -127,7 +122,7 @@ public final class Vm {
             vm.paused = true;
             vm.parts.loops().forEach(VcpuLoop::pause);
         }
-        vm.start(PLATFORM_THREADS);
+        vm.start(threads);
         return vm;
     }
 
@@ -141,13 +136,14 @@ public final class Vm {
      * Starts the I/O thread and one platform thread per vCPU. A thread that cannot start stops the
      * VM and releases it after joining the threads that did start, so none runs over freed memory.
      */
-    private void start(ThreadStarter vcpuThreads) {
+    private void start(ThreadStarter starter) {
         try {
-            parts.io().start();
+            parts.io().start(starter);
             List<VcpuLoop> loops = parts.loops();
             for (int i = 0; i < loops.size(); i++) {
-                threads.add(vcpuThreads.start("vm" + id + "-vcpu" + i, loops.get(i)));
+                threads.add(starter.start("vm" + id + "-vcpu" + i, loops.get(i)));
             }
+            parts.steps().mark("threads");
         } catch (RuntimeException | Error e) {
             stop(new StopReason.InternalError("cannot start the VM's threads: " + e));
             release();
@@ -188,7 +184,7 @@ public final class Vm {
      */
     public void destroy() {
         stop(new StopReason.Destroyed());
-        if (threads.contains(Thread.currentThread())) {
+        if (threads.stream().anyMatch(Started::isCurrentThread)) {
             return;
         }
         release();
@@ -205,13 +201,13 @@ public final class Vm {
             awaitReleased();
             return;
         }
-        for (Thread t : threads) {
+        for (Started t : threads) {
             joinKicking(t);
         }
         finishRelease();
     }
 
-    private void joinKicking(Thread t) {
+    private void joinKicking(Started t) {
         try {
             while (!t.join(Duration.ofMillis(200))) {
                 // A kick can race with a thread entering KVM_RUN; kicking again is harmless.
@@ -473,6 +469,14 @@ public final class Vm {
         }
         GuestTraffic net = parts.net().map(NetCard::traffic).orElse(GuestTraffic.NONE);
         return new VmCounters(exits, read, written, net.rxBytes(), net.txBytes());
+    }
+
+    /**
+     * What making this VM cost the thread that made it, step by step (CPU time): its own threads'
+     * work after they started is theirs, not in it.
+     */
+    public List<CreateStep> createSteps() {
+        return parts.steps().steps();
     }
 
     /**

@@ -4,11 +4,13 @@ import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
 import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
+import hg.vmm.internal.threads.WorkerPool;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,11 @@ public final class VmManager implements AutoCloseable {
     public static final int MAX_CLONES = 64;
 
     private final MemoryAdmission memory;
+    /**
+     * The VMs' threads, kept for the next VM when one ends: a handful (a VM needs one per vCPU and one for I/O),
+     * for a minute, so a burst of creates reuses them and an idle VMM keeps none.
+     */
+    private final WorkerPool threads = new WorkerPool(16, Duration.ofMinutes(1));
     private Path cloneRoot = Path.of(System.getProperty("java.io.tmpdir"), "hyper-gen-clones");
     private final boolean overcommit;
     private volatile Path vsockDir;
@@ -106,7 +113,7 @@ public final class VmManager implements AutoCloseable {
         Vm vm;
         try {
             vm = Vm.create(k, supportedCpuid, id, config.vsock().isEmpty() ? vsockFor(id).map(config::withVsock).orElse(config)
-                    : config);
+                    : config, threads);
         } catch (RuntimeException | Error e) {
             promise.close();
             // A refused create leaves no gap in the ids, unless another create took a later one meanwhile.
@@ -137,7 +144,7 @@ public final class VmManager implements AutoCloseable {
         int id = nextId.getAndIncrement();
         Vm vm;
         try {
-            vm = Vm.restore(k, supportedCpuid, id, dir, paused, clone, vsockFor(id, vsockBeside));
+            vm = Vm.restore(k, supportedCpuid, id, dir, paused, clone, vsockFor(id, vsockBeside), threads);
         } catch (RuntimeException | Error e) {
             promise.close();
             nextId.compareAndSet(id + 1, id);
@@ -291,6 +298,7 @@ public final class VmManager implements AutoCloseable {
                 vm.destroy();
             }
         }
+        threads.close();
         if (kvm != null) {
             kvm.close();
             kvm = null;

@@ -146,6 +146,32 @@ class VmLifecycleTest {
         assertTrue(ended[0]);
     }
 
+    static java.util.Set<Thread> threadsOf(int vm) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vm" + vm + "-"))
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
+    void aDestroyedVmsThreadsRunTheNextVm() throws Exception {
+        Path uart = GuestPrograms.elf("uart");
+        int a = manager.create(VmConfig.of(uart, null).withVcpus(2).withMemory(MEM));
+        VmTest.awaitOutput(manager.require(a), "ready\n");
+        java.util.Set<Thread> first = threadsOf(a);
+        assertEquals(3, first.size());
+        // Destroy kicks both vCPUs out of KVM_RUN (vCPU 1 waits there for a SIPI): the kick must not carry over.
+        manager.destroy(a);
+        int b = manager.create(VmConfig.of(uart, null).withVcpus(2).withMemory(MEM));
+        Vm vm = manager.require(b);
+        VmTest.awaitOutput(vm, "ready\n");
+        java.util.Set<Thread> second = threadsOf(b);
+        assertEquals(first, second, "the same three threads, under the new VM's names");
+        vm.console().input("bye\n".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(vm.awaitStop(Duration.ofSeconds(20)).isPresent(), "the guest on reused threads answers and exits");
+        StopReason end = vm.awaitStop(Duration.ZERO).orElseThrow();
+        assertTrue(end instanceof StopReason.DebugExit, end.toString());
+        VmTest.awaitOutput(vm, "bye");
+    }
+
     @Test
     void aConsoleListenerMayDestroyItsVm() throws Exception {
         Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("uart"), null).withMemory(MEM)));

@@ -28,11 +28,11 @@ class VmThreadStartTest {
             Vm.create(kvm, cpuid, 90, VmConfig.of(uart, null).withMemory(MEM)).destroy();   // lazily opened fds into the baseline
             long fds = VmLifecycleTest.openFds();
             AtomicInteger started = new AtomicInteger();
-            Vm.ThreadStarter thirdFails = (name, body) -> {
-                if (started.incrementAndGet() == 3) {
+            hg.vmm.internal.threads.ThreadStarter thirdFails = (name, body) -> {
+                if (started.incrementAndGet() == 4) {   // the I/O thread, vCPUs 0 and 1, then not vCPU 2
                     throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
                 }
-                return Vm.PLATFORM_THREADS.start(name, body);
+                return hg.vmm.internal.threads.ThreadStarter.NEW_THREADS.start(name, body);
             };
             VmException e = assertThrows(VmException.class,
                     () -> Vm.create(kvm, cpuid, 91, VmConfig.of(uart, null).withMemory(MEM).withVcpus(4), thirdFails));

@@ -194,6 +194,28 @@ public final class Layouts {
      * of unnamed (anonymous in C) unions and structs are found as if they were direct members.
      */
     public static long offset(GroupLayout layout, String... path) {
+        // Walking the members by name costs a microsecond or so, and a create marshals hundreds of fields.
+        return OFFSETS.computeIfAbsent(new OffsetKey(layout, path.length == 1 ? path[0] : String.join(".", path)),
+                k -> walk(layout, path));
+    }
+
+    /** Offsets found so far: the layouts are this class's constants and the paths are in code, so few. */
+    private static final java.util.concurrent.ConcurrentHashMap<OffsetKey, Long> OFFSETS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A layout by identity (its own equals compares every member) and a dotted member path. */
+    private record OffsetKey(GroupLayout layout, String path) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OffsetKey k && k.layout == layout && k.path.equals(path);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(layout) * 31 + path.hashCode();
+        }
+    }
+
+    private static long walk(GroupLayout layout, String... path) {
         long total = 0;
         MemoryLayout current = layout;
         for (String name : path) {

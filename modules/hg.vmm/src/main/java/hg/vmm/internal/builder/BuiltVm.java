@@ -21,10 +21,11 @@ import java.util.Optional;
  * @param io        the I/O thread, not started yet
  * @param loops     one per vCPU, threads not started yet
  * @param cmdline   the kernel command line the guest was given
+ * @param steps     the creating thread's CPU time per step so far; starting the threads is the last
  */
 public record BuiltVm(Resources resources, IoLoop io, Serial16550 serial, ConsoleBuffer console, BootTimer bootTimer,
                       List<VcpuLoop> loops, List<AttachedDisk> disks, Optional<NetCard> net, String cmdline,
-                      Machine machine) {
+                      Machine machine, StepClock steps) {
     public BuiltVm {
         loops = List.copyOf(loops);
         // Replaceable in place, one element at a time (a drive's new file), and safe to read meanwhile.

@@ -88,6 +88,8 @@ public final class VmBuilder {
     private static final System.Logger LOG = System.getLogger("hg.vmm");
     private static final AtomicBoolean VHOST_ABSENCE_LOGGED = new AtomicBoolean();
 
+    /** First, so the builder's own fields are in the first step. */
+    private final StepClock steps = new StepClock();
     private final Kvm kvm;
     private final List<CpuidEntry> supportedCpuid;
     private final int id;
@@ -172,18 +174,24 @@ public final class VmBuilder {
             requireFile(config.kernel(), "kernel");
             config.initrd().ifPresent(p -> requireFile(p, "initrd"));
         }
+        steps.mark("builder and file checks");
         // The disks first: a busy or missing image must fail before anything else is made.
         List<OpenDisk> disks = openDisks();
+        steps.mark("disks");
         memory = resources.push(restore == null ? mapMemory() : mapSnapshotMemory());
+        steps.mark("guest memory");
         vmFd = resources.push(kvm.createVm());
         checkVcpuCount();
         vmFd.setTssAddress(TSS_ADDRESS);
         vmFd.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        steps.mark("VM fd");
         // Memory slots before the irqchip and PIT: a slot change waits for an SRCU grace
         // period, which costs milliseconds once the in-kernel devices exist.
         vmFd.registerMemory(memory);
+        steps.mark("memory slots");
         vmFd.createIrqchip();
         vmFd.createPit2(VmFd.PIT_SPEAKER_DUMMY);
+        steps.mark("irqchip and PIT");
         if (restore == null) {
             // KVM tells the guest this instant as its wall clock's base: kept for snapshots of it.
             clockZeroAt = SnapshotTaker.wallClockNanos() - vmFd.clock().clock();
@@ -192,10 +200,12 @@ public final class VmBuilder {
         // Released last but one: what the guest's warnings still had suppressed is said when the VM ends.
         resources.push(guestWarnings::flush);
         Serial16550 serial = attachLegacyDevices();
+        steps.mark("legacy devices");
         String ioName = "vm" + id + "-io";
         // Disks and network die with the I/O thread: the VM stops rather than run on without them.
         io = resources.push(new IoLoop(ioName,
                 e -> stop.accept(new StopReason.InternalError("I/O thread " + ioName + " failed: " + e))));
+        steps.mark("I/O loop");
         List<AttachedDisk> attachedDisks = new ArrayList<>();
         for (OpenDisk d : disks) {
             attachedDisks.add(attachBlock(d));
@@ -204,18 +214,21 @@ public final class VmBuilder {
         Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
         config.vsock().ifPresent(this::attachVsock);
         config.shares().forEach(this::attachShare);
+        steps.mark("virtio devices");
 
         String cmdline;
         List<VcpuLoop> loops;
         if (restore == null) {
             cmdline = GuestCmdline.of(config, deviceEntries);
-            loops = createVcpus(loadKernel(cmdline));
+            BootSetup boot = loadKernel(cmdline);
+            loops = createVcpus(boot);
         } else {
             cmdline = restore.snapshot().vm().cmdline();
             loops = restoreState(serial);
+            steps.mark("saved state");
         }
         return new BuiltVm(resources, io, serial, console, bootTimer, loops, attachedDisks, net, cmdline,
-                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot, cpuids, clockZeroAt));
+                new BuiltVm.Machine(vmFd, memory, i8042, transports, netSlot, cpuids, clockZeroAt), steps);
     }
 
     // ---- the steps
@@ -468,6 +481,7 @@ public final class VmBuilder {
     private BootSetup loadKernel(String cmdline) {
         try {
             LoadedKernel kernel = KernelLoader.load(memory, config.kernel());
+            steps.mark("kernel");
             BootConfig bootConfig;
             if (config.initrd().isPresent()) {
                 InitrdPlacement initrd = InitrdLoader.load(memory, config.initrd().get(), kernel);
@@ -475,7 +489,9 @@ public final class VmBuilder {
             } else {
                 bootConfig = new BootConfig(cmdline, config.vcpus());
             }
-            return LinuxBoot.configure(memory, kernel, bootConfig);
+            BootSetup boot = LinuxBoot.configure(memory, kernel, bootConfig);
+            steps.mark("boot tables");
+            return boot;
         } catch (IOException e) {
             throw new VmException("cannot read " + e.getMessage(), e);
         } catch (BootException e) {
@@ -488,10 +504,14 @@ public final class VmBuilder {
         List<VcpuLoop> loops = new ArrayList<>();
         for (int i = 0; i < config.vcpus(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
+            steps.mark("vCPU fd");
             List<CpuidEntry> cpuid = CpuidSetup.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline);
+            steps.mark("vCPU CPUID made");
             vcpu.setCpuid(cpuid);
             cpuids.add(cpuid);
+            steps.mark("vCPU CPUID set");
             vcpu.setMsrs(BootState.msrs(boot.bootCpu().msrs()));
+            steps.mark("vCPU MSRs");
             // LINT0 takes the 8259's ExtINT, LINT1 NMIs, as firmware leaves them for Linux.
             LapicState lapic = vcpu.lapic();
             lapic = lapic.withRegister(LapicState.LVT_LINT0,
@@ -499,10 +519,12 @@ public final class VmBuilder {
             lapic = lapic.withRegister(LapicState.LVT_LINT1,
                     (lapic.register(LapicState.LVT_LINT1) & ~0x700) | (LapicState.DELIVERY_MODE_NMI << 8));
             vcpu.setLapic(lapic);
+            steps.mark("vCPU LAPIC");
             if (i == 0) {
                 BootState.apply(vcpu, boot.bootCpu());
             }
             loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
+            steps.mark("vCPU registers");
         }
         return loops;
     }

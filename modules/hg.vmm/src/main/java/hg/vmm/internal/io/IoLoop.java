@@ -83,7 +83,7 @@ public final class IoLoop implements Runnable, AutoCloseable {
     private final Object dispatch = new Object();
     private long nextToken = 1;
     private volatile boolean stopping;
-    private Thread thread;
+    private hg.vmm.internal.threads.Started thread;
     private final Consumer<Throwable> failed;
     /** Held by the loop while it serves a batch of events; {@link #hold()} takes it to keep the loop still. Fair, so a holder is not starved. */
     private final java.util.concurrent.locks.ReentrantLock serving = new java.util.concurrent.locks.ReentrantLock(true);
@@ -137,8 +137,14 @@ public final class IoLoop implements Runnable, AutoCloseable {
         }
     }
 
-    public synchronized void start() {
-        thread = Thread.ofPlatform().name(name).daemon().start(this);
+    /** Serves on a new thread of its own. */
+    public void start() {
+        start(hg.vmm.internal.threads.ThreadStarter.NEW_THREADS);
+    }
+
+    /** Serves on a thread {@code threads} gives. */
+    public synchronized void start(hg.vmm.internal.threads.ThreadStarter threads) {
+        thread = threads.start(name, this);
     }
 
     @Override
