@@ -134,6 +134,15 @@ public final class ApiClient implements Machines, Catalog {
     }
 
     @Override
+    public String networkReach() {
+        try {
+            return answer(send("GET", "/host", null), in -> in.onlyField("network", "", v -> v.string("network")));
+        } catch (HostException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Override
     public int create(Spec spec) throws HostException {
         CatalogJson.Listing kernels = listing("/kernels");
         CatalogJson.Listing images = listing("/images");

@@ -104,6 +104,8 @@ class ApiClientTest {
         assertEquals("no image with id 9: image_list shows ids 0-1", e.getMessage());
         assertEquals(daemon.machines.maxVcpus(), client.maxVcpus());
         assertEquals(daemon.machines.memoryRule(), client.memoryRule());
+        assertEquals(daemon.machines.networkReach(), client.networkReach());
+        assertTrue(client.networkReach().startsWith("guests on the bridge reach "), client.networkReach());
     }
 
     @Test

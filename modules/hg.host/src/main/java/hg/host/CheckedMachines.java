@@ -241,6 +241,11 @@ public final class CheckedMachines implements Machines {
     }
 
     @Override
+    public String networkReach() {
+        return inner.networkReach();
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

@@ -159,6 +159,11 @@ public interface Machines extends AutoCloseable {
     /** How vm_create weighs a VM's memory against the host's, as a clause for help vm_create. */
     String memoryRule();
 
+    /** Where guests' network cards reach (the host only, or beyond it through an uplink), as a line; empty if unknown. */
+    default String networkReach() {
+        return "";
+    }
+
     /** Creates and starts a VM; on any failure nothing of it remains. Returns the new id. */
     int create(Spec spec) throws HostException;
 

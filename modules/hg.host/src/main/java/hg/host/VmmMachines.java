@@ -123,6 +123,11 @@ public final class VmmMachines implements Machines {
     }
 
     @Override
+    public String networkReach() {
+        return hg.vmm.GuestNetwork.reach();
+    }
+
+    @Override
     public String memoryRule() {
         MemoryAdmission memory = manager.memory();
         if (manager.overcommit()) {

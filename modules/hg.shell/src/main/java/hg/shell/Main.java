@@ -45,7 +45,7 @@ import org.jline.terminal.spi.TerminalProvider;
 
 /**
  * The hyper-gen shell: {@code hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR]
- * [--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--hugepages]}.
+ * [--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net [--uplink IFACE]] [--overcommit] [--hugepages]}.
  *
  * <p>Without the directory flags they come from {@code guest_kernel=}, {@code guest_image=},
  * {@code guest_snapshot=} and {@code guest_share=} on /proc/cmdline; with a share root, only its subdirectories
@@ -53,7 +53,8 @@ import org.jline.terminal.spi.TerminalProvider;
  * under {@code --confine}, a place vm_snapshot may write; {@code --clone-dir} puts the clones elsewhere (the
  * boot image keeps them in /run/hyper-gen/clones). {@code --console} (or the environment variable {@code HYPER_GEN_CONSOLE=1}) marks the boot
  * image's console, where exit and quit are refused because the shell must stay up. {@code --net} makes
- * vm_create give every guest a network card unless told {@code --no-net} (the boot image does). {@code --overcommit}
+ * vm_create give every guest a network card unless told {@code --no-net} (the boot image does); {@code --uplink IFACE}
+ * lets those guests reach beyond the host through that interface (NAT, see hg.vmm's GuestNetwork). {@code --overcommit}
  * admits VMs whatever guest memory the running VMs were promised (see hg.vmm's MemoryAdmission); without it, the
  * guest memory of running VMs together stays within the host's memory less a reserve for the host and hyper-gen.
  * {@code --hugepages} puts every VM's memory on huge pages, as {@code vm_create --hugepages} does for one (the boot
@@ -78,7 +79,8 @@ public final class Main {
     /** The environment variable that marks the boot image's console, like {@code --console}. */
     public static final String CONSOLE_ENV = "HYPER_GEN_CONSOLE";
     static final String USAGE = "usage: hyper-gen [--guest-kernel DIR] [--guest-image DIR] [--snapshot-dir DIR] "
-            + "[--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net] [--overcommit] [--hugepages] [--confine] [--daemon] [--api-sock PATH]";
+            + "[--clone-dir DIR] [--share-root DIR|--no-shares] [--console] [--net [--uplink IFACE]] [--overcommit] [--hugepages] [--confine] "
+            + "[--daemon] [--api-sock PATH]";
     /** Where the daemon serves its API unless told --api-sock, and where a shell looks for one. */
     public static final Path DEFAULT_API_SOCKET = Path.of("/run/hyper-gen/api.sock");
     static final String EXIT_REFUSAL = "exit is refused on the boot console: the shell must stay up here "
@@ -90,11 +92,13 @@ public final class Main {
      * @param snapshotDir where clones live and a confined shell may write snapshots; null: guest_snapshot= or none
      * @param cloneDir    where clones live when not in the snapshot directory; null: there
      * @param hugepages   every VM's memory on huge pages, as vm_create --hugepages asks for one
+     * @param uplink      the interface guests reach beyond the host through (NAT); null: none
      */
     record Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit, Path snapshotDir,
-                   Path cloneDir, boolean daemon, Path apiSocket, Path shareRoot, boolean noShares, boolean hugepages) {
+                   Path cloneDir, boolean daemon, Path apiSocket, Path shareRoot, boolean noShares, boolean hugepages,
+                   String uplink) {
         Options(Path kernelDir, Path imageDir, boolean console, boolean net, boolean overcommit) {
-            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null, null, false, false);
+            this(kernelDir, imageDir, console, net, overcommit, null, null, false, null, null, false, false, null);
         }
     }
 
@@ -215,7 +219,7 @@ public final class Main {
                     ? Confine.snapshotRoots(dirs.imageDir(), snapshotDirs(dirs, options)) : List.of();
             if (options.net()) {
                 // Runs nft: before the lock-down, which refuses exec.
-                startLines.addAll(GuestNetwork.setUp());
+                startLines.addAll(GuestNetwork.setUp(java.util.Optional.ofNullable(options.uplink())));
             }
             if (Confine.asked(args)) {
                 startLines.addAll(Confine.lockDown(env));
@@ -397,6 +401,7 @@ public final class Main {
         Path shareRoot = null;
         boolean noShares = false;
         boolean hugepages = false;
+        String uplink = null;
         boolean console = "1".equals(env.get(CONSOLE_ENV)) || "true".equalsIgnoreCase(env.getOrDefault(CONSOLE_ENV, ""));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -431,6 +436,12 @@ public final class Main {
                         clone = dir;
                     }
                 }
+                case "--uplink" -> {
+                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                        throw new IllegalArgumentException(a + " needs a network interface, e.g. " + a + " eth0");
+                    }
+                    uplink = args[++i];
+                }
                 case "--api-sock" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
                         throw new IllegalArgumentException(a + " needs the path of a socket, e.g. " + a + " "
@@ -450,8 +461,11 @@ public final class Main {
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
         }
+        if (uplink != null && !net) {
+            throw new IllegalArgumentException("--uplink gives guests' network cards a way out: it needs --net");
+        }
         return new Options(kernel, image, console, net, overcommit, snapshot, clone, daemon, apiSocket, shareRoot, noShares,
-                hugepages);
+                hugepages, uplink);
     }
 
     /** Whether stdin is a terminal, asked of JLine's own native providers (FFM first, then exec). */

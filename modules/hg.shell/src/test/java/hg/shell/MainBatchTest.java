@@ -1,6 +1,7 @@
 package hg.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,6 +140,17 @@ class MainBatchTest {
         assertTrue(Main.parse(new String[] {"--hugepages"}, Map.of()).hugepages());
         assertFalse(Main.parse(new String[] {"--net"}, Map.of()).hugepages());
         assertTrue(Main.USAGE.contains("[--overcommit]"), Main.USAGE);
+    }
+
+    @Test
+    void anUplinkIsAnInterfaceForGuestsWithCards() {
+        assertEquals("eth0", Main.parse(new String[] {"--net", "--uplink", "eth0"}, Map.of()).uplink());
+        assertEquals(null, Main.parse(new String[] {"--net"}, Map.of()).uplink());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Main.parse(new String[] {"--uplink", "eth0"}, Map.of()));
+        assertEquals("--uplink gives guests' network cards a way out: it needs --net", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[] {"--net", "--uplink"}, Map.of()));
+        assertEquals("--uplink needs a network interface, e.g. --uplink eth0", e.getMessage());
     }
 
     @Test

@@ -77,6 +77,7 @@ public final class Endpoints {
                     g.writeStartObject();
                     g.writeNumberField("max_vcpus", machines.maxVcpus());
                     g.writeStringField("memory_rule", machines.memoryRule());
+                    g.writeStringField("network", machines.networkReach());
                     g.writeEndObject();
                 }))),
                 new Route("GET", "/kernels", c -> listing(catalog.kernelDir(), catalog.kernelDirProblem(), catalog.kernels())),

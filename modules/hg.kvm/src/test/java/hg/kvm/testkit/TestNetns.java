@@ -76,6 +76,11 @@ public final class TestNetns implements AutoCloseable {
         return new TestNetns(name);
     }
 
+    /** Its name, for {@code ip netns exec} and {@code ip ... netns}. */
+    public String name() {
+        return name;
+    }
+
     Path file() {
         return Path.of("/var/run/netns", name);
     }

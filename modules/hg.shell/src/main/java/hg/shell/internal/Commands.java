@@ -618,6 +618,12 @@ public final class Commands {
                     uptime(vm.uptime()), vm.net());
         }
         t.print(out);
+        if (vms.stream().anyMatch(vm -> !vm.net().equals("-"))) {
+            String reach = machines.networkReach();
+            if (!reach.isEmpty()) {
+                out.println("network: " + reach);
+            }
+        }
     }
 
     static String uptime(Duration d) {
@@ -818,6 +824,12 @@ public final class Commands {
                 + "against the host's: " + machines.memoryRule() + ".";
     }
 
+    /** Where a guest's card reaches on this host, when it says. */
+    private String networkReach() {
+        String reach = machines.networkReach();
+        return reach.isEmpty() ? "" : " Network: " + reach + ".";
+    }
+
     private void help(List<String> args, PrintWriter out) throws HostException {
         if (args.isEmpty()) {
             Table t = new Table("command", "what it does");
@@ -838,6 +850,6 @@ public final class Commands {
                     + String.join(", ", commands.keySet()));
         }
         out.println("usage: " + c.usage());
-        out.println(c.details() + (c.name().equals("vm_create") ? " " + memoryRule() : ""));
+        out.println(c.details() + (c.name().equals("vm_create") ? " " + memoryRule() + networkReach() : ""));
     }
 }

@@ -312,6 +312,18 @@ class CommandsTest {
     }
 
     @Test
+    void vmListAndHelpSayWhereGuestsNetworkReaches() {
+        machines.networkReach = "guests on the bridge reach beyond this host through eth0 (NAT)";
+        run("vm_create 0 0");
+        assertFalse(run("vm_list").contains("network:"), "no VM has a card: nothing to say");
+        machines.net = "172.30.0.3/16 vhost-net";
+        run("vm_create 0 1");
+        assertEquals("network: guests on the bridge reach beyond this host through eth0 (NAT)",
+                run("vm_list").lines().toList().getLast());
+        assertTrue(run("help vm_create").contains(" Network: guests on the bridge reach beyond this host through eth0 (NAT)."));
+    }
+
+    @Test
     void uptimeFormat() {
         assertEquals("0:00:00", Commands.uptime(java.time.Duration.ZERO));
         assertEquals("1:01:01", Commands.uptime(java.time.Duration.ofSeconds(3661)));

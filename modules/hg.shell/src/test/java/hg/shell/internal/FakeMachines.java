@@ -22,6 +22,9 @@ final class FakeMachines implements Machines {
     int nextId = 1;
     int maxVcpus = hg.vmm.VmConfig.MAX_VCPUS;
     String memoryRule = "no more than the host has";
+    String networkReach = "";
+    /** The net column of VMs made from here on. */
+    String net = "-";
     boolean closed;
 
     @Override
@@ -37,7 +40,7 @@ final class FakeMachines implements Machines {
             disks.add(new AttachedDisk("vd" + (char) ('a' + disks.size()), d.path(), d.readOnly()));
         }
         vms.put(id, new Info(id, spec.kernel(), disks, spec.cpus(), spec.memoryBytes(), new State.Running(),
-                Duration.ofSeconds(83), "-", Counters.NONE, java.util.Optional.empty(), List.of(),
+                Duration.ofSeconds(83), net, Counters.NONE, java.util.Optional.empty(), List.of(),
                 spec.hugepages() ? "2M hugetlbfs" : ""));
         return id;
     }
@@ -56,6 +59,11 @@ final class FakeMachines implements Machines {
     @Override
     public String memoryRule() {
         return memoryRule;
+    }
+
+    @Override
+    public String networkReach() {
+        return networkReach;
     }
 
     @Override

@@ -16,6 +16,8 @@ public record GuestNetConfig(byte[] mac, Inet4Address address, Inet4Address gate
     public static final String DEFAULT_BRIDGE = "hgbr0";
     public static final int PREFIX_LENGTH = 16;
     private static final int NETWORK = 0xac1e_0000;   // 172.30.0.0
+    /** The guests' network in CIDR notation. */
+    public static final String SUBNET = "172.30.0.0/" + PREFIX_LENGTH;
     /** Ids beyond this would run into the network's broadcast address. */
     public static final int MAX_ID = (1 << (32 - PREFIX_LENGTH)) - 3;
 
