@@ -133,11 +133,16 @@ public final class Libc {
                 : LINKER.downcallHandle(symbol, fd, ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
-    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
     private static MethodHandle plainHandle(String name, FunctionDescriptor fd) {
+        return downcall(name, fd);
+    }
+
+    /** A handle on libc's {@code name}, without errno capture (for calls that cannot fail, or say so by value). */
+    @SuppressWarnings("restricted") // native memory and downcalls are what hg.kvm is for
+    public static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment symbol = LOOKUP.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return LINKER.downcallHandle(symbol, fd);
+        return LINKER.downcallHandle(symbol, fd, options);
     }
 
     /** errno as captured in a call-state segment. */

@@ -1,8 +1,9 @@
 package hg.kvm.sys;
 
+import hg.kvm.internal.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.OptionalLong;
@@ -22,15 +23,7 @@ public final class HostMemory {
     private static final long TOTALRAM = 32;
     private static final long MEM_UNIT = 104;
     private static final long SIZE = 112;
-    private static final MethodHandle SYSINFO = handle();
-
-    @SuppressWarnings("restricted") // a libc downcall, as in the rest of hg.kvm
-    private static MethodHandle handle() {
-        Linker linker = Linker.nativeLinker();
-        MemorySegment symbol = linker.defaultLookup().find("sysinfo")
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no sysinfo"));
-        return linker.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
+    private static final MethodHandle SYSINFO = Libc.downcall("sysinfo", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
     /** The host's usable RAM in bytes, as the kernel counts it; empty if sysinfo fails. */
     public static OptionalLong total() {

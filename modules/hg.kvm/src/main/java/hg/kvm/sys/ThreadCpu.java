@@ -1,5 +1,7 @@
 package hg.kvm.sys;
 
+import hg.kvm.internal.Libc;
+
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -18,16 +20,8 @@ public final class ThreadCpu {
 
     private static final int CLOCK_THREAD_CPUTIME_ID = 3;
     /** Critical: no thread-state transition, and the timespec may be a Java array. */
-    private static final MethodHandle CLOCK_GETTIME = handle();
-
-    @SuppressWarnings("restricted") // a libc downcall, as in the rest of hg.kvm
-    private static MethodHandle handle() {
-        Linker linker = Linker.nativeLinker();
-        MemorySegment symbol = linker.defaultLookup().find("clock_gettime")
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no clock_gettime"));
-        return linker.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS),
-                Linker.Option.critical(true));
-    }
+    private static final MethodHandle CLOCK_GETTIME = Libc.downcall("clock_gettime",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), Linker.Option.critical(true));
 
     /** CPU nanoseconds the calling thread has used so far. */
     public static long nanos() {
