@@ -6,6 +6,7 @@
 #
 # usage: up.sh [--vga] [--display D] [--append "ARGS"] [--initrd FILE] [--disk FILE] [--monitor SOCK]
 #              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--bare] [--dry-run]
+#              [--uplink-www DIR]
 #   --vga           a PC (q35) with a VGA display instead of microvm: ALT+F3 shows the shell on tty3
 #                   (display: curses in this terminal, or --display gtk/sdl/none); serial then goes
 #                   to build/boot-image/serial.log unless --monitor is given
@@ -15,8 +16,11 @@
 #   --monitor SOCK  QEMU's monitor (HMP) on a unix socket; serial stays on stdio unmultiplexed
 #   --serial2 SOCK  a second serial port (ttyS1 in the nest) on a unix socket
 #   --timeout SECS  stop QEMU after this long (default 3600)
-#   --kernel-log    show the nest kernel's boot messages (default: quiet)
+#   --kernel-log    show the nest kernel's boot messages (default: critical ones only)
 #   --bare          nothing on the cmdline but console=ttyS0 and --append's arguments (as from GRUB)
+#   --uplink-www DIR  a network card for the nest (its uplink) on QEMU's user network with restrict=on:
+#                   DHCP from QEMU, and one way out, http://10.0.2.100/, served from DIR by busybox
+#                   httpd in inetd mode (a process per connection, no socket on this machine)
 # Ctrl-A x quits QEMU when the serial console is on this terminal.
 set -euo pipefail
 
@@ -27,7 +31,9 @@ IMAGE=${HG_BOOT_IMAGE:-$ROOT/build/boot-image}
 say() { printf 'up: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-vga= display= append= initrd= disk= bare= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=quiet dry=
+# loglevel=3: the console shows critical messages only, as the boot image's init sets it for the shells;
+# errors that do not stop anything (the other CPU vendor's KVM module, no PCI on microvm) stay in dmesg.
+vga= display= append= initrd= disk= bare= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=loglevel=3 dry= www=
 while (($#)); do
   case "$1" in
     --vga) vga=1 ;;
@@ -42,6 +48,7 @@ while (($#)); do
     --smp) smp=${2:?--smp needs a count}; shift ;;
     --kernel-log) quiet= ;;
     --bare) bare=1 ;;
+    --uplink-www) www=${2:?--uplink-www needs a directory}; shift ;;
     --dry-run) dry=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -68,7 +75,10 @@ real_nested_kvm() {
 if real_nested_kvm; then
   accel_args=(-accel kvm -cpu host) accel="KVM (nested)" tcg=
 else
-  accel_args=(-accel tcg -cpu EPYC-Rome,+svm,+npt) accel="TCG, emulated EPYC-Rome with SVM" tcg=1
+  # Without the features TCG cannot emulate (QEMU would drop them anyway, with a warning for each).
+  tcg_lacks=rdseed,sha-ni,rdpid,fxsr-opt,misalignsse,3dnowprefetch,osvw,topoext,perfctr-core,clzero,xsaveerptr
+  tcg_lacks+=,wbnoinvd,ibpb,ibrs,amd-stibp,amd-ssbd,nrip-save,xsavec,xsaves
+  accel_args=(-accel tcg -cpu "EPYC-Rome,+svm,+npt,-${tcg_lacks//,/,-}") accel="TCG, emulated EPYC-Rome with SVM" tcg=1
 fi
 
 # The nest kernel calibrates its TSC badly under TCG when the machine is busy; tell it the rate.
@@ -82,6 +92,9 @@ if [[ -n $bare ]]; then
 else
   cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${nest_kvm:+ $nest_kvm}${quiet:+ $quiet}${append:+ $append}"
 fi
+
+# microvm has no PCI: the kernel need not look for it.
+[[ -n $vga || -n $bare ]] || cmdline+=" pci=off"
 
 args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp"
       -kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline" "${accel_args[@]}")
@@ -103,6 +116,13 @@ else
 fi
 if [[ -n $serial2 ]]; then
   args+=(-chardev "socket,id=serial2,path=$serial2,server=on,wait=off" -device isa-serial,chardev=serial2,index=1)
+fi
+if [[ -n $www ]]; then
+  [[ -d $www && $www != *,* ]] || die "--uplink-www $www: not a directory (or a path with a comma)"
+  [[ -x /bin/busybox ]] || die "--uplink-www serves with /bin/busybox httpd (apt-get install busybox-static)"
+  if [[ -n $vga ]]; then nic=virtio-net-pci; else nic=virtio-net-device; fi
+  args+=(-netdev "user,id=uplink,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:/bin/busybox httpd -i -h $www"
+         -device "$nic,netdev=uplink")
 fi
 if [[ -n $disk ]]; then
   [[ -f $disk ]] || die "--disk $disk: no such file"

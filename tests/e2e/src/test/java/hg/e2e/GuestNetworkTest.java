@@ -52,8 +52,23 @@ class GuestNetworkTest {
     private static int second = -1;
     private static String firstAddress;
 
+    /** What the nest's uplink leads to: one web server, http://10.0.2.100/ (QEMU's user network, restrict=on). */
+    private static final java.nio.file.Path WWW = outsideServer();
+    private static final String TOKEN = "beyond-" + Long.toHexString(System.nanoTime());
+
     @RegisterExtension
-    static final ShellNest NEST = new ShellNest("guest-net", Duration.ofMinutes(25), (image, o) -> o.withDebugShell());
+    static final ShellNest NEST = new ShellNest("guest-net", Duration.ofMinutes(25),
+            (image, o) -> o.withDebugShell().withUplinkWww(WWW));
+
+    private static java.nio.file.Path outsideServer() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("hg-e2e-www-");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     @Test
     @Order(1)
@@ -166,6 +181,33 @@ class GuestNetworkTest {
         assertEquals(List.of(), allTaps(), "TAPs left in the nest after " + CYCLES + " create/destroy cycles");
         assertEquals(List.of(), vhostWorkers(), "vhost-net workers left after " + CYCLES + " create/destroy cycles");
         assertEquals("no VMs: vm_create <kernel id> <image id> makes one", NEST.shell().ok("vm_list", COMMAND).strip());
+    }
+
+    @Test
+    @Order(6)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void aGuestFetchesAFileFromBeyondTheHostThroughTheUplink() throws java.io.IOException {
+        java.nio.file.Files.writeString(WWW.resolve("file"), TOKEN + "\n");
+        // The nest's card is its uplink: init found it by its carrier, udhcpc got it QEMU's lease, the daemon masquerades.
+        assertTrue(hostOk("cat /etc/hyper-gen/guests").contains("HG_UPLINK='eth0'"), "init took eth0 as the uplink");
+        long deadline = System.nanoTime() + COMMAND.toNanos();
+        String address = hostOk("ip -4 -o addr show dev eth0");
+        while (!address.contains("inet 10.0.2.15/") && System.nanoTime() < deadline) {
+            sleep(Duration.ofSeconds(1));
+            address = hostOk("ip -4 -o addr show dev eth0");
+        }
+        assertTrue(address.contains("inet 10.0.2.15/"), "udhcpc gave the uplink QEMU's lease: " + address);
+        assertTrue(hostOk("/usr/sbin/nft list table ip hyper-gen-uplink").contains("masquerade"), "the NAT table is loaded");
+        RigRetry.once(NEST.shell(), "a guest behind the uplink", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0 --ro --mem 128M", GUEST_BOOT);
+            String got = NEST.shell().guest("wget -q -O /tmp/f http://10.0.2.100/file && cat /tmp/f", COMMAND);
+            assertTrue(got.contains(TOKEN), "the guest fetched the file from beyond the host:\n" + got);
+            NEST.shell().detach(vm, COMMAND);
+            String list = NEST.shell().ok("vm_list", COMMAND);
+            assertTrue(list.contains("network: guests on the bridge reach beyond this host through eth0 (NAT)"), list);
+            NEST.shell().ok("vm_destroy " + vm, COMMAND);
+        });
+        System.out.println("e2e: a guest fetched http://10.0.2.100/file through the nest's uplink (NAT)");
     }
 
     /**

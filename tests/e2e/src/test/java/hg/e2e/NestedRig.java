@@ -32,38 +32,44 @@ final class NestedRig implements AutoCloseable {
      * @param initrd      an initramfs to boot instead of the image's, or null
      * @param disk        a raw disk for the nest (/dev/vda), or null
      * @param hardTimeout QEMU is killed after this, whatever happens
+     * @param uplinkWww   a network card for the nest whose one way out is http://10.0.2.100/ served from this
+     *                    directory (up.sh --uplink-www), or null
      */
     record Options(String name, boolean vga, boolean bare, String append, boolean debugShell, Path initrd, Path disk,
-                   Duration hardTimeout) {
+                   Duration hardTimeout, Path uplinkWww) {
         static Options named(String name) {
-            return new Options(name, false, false, "", false, null, null, Duration.ofMinutes(5));
+            return new Options(name, false, false, "", false, null, null, Duration.ofMinutes(5), null);
+        }
+
+        Options withUplinkWww(Path dir) {
+            return new Options(name, vga, bare, append, debugShell, initrd, disk, hardTimeout, dir);
         }
 
         Options withVga() {
-            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout);
+            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout, uplinkWww);
         }
 
         /** Only console=ttyS0 (and {@link #withAppend}) on the cmdline, as a GRUB entry would give. */
         Options bareCmdline() {
-            return new Options(name, vga, true, append, debugShell, initrd, disk, hardTimeout);
+            return new Options(name, vga, true, append, debugShell, initrd, disk, hardTimeout, uplinkWww);
         }
 
         Options withAppend(String more) {
-            return new Options(name, vga, bare, (append + " " + more).strip(), debugShell, initrd, disk, hardTimeout);
+            return new Options(name, vga, bare, (append + " " + more).strip(), debugShell, initrd, disk, hardTimeout, uplinkWww);
         }
 
         Options withDebugShell() {
-            return new Options(name, vga, bare, append, true, initrd, disk, hardTimeout);
+            return new Options(name, vga, bare, append, true, initrd, disk, hardTimeout, uplinkWww);
         }
 
         /** Boots this initramfs instead of the image's own (see {@link ExtraInitrd}). */
         Options withInitrd(Path file) {
-            return new Options(name, vga, bare, append, debugShell, file, disk, hardTimeout);
+            return new Options(name, vga, bare, append, debugShell, file, disk, hardTimeout, uplinkWww);
         }
 
         /** A raw disk, read-only, as /dev/vda in the nest. */
         Options withDisk(Path file) {
-            return new Options(name, vga, bare, append, debugShell, initrd, file, hardTimeout);
+            return new Options(name, vga, bare, append, debugShell, initrd, file, hardTimeout, uplinkWww);
         }
     }
 
@@ -110,6 +116,9 @@ final class NestedRig implements AutoCloseable {
         }
         if (o.initrd() != null) {
             cmd.addAll(List.of("--initrd", o.initrd().toString()));
+        }
+        if (o.uplinkWww() != null) {
+            cmd.addAll(List.of("--uplink-www", o.uplinkWww().toString()));
         }
         String append = o.append();
         if (o.debugShell()) {

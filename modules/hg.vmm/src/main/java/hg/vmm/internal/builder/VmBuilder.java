@@ -220,8 +220,7 @@ public final class VmBuilder {
         List<VcpuLoop> loops;
         if (restore == null) {
             cmdline = GuestCmdline.of(config, deviceEntries);
-            BootSetup boot = loadKernel(cmdline);
-            loops = createVcpus(boot);
+            loops = createVcpus(loadKernel(cmdline));
         } else {
             cmdline = restore.snapshot().vm().cmdline();
             loops = restoreState(serial);

@@ -1,10 +1,10 @@
 package hg.vmm.internal.virtio.net;
 
+import hg.kvm.KvmException;
+import hg.kvm.net.HostNetwork;
+import hg.kvm.net.Ipv4Forwarding;
 import hg.kvm.net.Nft;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.regex.Pattern;
 
 /**
@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  * host's other networks no more than before.
  *
  * <p>Loaded with nft like {@link SpoofFilter} (one transaction, replacing the table whole), and
- * before the VMM confines itself. The forwarding switches are the calling thread's network
- * namespace's ({@code /proc/sys/net} follows the thread).
+ * before the VMM confines itself; the forwarding switches are set over rtnetlink, which a
+ * Landlock-confined VMM may still use where it could not write /proc/sys. All of it lands in the
+ * calling thread's network namespace.
  */
 public final class Uplink {
     private Uplink() {}
@@ -59,9 +60,10 @@ public final class Uplink {
         if (!NAME.matcher(uplink).matches()) {
             return "warning: network: no uplink: '" + uplink + "' is not an interface name";
         }
-        Path conf = Path.of("/proc/sys/net/ipv4/conf");
-        if (!Files.isDirectory(conf.resolve(uplink))) {
-            return "warning: network: no uplink: this host has no interface " + uplink + "; guests reach the host and each other only";
+        try (HostNetwork host = HostNetwork.open()) {
+            if (!host.exists(uplink)) {
+                return "warning: network: no uplink: this host has no interface " + uplink + "; guests reach the host and each other only";
+            }
         }
         String refused = switch (Nft.load(ruleset(bridge, uplink))) {
             case Nft.Outcome.Loaded l -> null;
@@ -72,10 +74,9 @@ public final class Uplink {
             return "warning: network: no uplink through " + uplink + ": " + refused + "; guests reach the host and each other only";
         }
         try {
-            for (String iface : new String[] {bridge, uplink}) {
-                Files.writeString(conf.resolve(iface).resolve("forwarding"), "1\n");
-            }
-        } catch (IOException e) {
+            Ipv4Forwarding.enable(bridge);
+            Ipv4Forwarding.enable(uplink);
+        } catch (KvmException e) {
             return "warning: network: no uplink through " + uplink + ": cannot turn on forwarding (" + e.getMessage()
                     + "); guests reach the host and each other only";
         }
