@@ -126,17 +126,18 @@ public final class ApiClient implements Machines, Catalog {
 
     @Override
     public String memoryRule() {
-        try {
-            return answer(send("GET", "/host", null), in -> in.onlyField("memory_rule", "", v -> v.string("memory_rule")));
-        } catch (HostException e) {
-            return e.getMessage();
-        }
+        return hostLine("memory_rule");
     }
 
     @Override
     public String networkReach() {
+        return hostLine("network");
+    }
+
+    /** A line of GET /host for help to show; what went wrong asking, if it did. */
+    private String hostLine(String field) {
         try {
-            return answer(send("GET", "/host", null), in -> in.onlyField("network", "", v -> v.string("network")));
+            return answer(send("GET", "/host", null), in -> in.onlyField(field, "", v -> v.string(field)));
         } catch (HostException e) {
             return e.getMessage();
         }
