@@ -6,7 +6,8 @@
  * usage: hg-blkbench DEV OFFSET_MIB SIZE_MIB RANDOM_OPS
  * prints: "hg-blk seq_write MB/s", "hg-blk seq_read MB/s" (1 MiB requests),
  *         "hg-blk rand_write IOPS", "hg-blk rand_read IOPS" (4 KiB requests at random 4 KiB
- *         offsets of the region), then "hg-blk done"; "hg-blk error ..." on failure.
+ *         offsets of the region), "hg-blk rand_read_4jobs IOPS" (the same reads from four processes at
+ *         once, so up to four requests are in flight), then "hg-blk done"; "hg-blk error ..." on failure.
  * Writes end with fdatasync, inside the timed span.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB (1024L * 1024L)
@@ -81,6 +83,31 @@ int main(int argc, char **argv) {
         if (pread(fd, buf, 4096, base + (off_t)(next() % pages) * 4096) != 4096) fail("random read");
     t1 = now();
     printf("hg-blk rand_read %.0f\n", ops / (t1 - t0));
+
+    fflush(stdout);
+    t0 = now();
+    for (int job = 0; job < 4; job++) {
+        pid_t pid = fork();
+        if (pid < 0) fail("fork");
+        if (pid == 0) {
+            rng ^= (uint64_t)(job + 1) * 0x2545f4914f6cdd1dULL;   /* each job its own offsets */
+            for (long i = 0; i < ops / 4; i++)
+                if (pread(fd, buf, 4096, base + (off_t)(next() % pages) * 4096) != 4096) _exit(1);
+            _exit(0);
+        }
+    }
+    int failed = 0;
+    for (int job = 0; job < 4; job++) {
+        int status;
+        if (wait(&status) < 0) fail("wait");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
+    }
+    t1 = now();
+    if (failed) {
+        errno = EIO;
+        fail("random read, 4 jobs");
+    }
+    printf("hg-blk rand_read_4jobs %.0f\n", ops / 4 * 4 / (t1 - t0));
     printf("hg-blk done\n");
     return 0;
 }

@@ -14,8 +14,8 @@ class NestGuestTest {
     static final List<String> LINES = List.of(
             "[    3.1] some kernel line",
             "hg-bench boot hyper-gen run=1 console_ms=900.0 marker_ms=800.0 cpu_ms=10",
-            "hg-bench blk hyper-gen run=1 seq_write=138.5 seq_read=157.0 rand_write=373 rand_read=737",
-            "hg-bench blk qemu run=1 seq_write=372.0 seq_read=424.7 rand_write=723 rand_read=861",
+            "hg-bench blk hyper-gen run=1 seq_write=138.5 seq_read=157.0 rand_write=373 rand_read=737 rand_read_4jobs=1210",
+            "hg-bench blk qemu run=1 seq_write=372.0 seq_read=424.7 rand_write=723 rand_read=861 rand_read_4jobs=1100",
             "hg-bench net hyper-gen run=0 gbps=0.0848 rtt_us=7720.8 rtt_mean_us=7692.1",
             "hg-bench net qemu run=0 gbps=0.7404 rtt_us=3651.8 rtt_mean_us=3692.9",
             "hg-bench net hyper-gen run=1 gbps=0.2 rtt_us=2830.4 rtt_mean_us=5097.9",
@@ -77,6 +77,9 @@ class NestGuestTest {
         assertEquals(157.0, r.hyperGen(), 1e-9);
         assertEquals(424.7, r.peer(), 1e-9);
         assertNull(r.extra().get("failed_runs"));
+        Result jobs = figure("blk_rand_read_4jobs_iops").parse(LINES, "test");
+        assertEquals(1210, jobs.hyperGen(), 1e-9);
+        assertEquals(1100, jobs.peer(), 1e-9);
     }
 
     @Test
