@@ -5,7 +5,6 @@ import hg.kvm.internal.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -31,48 +30,38 @@ public final class Ipv4Forwarding {
     /** Forwarding on for {@code name}; a {@link NetSetupException} when the kernel refuses (ENODEV: no such interface). */
     public static void enable(String name) {
         String call = "RTM_SETLINK " + name + " IPv4 forwarding";
-        int fd;
+        int fd = LinkStats.routeSocket();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = Libc.newCallState(a);
-            fd = (int) Libc.SOCKET.invokeExact(state, LinkStats.AF_NETLINK, LinkStats.SOCK_RAW | HostNetwork.SOCK_CLOEXEC,
-                    LinkStats.NETLINK_ROUTE);
-            if (fd < 0) {
-                throw new KvmException("socket AF_NETLINK NETLINK_ROUTE", Libc.errno(state));
+            MemorySegment request = request(a, name);
+            long sent = (long) Libc.WRITE.invokeExact(state, fd, request, request.byteSize());
+            if (sent < 0) {
+                throw new NetSetupException(call, Libc.errno(state), "");
             }
-            try {
-                MemorySegment request = request(a, name);
-                long sent = (long) Libc.WRITE.invokeExact(state, fd, request, request.byteSize());
-                if (sent < 0) {
-                    throw new NetSetupException(call, Libc.errno(state), "");
-                }
-                MemorySegment answer = a.allocate(4096, 8);
-                long n = (long) Libc.READ.invokeExact(state, fd, answer, answer.byteSize());
-                if (n < 0) {
-                    throw new NetSetupException(call, Libc.errno(state), "");
-                }
-                int error = ackError(answer.asSlice(0, n), call);
-                if (error != 0) {
-                    throw new NetSetupException(call, error, "");
-                }
-            } finally {
-                Libc.close(fd);
+            MemorySegment answer = a.allocate(4096, 8);
+            long n = (long) Libc.READ.invokeExact(state, fd, answer, answer.byteSize());
+            if (n < 0) {
+                throw new NetSetupException(call, Libc.errno(state), "");
+            }
+            int error = ackError(answer.asSlice(0, n), call);
+            if (error != 0) {
+                throw new NetSetupException(call, error, "");
             }
         } catch (Throwable t) {
             throw Libc.rethrow(t);
+        } finally {
+            Libc.close(fd);
         }
     }
 
     /** nlmsghdr, ifinfomsg (by name, index 0), IFLA_IFNAME, and the nested forwarding switch. */
     static MemorySegment request(Arena a, String name) {
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        if (n.length == 0 || n.length >= Tap.IFNAMSIZ || name.contains("/") || name.contains(" ")) {
-            throw new IllegalArgumentException("not an interface name: \"" + name + "\"");
-        }
+        byte[] n = LinkStats.interfaceName(name);
         int ifname = LinkStats.RTATTR + n.length + 1;
         int conf = LinkStats.RTATTR + LinkStats.RTATTR + 4;     // IFLA_INET_CONF { FORWARDING: u32 }
         int inet = LinkStats.RTATTR + conf;                       // AF_INET { ... }
         int spec = LinkStats.RTATTR + inet;                       // IFLA_AF_SPEC { ... }
-        int length = LinkStats.NLMSG_HDR + LinkStats.IFINFOMSG + align(ifname) + spec;
+        int length = LinkStats.NLMSG_HDR + LinkStats.IFINFOMSG + LinkStats.align(ifname) + spec;
         MemorySegment m = a.allocate(length, 8);
         m.set(JAVA_INT_UNALIGNED, 0, length);
         m.set(JAVA_SHORT_UNALIGNED, 4, RTM_SETLINK);
@@ -81,7 +70,7 @@ public final class Ipv4Forwarding {
         int at = LinkStats.NLMSG_HDR + LinkStats.IFINFOMSG;
         at = attribute(m, at, ifname, LinkStats.IFLA_IFNAME);
         MemorySegment.copy(n, 0, m, JAVA_BYTE, at, n.length);
-        at = LinkStats.NLMSG_HDR + LinkStats.IFINFOMSG + align(ifname);
+        at = LinkStats.NLMSG_HDR + LinkStats.IFINFOMSG + LinkStats.align(ifname);
         at = attribute(m, at, spec, (short) (IFLA_AF_SPEC | NLA_F_NESTED));
         at = attribute(m, at, inet, (short) (AF_INET | NLA_F_NESTED));
         at = attribute(m, at, conf, (short) (IFLA_INET_CONF | NLA_F_NESTED));
@@ -103,9 +92,5 @@ public final class Ipv4Forwarding {
             throw new KvmException(call, "the kernel's answer is not an acknowledgement");
         }
         return -d.get(JAVA_INT_UNALIGNED, LinkStats.NLMSG_HDR);
-    }
-
-    private static int align(int n) {
-        return (n + 3) & ~3;
     }
 }

@@ -55,19 +55,35 @@ public final class LinkStats implements AutoCloseable {
 
     /** Opens the netlink socket in the calling thread's network namespace. */
     public static LinkStats open() {
+        return new LinkStats(routeSocket());
+    }
+
+    /**
+     * A NETLINK_ROUTE socket in the calling thread's network namespace. Non-blocking: rtnetlink answers before
+     * the request's write returns, so a read that would wait means no answer is coming, and a caller listing
+     * VMs must not hang on it.
+     */
+    static int routeSocket() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = Libc.newCallState(a);
-            // Non-blocking: rtnetlink answers before the request's write returns, so a read that
-            // would wait means no answer is coming, and a caller listing VMs must not hang on it.
             int fd = (int) Libc.SOCKET.invokeExact(state, AF_NETLINK, SOCK_RAW | HostNetwork.SOCK_CLOEXEC | SOCK_NONBLOCK,
                     NETLINK_ROUTE);
             if (fd < 0) {
                 throw new KvmException("socket AF_NETLINK NETLINK_ROUTE", Libc.errno(state));
             }
-            return new LinkStats(fd);
+            return fd;
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    /** An interface name as IFLA_IFNAME carries it (without its NUL); refuses what no interface can be called. */
+    static byte[] interfaceName(String name) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        if (n.length == 0 || n.length >= Tap.IFNAMSIZ || name.contains("/") || name.contains(" ")) {
+            throw new IllegalArgumentException("not an interface name: \"" + name + "\"");
+        }
+        return n;
     }
 
     /** The counters of interface {@code name}; a {@link NetSetupException} (ENODEV) when there is none. */
@@ -102,10 +118,7 @@ public final class LinkStats implements AutoCloseable {
 
     /** nlmsghdr, ifinfomsg (family AF_UNSPEC, any index) and IFLA_IFNAME with the name and its NUL. */
     static MemorySegment request(Arena a, String name, int seq) {
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        if (n.length == 0 || n.length >= Tap.IFNAMSIZ || name.contains("/") || name.contains(" ")) {
-            throw new IllegalArgumentException("not an interface name: \"" + name + "\"");
-        }
+        byte[] n = interfaceName(name);
         int attr = RTATTR + n.length + 1;
         int length = NLMSG_HDR + IFINFOMSG + align(attr);
         MemorySegment m = a.allocate(length, 8);
@@ -165,7 +178,7 @@ public final class LinkStats implements AutoCloseable {
         throw new KvmException(call, "the answer carries no IFLA_STATS64");
     }
 
-    private static int align(int n) {
+    static int align(int n) {
         return (n + 3) & ~3;
     }
 
