@@ -172,7 +172,7 @@ cat >"$OUT/grub.cfg" <<'EOF'
 # guest_kernel= and guest_image= directories; it is mounted read-only. Without guest_kernel= and
 # guest_image= the shell offers the guest kernel and image embedded in initramfs.img.
 menuentry 'hyper-gen' {
-	linux  /boot/hyper-gen/bzImage console=ttyS0 root=/dev/sda1 guest_kernel=/srv/kernels guest_image=/srv/images
+	linux  /boot/hyper-gen/bzImage console=ttyS0,115200 console=tty0 root=/dev/sda1 guest_kernel=/srv/kernels guest_image=/srv/images
 	initrd /boot/hyper-gen/initramfs.img
 }
 EOF

@@ -6,7 +6,7 @@
 #
 # usage: up.sh [--vga] [--display D] [--append "ARGS"] [--initrd FILE] [--disk FILE] [--monitor SOCK]
 #              [--serial2 SOCK] [--timeout SECS] [--mem MiB] [--smp N] [--kernel-log] [--bare] [--dry-run]
-#              [--uplink-www DIR]
+#              [--uplink-www DIR] [--iso FILE | --stick FILE] [--uefi]
 #   --vga           a PC (q35) with a VGA display instead of microvm: ALT+F3 shows the shell on tty3
 #                   (display: curses in this terminal, or --display gtk/sdl/none); serial then goes
 #                   to build/boot-image/serial.log unless --monitor is given
@@ -21,6 +21,15 @@
 #   --uplink-www DIR  a network card for the nest (its uplink) on QEMU's user network with restrict=on:
 #                   DHCP from QEMU, and one way out, http://10.0.2.100/, served from DIR by busybox
 #                   httpd in inetd mode (a process per connection, no socket on this machine)
+#   --iso FILE      boot the install ISO (build/boot-image/hyper-gen.iso) from a CD through the PC's
+#                   firmware and GRUB, instead of the kernel straight from QEMU; implies --vga, with a
+#                   USB keyboard (xHCI) and no PS/2 controller, as on most machines today
+#   --stick FILE    the same from a USB stick written with FILE (build/boot-image/hyper-gen.img; QEMU
+#                   writes to FILE, so give it a copy)
+#   --uefi          with --iso or --stick: UEFI firmware (OVMF) instead of the BIOS (SeaBIOS)
+#   --rig-cmdline   print the cmdline words this machine's QEMU needs in the nest (its TSC rate, shadow
+#                   paging under TCG) and exit: the words a boot from --iso/--stick can add through
+#                   hg_extra= in HG-DATA/hyper-gen.cfg
 # Ctrl-A x quits QEMU when the serial console is on this terminal.
 set -euo pipefail
 
@@ -34,6 +43,7 @@ die() { say "error: $*"; exit 1; }
 # loglevel=3: the console shows critical messages only, as the boot image's init sets it for the shells;
 # errors that do not stop anything (the other CPU vendor's KVM module, no PCI on microvm) stay in dmesg.
 vga= display= append= initrd= disk= bare= monitor= serial2= timeout=3600 mem=3072 smp=2 quiet=loglevel=3 dry= www=
+iso= stick= uefi= rig_only=
 while (($#)); do
   case "$1" in
     --vga) vga=1 ;;
@@ -49,6 +59,10 @@ while (($#)); do
     --kernel-log) quiet= ;;
     --bare) bare=1 ;;
     --uplink-www) www=${2:?--uplink-www needs a directory}; shift ;;
+    --iso) iso=${2:?--iso needs a file}; shift ;;
+    --stick) stick=${2:?--stick needs a file}; shift ;;
+    --uefi) uefi=1 ;;
+    --rig-cmdline) rig_only=1 ;;
     --dry-run) dry=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -56,7 +70,17 @@ while (($#)); do
   shift
 done
 
-[[ -f $IMAGE/bzImage && -f $IMAGE/initramfs.img ]] || die "no boot image in $IMAGE: run ./hg build"
+# From install media, GRUB makes the cmdline: up.sh adds nothing to it.
+media=${iso:-$stick}
+if [[ -n $media ]]; then
+  [[ -z $iso || -z $stick ]] || die "--iso and --stick: one boot medium at a time"
+  [[ -f $media ]] || die "$media: no such file"
+  [[ -z $append && -z $initrd && -z $bare ]] || die "--append, --initrd and --bare do not apply to --iso/--stick (GRUB gives the cmdline)"
+  vga=1
+else
+  [[ -n $rig_only || ( -f $IMAGE/bzImage && -f $IMAGE/initramfs.img ) ]] || die "no boot image in $IMAGE: run ./hg build"
+  [[ -z $uefi ]] || die "--uefi needs --iso or --stick"
+fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
 [[ -z $initrd || -f $initrd ]] || die "--initrd $initrd: no such file"
 [[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || die "--timeout must be a positive number of seconds"
@@ -87,23 +111,47 @@ tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 # nest triple-fault now and then (their page walk finds nothing mapped), most under network load;
 # with shadow paging 640 MiB crossed vhost-net without a loss where nested paging lost every guest.
 nest_kvm=${tcg:+kvm_amd.npt=0}
+rig_words="reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${nest_kvm:+ $nest_kvm}"
+if [[ -n $rig_only ]]; then
+  echo "$rig_words"
+  exit 0
+fi
 if [[ -n $bare ]]; then
   cmdline="console=ttyS0${append:+ $append}"
 else
-  cmdline="console=ttyS0 reboot=t panic=-1 tsc=reliable${tsc_khz:+ tsc_early_khz=$tsc_khz}${nest_kvm:+ $nest_kvm}${quiet:+ $quiet}${append:+ $append}"
+  cmdline="console=ttyS0 $rig_words${quiet:+ $quiet}${append:+ $append}"
 fi
 
 # microvm has no PCI: the kernel need not look for it.
 [[ -n $vga || -n $bare ]] || cmdline+=" pci=off"
 
-args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp"
-      -kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline" "${accel_args[@]}")
-if [[ -n $vga ]]; then
+args=(-no-user-config -nodefaults -no-reboot -m "$mem" -smp "$smp" "${accel_args[@]}")
+if [[ -n $media ]]; then
+  # A PC as people own one: firmware, GRUB from the medium, a USB keyboard and no PS/2 controller.
+  args+=(-M q35,i8042=off -vga std -display "${display:-curses}" -device qemu-xhci,id=xhci -device usb-kbd,bus=xhci.0)
+  if [[ -n $uefi ]]; then
+    ovmf=/usr/share/OVMF
+    [[ -f $ovmf/OVMF_CODE_4M.fd ]] || die "$ovmf/OVMF_CODE_4M.fd is missing (apt-get install ovmf)"
+    vars=$(mktemp /tmp/hg-ovmf-vars.XXXXXX)
+    trap 'rm -f "$vars"' EXIT
+    cp "$ovmf/OVMF_VARS_4M.fd" "$vars"
+    args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+           -drive "if=pflash,format=raw,unit=1,file=$vars")
+  fi
+  if [[ -n $iso ]]; then
+    args+=(-drive "file=$iso,format=raw,media=cdrom,readonly=on,if=none,id=media" -device ide-cd,drive=media,bootindex=0)
+  else
+    args+=(-drive "file=$stick,format=raw,if=none,id=media" -device usb-storage,bus=xhci.0,drive=media,bootindex=0)
+  fi
+  blk=virtio-blk-pci
+elif [[ -n $vga ]]; then
   # microvm has no display and no keyboard controller: a q35 PC shows the VGA text console.
-  args+=(-M q35 -vga std -display "${display:-curses}")
+  args+=(-kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline"
+         -M q35 -vga std -display "${display:-curses}")
   blk=virtio-blk-pci
 else
-  args+=(-M microvm,acpi=off -display none)
+  args+=(-kernel "$IMAGE/bzImage" -initrd "${initrd:-$IMAGE/initramfs.img}" -append "$cmdline"
+         -M microvm,acpi=off -display none)
   blk=virtio-blk-device
 fi
 if [[ -n $monitor ]]; then
@@ -133,6 +181,11 @@ if [[ -n $dry ]]; then
   printf '%q ' timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"; echo
   exit 0
 fi
-say "booting $IMAGE in QEMU ($accel, ${mem} MiB, $smp vCPUs, stops after ${timeout} s)"
+say "booting ${media:-$IMAGE} in QEMU ($accel, ${mem} MiB, $smp vCPUs${media:+, ${uefi:+UEFI}${uefi:-BIOS}}, stops after ${timeout} s)"
 [[ -z $monitor && -z $vga ]] && say "Ctrl-A x quits"
-exec timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"
+if [[ -n $uefi ]]; then
+  # Not exec: the firmware's variable store (a copy) is removed when QEMU ends.
+  timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"
+else
+  exec timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"
+fi

@@ -26,6 +26,7 @@ public final class Bench {
         all.addAll(NestSnap.vsock());
         all.addAll(NestGuest.share());
         all.addAll(NestGuest.huge());
+        all.addAll(NestGuest.density());
         return all;
     }
 

@@ -58,6 +58,9 @@ final class Nest {
     static final long MIB = 1 << 20;
     /** The guest benchmark's region past the file system. */
     static final int BLK_REGION_MIB = 64;
+    /** The density figures' guests, and the nest memory that admits them all (hyper-gen counts each in full). */
+    static final int DENSITY_VMS = 50;
+    static final int DENSITY_NEST_MIB = 6144;
 
     private static Outcome cached;
 
@@ -95,6 +98,7 @@ final class Nest {
         boolean vsock = NestSnap.vsock().stream().anyMatch(f -> options.wants(f.name()));
         boolean share = NestGuest.share().stream().anyMatch(f -> options.wants(f.name()));
         boolean huge = NestGuest.huge().stream().anyMatch(f -> options.wants(f.name()));
+        boolean density = NestGuest.density().stream().anyMatch(f -> options.wants(f.name()));
         int bootRuns = !boot ? 0 : options.quick() ? 2 : 5;
         int blkRuns = !blk ? 0 : options.quick() ? 1 : 3;
         int netRuns = !net ? 0 : options.quick() ? 2 : 5;
@@ -103,6 +107,7 @@ final class Nest {
         int vsockRuns = !vsock ? 0 : options.quick() ? 1 : 3;
         int shareRuns = !share ? 0 : options.quick() ? 1 : 3;
         int hugeRuns = !huge ? 0 : options.quick() ? 2 : 5;
+        int densityCount = !density ? 0 : options.quick() ? 10 : DENSITY_VMS;
         Path kernels = Path.of(System.getenv().getOrDefault("HG_KERNELS", root.resolve("build/kernels").toString()));
         Path kernel = kernels.resolve("guest-vmlinux");
         Path rootfs = work.resolve("rootfs.ext4");
@@ -131,14 +136,16 @@ final class Nest {
                 + "\nvsock_runs=" + vsockRuns + "\nvsock_image=" + NEST_VSOCK_IMAGE + "\nvsink=" + NEST_VSINK
                 + "\nexec_count=" + (options.quick() ? 20 : 50) + "\nvsock_bytes=" + (64L << 20)
                 + "\nshare_runs=" + shareRuns + "\nshare_mib=64\nshare_dir=/tmp/hg-bench-share"
-                + "\nhuge_runs=" + hugeRuns + "\nhuge_mem_mib=512\nhuge_command=hg-memtouch 256 4000000\n";
+                + "\nhuge_runs=" + hugeRuns + "\nhuge_mem_mib=512\nhuge_command=hg-memtouch 256 4000000"
+                + "\ndensity_count=" + densityCount + "\ndensity_mem_mib=64\ndensity_windows=3\ndensity_seconds=10\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, nestFiles, work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
                 300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
                         + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240
                         + (vsock ? 300 + (vsockRuns + 1) * 240 : 0) + (share ? (shareRuns + 1) * 2 * 240 : 0)
-                        + (huge ? (hugeRuns + 1) * 2 * 120 : 0));
+                        + (huge ? (hugeRuns + 1) * 2 * 120 : 0) + densityCount * 2 * 60,
+                density ? DENSITY_NEST_MIB : 0);
         Files.deleteIfExists(initrd);
         Files.deleteIfExists(rootfs);
         return new Outcome(lines, work, null);
@@ -193,7 +200,7 @@ final class Nest {
         }
         // and what it runs beside it: top-level classes of its own, each a file
         for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class", "hg/bench/NestQemu.class",
-                "hg/bench/Confined.class", "hg/bench/NestHuge.class")) {
+                "hg/bench/Confined.class", "hg/bench/NestHuge.class", "hg/bench/NestDensity.class")) {
             try (InputStream in = NestBoot.class.getResourceAsStream("/" + more)) {
                 if (in == null) {
                     throw new IOException("the bench jar has no " + more);
@@ -281,9 +288,12 @@ final class Nest {
     }
 
     /** Boots the nest with the self-test hook, returns its serial output lines (also kept in {@code log}). */
-    static List<String> runNest(Path up, Path image, Path initrd, Path log, int timeoutSeconds) throws Exception {
-        List<String> cmd = List.of(up.toString(), "--initrd", initrd.toString(), "--append", "hg_selftest=kvm",
-                "--timeout", Integer.toString(timeoutSeconds));
+    static List<String> runNest(Path up, Path image, Path initrd, Path log, int timeoutSeconds, int memMib) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(up.toString(), "--initrd", initrd.toString(), "--append", "hg_selftest=kvm",
+                "--timeout", Integer.toString(timeoutSeconds)));
+        if (memMib > 0) {
+            cmd.addAll(List.of("--mem", Integer.toString(memMib)));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("HG_BOOT_IMAGE", image.toString());
         Process p = pb.start();

@@ -92,6 +92,22 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
                         "hugepages", "pages4k"));
     }
 
+    /**
+     * idle_cpu_per_vm, idle_vmm_mem_per_vm: {@value Nest#DENSITY_VMS} idle guests of 64 MiB on hyper-gen (one
+     * process) against as many QEMU microvm processes, in the same nest (NestDensity); a run is one idle window.
+     */
+    static List<Figure> density() {
+        String peer = Nest.DENSITY_VMS + " QEMU microvm processes, the same guest and image, in the same nest";
+        String note = Nest.DENSITY_VMS + " guests of 64 MiB (the default kernel and busybox image), each booted until it"
+                + " answered an echo on its console, then idle; in the nest under QEMU TCG; ";
+        return List.of(
+                new NestGuest("density", "idle_cpu_ms_s", "idle_cpu_per_vm", "CPU ms per s per idle VM", peer, "<= 1.0",
+                        note + "user + system + guest time of the VMM processes (/proc/PID/stat) over 10 s windows"),
+                new NestGuest("density", "own_kib", "idle_vmm_mem_per_vm", "KiB of the VMM's own memory per VM", peer,
+                        "<= 0.1", note + "Pss of the VMM processes less their guest RAM's Pss (hyper-gen names it"
+                        + " [anon:hg-vm-N-ram]; QEMU's is its one anonymous mapping of the guest's size), per VM"));
+    }
+
     @Override
     public Result measure(Options options) throws Exception {
         Nest.Outcome nest = Nest.run(options);

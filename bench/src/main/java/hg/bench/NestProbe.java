@@ -155,6 +155,9 @@ public final class NestProbe {
             if (Integer.parseInt(conf.getProperty("huge_runs", "0")) > 0) {
                 NestHuge.run(vmmSide, manager, config, conf, timeoutMs);
             }
+            if (Integer.parseInt(conf.getProperty("density_count", "0")) > 0) {
+                NestDensity.run(vmmSide, manager, config, qemuCmd, conf, timeoutMs);
+            }
         } finally {
             vmmSide.run(manager::close);
             vmmSide.close();

@@ -150,6 +150,34 @@ public final class GuestMemory implements AutoCloseable {
         return aligned;
     }
 
+    private static final int PR_SET_VMA = 0x53564d41;
+    private static final int PR_SET_VMA_ANON_NAME = 0;
+
+    /**
+     * Names this memory's anonymous mappings {@code name} in /proc/PID/maps and smaps ({@code [anon:NAME]}), so
+     * that guest RAM can be told from the VMM's own anonymous memory, with which the kernel would otherwise merge
+     * it. Best effort: false when the kernel names no mappings (no CONFIG_ANON_VMA_NAME) or this memory is not
+     * anonymous 4 KiB pages (a file's, hugetlbfs'). The name is printable ASCII without brackets, backslash,
+     * dollar or backquote, up to 79 characters.
+     */
+    public boolean name(String name) {
+        if (name.isEmpty() || name.length() > 79 || !name.chars().allMatch(c -> c > 0x1f && c < 0x7f && "\\`$[]".indexOf(c) < 0)) {
+            throw new IllegalArgumentException("not a mapping name: '" + name + "'");
+        }
+        if (!anonymous || backing == Backing.HUGETLB_2M) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cName = arena.allocateFrom(name);
+            boolean all = true;
+            for (Region r : regions) {
+                all &= Libc.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, r.host().address(), r.host().byteSize(),
+                        cName.address()) == 0;
+            }
+            return all;
+        }
+    }
+
     /** What backs this memory; {@link Backing#PAGES} for memory from {@link #allocate} or a file. */
     public Backing backing() {
         return backing;

@@ -78,4 +78,20 @@ class GuestMemoryTest {
         assertThrows(IllegalArgumentException.class, () -> GuestMemory.map(List.of(
                 new GuestMemory.Range(0, 0x2000), new GuestMemory.Range(0x1000, 0x2000))));
     }
+
+    @Test
+    void namedGuestRamShowsInTheProcessMapsWhereTheKernelNamesMappings() throws Exception {
+        try (GuestMemory ram = GuestMemory.map(List.of(new GuestMemory.Range(0, 0x200000), new GuestMemory.Range(0x400000, 0x100000)))) {
+            boolean named = ram.name("hg-test-ram");
+            long shown = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+                    .filter(l -> l.endsWith("[anon:hg-test-ram]")).count();
+            // Both regions when the kernel has CONFIG_ANON_VMA_NAME, none (and false) when it has not.
+            assertEquals(named ? 2 : 0, shown, "mappings named in /proc/self/maps (name() said " + named + ")");
+        }
+        try (GuestMemory ram = GuestMemory.map(List.of(new GuestMemory.Range(0, 0x1000)))) {
+            for (String bad : List.of("", "a[b", "dollar$", "back`", "x".repeat(80), "tab\there")) {
+                assertThrows(IllegalArgumentException.class, () -> ram.name(bad), bad);
+            }
+        }
+    }
 }

@@ -9,7 +9,6 @@ import hg.e2e.nest.TinyGuestCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -118,9 +117,9 @@ class NestBootTest {
         Files.createDirectories(tree.resolve("srv/kernels"));
         Files.createDirectories(tree.resolve("srv/images"));
         Files.copy(image.root().resolve("build/kernels/guest-vmlinux"), tree.resolve("srv/kernels/vmlinux-on-disk"));
-        run(List.of("mke2fs", "-q", "-t", "ext4", "-F", tree.resolve("srv/images/disk-image.ext4").toString(), "4M"));
+        HostCommand.run(Duration.ofSeconds(60), "mke2fs", "-q", "-t", "ext4", "-F", tree.resolve("srv/images/disk-image.ext4").toString(), "4M");
         Path disk = tmp.resolve("root.ext4");
-        run(List.of("mke2fs", "-q", "-t", "ext4", "-d", tree.toString(), "-F", disk.toString(), "64M"));
+        HostCommand.run(Duration.ofSeconds(60), "mke2fs", "-q", "-t", "ext4", "-d", tree.toString(), "-F", disk.toString(), "64M");
 
         NestedRig.Options options = NestedRig.Options.named("rootdev").bareCmdline().withDisk(disk).withDebugShell()
                 .withAppend("root=/dev/vda guest_kernel=/srv/kernels guest_image=/srv/nonexistent");
@@ -152,41 +151,13 @@ class NestBootTest {
         }
     }
 
-    private static void run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new AssertionError(command + " failed: " + out);
-        }
-    }
-
     @Test
     @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
     void altF3ShowsTheShellOnTty3() {
         try (NestedRig rig = NestedRig.start(image, NestedRig.Options.named("vt").withVga().bareCmdline().withDebugShell())) {
             ConsoleStream sh = rig.debugShell();
             sh.waitFor(NestedRig.DEBUG_PROMPT, BOOT);
-            assertEquals("tty1", sh.run("cat /sys/class/tty/tty0/active", Duration.ofSeconds(30)).output().strip(),
-                    "the active virtual terminal before ALT+F3");
-            rig.monitor("sendkey alt-f3");
-            String active = "";
-            for (int i = 0; i < 50 && !active.equals("tty3"); i++) {
-                active = sh.run("cat /sys/class/tty/tty0/active", Duration.ofSeconds(30)).output().strip();
-            }
-            assertEquals("tty3", active, "the active virtual terminal after ALT+F3");
-            // What tty3 shows (its screen memory, /dev/vcs3): the shell, started there by init.
-            String expected = "hyper-gen:#";
-            long deadline = System.nanoTime() + BOOT.toNanos();
-            String screen = "";
-            while (!screen.contains(expected) && System.nanoTime() < deadline) {
-                screen = sh.run("cat /dev/vcs3; echo", Duration.ofSeconds(30)).output();
-                if (!screen.contains(expected)) {
-                    sh.run("sleep 2", Duration.ofSeconds(30));
-                }
-            }
-            assertTrue(screen.contains(expected), "tty3 does not show '" + expected + "'; its screen:\n" + screen);
-            System.out.printf("e2e: tty3 showed '%s' at %.2f s wall%n", expected, rig.elapsedSeconds());
+            VirtualTerminals.altF3ShowsTheShell(rig, sh, BOOT);
         }
     }
 }

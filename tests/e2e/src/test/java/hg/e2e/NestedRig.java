@@ -34,44 +34,56 @@ final class NestedRig implements AutoCloseable {
      * @param hardTimeout QEMU is killed after this, whatever happens
      * @param uplinkWww   a network card for the nest whose one way out is http://10.0.2.100/ served from this
      *                    directory (up.sh --uplink-www), or null
+     * @param medium      install media to boot through firmware and GRUB instead of the kernel, or null
      */
     record Options(String name, boolean vga, boolean bare, String append, boolean debugShell, Path initrd, Path disk,
-                   Duration hardTimeout, Path uplinkWww) {
+                   Duration hardTimeout, Path uplinkWww, Medium medium) {
         static Options named(String name) {
-            return new Options(name, false, false, "", false, null, null, Duration.ofMinutes(5), null);
+            return new Options(name, false, false, "", false, null, null, Duration.ofMinutes(5), null, null);
+        }
+
+        /**
+         * Boots from this medium (up.sh --iso/--stick): GRUB gives the cmdline, so {@link #withAppend} does not
+         * apply and a {@link #withDebugShell} needs {@code hg_debug_shell=ttyS1} from the medium's menu.
+         */
+        Options withMedium(Medium m) {
+            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout, uplinkWww, m);
         }
 
         Options withUplinkWww(Path dir) {
-            return new Options(name, vga, bare, append, debugShell, initrd, disk, hardTimeout, dir);
+            return new Options(name, vga, bare, append, debugShell, initrd, disk, hardTimeout, dir, medium);
         }
 
         Options withVga() {
-            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout, uplinkWww);
+            return new Options(name, true, bare, append, debugShell, initrd, disk, hardTimeout, uplinkWww, medium);
         }
 
         /** Only console=ttyS0 (and {@link #withAppend}) on the cmdline, as a GRUB entry would give. */
         Options bareCmdline() {
-            return new Options(name, vga, true, append, debugShell, initrd, disk, hardTimeout, uplinkWww);
+            return new Options(name, vga, true, append, debugShell, initrd, disk, hardTimeout, uplinkWww, medium);
         }
 
         Options withAppend(String more) {
-            return new Options(name, vga, bare, (append + " " + more).strip(), debugShell, initrd, disk, hardTimeout, uplinkWww);
+            return new Options(name, vga, bare, (append + " " + more).strip(), debugShell, initrd, disk, hardTimeout, uplinkWww, medium);
         }
 
         Options withDebugShell() {
-            return new Options(name, vga, bare, append, true, initrd, disk, hardTimeout, uplinkWww);
+            return new Options(name, vga, bare, append, true, initrd, disk, hardTimeout, uplinkWww, medium);
         }
 
         /** Boots this initramfs instead of the image's own (see {@link ExtraInitrd}). */
         Options withInitrd(Path file) {
-            return new Options(name, vga, bare, append, debugShell, file, disk, hardTimeout, uplinkWww);
+            return new Options(name, vga, bare, append, debugShell, file, disk, hardTimeout, uplinkWww, medium);
         }
 
         /** A raw disk, read-only, as /dev/vda in the nest. */
         Options withDisk(Path file) {
-            return new Options(name, vga, bare, append, debugShell, initrd, file, hardTimeout, uplinkWww);
+            return new Options(name, vga, bare, append, debugShell, initrd, file, hardTimeout, uplinkWww, medium);
         }
     }
+
+    /** A boot medium: an ISO as a CD or a disk image as a USB stick, through SeaBIOS or OVMF. */
+    record Medium(Path file, boolean usbStick, boolean uefi) {}
 
     static final String DEBUG_PROMPT = "hg-debug# ";
 
@@ -106,7 +118,10 @@ final class NestedRig implements AutoCloseable {
                 "--timeout", Long.toString(o.hardTimeout().toSeconds()), "--kernel-log",
                 "--monitor", monitorSocket.toString()));
         if (o.vga()) {
-            cmd.addAll(List.of("--vga", "--display", "none"));
+            if (o.medium() == null) {
+                cmd.add("--vga");
+            }
+            cmd.addAll(List.of("--display", "none"));
         }
         if (o.bare()) {
             cmd.add("--bare");
@@ -120,10 +135,18 @@ final class NestedRig implements AutoCloseable {
         if (o.uplinkWww() != null) {
             cmd.addAll(List.of("--uplink-www", o.uplinkWww().toString()));
         }
+        if (o.medium() != null) {
+            cmd.addAll(List.of(o.medium().usbStick() ? "--stick" : "--iso", o.medium().file().toString()));
+            if (o.medium().uefi()) {
+                cmd.add("--uefi");
+            }
+        }
         String append = o.append();
         if (o.debugShell()) {
             cmd.addAll(List.of("--serial2", serial2Socket.toString()));
-            append = (append + " hg_debug_shell=ttyS1").strip();
+            if (o.medium() == null) {
+                append = (append + " hg_debug_shell=ttyS1").strip();
+            }
         }
         if (!append.isEmpty()) {
             cmd.addAll(List.of("--append", append));

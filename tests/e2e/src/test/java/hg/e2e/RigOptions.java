@@ -9,6 +9,6 @@ final class RigOptions {
     static NestedRig.Options named(String name, Duration hardTimeout) {
         NestedRig.Options o = NestedRig.Options.named(name);
         return new NestedRig.Options(o.name(), o.vga(), o.bare(), o.append(), o.debugShell(), o.initrd(), o.disk(),
-                hardTimeout, o.uplinkWww());
+                hardTimeout, o.uplinkWww(), o.medium());
     }
 }

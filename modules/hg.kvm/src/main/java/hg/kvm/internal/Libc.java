@@ -277,9 +277,14 @@ public final class Libc {
 
     /** prctl(option, a2, a3, 0, 0): its result, or minus the errno when it failed. */
     public static int prctl(int option, long a2, long a3) {
+        return prctl(option, a2, a3, 0, 0);
+    }
+
+    /** prctl(option, a2, a3, a4, a5): its result, or minus the errno when it failed. */
+    public static int prctl(int option, long a2, long a3, long a4, long a5) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = newCallState(arena);
-            int r = (int) PRCTL.invokeExact(state, option, a2, a3, 0L, 0L);
+            int r = (int) PRCTL.invokeExact(state, option, a2, a3, a4, a5);
             return r < 0 ? -errno(state) : r;
         } catch (Throwable t) {
             throw rethrow(t);

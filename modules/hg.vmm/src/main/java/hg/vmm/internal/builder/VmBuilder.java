@@ -179,6 +179,8 @@ public final class VmBuilder {
         List<OpenDisk> disks = openDisks();
         steps.mark("disks");
         memory = resources.push(restore == null ? mapMemory() : mapSnapshotMemory());
+        // [anon:hg-vm-N-ram] in smaps: what is guest RAM and what is the VMM's own (where the kernel names mappings)
+        memory.name("hg-vm-" + id + "-ram");
         steps.mark("guest memory");
         vmFd = resources.push(kvm.createVm());
         checkVcpuCount();

@@ -1,0 +1,213 @@
+package hg.bench;
+
+import hg.vmm.Console;
+import hg.vmm.Vm;
+import hg.vmm.VmConfig;
+import hg.vmm.VmManager;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.function.Predicate;
+
+/**
+ * The density figures, run inside the nest by {@link NestProbe} (copied there beside it): COUNT guests of MEM MiB
+ * on hyper-gen (all in this JVM), each booted until it answered a command on its console, then left idle; then
+ * the same with COUNT QEMU microvm processes. For each, WINDOWS idle windows of SECONDS each, one line per window:
+ * <pre>
+ * hg-bench density SIDE run=W idle_cpu_ms_s=C own_kib=O guest_kib=G
+ * hg-bench density SIDE failed: REASON
+ * </pre>
+ * idle_cpu_ms_s: CPU ms per second of wall time per VM (user + system + guest, from /proc/PID/stat: all of
+ * hyper-gen's JVM, or the sum of the QEMU processes); own_kib: the VMM's own memory per VM, the proportional set
+ * size (smaps' Pss, so a library shared by the QEMU processes counts once) less the guest RAM's: hyper-gen's guest
+ * RAM is the mappings it names {@code [anon:hg-vm-N-ram]}, QEMU's the one anonymous read-write mapping of exactly
+ * the guest's size in each process; guest_kib: the guest RAM's Pss per VM, for the record.
+ */
+final class NestDensity {
+    static final String KIND = "density";
+
+    private NestDensity() {}
+
+    static void run(Confined vmmSide, VmManager manager, VmConfig base, List<String> qemuCmd, Properties conf,
+                    long timeoutMs) throws Exception {
+        int count = Integer.parseInt(conf.getProperty("density_count"));
+        long mib = Long.parseLong(conf.getProperty("density_mem_mib", "64"));
+        int windows = Integer.parseInt(conf.getProperty("density_windows", "3"));
+        int seconds = Integer.parseInt(conf.getProperty("density_seconds", "10"));
+        VmConfig config = base.withMemory(mib << 20);
+        List<Integer> ids = new ArrayList<>();
+        List<Console.Attachment> consoles = new ArrayList<>();
+        try {
+            long t0 = System.nanoTime();
+            String failed = vmmSide.call(() -> {
+                for (int i = 0; i < count; i++) {
+                    String why = bootHyperGen(manager, config, i, ids, consoles, timeoutMs);
+                    if (why != null) {
+                        return "guest " + (i + 1) + " of " + count + ": " + why;
+                    }
+                }
+                return null;
+            });
+            if (failed != null) {
+                System.out.println("hg-bench density hyper-gen failed: " + failed);
+            } else {
+                System.out.printf(Locale.ROOT, "hg-bench density note: %d hyper-gen guests of %d MiB answered in %.1f s%n",
+                        count, mib, (System.nanoTime() - t0) / 1e9);
+                idle("hyper-gen", List.of("self"), count, windows, seconds,
+                        l -> l.contains("[anon:hg-vm-") && l.endsWith("-ram]"), mib);
+            }
+        } finally {
+            consoles.forEach(Console.Attachment::close);
+            vmmSide.run(() -> ids.forEach(manager::destroy));
+        }
+
+        List<String> cmd = new ArrayList<>(qemuCmd);
+        cmd.set(cmd.indexOf("-m") + 1, Long.toString(mib));
+        List<NestQemu> qemus = new ArrayList<>();
+        try {
+            long t0 = System.nanoTime();
+            String failed = null;
+            for (int i = 0; i < count && failed == null; i++) {
+                StringBuilder seen = new StringBuilder();
+                NestQemu q = NestQemu.start(cmd, seen);
+                qemus.add(q);
+                String why = answer(seen, q.keyboard(), i, q.process()::isAlive, timeoutMs);
+                failed = why == null ? null : "guest " + (i + 1) + " of " + count + ": " + why;
+            }
+            if (failed != null) {
+                System.out.println("hg-bench density qemu failed: " + failed);
+                return;
+            }
+            System.out.printf(Locale.ROOT, "hg-bench density note: %d QEMU guests of %d MiB answered in %.1f s%n",
+                    count, mib, (System.nanoTime() - t0) / 1e9);
+            idle("qemu", qemus.stream().map(q -> Long.toString(q.process().pid())).toList(), count, windows, seconds,
+                    null, mib);
+        } finally {
+            for (NestQemu q : qemus) {
+                q.stop();
+            }
+        }
+    }
+
+    /** Creates guest {@code i}, attaches to its console and waits until it answered; null, or why not. */
+    private static String bootHyperGen(VmManager manager, VmConfig config, int i, List<Integer> ids,
+                                       List<Console.Attachment> consoles, long timeoutMs) throws InterruptedException {
+        int id;
+        try {
+            id = manager.create(config);
+        } catch (RuntimeException e) {
+            return "create: " + e.getMessage();
+        }
+        ids.add(id);
+        Vm vm = manager.require(id);
+        StringBuilder seen = new StringBuilder();
+        consoles.add(vm.console().attach(bytes -> {
+            synchronized (seen) {
+                seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
+                seen.notifyAll();
+            }
+        }));
+        return answer(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), i,
+                () -> vm.state() instanceof hg.vmm.VmState.Running, timeoutMs);
+    }
+
+    /** Waits for the guest's prompt, types an arithmetic echo and waits for its answer; null, or why not. */
+    private static String answer(StringBuilder seen, java.util.function.Consumer<String> type, int i,
+                                 java.util.function.BooleanSupplier alive, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        int from;
+        synchronized (seen) {
+            int ready = NestProbe.waitFor(seen, NestProbe.READY, 0, deadline, alive);
+            if (ready < 0 || NestProbe.waitFor(seen, "# ", ready, deadline, alive) < 0) {
+                return "no shell prompt on the console; tail: " + NestProbe.tail(seen);
+            }
+            from = seen.length();
+        }
+        // typed without the lock: hyper-gen's UART hands output to the listener (which takes it) under its own lock
+        type.accept("echo hg-density-$((" + i + " * 7))\n");
+        synchronized (seen) {
+            if (NestProbe.waitFor(seen, "hg-density-" + i * 7, from, deadline, alive) < 0) {
+                return "no answer on the console; tail: " + NestProbe.tail(seen);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The idle windows: CPU of {@code pids} over each, then memory, one line each. {@code guestRam} tells the
+     * guest RAM's smaps header lines; null: QEMU's, the anonymous rw mapping of exactly {@code mib}.
+     */
+    private static void idle(String side, List<String> pids, int count, int windows, int seconds,
+                             Predicate<String> guestRam, long mib) throws Exception {
+        Thread.sleep(5_000); // the last boot's tail (the guest's init, the VMM's JIT) settles first
+        for (int w = 1; w <= windows; w++) {
+            long cpu0 = cpuMs(pids);
+            long t0 = System.nanoTime();
+            Thread.sleep(seconds * 1000L);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            double cpu = (cpuMs(pids) - cpu0) / wall / count;
+            long own = 0, guest = 0;
+            int ramMappings = 0;
+            for (String pid : pids) {
+                long[] pss = pss(pid, guestRam != null ? guestRam : l -> isQemuRam(l, mib));
+                own += pss[0] - pss[1];
+                guest += pss[1];
+                ramMappings += (int) pss[2];
+            }
+            if (ramMappings < count) {
+                System.out.println("hg-bench density " + side + " failed: found the RAM of " + ramMappings + " guests in "
+                        + "smaps, not " + count + (guestRam != null ? " (a kernel without CONFIG_ANON_VMA_NAME names none)" : ""));
+                return;
+            }
+            System.out.printf(Locale.ROOT, "hg-bench density %s run=%d idle_cpu_ms_s=%.3f own_kib=%d guest_kib=%d%n",
+                    side, w, cpu, own / count, guest / count);
+        }
+    }
+
+    /** A QEMU guest RAM header line of smaps: anonymous (no path), rw-p, {@code mib} long. */
+    private static boolean isQemuRam(String header, long mib) {
+        String[] f = header.trim().split("\\s+");
+        if (f.length != 5 || !f[1].equals("rw-p")) {
+            return false;
+        }
+        String[] range = f[0].split("-");
+        return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16) == mib << 20;
+    }
+
+    /** {all Pss kB, guest RAM Pss kB, guest RAM mappings} of process {@code pid} from its smaps. */
+    static long[] pss(String pid, Predicate<String> guestRam) throws java.io.IOException {
+        long all = 0, guest = 0, mappings = 0;
+        boolean inRam = false;
+        for (String line : Files.readAllLines(Path.of("/proc", pid, "smaps"), StandardCharsets.ISO_8859_1)) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.indexOf(' ') > colon) {
+                if (line.startsWith("Pss:")) {
+                    long kb = Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+                    all += kb;
+                    if (inRam) {
+                        guest += kb;
+                    }
+                }
+                continue;
+            }
+            inRam = guestRam.test(line);
+            if (inRam) {
+                mappings++;
+            }
+        }
+        return new long[] {all, guest, mappings};
+    }
+
+    private static long cpuMs(List<String> pids) {
+        long sum = 0;
+        for (String pid : pids) {
+            sum += NestProbe.cpuMs(pid);
+        }
+        return sum;
+    }
+}
