@@ -78,7 +78,7 @@ data=$WORK/data.ext4
 mkdir -p "$WORK/data"
 cp "$HERE/grub/README.txt" "$WORK/data/README.txt"
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
-  mke2fs -q -t ext4 -L HG-DATA -d "$WORK/data" -F "$data" "${DATA_MIB}M" || die "mke2fs of the data partition failed"
+  mke2fs -q -t ext4 -b 4096 -L HG-DATA -d "$WORK/data" -F "$data" "${DATA_MIB}M" >/dev/null || die "mke2fs of the data partition failed"
 img=$WORK/hyper-gen.img
 truncate -s $(( (1 + esp_mib + DATA_MIB) * 1024 * 1024 )) "$img"
 sfdisk --quiet "$img" <<EOF || die "sfdisk failed"

@@ -174,14 +174,17 @@ if [[ -n $www ]]; then
 fi
 if [[ -n $disk ]]; then
   [[ -f $disk ]] || die "--disk $disk: no such file"
-  args+=(-drive "file=$disk,format=raw,if=none,id=disk0,readonly=on" -device "$blk,drive=disk0")
+  # From media the disk is second in the boot order: UEFI firmware that boots fast connects only the devices
+  # in it, and GRUB sees no other (an HG-DATA disk among them).
+  args+=(-drive "file=$disk,format=raw,if=none,id=disk0,readonly=on" -device "$blk,drive=disk0${media:+,bootindex=1}")
 fi
 
 if [[ -n $dry ]]; then
   printf '%q ' timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${args[@]}"; echo
   exit 0
 fi
-say "booting ${media:-$IMAGE} in QEMU ($accel, ${mem} MiB, $smp vCPUs${media:+, ${uefi:+UEFI}${uefi:-BIOS}}, stops after ${timeout} s)"
+firmware=BIOS; [[ -z $uefi ]] || firmware=UEFI
+say "booting ${media:-$IMAGE} in QEMU ($accel, ${mem} MiB, $smp vCPUs${media:+, $firmware}, stops after ${timeout} s)"
 [[ -z $monitor && -z $vga ]] && say "Ctrl-A x quits"
 if [[ -n $uefi ]]; then
   # Not exec: the firmware's variable store (a copy) is removed when QEMU ends.

@@ -89,8 +89,8 @@ class InstallMediaTest {
         try {
             HostCommand.run(COMMAND, "dd", "if=" + image.dir().resolve("hyper-gen.img"), "of=" + dev, "bs=4M",
                     "conv=fsync", "status=none");
-            HostCommand.run(COMMAND, "blockdev", "--rereadpt", dev);
             HostCommand.run(COMMAND, "sh", "-c", "echo ', +' | sfdisk --quiet -N 2 " + dev);
+            HostCommand.run(COMMAND, "partx", "-u", dev);
             HostCommand.run(COMMAND, "e2fsck", "-fp", data);
             HostCommand.run(COMMAND, "resize2fs", data);
             HostCommand.run(COMMAND, "mount", data, mnt.toString());
@@ -121,11 +121,13 @@ class InstallMediaTest {
                     "kernel_list does not offer the stick's kernel");
             assertTrue(Pattern.compile("(?m)^0\\s+mine\\.ext4\\s").matcher(shell.ok("image_list", COMMAND)).find(),
                     "image_list does not offer the stick's image");
-            bootsAGuest(shell);
+            // The stick's images directory is bound read-only, as every guest_image= directory is.
+            bootsAGuest(shell, "0 0 --ro");
         }
         // What hyper-gen left on the stick: a filesystem with no errors.
         String loop = HostCommand.run(COMMAND, "losetup", "--find", "--show", "--partscan", "--read-only", stick.toString()).strip();
         try {
+            HostCommand.run(COMMAND, "partx", "-u", loop);
             HostCommand.run(COMMAND, "e2fsck", "-fn", loop + "p2");
         } finally {
             HostCommand.run(COMMAND, "losetup", "-d", loop);
@@ -174,12 +176,12 @@ class InstallMediaTest {
         VirtualTerminals.altF3ShowsTheShell(rig, rig.debugShell(), BOOT);
         HgShell shell = new HgShell(rig.serial());
         shell.awaitReady(BOOT);
-        bootsAGuest(shell);
+        bootsAGuest(shell, "0 0");
     }
 
-    private static void bootsAGuest(HgShell shell) {
+    private static void bootsAGuest(HgShell shell, String vmCreateArgs) {
         RigRetry.once(shell, "a guest of the installed hyper-gen", () -> {
-            int id = GuestBoot.create(shell, "0 0", BOOT);
+            int id = GuestBoot.create(shell, vmCreateArgs, BOOT);
             String out = shell.guest("echo guest-says-$((6 * 7))", COMMAND);
             assertTrue(out.contains("guest-says-42"), "the guest's answer:\n" + out);
             shell.detach(id, COMMAND);
