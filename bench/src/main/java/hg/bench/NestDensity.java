@@ -59,7 +59,7 @@ final class NestDensity {
                 System.out.printf(Locale.ROOT, "hg-bench density note: %d hyper-gen guests of %d MiB answered in %.1f s%n",
                         count, mib, (System.nanoTime() - t0) / 1e9);
                 idle("hyper-gen", List.of("self"), count, windows, seconds,
-                        l -> l.contains("[anon:hg-vm-") && l.endsWith("-ram]"), mib);
+                        NestDensity::isHyperGenRam, mib);
             }
         } finally {
             consoles.forEach(Console.Attachment::close);
@@ -169,8 +169,13 @@ final class NestDensity {
         }
     }
 
+    /** A hyper-gen guest RAM header line of smaps: the mapping is named [anon:hg-vm-N-ram]. */
+    static boolean isHyperGenRam(String header) {
+        return header.matches(".*\\[anon:hg-vm-\\d+-ram\\]");
+    }
+
     /** A QEMU guest RAM header line of smaps: anonymous (no path), rw-p, {@code mib} long. */
-    private static boolean isQemuRam(String header, long mib) {
+    static boolean isQemuRam(String header, long mib) {
         String[] f = header.trim().split("\\s+");
         if (f.length != 5 || !f[1].equals("rw-p")) {
             return false;
@@ -181,9 +186,14 @@ final class NestDensity {
 
     /** {all Pss kB, guest RAM Pss kB, guest RAM mappings} of process {@code pid} from its smaps. */
     static long[] pss(String pid, Predicate<String> guestRam) throws java.io.IOException {
+        return pss(Files.readAllLines(Path.of("/proc", pid, "smaps"), StandardCharsets.ISO_8859_1), guestRam);
+    }
+
+    /** As above, from the lines of an smaps file; {@code guestRam} is asked of each mapping's header line. */
+    static long[] pss(List<String> smaps, Predicate<String> guestRam) {
         long all = 0, guest = 0, mappings = 0;
         boolean inRam = false;
-        for (String line : Files.readAllLines(Path.of("/proc", pid, "smaps"), StandardCharsets.ISO_8859_1)) {
+        for (String line : smaps) {
             int colon = line.indexOf(':');
             if (colon > 0 && line.indexOf(' ') > colon) {
                 if (line.startsWith("Pss:")) {
