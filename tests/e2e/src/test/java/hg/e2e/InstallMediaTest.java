@@ -166,9 +166,12 @@ class InstallMediaTest {
         }
     }
 
-    /** The rig's words and the debug shell, as a user's own words reach the kernel from the data partition. */
+    /**
+     * The rig's words and the debug shell, as a user's own words reach the kernel from the data partition; and the
+     * menu's wait cut to a second (a line of GRUB's, sourced before the menu shows).
+     */
     private static String hgExtra() {
-        return "set hg_extra=\"" + rigWords + " hg_debug_shell=ttyS1\"\n";
+        return "set hg_extra=\"" + rigWords + " hg_debug_shell=ttyS1\"\nset timeout=1\n";
     }
 
     private static void showsTheShellOnTty3AndBootsTheDefaultGuest(NestedRig rig) {
