@@ -97,7 +97,8 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
      * process) against as many QEMU microvm processes, in the same nest (NestDensity); a run is one idle window.
      */
     static List<Figure> density() {
-        String peer = Nest.DENSITY_VMS + " QEMU microvm processes, the same guest and image, in the same nest";
+        String peer = "as many QEMU microvm processes (" + Nest.DENSITY_VMS + ", 10 with --quick), the same guest and image,"
+                + " in the same nest";
         String note = Nest.DENSITY_VMS + " guests of 64 MiB (the default kernel and busybox image), each booted until it"
                 + " answered an echo on its console, then idle; in the nest under QEMU TCG; ";
         return List.of(
