@@ -153,11 +153,17 @@ final class NestDensity {
             double cpu = (cpuMs(pids) - cpu0) / wall / count;
             long own = 0, guest = 0;
             int ramMappings = 0;
-            for (String pid : pids) {
-                long[] pss = pss(pid, guestRam != null ? guestRam : l -> isQemuRam(l, mib));
-                own += pss[0] - pss[1];
-                guest += pss[1];
-                ramMappings += (int) pss[2];
+            try {
+                for (String pid : pids) {
+                    long[] pss = pss(pid, guestRam != null ? guestRam : l -> isQemuRam(l, mib));
+                    own += pss[0] - pss[1];
+                    guest += pss[1];
+                    ramMappings += (int) pss[2];
+                }
+            } catch (java.io.IOException e) {
+                // a kernel without PROC_PAGE_MONITOR has no smaps: the other figures of the run go on
+                System.out.println("hg-bench density " + side + " failed: cannot read smaps: " + e);
+                return;
             }
             if (ramMappings < count) {
                 System.out.println("hg-bench density " + side + " failed: found the RAM of " + ramMappings + " guests in "
