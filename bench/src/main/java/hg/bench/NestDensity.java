@@ -58,8 +58,8 @@ final class NestDensity {
             } else {
                 System.out.printf(Locale.ROOT, "hg-bench density note: %d hyper-gen guests of %d MiB answered in %.1f s%n",
                         count, mib, (System.nanoTime() - t0) / 1e9);
-                idle("hyper-gen", List.of("self"), count, windows, seconds,
-                        NestDensity::isHyperGenRam, mib);
+                idle("hyper-gen", List.of("self"), count, windows, seconds, NestDensity::isHyperGenRam,
+                        " (a kernel without CONFIG_ANON_VMA_NAME names none)");
             }
         } finally {
             consoles.forEach(Console.Attachment::close);
@@ -86,7 +86,7 @@ final class NestDensity {
             System.out.printf(Locale.ROOT, "hg-bench density note: %d QEMU guests of %d MiB answered in %.1f s%n",
                     count, mib, (System.nanoTime() - t0) / 1e9);
             idle("qemu", qemus.stream().map(q -> Long.toString(q.process().pid())).toList(), count, windows, seconds,
-                    null, mib);
+                    l -> isQemuRam(l, mib), "");
         } finally {
             for (NestQemu q : qemus) {
                 q.stop();
@@ -140,10 +140,10 @@ final class NestDensity {
 
     /**
      * The idle windows: CPU of {@code pids} over each, then memory, one line each. {@code guestRam} tells the
-     * guest RAM's smaps header lines; null: QEMU's, the anonymous rw mapping of exactly {@code mib}.
+     * guest RAM's smaps header lines; {@code unnamedHint} follows the line that says too few were found.
      */
     private static void idle(String side, List<String> pids, int count, int windows, int seconds,
-                             Predicate<String> guestRam, long mib) throws Exception {
+                             Predicate<String> guestRam, String unnamedHint) throws Exception {
         Thread.sleep(5_000); // the last boot's tail (the guest's init, the VMM's JIT) settles first
         for (int w = 1; w <= windows; w++) {
             long cpu0 = cpuMs(pids);
@@ -155,7 +155,7 @@ final class NestDensity {
             int ramMappings = 0;
             try {
                 for (String pid : pids) {
-                    long[] pss = pss(pid, guestRam != null ? guestRam : l -> isQemuRam(l, mib));
+                    long[] pss = pss(pid, guestRam);
                     own += pss[0] - pss[1];
                     guest += pss[1];
                     ramMappings += (int) pss[2];
@@ -167,7 +167,7 @@ final class NestDensity {
             }
             if (ramMappings < count) {
                 System.out.println("hg-bench density " + side + " failed: found the RAM of " + ramMappings + " guests in "
-                        + "smaps, not " + count + (guestRam != null ? " (a kernel without CONFIG_ANON_VMA_NAME names none)" : ""));
+                        + "smaps, not " + count + unnamedHint);
                 return;
             }
             System.out.printf(Locale.ROOT, "hg-bench density %s run=%d idle_cpu_ms_s=%.3f own_kib=%d guest_kib=%d%n",
