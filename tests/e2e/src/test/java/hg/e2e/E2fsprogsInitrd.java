@@ -3,7 +3,6 @@ package hg.e2e;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,7 +12,6 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -42,7 +40,7 @@ final class E2fsprogsInitrd {
                         .filter(Files::isExecutable).findFirst()
                         .orElseThrow(() -> new IllegalStateException(tool + " is not installed here (apt-get install e2fsprogs)"));
                 add(stage, files, bin, Path.of("/usr/sbin", tool));
-                Matcher m = LDD_PATH.matcher(run(List.of("ldd", bin.toString())));
+                Matcher m = LDD_PATH.matcher(HostCommand.run(java.time.Duration.ofSeconds(30), "ldd", bin.toString()));
                 while (m.find()) {
                     libs.add(Path.of(m.group(1)));
                 }
@@ -84,15 +82,5 @@ final class E2fsprogsInitrd {
         }
         files.addAll(dirs);
         files.add(rel);
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException(command + " failed: " + out);
-        }
-        return out;
     }
 }
