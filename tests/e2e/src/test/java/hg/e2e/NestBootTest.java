@@ -136,6 +136,12 @@ class NestBootTest {
 
             ConsoleStream sh = rig.debugShell();
             sh.waitFor(NestedRig.DEBUG_PROMPT, BOOT);
+            // The rig's microvm lists its CPUs and IOAPIC in an MP table only (no ACPI): a host kernel that
+            // cannot read it runs the nest on one CPU and the PIC, and every nest test gets slower.
+            assertEquals("2", sh.run("grep -c ^processor /proc/cpuinfo", Duration.ofSeconds(30)).output().strip(),
+                    "the nest's CPUs online (QEMU gives it two)");
+            assertTrue(sh.run("cat /proc/interrupts", Duration.ofSeconds(30)).output().contains("IO-APIC"),
+                    "the nest's interrupts do not go through its IOAPIC");
             String mounts = sh.run("cat /proc/mounts", Duration.ofSeconds(30)).output();
             assertTrue(mounts.matches("(?s).*/dev/vda /mnt/root ext4 ro[,\\s].*"), "root device not read-only:\n" + mounts);
             assertTrue(mounts.matches("(?s).*/dev/vda /srv/kernels ext4 ro[,\\s].*"), "guest_kernel= not bound read-only:\n" + mounts);
