@@ -147,16 +147,18 @@ public final class LinuxBoot {
     }
 
     private static void writeCommon(GuestMemory memory, Checked c, int vcpus) {
-        ByteBuffer gdt = ByteBuffer.allocate(GDT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        gdt.putLong(0).putLong(CODE32.descriptor()).putLong(CODE64.descriptor()).putLong(DATA.descriptor())
-                .putLong(TSS.descriptor()).putLong(0); // a 64-bit TSS descriptor's upper half: base[63:32] = 0
-        memory.write(X86Layout.GDT_ADDRESS, gdt.array());
+        memory.write(X86Layout.GDT_ADDRESS, GDT);
         memory.write(X86Layout.IDT_ADDRESS, new byte[8]);
-        byte[] line = new byte[c.cmdline.length + 1];
-        System.arraycopy(c.cmdline, 0, line, 0, c.cmdline.length);
-        memory.write(X86Layout.CMDLINE_ADDRESS, line);
-        memory.write(X86Layout.MPTABLE_ADDRESS, MpTable.build(X86Layout.MPTABLE_ADDRESS, vcpus));
+        memory.write(X86Layout.CMDLINE_ADDRESS, c.cmdline);
+        memory.writeU8(X86Layout.CMDLINE_ADDRESS + c.cmdline.length, 0);
+        memory.write(X86Layout.MPTABLE_ADDRESS, MpTable.atLayoutAddress(vcpus));
     }
+
+    /** The same for every VM; only ever copied. */
+    private static final byte[] GDT = ByteBuffer.allocate(GDT_BYTES).order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(0).putLong(CODE32.descriptor()).putLong(CODE64.descriptor()).putLong(DATA.descriptor())
+            .putLong(TSS.descriptor()).putLong(0) // a 64-bit TSS descriptor's upper half: base[63:32] = 0
+            .array();
 
     private static TableRegister gdtr() {
         return new TableRegister(X86Layout.GDT_ADDRESS, GDT_BYTES - 1);

@@ -23,6 +23,8 @@ public final class Kvm implements AutoCloseable {
 
     private final int fd;
     private final int vcpuMmapSize;
+    private final int maxVcpusPerVm;
+    private final boolean tscDeadlineTimer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Kvm(int fd) {
@@ -33,6 +35,10 @@ public final class Kvm implements AutoCloseable {
                 throw new KvmException("KVM_GET_API_VERSION", "API version " + version + ", expected " + API_VERSION);
             }
             this.vcpuMmapSize = Libc.ioctl(fd, Ioctls.KVM_GET_VCPU_MMAP_SIZE, 0L, "KVM_GET_VCPU_MMAP_SIZE");
+            // Asked once: the answers are the host's, the same for every VM, and a create should not pay for them.
+            int max = checkExtension(KvmCap.MAX_VCPUS);
+            this.maxVcpusPerVm = max > 0 ? max : checkExtension(KvmCap.NR_VCPUS);
+            this.tscDeadlineTimer = checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0;
         } catch (RuntimeException e) {
             Libc.close(fd);
             throw e;
@@ -60,6 +66,16 @@ public final class Kvm implements AutoCloseable {
     /** 0 when the capability is absent, else 1 or a capability-specific number. See {@link KvmCap}. */
     public int checkExtension(int capability) {
         return Libc.ioctl(fd, Ioctls.KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
+    }
+
+    /** The most vCPUs KVM makes in one VM (KVM_CAP_MAX_VCPUS, else the recommended KVM_CAP_NR_VCPUS); 0 if neither says. */
+    public int maxVcpusPerVm() {
+        return maxVcpusPerVm;
+    }
+
+    /** Whether KVM's local APIC emulates the TSC-deadline timer (KVM_CAP_TSC_DEADLINE_TIMER). */
+    public boolean tscDeadlineTimer() {
+        return tscDeadlineTimer;
     }
 
     /** Bytes of the kvm_run area each vCPU maps. */

@@ -290,14 +290,15 @@ public final class VcpuFd implements AutoCloseable {
 
     /** Sets what CPUID answers in the guest (usually {@link Kvm#supportedCpuid()}, adjusted). */
     public void setCpuid(List<CpuidEntry> entries) {
-        long entry = Layouts.KVM_CPUID_ENTRY2.byteSize();
-        long header = Layouts.KVM_CPUID2.byteSize();
+        setCpuid(CpuidTable.of(entries));
+    }
+
+    /** {@link #setCpuid(List)} for a list already laid out: one copy, however many vCPUs share it. */
+    public void setCpuid(CpuidTable table) {
+        MemorySegment struct = table.struct();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(header + entry * entries.size(), 8);
-            s.set(JAVA_INT, 0, entries.size());
-            for (int i = 0; i < entries.size(); i++) {
-                Structs.writeCpuidEntry(s, header + entry * i, entries.get(i));
-            }
+            MemorySegment s = a.allocate(struct.byteSize(), 8);
+            s.copyFrom(struct);
             Libc.ioctl(fd, Ioctls.KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
         }
     }

@@ -86,6 +86,10 @@ class VcpuStateTest {
             assertEquals(supported.stream().filter(e -> e.function() == 0).toList(),
                     back.stream().filter(e -> e.function() == 0).toList());
             assertTrue(back.size() > 1 && back.size() <= supported.size());
+            // The same list laid out once (CpuidTable) reaches a second vCPU as the list did the first.
+            VcpuFd second = m.vm().createVcpu(1);
+            second.setCpuid(CpuidTable.of(supported));
+            assertEquals(back, second.cpuid());
 
             assertTrue(vcpu.tscKhz() > 100_000, "TSC of at least 100 MHz: " + vcpu.tscKhz());
             assertEquals(VcpuFd.MP_STATE_RUNNABLE, vcpu.mpState());

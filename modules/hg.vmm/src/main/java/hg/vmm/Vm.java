@@ -2,7 +2,6 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
-import hg.kvm.KvmCap;
 import hg.kvm.KvmCheck;
 import hg.vmm.internal.builder.AttachedDisk;
 import hg.vmm.internal.builder.BuiltVm;
@@ -107,7 +106,7 @@ public final class Vm {
     static Vm restore(Kvm kvm, List<CpuidEntry> supportedCpuid, int id, Path dir, boolean paused, boolean clone,
                       Optional<Path> vsock, ThreadStarter threads) {
         SnapshotLoader.Loaded loaded = SnapshotLoader.load(dir, supportedCpuid,
-                kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0);
+                kvm.tscDeadlineTimer());
         // Exactly the devices the snapshot had: a vsock when it had one (on a socket of this VM's), else none.
         VmConfig config = loaded.config();
         if (loaded.hadVsock()) {
@@ -128,7 +127,7 @@ public final class Vm {
 
     /** The memory a snapshot in {@code dir} would restore with, for admission before anything is made. */
     public static long snapshotMemory(Kvm kvm, List<CpuidEntry> supportedCpuid, Path dir) {
-        return SnapshotLoader.load(dir, supportedCpuid, kvm.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0)
+        return SnapshotLoader.load(dir, supportedCpuid, kvm.tscDeadlineTimer())
                 .config().memoryBytes();
     }
 

@@ -2,7 +2,6 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
-import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 import hg.vmm.internal.threads.WorkerPool;
 
@@ -85,10 +84,7 @@ public final class VmManager implements AutoCloseable {
             try {
                 kvm = Kvm.open();
                 supportedCpuid = kvm.supportedCpuid();
-                int limit = kvm.checkExtension(KvmCap.MAX_VCPUS);
-                if (limit <= 0) {
-                    limit = kvm.checkExtension(KvmCap.NR_VCPUS);
-                }
+                int limit = kvm.maxVcpusPerVm();
                 maxVcpus = limit > 0 ? Math.min(limit, VmConfig.MAX_VCPUS) : VmConfig.MAX_VCPUS;
             } catch (KvmException e) {
                 throw new VmException("cannot open /dev/kvm: " + e.getMessage(), e);

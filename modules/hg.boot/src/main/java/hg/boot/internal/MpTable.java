@@ -40,6 +40,25 @@ public final class MpTable {
         return vcpus;
     }
 
+    /**
+     * The table for {@code vcpus} at the layout's address, made once per count: callers copy it and must not
+     * write to it.
+     */
+    public static byte[] atLayoutAddress(int vcpus) {
+        if (vcpus < 1 || vcpus > 254) {
+            throw new IllegalArgumentException("vcpus " + vcpus);
+        }
+        byte[] table = BY_VCPUS.get(vcpus);
+        if (table == null) {
+            table = build(X86Layout.MPTABLE_ADDRESS, vcpus);
+            BY_VCPUS.set(vcpus, table);
+        }
+        return table;
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReferenceArray<byte[]> BY_VCPUS =
+            new java.util.concurrent.atomic.AtomicReferenceArray<>(255);
+
     /** The table as it must sit at guest-physical {@code address}. */
     public static byte[] build(long address, int vcpus) {
         if (vcpus < 1 || vcpus > 254) {

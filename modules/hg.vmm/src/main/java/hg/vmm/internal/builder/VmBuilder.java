@@ -10,10 +10,10 @@ import hg.boot.LinuxBoot;
 import hg.boot.LoadedKernel;
 import hg.boot.X86Layout;
 import hg.kvm.CpuidEntry;
+import hg.kvm.CpuidTable;
 import hg.kvm.GuestMemory;
 import hg.kvm.GuestMemoryException;
 import hg.kvm.Kvm;
-import hg.kvm.KvmCap;
 import hg.kvm.KvmException;
 import hg.kvm.LapicState;
 import hg.kvm.VcpuFd;
@@ -30,7 +30,7 @@ import hg.vmm.internal.bus.Bus;
 import hg.vmm.internal.bus.InterruptTrigger;
 import hg.vmm.internal.cpu.BootState;
 import hg.vmm.internal.cpu.ClockAdvance;
-import hg.vmm.internal.cpu.CpuidSetup;
+import hg.vmm.internal.cpu.CpuidTables;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.ConsoleBuffer;
 import hg.vmm.internal.io.IoLoop;
@@ -300,10 +300,7 @@ public final class VmBuilder {
     }
 
     private void checkVcpuCount() {
-        int maxVcpus = vmFd.checkExtension(KvmCap.MAX_VCPUS);
-        if (maxVcpus <= 0) {
-            maxVcpus = vmFd.checkExtension(KvmCap.NR_VCPUS);
-        }
+        int maxVcpus = kvm.maxVcpusPerVm();
         if (maxVcpus > 0 && config.vcpus() > maxVcpus) {
             throw new VmException("this host runs at most " + maxVcpus + " vCPUs per VM, not " + config.vcpus());
         }
@@ -501,15 +498,15 @@ public final class VmBuilder {
     }
 
     private List<VcpuLoop> createVcpus(BootSetup boot) {
-        boolean tscDeadline = vmFd.checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0;
+        boolean tscDeadline = kvm.tscDeadlineTimer();
         List<VcpuLoop> loops = new ArrayList<>();
         for (int i = 0; i < config.vcpus(); i++) {
             VcpuFd vcpu = vmFd.createVcpu(i);
             steps.mark("vCPU fd");
-            List<CpuidEntry> cpuid = CpuidSetup.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline);
+            CpuidTable cpuid = CpuidTables.forVcpu(supportedCpuid, i, config.vcpus(), tscDeadline);
             steps.mark("vCPU CPUID made");
             vcpu.setCpuid(cpuid);
-            cpuids.add(cpuid);
+            cpuids.add(cpuid.entries());
             steps.mark("vCPU CPUID set");
             vcpu.setMsrs(BootState.msrs(boot.bootCpu().msrs()));
             steps.mark("vCPU MSRs");

@@ -1,5 +1,6 @@
 package hg.vmm.internal.cpu;
 
+import hg.boot.LinuxBoot;
 import hg.boot.Msr;
 import hg.boot.VcpuState;
 import hg.kvm.Fpu;
@@ -36,17 +37,37 @@ public final class BootState {
     }
 
     public static Fpu fpu(hg.boot.FpuState f) {
+        if (f.equals(hg.boot.FpuState.DEFAULT)) {
+            return BOOT_FPU;
+        }
         Fpu initial = Fpu.initial();
         return new Fpu(initial.fpr(), f.fcw(), 0, 0, 0, 0, 0, initial.xmm(), f.mxcsr());
     }
 
     public static List<MsrEntry> msrs(List<Msr> msrs) {
+        if (msrs.equals(LinuxBoot.bootMsrs())) {
+            return BOOT_MSRS;
+        }
         return msrs.stream().map(m -> new MsrEntry(m.index(), m.value())).toList();
     }
 
+    /** Every boot's x87 and SSE state; only ever read (its arrays are copied into the ioctl's struct). */
+    private static final Fpu BOOT_FPU = Fpu.initial();
+
+    /** Every boot's MSRs (the list is the same for each VM: made once). */
+    private static final List<MsrEntry> BOOT_MSRS =
+            LinuxBoot.bootMsrs().stream().map(m -> new MsrEntry(m.index(), m.value())).toList();
+
+    /**
+     * Puts a vCPU that KVM has just made into {@code state}. The x87 state is set only when it is not the
+     * power-on one, which KVM gives a new vCPU (FCW 0x37f, everything else 0; KVM_SET_FPU does not write
+     * MXCSR at all, which KVM's reset leaves at 0x1f80).
+     */
     public static void apply(hg.kvm.VcpuFd vcpu, VcpuState state) {
         vcpu.setSregs(sregs(state.sregs(), vcpu.sregs()));
         vcpu.setRegs(regs(state.regs()));
-        vcpu.setFpu(fpu(state.fpu()));
+        if (!state.fpu().equals(hg.boot.FpuState.DEFAULT)) {
+            vcpu.setFpu(fpu(state.fpu()));
+        }
     }
 }
