@@ -96,6 +96,11 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
     public static final MethodHandle WRITEV = errnoHandle("writev",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    /** preadv/pwritev(fd, struct iovec *, count, offset): a disk request's guest pages in one call. */
+    public static final MethodHandle PREADV = errnoHandle("preadv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
+    public static final MethodHandle PWRITEV = errnoHandle("pwritev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
     /** socket(domain, type, protocol): the control socket the interface ioctls (SIOC*) go through. */
     public static final MethodHandle SOCKET = errnoHandle("socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);

@@ -42,6 +42,14 @@ public final class OfdLock implements AutoCloseable {
     }
 
     /**
+     * The descriptor the lock belongs to: open read-only for a shared lock, read-write for an exclusive one,
+     * so its holder may read (and, exclusive, write) the file through it. It closes with the lock.
+     */
+    public int fd() {
+        return fd;
+    }
+
+    /**
      * Locks all of {@code path}: shared (many readers) or exclusive (one writer, which needs the
      * file writable). Empty when another holder's lock conflicts; throws when the file cannot be
      * opened or locked for another reason.

@@ -1,8 +1,10 @@
 package hg.vmm.internal.virtio.block;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Where a virtio-blk device keeps its sectors: a raw image ({@link ImageBackend}) or a private
@@ -21,6 +23,15 @@ public sealed interface BlockBackend extends AutoCloseable permits ImageBackend,
 
     /** Writes all of {@code src} at {@code offset}, advancing {@code src}. */
     void write(ByteBuffer src, long offset) throws IOException;
+
+    /**
+     * Reads into {@code dst}, pieces of native memory (a request's guest pages) filled in order, from
+     * {@code offset}; returns how many bytes it placed, fewer than their total only where the disk ends.
+     */
+    long read(List<MemorySegment> dst, long offset) throws IOException;
+
+    /** Writes all of {@code src}, pieces of native memory in order, at {@code offset}. */
+    void write(List<MemorySegment> src, long offset) throws IOException;
 
     /** Makes every completed write durable (what the guest's flush asks for). */
     void flush() throws IOException;

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -239,6 +240,29 @@ public final class CowOverlay implements BlockBackend {
     private void ensureOpen() throws IOException {
         if (closed) {
             throw new IOException("overlay " + overlayPath + " is closed");
+        }
+    }
+
+    /** Piece by piece: each may fall on clusters of the overlay and of the base alike. */
+    @Override
+    public synchronized long read(List<MemorySegment> dst, long offset) throws IOException {
+        long done = 0;
+        for (MemorySegment piece : dst) {
+            int n = read(piece.asByteBuffer(), offset + done);
+            done += n;
+            if (n < piece.byteSize()) {
+                break;
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public synchronized void write(List<MemorySegment> src, long offset) throws IOException {
+        long position = offset;
+        for (MemorySegment piece : src) {
+            write(piece.asByteBuffer(), position);
+            position += piece.byteSize();
         }
     }
 

@@ -45,13 +45,15 @@ public final class DiskImage implements AutoCloseable {
     private final Path path;
     private final boolean readOnly;
     private final FileChannel channel;
+    private final int fd;
     private final Object key;
     private boolean closed;
 
-    private DiskImage(Path path, boolean readOnly, FileChannel channel, Object key) {
+    private DiskImage(Path path, boolean readOnly, Holder holder, Object key) {
         this.path = path;
         this.readOnly = readOnly;
-        this.channel = channel;
+        this.channel = holder.channel;
+        this.fd = holder.lock.fd();
         this.key = key;
     }
 
@@ -98,7 +100,7 @@ public final class DiskImage implements AutoCloseable {
                             + " is attached read-write to another VM: a base must not change under its overlays", true);
                 }
                 h.users++;
-                return new DiskImage(path, readOnly, h.channel, key);
+                return new DiskImage(path, readOnly, h, key);
             }
             OfdLock lock;
             try {
@@ -122,7 +124,7 @@ public final class DiskImage implements AutoCloseable {
             h = new Holder(channel, lock, !readOnly);
             h.users = 1;
             HOLDERS.put(key, h);
-            return new DiskImage(path, readOnly, channel, key);
+            return new DiskImage(path, readOnly, h, key);
         }
     }
 
@@ -146,6 +148,14 @@ public final class DiskImage implements AutoCloseable {
 
     public FileChannel channel() {
         return channel;
+    }
+
+    /**
+     * A descriptor of the file for vectored I/O (the lock's: read-write when the first user was, read-only
+     * otherwise, which is all a reader that joined a writer needs). Valid until {@link #close()}.
+     */
+    public int fd() {
+        return fd;
     }
 
     /** Size in bytes right now. */

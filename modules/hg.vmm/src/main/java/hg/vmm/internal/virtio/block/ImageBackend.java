@@ -1,9 +1,13 @@
 package hg.vmm.internal.virtio.block;
 
+import hg.kvm.sys.VectoredIo;
+
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.List;
 
 /** A raw image used as is: every transfer goes straight between the caller's buffer and the file. */
 public final class ImageBackend implements BlockBackend {
@@ -46,6 +50,17 @@ public final class ImageBackend implements BlockBackend {
         while (src.hasRemaining()) {
             position += channel.write(src, position);
         }
+    }
+
+    /** One preadv for the whole request, where the channel would take a call per page. */
+    @Override
+    public long read(List<MemorySegment> dst, long offset) throws IOException {
+        return VectoredIo.read(image.fd(), dst, offset);
+    }
+
+    @Override
+    public void write(List<MemorySegment> src, long offset) throws IOException {
+        VectoredIo.write(image.fd(), src, offset);
     }
 
     @Override

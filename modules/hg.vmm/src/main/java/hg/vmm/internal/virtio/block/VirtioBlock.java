@@ -217,25 +217,37 @@ public final class VirtioBlock extends SingleQueueDevice {
             return S_IOERR;
         }
         long position = sector * SECTOR_SIZE;
+        List<MemorySegment> pieces = new ArrayList<>(segments.size());
+        for (Segment s : segments) {
+            pieces.add(memory().slice(s.address(), s.length()));
+        }
         try {
-            for (Segment s : segments) {
-                ByteBuffer buffer = memory().slice(s.address(), s.length()).asByteBuffer();
-                if (read) {
-                    disk.read(buffer, position);
-                    if (buffer.hasRemaining()) {
-                        // The file shrank under us: the rest reads as zeros.
-                        MemorySegment.ofBuffer(buffer).fill((byte) 0);
-                    }
-                } else {
-                    disk.write(buffer, position);
+            // The whole request in one call where the back end can (a raw image: preadv/pwritev).
+            if (read) {
+                long placed = disk.read(pieces, position);
+                if (placed < bytes) {
+                    zeroFrom(pieces, placed);   // the file shrank under us: the rest reads as zeros
                 }
-                // What reached the guest or the disk, segment by segment: a failure half-way counts the part done.
-                (read ? readBytes : writtenBytes).addAndGet(s.length());
-                position += s.length();
+                readBytes.addAndGet(bytes);
+            } else {
+                disk.write(pieces, position);
+                writtenBytes.addAndGet(bytes);
             }
             return S_OK;
         } catch (IOException e) {
             return S_IOERR;
+        }
+    }
+
+    private static void zeroFrom(List<MemorySegment> pieces, long from) {
+        long skip = from;
+        for (MemorySegment p : pieces) {
+            if (skip >= p.byteSize()) {
+                skip -= p.byteSize();
+                continue;
+            }
+            p.asSlice(skip).fill((byte) 0);
+            skip = 0;
         }
     }
 
