@@ -25,6 +25,7 @@ public final class Kvm implements AutoCloseable {
     private final int vcpuMmapSize;
     private final int maxVcpusPerVm;
     private final boolean tscDeadlineTimer;
+    private final boolean coalescedPio;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Kvm(int fd) {
@@ -39,6 +40,9 @@ public final class Kvm implements AutoCloseable {
             int max = checkExtension(KvmCap.MAX_VCPUS);
             this.maxVcpusPerVm = max > 0 ? max : checkExtension(KvmCap.NR_VCPUS);
             this.tscDeadlineTimer = checkExtension(KvmCap.TSC_DEADLINE_TIMER) > 0;
+            this.coalescedPio = checkExtension(KvmCap.COALESCED_MMIO) == CoalescedRing.PAGE_OFFSET
+                    && checkExtension(KvmCap.COALESCED_PIO) > 0
+                    && vcpuMmapSize >= (CoalescedRing.PAGE_OFFSET + 1) * 4096;
         } catch (RuntimeException e) {
             Libc.close(fd);
             throw e;
@@ -76,6 +80,11 @@ public final class Kvm implements AutoCloseable {
     /** Whether KVM's local APIC emulates the TSC-deadline timer (KVM_CAP_TSC_DEADLINE_TIMER). */
     public boolean tscDeadlineTimer() {
         return tscDeadlineTimer;
+    }
+
+    /** Whether writes to I/O ports can be coalesced ({@link VmFd#registerCoalescedPio}, {@link VcpuFd#coalescedRing}). */
+    public boolean coalescedPio() {
+        return coalescedPio;
     }
 
     /** Bytes of the kvm_run area each vCPU maps. */

@@ -12,6 +12,8 @@ public final class KvmCap {
     public static final int NR_VCPUS = 9;
     public static final int NR_MEMSLOTS = 10;
     public static final int MP_STATE = 14;
+    /** The coalesced ring's page offset in a vCPU's mmap (0: no ring). */
+    public static final int COALESCED_MMIO = 15;
     public static final int IRQ_ROUTING = 25;
     public static final int IRQFD = 32;
     public static final int PIT2 = 33;
@@ -27,6 +29,8 @@ public final class KvmCap {
     public static final int TSC_DEADLINE_TIMER = 72;
     public static final int SIGNAL_MSI = 77;
     public static final int IMMEDIATE_EXIT = 136;
+    /** Coalesced zones may be I/O ports. */
+    public static final int COALESCED_PIO = 162;
     public static final int EXCEPTION_PAYLOAD = 164;
     /** The kvm_xsave size KVM_GET_XSAVE2 and KVM_SET_XSAVE use (at least 4096); asked on the VM fd. */
     public static final int XSAVE2 = 208;

@@ -303,6 +303,14 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /**
+     * The VM's coalesced ring, seen through this vCPU's mapping (valid while this vCPU is open). Only where
+     * {@link Kvm#coalescedPio()} says KVM has one.
+     */
+    public CoalescedRing coalescedRing() {
+        return new CoalescedRing(run.asSlice((long) CoalescedRing.PAGE_OFFSET * 4096, 4096));
+    }
+
     /** What CPUID answers in the guest (KVM_GET_CPUID2). */
     public List<CpuidEntry> cpuid() {
         return Kvm.readCpuid2(fd, Ioctls.KVM_GET_CPUID2, "KVM_GET_CPUID2");

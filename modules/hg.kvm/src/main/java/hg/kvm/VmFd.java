@@ -151,6 +151,20 @@ public final class VmFd implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the guest's writes to ports {@code [port, port + size)} go into the VM's {@link CoalescedRing} rather
+     * than exit (reads still exit). Needs {@link Kvm#coalescedPio()}.
+     */
+    public void registerCoalescedPio(long port, int size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(Layouts.KVM_COALESCED_MMIO_ZONE);
+            s.set(JAVA_LONG, Layouts.offset(Layouts.KVM_COALESCED_MMIO_ZONE, "addr"), port);
+            s.set(JAVA_INT, Layouts.offset(Layouts.KVM_COALESCED_MMIO_ZONE, "size"), size);
+            s.set(JAVA_INT, Layouts.offset(Layouts.KVM_COALESCED_MMIO_ZONE, "pio"), 1);
+            Libc.ioctl(fd, Ioctls.KVM_REGISTER_COALESCED_MMIO, s, "KVM_REGISTER_COALESCED_MMIO");
+        }
+    }
+
     /** Each write to {@code eventFd} raises edge-triggered interrupt {@code gsi}. */
     public void registerIrqfd(EventFd eventFd, int gsi) {
         irqfd(eventFd, gsi, 0, "KVM_IRQFD");

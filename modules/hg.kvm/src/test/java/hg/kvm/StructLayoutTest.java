@@ -49,6 +49,9 @@ class StructLayoutTest {
         caps.put("KVM_CAP_NR_VCPUS", (long) KvmCap.NR_VCPUS);
         caps.put("KVM_CAP_NR_MEMSLOTS", (long) KvmCap.NR_MEMSLOTS);
         caps.put("KVM_CAP_MP_STATE", (long) KvmCap.MP_STATE);
+        caps.put("KVM_CAP_COALESCED_MMIO", (long) KvmCap.COALESCED_MMIO);
+        caps.put("KVM_CAP_COALESCED_PIO", (long) KvmCap.COALESCED_PIO);
+        caps.put("KVM_COALESCED_MMIO_PAGE_OFFSET", (long) CoalescedRing.PAGE_OFFSET);
         caps.put("KVM_CAP_IRQ_ROUTING", (long) KvmCap.IRQ_ROUTING);
         caps.put("KVM_CAP_IRQFD", (long) KvmCap.IRQFD);
         caps.put("KVM_CAP_PIT2", (long) KvmCap.PIT2);

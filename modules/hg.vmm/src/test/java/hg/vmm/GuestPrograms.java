@@ -34,7 +34,7 @@ final class GuestPrograms {
             dir = Files.createTempDirectory("hg-guests");
             dir.toFile().deleteOnExit();
             for (String f : List.of("guest.h", "guest.ld", "uart.c", "blk.c", "triple.c", "smp.c", "net.c", "count.c",
-                    "hostile.c")) {
+                    "hostile.c", "quiet.c")) {
                 try (InputStream in = GuestPrograms.class.getResourceAsStream("/guests/" + f)) {
                     if (in == null) {
                         throw new IOException("test resource guests/" + f + " is missing");

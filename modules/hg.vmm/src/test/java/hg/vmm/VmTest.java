@@ -82,6 +82,14 @@ class VmTest {
         assertTrue(vm.bootMarks().getFirst().getValue().compareTo(vm.uptime()) < 0);
     }
 
+    /** The console's data port is coalesced: its last byte, with no exit after it, is still shown (within the flush period). */
+    @Test
+    void whatAGuestSaysBeforeItHaltsForGoodReachesTheConsole() throws Exception {
+        Vm vm = manager.require(manager.create(VmConfig.of(GuestPrograms.elf("quiet"), null).withMemory(MEM)));
+        awaitOutput(vm, "said before a halt for good\n");
+        assertInstanceOf(VmState.Running.class, vm.state());
+    }
+
     @Test
     void guestDriverWritesFlushesAndReadsVirtioBlk() throws Exception {
         Path image = dir.resolve("disk.img");

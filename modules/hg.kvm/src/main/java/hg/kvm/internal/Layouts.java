@@ -130,6 +130,18 @@ public final class Layouts {
     public static final StructLayout KVM_IRQFD = structLayout(
             u32("fd"), u32("gsi"), u32("flags"), u32("resamplefd"), bytes("pad", 16)).withName("kvm_irqfd");
 
+    /** A zone of guest-physical or port addresses whose writes KVM puts in the coalesced ring (the union's pio). */
+    public static final StructLayout KVM_COALESCED_MMIO_ZONE = structLayout(u64("addr"), u32("size"), u32("pio"))
+            .withName("kvm_coalesced_mmio_zone");
+
+    /** One write in the coalesced ring. */
+    public static final StructLayout KVM_COALESCED_MMIO = structLayout(
+            u64("phys_addr"), u32("len"), u32("pio"), bytes("data", 8)).withName("kvm_coalesced_mmio");
+
+    /** The ring's head; its entries follow (a flexible array). */
+    public static final StructLayout KVM_COALESCED_MMIO_RING = structLayout(u32("first"), u32("last"))
+            .withName("kvm_coalesced_mmio_ring");
+
     public static final StructLayout KVM_IOEVENTFD = structLayout(
             u64("datamatch"), u64("addr"), u32("len"), u32("fd"), u32("flags"), bytes("pad", 36))
             .withName("kvm_ioeventfd");
@@ -182,7 +194,7 @@ public final class Layouts {
                 KVM_MSR_ENTRY, KVM_MSRS, KVM_MSR_LIST, KVM_CPUID_ENTRY2, KVM_CPUID2, KVM_LAPIC_STATE,
                 KVM_MP_STATE, KVM_XCR, KVM_XCRS, KVM_VCPU_EVENTS, KVM_CLOCK_DATA, KVM_DEBUGREGS, KVM_XSAVE,
                 KVM_IRQCHIP, KVM_PIT_CHANNEL_STATE, KVM_PIT_STATE2, KVM_USERSPACE_MEMORY_REGION,
-                KVM_IRQ_LEVEL, KVM_IRQFD, KVM_IOEVENTFD, KVM_IRQ_ROUTING_ENTRY, KVM_IRQ_ROUTING, KVM_PIT_CONFIG, KVM_SIGNAL_MASK, KVM_INTERRUPT,
+                KVM_IRQ_LEVEL, KVM_IRQFD, KVM_IOEVENTFD, KVM_COALESCED_MMIO_ZONE, KVM_COALESCED_MMIO, KVM_COALESCED_MMIO_RING, KVM_IRQ_ROUTING_ENTRY, KVM_IRQ_ROUTING, KVM_PIT_CONFIG, KVM_SIGNAL_MASK, KVM_INTERRUPT,
                 KVM_RUN}) {
             m.put(g.name().orElseThrow(), g);
         }

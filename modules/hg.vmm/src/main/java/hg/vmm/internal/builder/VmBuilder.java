@@ -9,6 +9,7 @@ import hg.boot.KernelLoader;
 import hg.boot.LinuxBoot;
 import hg.boot.LoadedKernel;
 import hg.boot.X86Layout;
+import hg.kvm.CoalescedRing;
 import hg.kvm.CpuidEntry;
 import hg.kvm.CpuidTable;
 import hg.kvm.GuestMemory;
@@ -30,6 +31,7 @@ import hg.vmm.internal.bus.Bus;
 import hg.vmm.internal.bus.InterruptTrigger;
 import hg.vmm.internal.cpu.BootState;
 import hg.vmm.internal.cpu.ClockAdvance;
+import hg.vmm.internal.cpu.CoalescedFlusher;
 import hg.vmm.internal.cpu.CpuidTables;
 import hg.vmm.internal.cpu.VcpuLoop;
 import hg.vmm.internal.io.ConsoleBuffer;
@@ -92,6 +94,7 @@ public final class VmBuilder {
     private final StepClock steps = new StepClock();
     private final Kvm kvm;
     private final List<CpuidEntry> supportedCpuid;
+    private CoalescedRing coalescedRing;
     private final int id;
     private final VmConfig config;
     private final Consumer<StopReason> stop;
@@ -306,11 +309,19 @@ public final class VmBuilder {
         }
     }
 
-    /** COM1 (the console), the i8042 (its reset line ends the VM), the debug exit port and the boot timer. */
+    /**
+     * COM1 (the console), the i8042 (its reset line ends the VM), the debug exit port and the boot timer.
+     * Writes to COM1's data port wait in KVM's coalesced ring where it has one: a guest sends its console a
+     * byte at a time, each an exit, and half of a boot's exits to the VMM were those (its status reads, which
+     * must exit, hand the waiting bytes over first).
+     */
     private Serial16550 attachLegacyDevices() {
         Serial16550 serial = new Serial16550(irqLine(Serial16550.COM1_IRQ), console::emit);
         console.connectInput(serial::enqueueInput);
         pio.register(Serial16550.COM1_PORT, Serial16550.PORT_COUNT, serial);
+        if (kvm.coalescedPio()) {
+            vmFd.registerCoalescedPio(Serial16550.COM1_PORT, 1);
+        }
         i8042 = new I8042(irqLine(I8042.KBD_IRQ), stop);
         pio.register(I8042.BASE_PORT, I8042.PORT_COUNT, i8042);
         pio.register(DebugExitPort.PORT, DebugExitPort.PORT_COUNT, new DebugExitPort(stop));
@@ -521,10 +532,32 @@ public final class VmBuilder {
             if (i == 0) {
                 BootState.apply(vcpu, boot.bootCpu());
             }
-            loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
+            loops.add(new VcpuLoop(i, vcpu, pio, mmio, coalescedRing(vcpu), stop::accept));
             steps.mark("vCPU registers");
         }
         return loops;
+    }
+
+    /**
+     * The VM's coalesced ring, or null where KVM has none: one object for all the vCPUs (its drain is
+     * synchronized), seen through the first vCPU's mapping, which lives as long as the VM's threads.
+     */
+    private CoalescedRing coalescedRing(VcpuFd vcpu) {
+        if (coalescedRing == null && kvm.coalescedPio()) {
+            coalescedRing = vcpu.coalescedRing();
+            // Released before the VM fd (which closes the vCPUs and so unmaps the ring): nothing reads it after.
+            resources.push(CoalescedFlusher.watch(coalescedRing, this::replayCoalesced));
+        }
+        return coalescedRing;
+    }
+
+    /** A coalesced write that the flusher found: the one zone is COM1's data port. */
+    private void replayCoalesced(boolean toPort, long address, long data, int length) {
+        byte[] b = new byte[Math.max(0, Math.min(length, 8))];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (data >>> 8 * i);
+        }
+        (toPort ? pio : mmio).write(address, b);
     }
 
     // ---- restoring a snapshot
@@ -568,7 +601,7 @@ public final class VmBuilder {
             VcpuFd vcpu = vmFd.createVcpu(i);
             vcpu.setCpuid(s.vcpus().get(i).cpuid());
             cpuids.add(s.vcpus().get(i).cpuid());
-            loops.add(new VcpuLoop(i, vcpu, pio, mmio, stop::accept));
+            loops.add(new VcpuLoop(i, vcpu, pio, mmio, coalescedRing(vcpu), stop::accept));
         }
         // The guest's wall clock is the host's again (what it lost on disk, and any drift before).
         long saved = s.machine().clock().clock();

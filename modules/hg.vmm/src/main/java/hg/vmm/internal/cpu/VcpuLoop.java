@@ -1,6 +1,7 @@
 package hg.vmm.internal.cpu;
 
 import hg.vmm.internal.bus.Bus;
+import hg.kvm.CoalescedRing;
 import hg.kvm.KvmException;
 import hg.kvm.Regs;
 import hg.kvm.Sregs;
@@ -48,6 +49,9 @@ public final class VcpuLoop implements Runnable {
     private final Bus pio;
     private final Bus mmio;
     private final Owner owner;
+    /** The VM's ring of coalesced port writes (shared by its vCPUs), or null. */
+    private final CoalescedRing coalesced;
+    private final CoalescedRing.Writes replay = this::replay;
     private final byte[][] buffers = {new byte[1], new byte[2], new byte[4], new byte[8]};
 
     private volatile boolean finishRequested;
@@ -61,11 +65,13 @@ public final class VcpuLoop implements Runnable {
      */
     private long exits;
 
-    public VcpuLoop(int index, VcpuFd vcpu, Bus pio, Bus mmio, Owner owner) {
+    /** @param coalesced the VM's coalesced ring, replayed before every exit this loop handles; null if none */
+    public VcpuLoop(int index, VcpuFd vcpu, Bus pio, Bus mmio, CoalescedRing coalesced, Owner owner) {
         this.index = index;
         this.vcpu = vcpu;
         this.pio = pio;
         this.mmio = mmio;
+        this.coalesced = coalesced;
         this.owner = owner;
     }
 
@@ -106,6 +112,8 @@ public final class VcpuLoop implements Runnable {
                 }
                 VcpuExit exit = vcpu.run();
                 EXITS.setOpaque(this, exits + 1);
+                // The writes the guest made without exiting came before this exit: the devices see them first.
+                drainCoalesced();
                 handle(exit);
             }
         } catch (KvmException e) {
@@ -113,6 +121,7 @@ public final class VcpuLoop implements Runnable {
         } catch (RuntimeException | Error e) {
             owner.stop(new StopReason.InternalError("vCPU " + index + " thread failed: " + e));
         } finally {
+            drainCoalesced();
             vcpu.unbindThread();
             synchronized (this) {
                 state = State.FINISHED;
@@ -125,6 +134,8 @@ public final class VcpuLoop implements Runnable {
     private synchronized boolean awaitResume() {
         // A paused vCPU's registers are read for snapshots: the last exit's emulation must be done.
         vcpu.completePendingIo();
+        // A paused VM's devices are saved in snapshots: nothing may still wait in the ring.
+        drainCoalesced();
         state = State.PAUSED;
         notifyAll();
         while (pauseRequested && !finishRequested) {
@@ -201,6 +212,24 @@ public final class VcpuLoop implements Runnable {
                             + where()));
             case VcpuExit.Unknown unknown -> owner.stop(new StopReason.InternalError(
                     "vCPU " + index + ": unhandled KVM exit reason " + unknown.reason() + where()));
+        }
+    }
+
+    private void drainCoalesced() {
+        if (coalesced != null) {
+            coalesced.drain(replay);
+        }
+    }
+
+    private void replay(boolean toPort, long address, long data, int length) {
+        byte[] b = buffer(length);
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (data >>> 8 * i);
+        }
+        if (toPort) {
+            pio.write(address, b);
+        } else {
+            mmio.write(address, b);
         }
     }
 
