@@ -42,6 +42,14 @@ public final class CoalescedRing implements AutoCloseable {
     private final MemorySegment page;
     private boolean closed;
 
+    /** Puts the low {@code into.length} bytes of a replayed write's {@code data} into {@code into}, as the guest wrote them. */
+    public static byte[] unpack(long data, byte[] into) {
+        for (int i = 0; i < into.length; i++) {
+            into[i] = (byte) (data >>> 8 * i);
+        }
+        return into;
+    }
+
     /** Over {@code page}: the ring's page of a vCPU mapping (or, in tests, any page laid out as KVM does). */
     public CoalescedRing(MemorySegment page) {
         if (page.byteSize() < PAGE) {

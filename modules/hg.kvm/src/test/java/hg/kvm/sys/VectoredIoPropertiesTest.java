@@ -19,6 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class VectoredIoPropertiesTest {
 
@@ -77,26 +78,17 @@ class VectoredIoPropertiesTest {
         }
     }
 
-    @Property(tries = 5)
-    void refusesHeapMemoryAndTooManyPieces(@ForAll @IntRange(min = 1, max = 3) int n) throws IOException {
+    /** Heap memory, too many pieces, a descriptor that cannot write: each refused (the device answers IOERR to the last). */
+    @org.junit.jupiter.api.Test
+    void refusals() throws IOException {
         Path file = Files.createTempFile("vectored", ".img");
         try (Arena arena = Arena.ofConfined(); OfdLock lock = OfdLock.tryLock(file, true).orElseThrow()) {
             assertThrows(IllegalArgumentException.class,
-                    () -> VectoredIo.read(lock.fd(), List.of(MemorySegment.ofArray(new byte[n])), 0));
-            List<MemorySegment> many = java.util.Collections.nCopies(VectoredIo.MAX_PIECES + n, arena.allocate(1));
+                    () -> VectoredIo.read(lock.fd(), List.of(MemorySegment.ofArray(new byte[8])), 0));
+            List<MemorySegment> many = java.util.Collections.nCopies(VectoredIo.MAX_PIECES + 1, arena.allocate(1));
             assertThrows(IllegalArgumentException.class, () -> VectoredIo.read(lock.fd(), many, 0));
-        } finally {
-            Files.deleteIfExists(file);
-        }
-    }
-
-    /** A descriptor that cannot write says so as an IOException (the device answers the guest IOERR). */
-    @Property(tries = 3)
-    void aReadOnlyDescriptorRefusesWrites(@ForAll @IntRange(min = 1, max = 4096) int n) throws IOException {
-        Path file = Files.createTempFile("vectored", ".img");
-        try (Arena arena = Arena.ofConfined(); OfdLock lock = OfdLock.tryLock(file, true).orElseThrow()) {
-            IOException e = assertThrows(IOException.class, () -> VectoredIo.write(lock.fd(), List.of(arena.allocate(n)), 0));
-            assertEquals(true, e.getMessage().contains("EBADF"), e.getMessage());
+            IOException e = assertThrows(IOException.class, () -> VectoredIo.write(lock.fd(), List.of(arena.allocate(512)), 0));
+            assertTrue(e.getMessage().contains("EBADF"), e.getMessage());
         } finally {
             Files.deleteIfExists(file);
         }

@@ -553,11 +553,7 @@ public final class VmBuilder {
 
     /** A coalesced write that the flusher found: the one zone is COM1's data port. */
     private void replayCoalesced(boolean toPort, long address, long data, int length) {
-        byte[] b = new byte[Math.max(0, Math.min(length, 8))];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) (data >>> 8 * i);
-        }
-        (toPort ? pio : mmio).write(address, b);
+        (toPort ? pio : mmio).write(address, CoalescedRing.unpack(data, new byte[Math.max(0, Math.min(length, 8))]));
     }
 
     // ---- restoring a snapshot

@@ -222,10 +222,7 @@ public final class VcpuLoop implements Runnable {
     }
 
     private void replay(boolean toPort, long address, long data, int length) {
-        byte[] b = buffer(length);
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) (data >>> 8 * i);
-        }
+        byte[] b = CoalescedRing.unpack(data, buffer(length));
         if (toPort) {
             pio.write(address, b);
         } else {
