@@ -311,9 +311,9 @@ public final class VmBuilder {
 
     /**
      * COM1 (the console), the i8042 (its reset line ends the VM), the debug exit port and the boot timer.
-     * Writes to COM1's data port wait in KVM's coalesced ring where it has one: a guest sends its console a
-     * byte at a time, each an exit, and half of a boot's exits to the VMM were those (its status reads, which
-     * must exit, hand the waiting bytes over first).
+     * Writes to COM1's data port wait in KVM's coalesced ring where it has one: Linux sends its console a byte
+     * at a time and reads the line status before each, so the write need not exit too (the read, which must,
+     * hands the waiting bytes over first).
      */
     private Serial16550 attachLegacyDevices() {
         Serial16550 serial = new Serial16550(irqLine(Serial16550.COM1_IRQ), console::emit);
