@@ -96,14 +96,19 @@ public final class LinuxBoot {
                 MpTable.size(config.vcpus()));
     }
 
-    /** MSR values a freshly booted kernel expects (as firmware would leave them): fast strings on, MTRRs write-back. */
+    /**
+     * MSR values a freshly booted kernel expects (as firmware would leave them): fast strings on, MTRRs write-back.
+     * The same list every time, so that a caller comparing against it finds it at once.
+     */
     public static List<Msr> bootMsrs() {
-        return List.of(new Msr(MSR_IA32_SYSENTER_CS, 0), new Msr(MSR_IA32_SYSENTER_ESP, 0),
-                new Msr(MSR_IA32_SYSENTER_EIP, 0), new Msr(MSR_STAR, 0), new Msr(MSR_CSTAR, 0),
-                new Msr(MSR_KERNEL_GS_BASE, 0), new Msr(MSR_SYSCALL_MASK, 0), new Msr(MSR_LSTAR, 0),
-                new Msr(MSR_IA32_TSC, 0), new Msr(MSR_IA32_MISC_ENABLE, 1),
-                new Msr(MSR_MTRR_DEF_TYPE, (1L << 11) | 6));
+        return BOOT_MSRS;
     }
+
+    private static final List<Msr> BOOT_MSRS = List.of(new Msr(MSR_IA32_SYSENTER_CS, 0), new Msr(MSR_IA32_SYSENTER_ESP, 0),
+            new Msr(MSR_IA32_SYSENTER_EIP, 0), new Msr(MSR_STAR, 0), new Msr(MSR_CSTAR, 0),
+            new Msr(MSR_KERNEL_GS_BASE, 0), new Msr(MSR_SYSCALL_MASK, 0), new Msr(MSR_LSTAR, 0),
+            new Msr(MSR_IA32_TSC, 0), new Msr(MSR_IA32_MISC_ENABLE, 1),
+            new Msr(MSR_MTRR_DEF_TYPE, (1L << 11) | 6));
 
     private record Checked(byte[] cmdline, List<E820Entry> e820) {
     }

@@ -31,7 +31,6 @@ public final class Ioctls {
     public static final long KVM_SET_IRQCHIP = KVMIO.ior(0x63, Layouts.KVM_IRQCHIP.byteSize());
     public static final long KVM_SET_GSI_ROUTING = KVMIO.iow(0x6a, KVM_IRQ_ROUTING.byteSize());
     public static final long KVM_REGISTER_COALESCED_MMIO = KVMIO.iow(0x67, Layouts.KVM_COALESCED_MMIO_ZONE.byteSize());
-    public static final long KVM_UNREGISTER_COALESCED_MMIO = KVMIO.iow(0x68, Layouts.KVM_COALESCED_MMIO_ZONE.byteSize());
     public static final long KVM_IRQFD = KVMIO.iow(0x76, Layouts.KVM_IRQFD.byteSize());
     public static final long KVM_CREATE_PIT2 = KVMIO.iow(0x77, KVM_PIT_CONFIG.byteSize());
     public static final long KVM_IOEVENTFD = KVMIO.iow(0x79, Layouts.KVM_IOEVENTFD.byteSize());
@@ -88,7 +87,6 @@ public final class Ioctls {
         m.put("KVM_CREATE_IRQCHIP", KVM_CREATE_IRQCHIP);
         m.put("KVM_IRQ_LINE", KVM_IRQ_LINE);
         m.put("KVM_REGISTER_COALESCED_MMIO", KVM_REGISTER_COALESCED_MMIO);
-        m.put("KVM_UNREGISTER_COALESCED_MMIO", KVM_UNREGISTER_COALESCED_MMIO);
         m.put("KVM_IRQFD", KVM_IRQFD);
         m.put("KVM_SET_GSI_ROUTING", KVM_SET_GSI_ROUTING);
         m.put("KVM_CREATE_PIT2", KVM_CREATE_PIT2);

@@ -37,9 +37,6 @@ public final class BootState {
     }
 
     public static Fpu fpu(hg.boot.FpuState f) {
-        if (f.equals(hg.boot.FpuState.DEFAULT)) {
-            return BOOT_FPU;
-        }
         Fpu initial = Fpu.initial();
         return new Fpu(initial.fpr(), f.fcw(), 0, 0, 0, 0, 0, initial.xmm(), f.mxcsr());
     }
@@ -50,9 +47,6 @@ public final class BootState {
         }
         return msrs.stream().map(m -> new MsrEntry(m.index(), m.value())).toList();
     }
-
-    /** Every boot's x87 and SSE state; only ever read (its arrays are copied into the ioctl's struct). */
-    private static final Fpu BOOT_FPU = Fpu.initial();
 
     /** Every boot's MSRs (the list is the same for each VM: made once). */
     private static final List<MsrEntry> BOOT_MSRS =
