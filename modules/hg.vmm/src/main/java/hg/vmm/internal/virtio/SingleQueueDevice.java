@@ -3,16 +3,57 @@ package hg.vmm.internal.virtio;
 import hg.kvm.GuestMemory;
 
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A device with one queue whose chains are requests served one by one (virtio-blk,
- * virtio-rng): the activation, reset and notification handling they share. A subclass
+ * A device with one queue whose chains are requests, each served on its own (virtio-blk,
+ * virtio-rng, 9P): the activation, reset and notification handling they share. A subclass
  * serves a chain and says how many bytes it wrote into it.
+ *
+ * <p>Serially by default: the notified thread serves the chains one after the other. A device
+ * given helpers serves up to {@code maxInFlight} chains at once, as a disk must for a guest
+ * with several requests out: the notified thread keeps the last chain it takes and hands the
+ * others to helpers; whoever finishes a chain returns it (out of order, as virtio allows) and
+ * takes the next. The ring is touched under one lock; chains are served outside it, so such a
+ * device's {@link #serve} runs on several threads at once.
+ *
+ * <p>Each thread serving chains is an owner until it has raised the interrupt for what it
+ * returned. A reset, a snapshot ({@link #beforeSnapshot}) and whatever a subclass brackets with
+ * {@link #quiesce}/{@link #resume} wait until there is no owner left: nothing then touches the
+ * ring or the back end. Owners never take the transport's lock, so the transport may wait for
+ * them while it holds it.
  */
 public abstract class SingleQueueDevice implements VirtioDevice {
-    private GuestMemory memory;
+    /** Null: serial. */
+    private final Executor helpers;
+    private final int maxInFlight;
+    private final ReentrantLock ring = new ReentrantLock();
+    private final Condition ownerless = ring.newCondition();
+
+    private volatile GuestMemory memory;
+    // Guarded by ring.
     private VirtQueue queue;
     private UsedSignal signal;
+    private int inFlight;
+    private int owners;
+    private int holds;
+
+    /** Serves chains one at a time on the notified thread. */
+    protected SingleQueueDevice() {
+        this.helpers = null;
+        this.maxInFlight = 1;
+    }
+
+    /** Serves up to {@code maxInFlight} chains at once, on the notified thread and {@code helpers}. */
+    protected SingleQueueDevice(Executor helpers, int maxInFlight) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("at least one request in flight: " + maxInFlight);
+        }
+        this.helpers = helpers;
+        this.maxInFlight = maxInFlight;
+    }
 
     /** Serves one request; returns the number of bytes written into the chain's writable buffers. */
     protected abstract int serve(DescriptorChain chain) throws VirtioException;
@@ -24,16 +65,28 @@ public abstract class SingleQueueDevice implements VirtioDevice {
 
     @Override
     public final void activate(GuestMemory memory, long features, List<VirtQueue> queues, UsedSignal signal) {
-        this.memory = memory;
-        this.queue = queues.isEmpty() ? null : queues.getFirst();
-        this.signal = signal;
+        ring.lock();
+        try {
+            this.memory = memory;
+            this.queue = queues.isEmpty() ? null : queues.getFirst();
+            this.signal = signal;
+        } finally {
+            ring.unlock();
+        }
     }
 
     @Override
     public final void reset() {
-        memory = null;
-        queue = null;
-        signal = null;
+        quiesce();
+        ring.lock();
+        try {
+            memory = null;
+            queue = null;
+            signal = null;
+            holds--;
+        } finally {
+            ring.unlock();
+        }
         onReset();
     }
 
@@ -41,22 +94,204 @@ public abstract class SingleQueueDevice implements VirtioDevice {
     protected void onReset() {
     }
 
+    /** Chains in flight are finished first; none is taken until {@link #afterSnapshot}. */
+    @Override
+    public void beforeSnapshot() {
+        quiesce();
+    }
+
+    @Override
+    public void afterSnapshot() {
+        resume();
+    }
+
+    /**
+     * Stops taking chains and waits until no thread serves one. Each call is matched by one
+     * {@link #resume}, but for a device that is closing.
+     */
+    protected final void quiesce() {
+        ring.lock();
+        try {
+            holds++;
+            while (owners > 0) {
+                ownerless.awaitUninterruptibly();
+            }
+        } finally {
+            ring.unlock();
+        }
+    }
+
+    /** Takes chains again, and serves those that arrived meanwhile (their notifications went unserved). */
+    protected final void resume() {
+        boolean look;
+        ring.lock();
+        try {
+            look = --holds == 0 && queue != null;
+        } finally {
+            ring.unlock();
+        }
+        if (look) {
+            if (helpers != null) {
+                helpers.execute(() -> ownAsHelper(null));
+            } else {
+                ownAsHelper(null);
+            }
+        }
+    }
+
     @Override
     public final void processQueue(int index) throws VirtioException {
-        VirtQueue q = queue;
-        if (index != 0 || q == null) {
+        if (index != 0) {
             return;
         }
-        boolean used = false;
-        do {
-            DescriptorChain chain;
-            while ((chain = q.pop()) != null) {
-                q.addUsed(chain.head(), serve(chain));
-                used = true;
+        DescriptorChain first;
+        ring.lock();
+        try {
+            first = takeAsNewOwner();
+        } finally {
+            ring.unlock();
+        }
+        if (first != null) {
+            own(first);
+        }
+    }
+
+    /** Under the lock: the chain for a thread that owns none yet, counting it as an owner; null when there is none. */
+    private DescriptorChain takeAsNewOwner() throws VirtioException {
+        DescriptorChain c = take();
+        if (c != null) {
+            owners++;
+        }
+        return c;
+    }
+
+    /**
+     * Under the lock: the next chain for the calling owner, counted in flight; the further chains
+     * it takes go to helpers, each an owner of its own. Null when the driver offers none, the
+     * queue is at its limit (an owner that finishes comes back for more) or the device is held.
+     */
+    private DescriptorChain take() throws VirtioException {
+        if (queue == null || holds > 0) {
+            return null;
+        }
+        DescriptorChain mine = null;
+        try {
+            do {
+                DescriptorChain c;
+                while (inFlight < maxInFlight && (c = queue.pop()) != null) {
+                    inFlight++;
+                    if (mine != null) {
+                        hand(mine);
+                    }
+                    mine = c;
+                }
+                if (inFlight >= maxInFlight) {
+                    return mine;
+                }
+            } while (queue.enableNotification());
+            return mine;
+        } catch (VirtioException | RuntimeException e) {
+            if (mine != null) {
+                inFlight--;   // a broken ring: the device needs a reset, which forgets the chain
             }
-        } while (q.enableNotification());
-        if (used && q.needsInterrupt()) {
-            signal.usedBuffers();
+            throw e;
+        }
+    }
+
+    private void hand(DescriptorChain chain) {
+        owners++;
+        helpers.execute(() -> ownAsHelper(chain));
+    }
+
+    /** On a helper (or a resume): a failure goes to the transport through the signal, as no caller is there to take it. */
+    private void ownAsHelper(DescriptorChain first) {
+        UsedSignal s;
+        DescriptorChain c = first;
+        ring.lock();
+        try {
+            s = signal;
+            if (c == null) {
+                try {
+                    c = takeAsNewOwner();
+                } catch (VirtioException | RuntimeException e) {
+                    if (s != null) {
+                        s.failed(e.getMessage());
+                    }
+                    return;
+                }
+            }
+        } finally {
+            ring.unlock();
+        }
+        if (c == null) {
+            return;
+        }
+        try {
+            own(c);
+        } catch (VirtioException | RuntimeException e) {
+            s.failed("queue 0: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Serves {@code first} and whatever chains it can take after it, returning each; raises the
+     * interrupt once for all it returned, then stops being an owner. Whatever breaks is thrown
+     * after that, so nobody waits for this thread meanwhile.
+     */
+    private void own(DescriptorChain first) throws VirtioException {
+        VirtQueue q;
+        UsedSignal s;
+        ring.lock();
+        try {
+            q = queue;
+            s = signal;
+        } finally {
+            ring.unlock();
+        }
+        boolean interrupt = false;
+        try {
+            for (DescriptorChain c = first; c != null; ) {
+                int written;
+                try {
+                    written = serve(c);
+                } catch (VirtioException | RuntimeException e) {
+                    released();
+                    throw e;
+                }
+                ring.lock();
+                try {
+                    inFlight--;
+                    q.addUsed(c.head(), written);
+                    c = take();
+                    if (c == null) {
+                        interrupt = q.needsInterrupt();
+                    }
+                } finally {
+                    ring.unlock();
+                }
+            }
+            if (interrupt) {
+                s.usedBuffers();
+            }
+        } finally {
+            ring.lock();
+            try {
+                if (--owners == 0) {
+                    ownerless.signalAll();
+                }
+            } finally {
+                ring.unlock();
+            }
+        }
+    }
+
+    /** A chain that failed leaves the count in flight (the ring is broken; a reset forgets it). */
+    private void released() {
+        ring.lock();
+        try {
+            inFlight--;
+        } finally {
+            ring.unlock();
         }
     }
 }

@@ -64,8 +64,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private final AtomicInteger interruptStatus = new AtomicInteger();
     private int configGeneration;
     private boolean active;
-    /** Counts activations, so a late report from an earlier one cannot break the current one. */
-    private int activation;
+    /** Counts activations, so a late report from an earlier one cannot break the current one. Read without the lock. */
+    private volatile int activation;
     private String failure;
 
     /** A transport with warnings of its own (tests, tools). */
@@ -291,7 +291,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
             device.activate(memory, driverFeatures, live, new VirtioDevice.UsedSignal() {
                 @Override
                 public void usedBuffers() {
-                    signalUsed();
+                    signalUsed(run);
                 }
 
                 @Override
@@ -346,8 +346,14 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         raise(Virtio.INTERRUPT_CONFIG_CHANGE);
     }
 
-    private synchronized void signalUsed() {
-        raise(Virtio.INTERRUPT_USED_BUFFER);
+    /**
+     * Without the lock: a device's helper threads raise it, and a reset waits for them while it holds
+     * the lock. A device returns no buffer of an activation after the reset that ended it.
+     */
+    private void signalUsed(int run) {
+        if (run == activation) {
+            raise(Virtio.INTERRUPT_USED_BUFFER);
+        }
     }
 
     /** Sets interrupt bits; an edge goes out only when none was pending (the driver reads them all). */

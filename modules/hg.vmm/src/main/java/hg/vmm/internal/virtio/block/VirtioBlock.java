@@ -18,6 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * overlay over a frozen one. Requests: read, write, flush (fdatasync of whatever file takes the
  * writes) and get-id. Data moves straight between the files and guest memory, with no copy in between.
  *
+ * <p>Up to {@link #MAX_IN_FLIGHT} requests are served at once (on the VM's I/O thread and
+ * {@link DiskThreads}) and returned as each finishes: a guest with a queue depth above one gets
+ * them in parallel, as from a real disk. The Linux block layer orders what must be ordered
+ * (a flush waits for the writes it covers), so the device keeps no order of its own.
+ *
  * <p>A request beyond the advertised limits (a data segment over {@link #SIZE_MAX}, more than
  * {@link #SEG_MAX} of them) gets an I/O error, as a malformed header does: a Linux driver keeps
  * to both, so whatever exceeds them is a guest that should not get more than an error for it.
@@ -30,6 +35,8 @@ public final class VirtioBlock extends SingleQueueDevice {
     public static final int SIZE_MAX = 1 << 20;
     public static final int SEG_MAX = QUEUE_SIZE - 2;
     public static final int ID_BYTES = 20;
+    /** What one disk may have served at once: each holds a helper thread, so a guest cannot take them all. */
+    public static final int MAX_IN_FLIGHT = Math.min(16, DiskThreads.COUNT);
 
     static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_FLUSH = 9;
     static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
@@ -60,6 +67,7 @@ public final class VirtioBlock extends SingleQueueDevice {
      * @param id the serial the guest reads (get-id), at most 20 bytes are used
      */
     public VirtioBlock(BlockBackend disk, String id) {
+        super(DiskThreads.SHARED, MAX_IN_FLIGHT);
         this.disk = disk;
         this.id = Arrays.copyOf(id.getBytes(StandardCharsets.US_ASCII), Math.min(ID_BYTES, id.length()));
         this.capacitySectors = disk.size() / SECTOR_SIZE;
@@ -109,18 +117,24 @@ public final class VirtioBlock extends SingleQueueDevice {
 
     /**
      * Puts the device on {@code next} (same read-only mode) and returns the backend it was on, which the
-     * caller closes. Call with the VM's I/O thread held, then tell the driver through the transport; the
-     * guest sees the new capacity when it reads the configuration again.
+     * caller closes: the requests under way finish on it first. Call with the VM's I/O thread held, then
+     * tell the driver through the transport; the guest sees the new capacity when it reads the
+     * configuration again.
      */
     public synchronized BlockBackend replace(BlockBackend next) {
         if (next.readOnly() != disk.readOnly()) {
             throw new IllegalArgumentException("a disk's read-only mode is fixed when the driver starts");
         }
-        BlockBackend old = disk;
-        disk = next;
-        capacitySectors = next.size() / SECTOR_SIZE;
-        ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, capacitySectors);
-        return old;
+        quiesce();
+        try {
+            BlockBackend old = disk;
+            disk = next;
+            capacitySectors = next.size() / SECTOR_SIZE;
+            ByteBuffer.wrap(config).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, capacitySectors);
+            return old;
+        } finally {
+            resume();
+        }
     }
 
     @Override
@@ -283,8 +297,10 @@ public final class VirtioBlock extends SingleQueueDevice {
         return (int) Math.min(dataWritten + 1, Integer.MAX_VALUE);
     }
 
+    /** Waits for the requests under way, which use the file and guest memory, then closes the back end. */
     @Override
     public void close() {
+        quiesce();
         disk.close();
     }
 }

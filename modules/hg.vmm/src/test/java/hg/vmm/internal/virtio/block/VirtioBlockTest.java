@@ -162,6 +162,56 @@ class VirtioBlockTest {
         assertEquals(7, file[7 * 512]);
     }
 
+    /** Offers one request per sector pair at once (each with its own header, data and status) and waits for all. */
+    void requestsAtOnce(MockDriver d, int type, int count, long data) {
+        int before = d.usedIdx();
+        for (int i = 0; i < count; i++) {
+            memory.writeU32(HEADER + 16L * i, type);
+            memory.writeU32(HEADER + 16L * i + 4, 0);
+            memory.writeU64(HEADER + 16L * i + 8, 2L * i);
+            memory.writeU8(STATUS + i, 0xee);
+            d.offer(d.chain(List.of(Buf.out(HEADER + 16L * i, 16),
+                    type == VirtioBlock.T_IN ? Buf.in(data + 0x1000L * i, 1024) : Buf.out(data + 0x1000L * i, 1024),
+                    Buf.in(STATUS + i, 1))));
+        }
+        d.notifyQueue();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (d.usedIdx() != ((before + count) & 0xffff)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + (d.usedIdx() - before) + " of " + count + " requests came back");
+            }
+            Thread.onSpinWait();
+        }
+        for (int i = 0; i < count; i++) {
+            assertEquals(VirtioBlock.S_OK, memory.readU8(STATUS + i), "request " + i);
+        }
+    }
+
+    @Test
+    void requestsOfferedTogetherAreServedTogetherAndEachLandsWhereItSays() throws IOException {
+        Path img = image(SECTORS);
+        VirtioBlock blk = new VirtioBlock(DiskImage.open(img, false), "together");
+        transport = new VirtioMmioTransport("blk", blk, memory, irq);
+        MockDriver d = new MockDriver(memory, transport, 64, 0x1000);
+        d.setUp(FEATURES);
+        int count = 12;
+        for (int i = 0; i < count; i++) {
+            memory.slice(DATA + 0x1000L * i, 1024).fill((byte) (0x40 + i));
+        }
+        requestsAtOnce(d, VirtioBlock.T_OUT, count, DATA);
+        byte[] file = Files.readAllBytes(img);
+        for (int i = 0; i < count; i++) {
+            for (int b = 0; b < 1024; b++) {
+                assertEquals((byte) (0x40 + i), file[i * 1024 + b], "sector pair " + i);
+            }
+        }
+        requestsAtOnce(d, VirtioBlock.T_IN, count, 0x40000);
+        for (int i = 0; i < count; i++) {
+            assertEquals(0x40 + i, memory.readU8(0x40000 + 0x1000L * i + 1023));
+        }
+        assertEquals(new VirtioBlock.Transferred(count * 1024L, count * 1024L), blk.transferred());
+    }
+
     @Test
     void theCountersMoveByExactlyTheBytesRequestsTransferred() throws IOException {
         attach(image(SECTORS), false);
