@@ -34,6 +34,20 @@ public final class LinuxBoot {
     static final SegmentRegister DATA = flat(DATA_SELECTOR, 0x3, true, false);
     static final SegmentRegister TSS = new SegmentRegister(0, TSS_LIMIT, TSS_SELECTOR, 0xb, true, 0, false, false, false, false, false, false);
 
+    /**
+     * The special registers every 64-bit boot starts with, one instance for all: whoever lays them out
+     * for KVM can keep that by identity.
+     */
+    public static final SpecialRegisters LONG_MODE_SREGS = new SpecialRegisters(CODE64, DATA, DATA, DATA, DATA, DATA,
+            TSS, SegmentRegister.empty(), gdtr(), idtr(),
+            SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET | SpecialRegisters.CR0_PG, 0,
+            X86Layout.PML4_ADDRESS, SpecialRegisters.CR4_PAE, 0,
+            SpecialRegisters.EFER_LME | SpecialRegisters.EFER_LMA);
+    /** The special registers every PVH boot starts with (32-bit protected mode, no paging). */
+    public static final SpecialRegisters PVH_SREGS = new SpecialRegisters(CODE32, DATA, DATA, DATA, DATA, DATA,
+            TSS, SegmentRegister.empty(), gdtr(), idtr(),
+            SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET, 0, 0, 0, 0, 0);
+
     private LinuxBoot() {
     }
 
@@ -56,12 +70,7 @@ public final class LinuxBoot {
         }
         GeneralRegisters regs = new GeneralRegisters(0, 0, 0, 0, X86Layout.ZERO_PAGE_ADDRESS, 0,
                 X86Layout.BOOT_STACK_POINTER, X86Layout.BOOT_STACK_POINTER, 0, 0, 0, 0, 0, 0, 0, 0, kernel.entry(), 2);
-        SpecialRegisters sregs = new SpecialRegisters(CODE64, DATA, DATA, DATA, DATA, DATA, TSS,
-                SegmentRegister.empty(), gdtr(), idtr(),
-                SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET | SpecialRegisters.CR0_PG, 0,
-                X86Layout.PML4_ADDRESS, SpecialRegisters.CR4_PAE, 0,
-                SpecialRegisters.EFER_LME | SpecialRegisters.EFER_LMA);
-        return new BootSetup(new VcpuState(regs, sregs, FpuState.DEFAULT, bootMsrs()), X86Layout.ZERO_PAGE_ADDRESS,
+        return new BootSetup(new VcpuState(regs, LONG_MODE_SREGS, FpuState.DEFAULT, bootMsrs()), X86Layout.ZERO_PAGE_ADDRESS,
                 X86Layout.CMDLINE_ADDRESS, c.cmdline.length, c.e820, X86Layout.MPTABLE_ADDRESS,
                 MpTable.size(config.vcpus()));
     }
@@ -88,10 +97,7 @@ public final class LinuxBoot {
         }
         GeneralRegisters regs = new GeneralRegisters(0, X86Layout.PVH_INFO_ADDRESS, 0, 0, 0, 0, 0, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, entry, 2);
-        SpecialRegisters sregs = new SpecialRegisters(CODE32, DATA, DATA, DATA, DATA, DATA, TSS,
-                SegmentRegister.empty(), gdtr(), idtr(),
-                SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET, 0, 0, 0, 0, 0);
-        return new BootSetup(new VcpuState(regs, sregs, FpuState.DEFAULT, bootMsrs()), X86Layout.PVH_INFO_ADDRESS,
+        return new BootSetup(new VcpuState(regs, PVH_SREGS, FpuState.DEFAULT, bootMsrs()), X86Layout.PVH_INFO_ADDRESS,
                 X86Layout.CMDLINE_ADDRESS, c.cmdline.length, c.e820, X86Layout.MPTABLE_ADDRESS,
                 MpTable.size(config.vcpus()));
     }

@@ -207,6 +207,19 @@ public final class VcpuFd implements AutoCloseable {
         StructIoctl.set(fd, Layouts.KVM_SREGS, Ioctls.KVM_SET_SREGS, "KVM_SET_SREGS", s -> Structs.writeSregs(s, sregs));
     }
 
+    /**
+     * Sets the special registers of {@code image} but for the APIC base and the pending-interrupt bitmap,
+     * which stay this vCPU's own (a new vCPU's: the BSP flag in the one, nothing pending in the other).
+     */
+    public void setSregsKeepingApic(SregsImage image) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.KVM_SREGS);
+            Libc.ioctl(fd, Ioctls.KVM_GET_SREGS, s, "KVM_GET_SREGS");
+            s.copyFrom(image.keptBefore());
+            Libc.ioctl(fd, Ioctls.KVM_SET_SREGS, s, "KVM_SET_SREGS");
+        }
+    }
+
     public Fpu fpu() {
         return StructIoctl.get(fd, Layouts.KVM_FPU, Ioctls.KVM_GET_FPU, "KVM_GET_FPU", Structs::readFpu);
     }

@@ -101,6 +101,9 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
     public static final MethodHandle PWRITEV = errnoHandle("pwritev",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), -1);
+    /** preadv2(fd, struct iovec *, count, offset, flags): with RWF_NOWAIT, a read only of what the page cache holds. */
+    public static final MethodHandle PREADV2 = errnoHandle("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), -1);
     /** socket(domain, type, protocol): the control socket the interface ioctls (SIOC*) go through. */
     public static final MethodHandle SOCKET = errnoHandle("socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);

@@ -19,21 +19,35 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class VectoredIo {
     /** IOV_MAX: the most pieces one call takes. */
     public static final int MAX_PIECES = 1024;
+    /** What {@link #readIfCached} answers when part of the data is not in the page cache. */
+    public static final long NOT_CACHED = -1;
+    private static final int RWF_NOWAIT = 0x8;
 
     private VectoredIo() {
     }
 
     /** Reads into {@code pieces}, in order, from {@code offset}; returns the bytes placed, fewer only at end of file. */
     public static long read(int fd, List<MemorySegment> pieces, long offset) throws IOException {
-        return transfer(fd, pieces, offset, true);
+        return transfer(fd, pieces, offset, true, false);
+    }
+
+    /**
+     * {@link #read}, but only from the page cache (preadv2 with RWF_NOWAIT): {@link #NOT_CACHED} when some
+     * of the data would have to come from the device, with part of {@code pieces} filled perhaps.
+     *
+     * @throws UnsupportedOperationException when the file's file system cannot tell (tmpfs before Linux 6.6)
+     */
+    public static long readIfCached(int fd, List<MemorySegment> pieces, long offset) throws IOException {
+        return transfer(fd, pieces, offset, true, true);
     }
 
     /** Writes all of {@code pieces}, in order, at {@code offset}. */
     public static void write(int fd, List<MemorySegment> pieces, long offset) throws IOException {
-        transfer(fd, pieces, offset, false);
+        transfer(fd, pieces, offset, false, false);
     }
 
-    private static long transfer(int fd, List<MemorySegment> pieces, long offset, boolean read) throws IOException {
+    private static long transfer(int fd, List<MemorySegment> pieces, long offset, boolean read, boolean cachedOnly)
+            throws IOException {
         if (pieces.size() > MAX_PIECES) {
             throw new IllegalArgumentException(pieces.size() + " pieces (at most " + MAX_PIECES + ")");
         }
@@ -58,13 +72,21 @@ public final class VectoredIo {
                     iov.set(JAVA_LONG, 16L * count, p.address() + from);
                     iov.set(JAVA_LONG, 16L * count + 8, p.byteSize() - from);
                 }
-                long n = read
+                long n = cachedOnly
+                        ? (long) Libc.PREADV2.invokeExact(state, fd, iov, count, offset + done, RWF_NOWAIT)
+                        : read
                         ? (long) Libc.PREADV.invokeExact(state, fd, iov, count, offset + done)
                         : (long) Libc.PWRITEV.invokeExact(state, fd, iov, count, offset + done);
                 if (n < 0) {
                     int errno = Libc.errno(state);
                     if (errno == Errno.EINTR) {
                         continue;
+                    }
+                    if (cachedOnly && errno == Errno.EAGAIN) {
+                        return NOT_CACHED;
+                    }
+                    if (cachedOnly && errno == Errno.EOPNOTSUPP) {
+                        throw new UnsupportedOperationException("this file system cannot read without waiting");
                     }
                     throw new IOException(new KvmException(read ? "preadv" : "pwritev", errno).getMessage());
                 }
@@ -87,7 +109,7 @@ public final class VectoredIo {
                     }
                 }
             }
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {   // UnsupportedOperationException among them
             throw e;
         } catch (Throwable t) {
             throw Libc.rethrow(t);

@@ -54,6 +54,46 @@ class VectoredIoPropertiesTest {
         }
     }
 
+    /**
+     * A file just written sits in the page cache: a read that may not wait gives what a plain read gives, or,
+     * where the file system cannot tell (tmpfs before Linux 6.6), says so rather than guess.
+     */
+    @Property(tries = 20)
+    void aCachedReadThatMayNotWaitReadsWhatAPlainReadDoes(@ForAll @Size(min = 1, max = 20) List<@IntRange(max = 9000) Integer> sizes,
+                                                          @ForAll @IntRange(max = 50_000) int offset,
+                                                          @ForAll long seed) throws IOException {
+        for (Path dir : List.of(Path.of(System.getProperty("java.io.tmpdir")), Path.of("/dev/shm"))) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            Path file = Files.createTempFile(dir, "vectored", ".img");
+            try (Arena arena = Arena.ofConfined()) {
+                byte[] content = new byte[100_000];
+                new Random(seed).nextBytes(content);
+                Files.write(file, content);
+                List<MemorySegment> plain = new ArrayList<>();
+                List<MemorySegment> cached = new ArrayList<>();
+                for (int size : sizes) {
+                    plain.add(arena.allocate(size));
+                    cached.add(arena.allocate(size));
+                }
+                try (OfdLock lock = OfdLock.tryLock(file, true).orElseThrow()) {
+                    long n = VectoredIo.read(lock.fd(), plain, offset);
+                    long m;
+                    try {
+                        m = VectoredIo.readIfCached(lock.fd(), cached, offset);
+                    } catch (UnsupportedOperationException e) {
+                        continue;
+                    }
+                    assertEquals(n, m, "in " + dir);
+                    assertArrayEquals(joined(plain), joined(cached));
+                }
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
     @Property(tries = 40)
     void writesPlaceEveryPieceInOrder(@ForAll @Size(min = 1, max = 40) List<@IntRange(max = 9000) Integer> sizes,
                                       @ForAll @IntRange(max = 100_000) int offset, @ForAll long seed) throws IOException {

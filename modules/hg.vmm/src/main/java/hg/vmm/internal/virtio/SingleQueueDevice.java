@@ -12,10 +12,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * virtio-rng, 9P): the activation, reset and notification handling they share. A subclass
  * serves a chain and says how many bytes it wrote into it.
  *
- * <p>Serially by default: the notified thread serves the chains one after the other. A device
- * given helpers serves up to {@code maxInFlight} chains at once, as a disk must for a guest
- * with several requests out: the notified thread keeps the last chain it takes and hands the
- * others to helpers; whoever finishes a chain returns it (out of order, as virtio allows) and
+ * <p>The notified thread serves the chains one after the other. A device given helpers serves
+ * there only what needs no wait for a device ({@link #serveWithoutWaiting}: a read whose data
+ * the page cache holds): a chain that would wait goes to a helper, and the notified thread goes
+ * on with the next, so a guest with several requests out has the slow ones served at once, up to
+ * {@code maxInFlight}. Whoever finishes a chain returns it (out of order, as virtio allows) and
  * takes the next. The ring is touched under one lock; chains are served outside it, so such a
  * device's {@link #serve} runs on several threads at once.
  *
@@ -39,6 +40,8 @@ public abstract class SingleQueueDevice implements VirtioDevice {
     private int inFlight;
     private int owners;
     private int holds;
+    /** A chain broke the device: nothing more is taken until the driver resets it. */
+    private boolean broken;
 
     /** Serves chains one at a time on the notified thread. */
     protected SingleQueueDevice() {
@@ -55,8 +58,21 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         this.maxInFlight = maxInFlight;
     }
 
+    /** What {@link #serveWithoutWaiting} answers for a chain it leaves to a helper. */
+    protected static final int WOULD_WAIT = -1;
+
     /** Serves one request; returns the number of bytes written into the chain's writable buffers. */
     protected abstract int serve(DescriptorChain chain) throws VirtioException;
+
+    /**
+     * Serves a request here, as {@link #serve}, or answers {@link #WOULD_WAIT}, having changed nothing
+     * the guest may see, and a helper serves it: a request that would wait for a device, or one long
+     * enough to be worth a hand-over while {@code othersWaiting} (chains this thread goes on with
+     * meanwhile). Asked only of a device with helpers; by default every request is served here.
+     */
+    protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) throws VirtioException {
+        return serve(chain);
+    }
 
     /** The guest's memory while the device is active. */
     protected final GuestMemory memory() {
@@ -83,6 +99,7 @@ public abstract class SingleQueueDevice implements VirtioDevice {
             memory = null;
             queue = null;
             signal = null;
+            broken = false;
             holds--;
         } finally {
             ring.unlock();
@@ -152,7 +169,7 @@ public abstract class SingleQueueDevice implements VirtioDevice {
             ring.unlock();
         }
         if (first != null) {
-            own(first);
+            own(first, false);
         }
     }
 
@@ -166,38 +183,45 @@ public abstract class SingleQueueDevice implements VirtioDevice {
     }
 
     /**
-     * Under the lock: the next chain for the calling owner, counted in flight; the further chains
-     * it takes go to helpers, each an owner of its own. Null when the driver offers none, the
-     * queue is at its limit (an owner that finishes comes back for more) or the device is held.
+     * Under the lock: the next chain for the calling owner, counted in flight. Null when the driver
+     * offers none (notifications are on again then), the queue is at its limit (an owner that
+     * finishes comes back for more) or the device is held.
      */
     private DescriptorChain take() throws VirtioException {
-        if (queue == null || holds > 0) {
+        if (queue == null || holds > 0 || broken) {
             return null;
         }
-        DescriptorChain mine = null;
         try {
             do {
-                DescriptorChain c;
-                while (inFlight < maxInFlight && (c = queue.pop()) != null) {
-                    inFlight++;
-                    if (mine != null) {
-                        hand(mine);
-                    }
-                    mine = c;
-                }
                 if (inFlight >= maxInFlight) {
-                    return mine;
+                    return null;
+                }
+                DescriptorChain c = queue.pop();
+                if (c != null) {
+                    inFlight++;
+                    return c;
                 }
             } while (queue.enableNotification());
-            return mine;
+            return null;
         } catch (VirtioException | RuntimeException e) {
-            if (mine != null) {
-                inFlight--;   // a broken ring: the device needs a reset, which forgets the chain
-            }
+            broken = true;   // a broken ring: the device needs a reset
             throw e;
         }
     }
 
+    /** Whether the driver offers more than the owners took; a broken ring says no here and breaks the next take. */
+    private boolean othersWaiting(VirtQueue q) {
+        ring.lock();
+        try {
+            return q.hasAvailable();
+        } catch (VirtioException | RuntimeException e) {
+            return false;
+        } finally {
+            ring.unlock();
+        }
+    }
+
+    /** Under the lock: a chain that would wait goes to a helper, a new owner that may wait for it. */
     private void hand(DescriptorChain chain) {
         owners++;
         helpers.execute(() -> ownAsHelper(chain));
@@ -227,18 +251,19 @@ public abstract class SingleQueueDevice implements VirtioDevice {
             return;
         }
         try {
-            own(c);
+            own(c, first != null);
         } catch (VirtioException | RuntimeException e) {
             s.failed("queue 0: " + e.getMessage());
         }
     }
 
     /**
-     * Serves {@code first} and whatever chains it can take after it, returning each; raises the
-     * interrupt once for all it returned, then stops being an owner. Whatever breaks is thrown
-     * after that, so nobody waits for this thread meanwhile.
+     * Serves {@code first} (waiting for the back end if {@code mayWait}) and whatever chains it can
+     * take after it, returning each or handing it to a helper; raises the interrupt once for all it
+     * returned, then stops being an owner. Whatever breaks is thrown after that, so nobody waits for
+     * this thread meanwhile.
      */
-    private void own(DescriptorChain first) throws VirtioException {
+    private void own(DescriptorChain first, boolean mayWait) throws VirtioException {
         VirtQueue q;
         UsedSignal s;
         ring.lock();
@@ -248,24 +273,33 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         } finally {
             ring.unlock();
         }
+        boolean returned = false;
         boolean interrupt = false;
         try {
-            for (DescriptorChain c = first; c != null; ) {
+            boolean wait = mayWait || helpers == null;
+            boolean others = !wait && othersWaiting(q);
+            for (DescriptorChain c = first; c != null; wait = helpers == null) {
                 int written;
                 try {
-                    written = serve(c);
+                    written = wait ? serve(c) : serveWithoutWaiting(c, others);
                 } catch (VirtioException | RuntimeException e) {
                     released();
                     throw e;
                 }
                 ring.lock();
                 try {
-                    inFlight--;
-                    q.addUsed(c.head(), written);
+                    if (written == WOULD_WAIT && !wait) {
+                        hand(c);
+                    } else {
+                        inFlight--;
+                        q.addUsed(c.head(), written);
+                        returned = true;
+                    }
                     c = take();
-                    if (c == null) {
+                    if (c == null && returned) {
                         interrupt = q.needsInterrupt();
                     }
+                    others = c != null && helpers != null && othersWaiting(q);
                 } finally {
                     ring.unlock();
                 }
@@ -285,11 +319,12 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         }
     }
 
-    /** A chain that failed leaves the count in flight (the ring is broken; a reset forgets it). */
+    /** A chain that failed leaves the count in flight; the device takes no more (a reset forgets it). */
     private void released() {
         ring.lock();
         try {
             inFlight--;
+            broken = true;
         } finally {
             ring.unlock();
         }

@@ -30,7 +30,10 @@ class SingleQueueDeviceTest {
     static final long DATA = 0x10000;
     static final Duration PATIENCE = Duration.ofSeconds(10);
 
-    /** Serves a chain once the test lets its head go; counts how many it serves at once. */
+    /**
+     * Serves a chain once the test lets its head go (one not let go yet would wait, so it goes to a
+     * helper); counts how many it serves at once.
+     */
     static class GatedDevice extends SingleQueueDevice {
         final Map<Integer, Semaphore> gates = new ConcurrentHashMap<>();
         final AtomicInteger serving = new AtomicInteger();
@@ -47,6 +50,11 @@ class SingleQueueDeviceTest {
 
         void release(int head) {
             gate(head).release();
+        }
+
+        @Override
+        protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) throws VirtioException {
+            return gate(chain.head()).availablePermits() > 0 ? serve(chain) : WOULD_WAIT;
         }
 
         @Override
@@ -188,14 +196,10 @@ class SingleQueueDeviceTest {
         List<Integer> heads = offer(3);
         notifyFromVcpu();
         await(() -> device.serving.get() == 3, "three chains out");
-        // The notified thread keeps the last chain it takes: once that is back, only helpers serve.
-        device.release(heads.get(2));
-        await(() -> driver.usedIdx() == 1, "the notified thread's chain back");
         Thread reset = Thread.ofPlatform().start(() -> driver.reg(VirtioMmioTransport.REG_STATUS, 0));
         reset.join(200);
         assertTrue(reset.isAlive(), "the reset waits while chains are out");
-        device.release(heads.get(0));
-        device.release(heads.get(1));
+        heads.forEach(device::release);
         reset.join(PATIENCE.toMillis());
         assertTrue(!reset.isAlive(), "the reset ends once they are back");
         assertEquals(3, device.served.get());
@@ -208,12 +212,10 @@ class SingleQueueDeviceTest {
         List<Integer> first = offer(2);
         notifyFromVcpu();
         await(() -> device.serving.get() == 2, "two chains out");
-        device.release(first.get(1));
-        await(() -> driver.usedIdx() == 1, "the notified thread's chain back");
         Thread snapshot = Thread.ofPlatform().start(transport::beforeSnapshot);
         snapshot.join(200);
         assertTrue(snapshot.isAlive(), "the snapshot waits while chains are out");
-        device.release(first.get(0));
+        first.forEach(device::release);
         snapshot.join(PATIENCE.toMillis());
         assertTrue(!snapshot.isAlive());
         assertEquals(2, driver.usedIdx(), "what was out is in the used ring the snapshot reads");
@@ -224,6 +226,18 @@ class SingleQueueDeviceTest {
         assertEquals(2, device.served.get(), "nothing is taken while the snapshot is written");
         transport.afterSnapshot();
         await(() -> driver.usedIdx() == 4, "the chains offered meanwhile, served after");
+    }
+
+    @Test
+    void chainsThatNeedNoWaitAreServedOnTheNotifiedThread() {
+        attach(4);
+        List<Integer> heads = offer(6);
+        heads.forEach(device::release);
+        Thread notifier = Thread.ofPlatform().name("notifier").start(driver::notifyQueue);
+        await(() -> !notifier.isAlive(), "the notification served");
+        assertEquals(6, driver.usedIdx(), "all returned before the notification did");
+        assertEquals(1, device.mostAtOnce.get(), "one after the other");
+        assertEquals(1, irq.count(), "one interrupt for the batch");
     }
 
     @Test
@@ -249,5 +263,81 @@ class SingleQueueDeviceTest {
             assertEquals(heads.get(i), used.get(i)[0]);
         }
         assertEquals(1, irq.count(), "one interrupt for the batch");
+    }
+
+    /** virtio's vring_need_event: whether an index moving from {@code old} to {@code now} passed {@code event}. */
+    static boolean needEvent(int event, int now, int old) {
+        return ((now - event - 1) & 0xffff) < ((now - old) & 0xffff);
+    }
+
+    /**
+     * A driver that behaves as Linux's with event-idx: it notifies only when the device's avail event asks,
+     * and looks at the used ring only after an interrupt (acknowledged, then re-armed through used event).
+     * Any notification or interrupt the device fails to ask for or raise stalls it, and the test fails.
+     */
+    @Test
+    void aDriverThatNotifiesAndListensOnlyWhenAskedNeverStalls() {
+        java.util.Random random = new java.util.Random(7);
+        device = new GatedDevice(helpers, 4) {
+            @Override
+            protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) {
+                return java.util.concurrent.ThreadLocalRandom.current().nextBoolean() ? serve(chain) : WOULD_WAIT;
+            }
+
+            @Override
+            protected int serve(DescriptorChain chain) {
+                mostAtOnce.accumulateAndGet(serving.incrementAndGet(), Math::max);
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current().nextInt(40_000));
+                memory().writeU8(chain.buffers().getFirst().address(), 0x5a);
+                served.incrementAndGet();
+                serving.decrementAndGet();
+                return 1;
+            }
+        };
+        transport = new VirtioMmioTransport("lively", device, memory, irq);
+        driver = new MockDriver(memory, transport, 64, 0x1000);
+        driver.setUp(FEATURES);
+        java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
+        for (int h = 0; h < 64; h++) {
+            free.add(h);
+        }
+        int total = 3000;
+        int submitted = 0;
+        int completed = 0;
+        int lastUsed = 0;
+        driver.usedEvent(0);
+        while (completed < total) {
+            int old = memory.readU16(driver.avail + 2);
+            int burst = 1 + random.nextInt(8);
+            for (int i = 0; i < burst && submitted < total && !free.isEmpty(); i++) {
+                int head = free.poll();
+                driver.writeDesc(driver.desc, head, DATA + 16L * head, 1, Virtio.DESC_F_WRITE, 0);
+                driver.offer(head);
+                submitted++;
+            }
+            int now = memory.readU16(driver.avail + 2);
+            java.lang.invoke.VarHandle.fullFence();
+            if (now != old && needEvent(driver.availEvent(), now, old)) {
+                driver.notifyQueue();
+            }
+            if (free.isEmpty() || submitted == total) {
+                int left = total - completed;
+                await(() -> irq.count() > 0, "an interrupt with " + left + " requests out (" + device.served.get() + " served)");
+            }
+            if (irq.take() > 0) {
+                driver.reg(VirtioMmioTransport.REG_INTERRUPT_ACK, driver.reg(VirtioMmioTransport.REG_INTERRUPT_STATUS));
+                do {
+                    for (int[] e : driver.takeUsed()) {
+                        free.add(e[0]);
+                        completed++;
+                        lastUsed = (lastUsed + 1) & 0xffff;
+                    }
+                    driver.usedEvent(lastUsed);
+                    java.lang.invoke.VarHandle.fullFence();
+                } while (driver.usedIdx() != lastUsed);
+            }
+        }
+        assertEquals(total, device.served.get());
+        assertTrue(device.mostAtOnce.get() <= 4);
     }
 }

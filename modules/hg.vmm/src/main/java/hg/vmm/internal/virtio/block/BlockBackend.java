@@ -30,6 +30,13 @@ public sealed interface BlockBackend extends AutoCloseable permits ImageBackend,
      */
     long read(List<MemorySegment> dst, long offset) throws IOException;
 
+    /**
+     * {@link #read(List, long)} if that takes no wait for the device under the file (the page cache holds
+     * the data, or the file system is in memory); else {@link hg.kvm.sys.VectoredIo#NOT_CACHED}, and the
+     * caller reads again where waiting does no harm.
+     */
+    long readIfCached(List<MemorySegment> dst, long offset) throws IOException;
+
     /** Writes all of {@code src}, pieces of native memory in order, at {@code offset}. */
     void write(List<MemorySegment> src, long offset) throws IOException;
 

@@ -257,6 +257,12 @@ public final class CowOverlay implements BlockBackend {
         return done;
     }
 
+    /** Served where it is asked, as before clones had a cache check: an overlay's reads take its lock anyway. */
+    @Override
+    public long readIfCached(List<MemorySegment> dst, long offset) throws IOException {
+        return read(dst, offset);
+    }
+
     @Override
     public synchronized void write(List<MemorySegment> src, long offset) throws IOException {
         long position = offset;

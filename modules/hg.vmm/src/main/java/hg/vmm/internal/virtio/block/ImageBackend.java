@@ -15,6 +15,8 @@ public final class ImageBackend implements BlockBackend {
     private final DiskImage image;
     private final FileChannel channel;
     private final long size;
+    /** Whether the file's file system answers a read that must not wait (RWF_NOWAIT). */
+    private volatile boolean canTell = true;
 
     private ImageBackend(DiskImage image, long size) {
         this.image = image;
@@ -56,6 +58,23 @@ public final class ImageBackend implements BlockBackend {
     @Override
     public long read(List<MemorySegment> dst, long offset) throws IOException {
         return VectoredIo.read(image.fd(), dst, offset);
+    }
+
+    /**
+     * Where the file system cannot tell whether a read would wait (tmpfs before Linux 6.6), it keeps
+     * its data in memory anyway: from then on every read counts as cached.
+     */
+    @Override
+    public long readIfCached(List<MemorySegment> dst, long offset) throws IOException {
+        if (!canTell) {
+            return read(dst, offset);
+        }
+        try {
+            return VectoredIo.readIfCached(image.fd(), dst, offset);
+        } catch (UnsupportedOperationException e) {
+            canTell = false;
+            return read(dst, offset);
+        }
     }
 
     @Override

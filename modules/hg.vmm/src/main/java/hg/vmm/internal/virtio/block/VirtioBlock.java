@@ -18,10 +18,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * overlay over a frozen one. Requests: read, write, flush (fdatasync of whatever file takes the
  * writes) and get-id. Data moves straight between the files and guest memory, with no copy in between.
  *
- * <p>Up to {@link #MAX_IN_FLIGHT} requests are served at once (on the VM's I/O thread and
- * {@link DiskThreads}) and returned as each finishes: a guest with a queue depth above one gets
- * them in parallel, as from a real disk. The Linux block layer orders what must be ordered
- * (a flush waits for the writes it covers), so the device keeps no order of its own.
+ * <p>A read whose data the page cache holds, and a write (into the page cache), are served on the
+ * VM's I/O thread; a read that would wait for the device under the image, a flush, and a long
+ * request while more wait behind it go to {@link DiskThreads}, up to {@link #MAX_IN_FLIGHT}
+ * requests at once, and are returned as each finishes: a guest with several requests out gets
+ * them served together, as from a real disk, while a short cached one costs no hand-over. The Linux block layer orders what must be ordered (a
+ * flush waits for the writes it covers), so the device keeps no order of its own.
  *
  * <p>A request beyond the advertised limits (a data segment over {@link #SIZE_MAX}, more than
  * {@link #SEG_MAX} of them) gets an I/O error, as a malformed header does: a Linux driver keeps
@@ -37,6 +39,8 @@ public final class VirtioBlock extends SingleQueueDevice {
     public static final int ID_BYTES = 20;
     /** What one disk may have served at once: each holds a helper thread, so a guest cannot take them all. */
     public static final int MAX_IN_FLIGHT = Math.min(16, DiskThreads.COUNT);
+    /** A request this long goes to a helper when more wait behind it. */
+    static final long HAND_OVER_BYTES = 64 * 1024;
 
     static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_FLUSH = 9;
     static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8;
@@ -153,6 +157,31 @@ public final class VirtioBlock extends SingleQueueDevice {
     /** Serves one request; returns the number of bytes written into the chain's writable buffers. */
     @Override
     protected int serve(DescriptorChain chain) throws VirtioException {
+        return serve(chain, true);
+    }
+
+    /**
+     * A read from the page cache, a write or a get-id; {@link #WOULD_WAIT} for a read from the device, a
+     * flush, and a request of {@link #HAND_OVER_BYTES} or more while others wait (two such copies in
+     * parallel are worth a helper's wake-up; a 4 KiB one is not).
+     */
+    @Override
+    protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) throws VirtioException {
+        if (othersWaiting && bytes(chain) >= HAND_OVER_BYTES) {
+            return WOULD_WAIT;
+        }
+        return serve(chain, false);
+    }
+
+    private static long bytes(DescriptorChain chain) {
+        long n = 0;
+        for (DescriptorChain.Buffer b : chain.buffers()) {
+            n += b.length();
+        }
+        return n;
+    }
+
+    private int serve(DescriptorChain chain, boolean mayWait) throws VirtioException {
         List<DescriptorChain.Buffer> buffers = chain.buffers();
         DescriptorChain.Buffer last = buffers.isEmpty() ? null : buffers.getLast();
         if (last == null || !last.writable() || last.length() < 1) {
@@ -170,13 +199,14 @@ public final class VirtioBlock extends SingleQueueDevice {
         long sector = h.getLong(8);
         return switch (type) {
             case T_IN -> {
-                int status = readable.isEmpty() ? transfer(sector, writable, true) : S_IOERR;
-                yield finish(statusAddress, status, status == S_OK ? total(writable) : 0);
+                int status = readable.isEmpty() ? transfer(sector, writable, true, mayWait) : S_IOERR;
+                yield status == WOULD_WAIT ? WOULD_WAIT
+                        : finish(statusAddress, status, status == S_OK ? total(writable) : 0);
             }
             case T_OUT -> !writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
                     : disk.readOnly() ? finish(statusAddress, S_IOERR, 0)
-                    : finish(statusAddress, transfer(sector, readable, false), 0);
-            case T_FLUSH -> finish(statusAddress, flush(), 0);
+                    : finish(statusAddress, transfer(sector, readable, false, true), 0);
+            case T_FLUSH -> mayWait || disk.readOnly() ? finish(statusAddress, flush(), 0) : WOULD_WAIT;
             case T_GET_ID -> getId(statusAddress, writable);
             default -> finish(statusAddress, S_UNSUPP, 0);
         };
@@ -224,7 +254,8 @@ public final class VirtioBlock extends SingleQueueDevice {
         return segments.stream().mapToLong(Segment::length).sum();
     }
 
-    private int transfer(long sector, List<Segment> segments, boolean read) {
+    /** A status, or {@link #WOULD_WAIT} for a read that may not wait and would. */
+    private int transfer(long sector, List<Segment> segments, boolean read, boolean mayWait) {
         long bytes = total(segments);
         if (bytes % SECTOR_SIZE != 0 || sector < 0 || sector > capacitySectors
                 || bytes / SECTOR_SIZE > capacitySectors - sector) {
@@ -238,7 +269,10 @@ public final class VirtioBlock extends SingleQueueDevice {
         try {
             // The whole request in one call where the back end can (a raw image: preadv/pwritev).
             if (read) {
-                long placed = disk.read(pieces, position);
+                long placed = mayWait ? disk.read(pieces, position) : disk.readIfCached(pieces, position);
+                if (placed == hg.kvm.sys.VectoredIo.NOT_CACHED) {
+                    return WOULD_WAIT;
+                }
                 if (placed < bytes) {
                     zeroFrom(pieces, placed);   // the file shrank under us: the rest reads as zeros
                 }
