@@ -65,12 +65,11 @@ public abstract class SingleQueueDevice implements VirtioDevice {
     protected abstract int serve(DescriptorChain chain) throws VirtioException;
 
     /**
-     * Serves a request here, as {@link #serve}, or answers {@link #WOULD_WAIT}, having changed nothing
-     * the guest may see, and a helper serves it: a request that would wait for a device, or one long
-     * enough to be worth a hand-over while {@code othersWaiting} (chains this thread goes on with
-     * meanwhile). Asked only of a device with helpers; by default every request is served here.
+     * Serves a request here, as {@link #serve}, if that takes no wait for a device; else answers
+     * {@link #WOULD_WAIT}, having changed nothing the guest may see, and a helper serves it. Asked
+     * only of a device with helpers; by default every request is served here.
      */
-    protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) throws VirtioException {
+    protected int serveWithoutWaiting(DescriptorChain chain) throws VirtioException {
         return serve(chain);
     }
 
@@ -209,18 +208,6 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         }
     }
 
-    /** Whether the driver offers more than the owners took; a broken ring says no here and breaks the next take. */
-    private boolean othersWaiting(VirtQueue q) {
-        ring.lock();
-        try {
-            return q.hasAvailable();
-        } catch (VirtioException | RuntimeException e) {
-            return false;
-        } finally {
-            ring.unlock();
-        }
-    }
-
     /** Under the lock: a chain that would wait goes to a helper, a new owner that may wait for it. */
     private void hand(DescriptorChain chain) {
         owners++;
@@ -277,11 +264,10 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         boolean interrupt = false;
         try {
             boolean wait = mayWait || helpers == null;
-            boolean others = !wait && othersWaiting(q);
             for (DescriptorChain c = first; c != null; wait = helpers == null) {
                 int written;
                 try {
-                    written = wait ? serve(c) : serveWithoutWaiting(c, others);
+                    written = wait ? serve(c) : serveWithoutWaiting(c);
                 } catch (VirtioException | RuntimeException e) {
                     released();
                     throw e;
@@ -299,7 +285,6 @@ public abstract class SingleQueueDevice implements VirtioDevice {
                     if (c == null && returned) {
                         interrupt = q.needsInterrupt();
                     }
-                    others = c != null && helpers != null && othersWaiting(q);
                 } finally {
                     ring.unlock();
                 }

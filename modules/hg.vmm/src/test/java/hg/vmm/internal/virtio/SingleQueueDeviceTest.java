@@ -53,7 +53,7 @@ class SingleQueueDeviceTest {
         }
 
         @Override
-        protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) throws VirtioException {
+        protected int serveWithoutWaiting(DescriptorChain chain) throws VirtioException {
             return gate(chain.head()).availablePermits() > 0 ? serve(chain) : WOULD_WAIT;
         }
 
@@ -280,7 +280,7 @@ class SingleQueueDeviceTest {
         java.util.Random random = new java.util.Random(7);
         device = new GatedDevice(helpers, 4) {
             @Override
-            protected int serveWithoutWaiting(DescriptorChain chain, boolean othersWaiting) {
+            protected int serveWithoutWaiting(DescriptorChain chain) {
                 return java.util.concurrent.ThreadLocalRandom.current().nextBoolean() ? serve(chain) : WOULD_WAIT;
             }
 
