@@ -214,10 +214,14 @@ public abstract class SingleQueueDevice implements VirtioDevice {
         helpers.execute(() -> ownAsHelper(chain));
     }
 
-    /** On a helper (or a resume): a failure goes to the transport through the signal, as no caller is there to take it. */
+    /**
+     * On a helper (or a resume): a failure goes to the transport through the signal, as no caller is
+     * there to take it; never with the ring's lock held, as the transport's lock comes first.
+     */
     private void ownAsHelper(DescriptorChain first) {
         UsedSignal s;
         DescriptorChain c = first;
+        String why = null;
         ring.lock();
         try {
             s = signal;
@@ -225,14 +229,14 @@ public abstract class SingleQueueDevice implements VirtioDevice {
                 try {
                     c = takeAsNewOwner();
                 } catch (VirtioException | RuntimeException e) {
-                    if (s != null) {
-                        s.failed(e.getMessage());
-                    }
-                    return;
+                    why = e.getMessage();
                 }
             }
         } finally {
             ring.unlock();
+        }
+        if (why != null && s != null) {
+            s.failed("queue 0: " + why);
         }
         if (c == null) {
             return;
