@@ -66,8 +66,9 @@ public abstract class SingleQueueDevice implements VirtioDevice {
 
     /**
      * Serves a request here, as {@link #serve}, if that takes no wait for a device; else answers
-     * {@link #WOULD_WAIT}, having changed nothing the guest may see, and a helper serves it. Asked
-     * only of a device with helpers; by default every request is served here.
+     * {@link #WOULD_WAIT}, having changed nothing the driver may rely on (a read may have filled part
+     * of its buffers, which the helper fills again), and a helper serves it. Asked only of a device
+     * with helpers; by default every request is served here.
      */
     protected int serveWithoutWaiting(DescriptorChain chain) throws VirtioException {
         return serve(chain);

@@ -39,7 +39,10 @@ public final class VirtioBlock extends SingleQueueDevice {
     public static final int SIZE_MAX = 1 << 20;
     public static final int SEG_MAX = QUEUE_SIZE - 2;
     public static final int ID_BYTES = 20;
-    /** What one disk may have served at once: each holds a helper thread, so a guest cannot take them all. */
+    /**
+     * What one disk may have out at once; each request that waits holds a disk thread, so one guest
+     * holds at most this many of them (the rest wait their turn in the ring).
+     */
     public static final int MAX_IN_FLIGHT = Math.min(16, DiskThreads.COUNT);
 
     static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_FLUSH = 9;
