@@ -26,9 +26,24 @@ public final class VectoredIo {
     private VectoredIo() {
     }
 
+    /** Which call moves the data; named for its errors. */
+    private enum Call {
+        PREADV("preadv"), PREADV2_NOWAIT("preadv2"), PWRITEV("pwritev");
+
+        final String name;
+
+        Call(String name) {
+            this.name = name;
+        }
+
+        boolean reads() {
+            return this != PWRITEV;
+        }
+    }
+
     /** Reads into {@code pieces}, in order, from {@code offset}; returns the bytes placed, fewer only at end of file. */
     public static long read(int fd, List<MemorySegment> pieces, long offset) throws IOException {
-        return transfer(fd, pieces, offset, true, false);
+        return transfer(fd, pieces, offset, Call.PREADV);
     }
 
     /**
@@ -38,16 +53,16 @@ public final class VectoredIo {
      * @throws UnsupportedOperationException when the file's file system cannot tell (tmpfs before Linux 6.6)
      */
     public static long readIfCached(int fd, List<MemorySegment> pieces, long offset) throws IOException {
-        return transfer(fd, pieces, offset, true, true);
+        return transfer(fd, pieces, offset, Call.PREADV2_NOWAIT);
     }
 
     /** Writes all of {@code pieces}, in order, at {@code offset}. */
     public static void write(int fd, List<MemorySegment> pieces, long offset) throws IOException {
-        transfer(fd, pieces, offset, false, false);
+        transfer(fd, pieces, offset, Call.PWRITEV);
     }
 
-    private static long transfer(int fd, List<MemorySegment> pieces, long offset, boolean read, boolean cachedOnly)
-            throws IOException {
+    private static long transfer(int fd, List<MemorySegment> pieces, long offset, Call call) throws IOException {
+        boolean read = call.reads();
         if (pieces.size() > MAX_PIECES) {
             throw new IllegalArgumentException(pieces.size() + " pieces (at most " + MAX_PIECES + ")");
         }
@@ -72,23 +87,23 @@ public final class VectoredIo {
                     iov.set(JAVA_LONG, 16L * count, p.address() + from);
                     iov.set(JAVA_LONG, 16L * count + 8, p.byteSize() - from);
                 }
-                long n = cachedOnly
-                        ? (long) Libc.PREADV2.invokeExact(state, fd, iov, count, offset + done, RWF_NOWAIT)
-                        : read
-                        ? (long) Libc.PREADV.invokeExact(state, fd, iov, count, offset + done)
-                        : (long) Libc.PWRITEV.invokeExact(state, fd, iov, count, offset + done);
+                long n = switch (call) {
+                    case PREADV -> (long) Libc.PREADV.invokeExact(state, fd, iov, count, offset + done);
+                    case PREADV2_NOWAIT -> (long) Libc.PREADV2.invokeExact(state, fd, iov, count, offset + done, RWF_NOWAIT);
+                    case PWRITEV -> (long) Libc.PWRITEV.invokeExact(state, fd, iov, count, offset + done);
+                };
                 if (n < 0) {
                     int errno = Libc.errno(state);
                     if (errno == Errno.EINTR) {
                         continue;
                     }
-                    if (cachedOnly && errno == Errno.EAGAIN) {
+                    if (call == Call.PREADV2_NOWAIT && errno == Errno.EAGAIN) {
                         return NOT_CACHED;
                     }
-                    if (cachedOnly && errno == Errno.EOPNOTSUPP) {
+                    if (call == Call.PREADV2_NOWAIT && errno == Errno.EOPNOTSUPP) {
                         throw new UnsupportedOperationException("this file system cannot read without waiting");
                     }
-                    throw new IOException(new KvmException(read ? "preadv" : "pwritev", errno).getMessage());
+                    throw new IOException(new KvmException(call.name, errno).getMessage());
                 }
                 if (n == 0) {
                     if (read) {
