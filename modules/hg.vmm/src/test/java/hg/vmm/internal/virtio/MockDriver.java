@@ -137,7 +137,18 @@ public final class MockDriver {
         return memory.readU16(used + 2);
     }
 
-    /** The used entries not seen yet, as {id, len} pairs. */
+    /** Waits, up to 10 s, until the device has published used entries up to {@code index} (served on other threads). */
+    public void awaitUsed(int index) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (usedIdx() != index) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the used index is " + usedIdx() + ", not " + index);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+        /** The used entries not seen yet, as {id, len} pairs. */
     public List<int[]> takeUsed() {
         int idx = usedIdx();
         java.util.ArrayList<int[]> out = new java.util.ArrayList<>();

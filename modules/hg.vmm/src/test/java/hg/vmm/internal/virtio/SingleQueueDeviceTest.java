@@ -166,7 +166,7 @@ class SingleQueueDeviceTest {
         Thread.sleep(100);
         assertEquals(4, device.mostAtOnce.get(), "six chains wait in the ring while four are out");
         heads.forEach(device::release);
-        await(() -> driver.usedIdx() == 10, "every chain returned");
+        driver.awaitUsed(10);
         assertEquals(4, device.mostAtOnce.get());
         assertEquals(10, device.served.get());
         assertTrue(irq.count() > 0, "the driver heard of them");
@@ -182,9 +182,9 @@ class SingleQueueDeviceTest {
         notifyFromVcpu();
         await(() -> device.serving.get() == 2, "both chains out");
         device.release(heads.get(1));
-        await(() -> driver.usedIdx() == 1, "the second chain back");
+        driver.awaitUsed(1);
         device.release(heads.get(0));
-        await(() -> driver.usedIdx() == 2, "the first chain back");
+        driver.awaitUsed(2);
         List<int[]> used = driver.takeUsed();
         assertEquals(heads.get(1), used.get(0)[0]);
         assertEquals(heads.get(0), used.get(1)[0]);
@@ -225,7 +225,7 @@ class SingleQueueDeviceTest {
         Thread.sleep(100);
         assertEquals(2, device.served.get(), "nothing is taken while the snapshot is written");
         transport.afterSnapshot();
-        await(() -> driver.usedIdx() == 4, "the chains offered meanwhile, served after");
+        driver.awaitUsed(4);
     }
 
     @Test

@@ -81,7 +81,7 @@ class VirtioBlockTest {
         int before = driver.usedIdx();
         driver.offer(driver.chain(chain));
         driver.notifyQueue();
-        awaitUsed(driver, (before + 1) & 0xffff);   // a flush is served by a disk thread
+        driver.awaitUsed((before + 1) & 0xffff);   // a flush is served by a disk thread
         List<int[]> used = driver.takeUsed();
         assertEquals(1, used.size());
         return new int[] {memory.readU8(STATUS), used.getFirst()[1]};
@@ -164,16 +164,6 @@ class VirtioBlockTest {
         assertEquals(7, file[7 * 512]);
     }
 
-    static void awaitUsed(MockDriver d, int index) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (d.usedIdx() != index) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the used index is " + d.usedIdx() + ", not " + index);
-            }
-            Thread.onSpinWait();
-        }
-    }
-
     /**
      * Offers {@code count} requests of {@code bytes} at once (request i at byte i * bytes of the disk and of
      * {@code data}, each with its own header and status), notifies once and waits for all.
@@ -190,7 +180,7 @@ class VirtioBlockTest {
                     Buf.in(STATUS + i, 1))));
         }
         d.notifyQueue();
-        awaitUsed(d, (before + count) & 0xffff);
+        d.awaitUsed((before + count) & 0xffff);
         for (int i = 0; i < count; i++) {
             assertEquals(VirtioBlock.S_OK, memory.readU8(STATUS + i), "request " + i);
         }
@@ -250,7 +240,7 @@ class VirtioBlockTest {
             }
         }
         d.notifyQueue();
-        awaitUsed(d, 2 * writes);
+        d.awaitUsed(2 * writes);
         for (int i = 0; i < 2 * writes; i++) {
             assertEquals(VirtioBlock.S_OK, memory.readU8(STATUS + i), "request " + i);
         }
