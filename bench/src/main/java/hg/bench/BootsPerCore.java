@@ -20,7 +20,7 @@ final class BootsPerCore implements Figure {
     static final String NAME = "boots_per_core_s";
     static final String UNIT = "boots / core s (nest)";
     static final String PEER = "QEMU -M microvm -accel kvm in the same nest";
-    static final String GOAL = ">= 1.0";
+    static final String GOAL = ">= 1.3";
     private static final Pattern LINE = Pattern.compile("hg-bench boot (hyper-gen|qemu) run=(-?\\d+) .*cpu_ms=(\\d+)");
 
     @Override

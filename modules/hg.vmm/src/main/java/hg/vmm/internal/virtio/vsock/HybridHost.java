@@ -45,17 +45,25 @@ final class HybridHost implements AutoCloseable {
     private final Thread thread;
     private final Queue<HostEvent> events = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingClients = new AtomicInteger();
+    private final long lineTimeoutNanos;
+    /** Rounds of the watching thread: each is a wake-up of the thread. */
+    private volatile long rounds;
     private volatile Runnable kick = () -> { };
     private volatile boolean open = true;
 
     /** A host program that connected and is writing its CONNECT line. */
     private static final class Client {
         final ByteBuffer line = ByteBuffer.allocate(MAX_LINE);
-        final long deadline = System.nanoTime() + LINE_TIMEOUT_NANOS;
+        final long deadline;
+
+        Client(long deadline) {
+            this.deadline = deadline;
+        }
     }
 
-    private HybridHost(Path path, ServerSocketChannel listener, Selector selector, String name) {
+    private HybridHost(Path path, ServerSocketChannel listener, Selector selector, String name, long lineTimeoutNanos) {
         this.path = path;
+        this.lineTimeoutNanos = lineTimeoutNanos;
         this.listener = listener;
         this.selector = selector;
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
@@ -66,6 +74,11 @@ final class HybridHost implements AutoCloseable {
      * that died and is replaced; one that answers belongs to a live VM and is refused.
      */
     static HybridHost listen(Path path, String threadName) throws IOException {
+        return listen(path, threadName, LINE_TIMEOUT_NANOS);
+    }
+
+    /** As above, with the time a client has for its CONNECT line. */
+    static HybridHost listen(Path path, String threadName, long lineTimeoutNanos) throws IOException {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (!isSocketFile(path)) {
                 throw new IOException(path + " exists and is not a socket");
@@ -92,7 +105,7 @@ final class HybridHost implements AutoCloseable {
             Files.deleteIfExists(path);
             throw e;
         }
-        HybridHost host = new HybridHost(path, listener, selector, threadName);
+        HybridHost host = new HybridHost(path, listener, selector, threadName, lineTimeoutNanos);
         host.thread.start();
         return host;
     }
@@ -170,10 +183,17 @@ final class HybridHost implements AutoCloseable {
         selector.wakeup();
     }
 
+    /** How often the watching thread woke up so far. */
+    long rounds() {
+        return rounds;
+    }
+
     private void run() {
         while (open) {
+            rounds++;
             try {
-                selector.select(1000);
+                // a timeout only while a client's CONNECT line may expire: an idle VM's watch never wakes
+                selector.select(waitingClients.get() > 0 ? Math.max(1, Math.min(1000, lineTimeoutNanos / 1_000_000)) : 0);
             } catch (IOException | RuntimeException e) {
                 if (!open) {
                     return;
@@ -219,7 +239,7 @@ final class HybridHost implements AutoCloseable {
                 continue;
             }
             ch.configureBlocking(false);
-            ch.register(selector, SelectionKey.OP_READ, new Client());
+            ch.register(selector, SelectionKey.OP_READ, new Client(System.nanoTime() + lineTimeoutNanos));
         }
     }
 
