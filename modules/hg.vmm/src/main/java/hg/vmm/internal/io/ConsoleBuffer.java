@@ -6,12 +6,18 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-/** The console of one VM: a ring of the last {@code capacity} output bytes plus listeners. */
+/**
+ * The console of one VM: a ring of the last {@code capacity} output bytes plus listeners. The ring
+ * starts small and doubles until it holds {@code capacity}: one process holds every VM, and a quiet
+ * guest's console should not cost it the whole ring.
+ */
 public final class ConsoleBuffer implements Console {
 
     public static final int DEFAULT_CAPACITY = 64 * 1024;
+    static final int FIRST_RING = 4 * 1024;
 
-    private final byte[] ring;
+    private final int capacity;
+    private byte[] ring;
     private long written;           // total bytes ever written; ring position = written % length
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<byte[]> input = bytes -> { };
@@ -25,7 +31,8 @@ public final class ConsoleBuffer implements Console {
         if (capacity <= 0) {
             throw new IllegalArgumentException("console capacity must be positive");
         }
-        ring = new byte[capacity];
+        this.capacity = capacity;
+        ring = new byte[Math.min(capacity, FIRST_RING)];
     }
 
     /** Where {@link #input} goes: the UART's receive queue. */
@@ -38,6 +45,7 @@ public final class ConsoleBuffer implements Console {
         if (bytes.length == 0) {
             return;
         }
+        grow(bytes.length);
         int n = Math.min(bytes.length, ring.length);
         int from = bytes.length - n;
         for (int i = 0; i < n; i++) {
@@ -51,6 +59,22 @@ public final class ConsoleBuffer implements Console {
                 listeners.remove(l);
             }
         }
+    }
+
+    /**
+     * Makes room for {@code more} bytes before the ring first wraps: until then its bytes are
+     * {@code [0, written)} in order, so a larger ring takes them as they are.
+     */
+    private void grow(int more) {
+        long need = written + more;
+        if (need <= ring.length || ring.length == capacity) {
+            return;
+        }
+        int size = ring.length;
+        while (size < need && size < capacity) {
+            size = (int) Math.min(capacity, size * 2L);
+        }
+        ring = java.util.Arrays.copyOf(ring, size);
     }
 
     /** The VM stopped: tells every listener and every later one that attaches. */
@@ -97,6 +121,11 @@ public final class ConsoleBuffer implements Console {
             out[i] = ring[(int) ((start + i) % ring.length)];
         }
         return out;
+    }
+
+    /** The ring's size now (for tests). */
+    synchronized int ringLength() {
+        return ring.length;
     }
 
     /** Total bytes the guest has written, kept or not. */

@@ -18,6 +18,8 @@ public final class Serial16550 implements BusDevice {
     public static final int PORT_COUNT = 8;
     /** How much typed input may wait for the guest; more is dropped. */
     public static final int INPUT_LIMIT = 64 * 1024;
+    /** The receive queue's first size; it doubles up to {@link #INPUT_LIMIT} as typed input waits. */
+    static final int FIRST_RX = 256;
 
     // Register offsets.
     static final int DATA = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
@@ -35,7 +37,7 @@ public final class Serial16550 implements BusDevice {
     private final InterruptTrigger irq;
     private final Consumer<byte[]> output;
 
-    private final byte[] rx = new byte[INPUT_LIMIT];
+    private byte[] rx = new byte[FIRST_RX];
     private int rxHead;
     private int rxCount;
 
@@ -211,6 +213,7 @@ public final class Serial16550 implements BusDevice {
     }
 
     private int receive(byte[] bytes, int from, int length) {
+        makeRoom(rxCount + length);
         int n = Math.min(length, rx.length - rxCount);
         for (int i = 0; i < n; i++) {
             rx[(rxHead + rxCount) % rx.length] = bytes[from + i];
@@ -253,6 +256,28 @@ public final class Serial16550 implements BusDevice {
         return dropped;
     }
 
+    /** Grows the receive queue towards {@code wanted} bytes (at most the limit), keeping what waits in order. */
+    private void makeRoom(long wanted) {
+        if (wanted <= rx.length || rx.length == INPUT_LIMIT) {
+            return;
+        }
+        int size = rx.length;
+        while (size < wanted && size < INPUT_LIMIT) {
+            size = Math.min(INPUT_LIMIT, size * 2);
+        }
+        byte[] bigger = new byte[size];
+        for (int i = 0; i < rxCount; i++) {
+            bigger[i] = rx[(rxHead + i) % rx.length];
+        }
+        rx = bigger;
+        rxHead = 0;
+    }
+
+    /** Bytes of the receive queue now (for tests). */
+    synchronized int receiveQueueSize() {
+        return rx.length;
+    }
+
     /** Bytes of input the guest has not read yet. */
     public synchronized int pendingInput() {
         return rxCount;
@@ -283,8 +308,10 @@ public final class Serial16550 implements BusDevice {
         thrPending = s.thrPending();
         irqPending = s.irqPending();
         byte[] pending = s.pendingInput();
-        System.arraycopy(pending, 0, rx, 0, pending.length);
         rxHead = 0;
+        rxCount = 0;
+        makeRoom(pending.length);
+        System.arraycopy(pending, 0, rx, 0, pending.length);
         rxCount = pending.length;
     }
 }
