@@ -213,7 +213,7 @@ public final class Serial16550 implements BusDevice {
     }
 
     private int receive(byte[] bytes, int from, int length) {
-        makeRoom(rxCount + length);
+        makeRoom((long) rxCount + length);
         int n = Math.min(length, rx.length - rxCount);
         for (int i = 0; i < n; i++) {
             rx[(rxHead + rxCount) % rx.length] = bytes[from + i];
