@@ -46,6 +46,8 @@ final class HybridHost implements AutoCloseable {
     private final Queue<HostEvent> events = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingClients = new AtomicInteger();
     private final long lineTimeoutNanos;
+    /** How long the watch sleeps while a CONNECT line may expire: a second, or less under a shorter line timeout. */
+    private final long expiryPollMillis;
     /** Rounds of the watching thread: each is a wake-up of the thread. */
     private volatile long rounds;
     private volatile Runnable kick = () -> { };
@@ -64,6 +66,7 @@ final class HybridHost implements AutoCloseable {
     private HybridHost(Path path, ServerSocketChannel listener, Selector selector, String name, long lineTimeoutNanos) {
         this.path = path;
         this.lineTimeoutNanos = lineTimeoutNanos;
+        this.expiryPollMillis = Math.max(1, Math.min(1000, lineTimeoutNanos / 1_000_000));
         this.listener = listener;
         this.selector = selector;
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
@@ -193,7 +196,7 @@ final class HybridHost implements AutoCloseable {
             rounds++;
             try {
                 // a timeout only while a client's CONNECT line may expire: an idle VM's watch never wakes
-                selector.select(waitingClients.get() > 0 ? Math.max(1, Math.min(1000, lineTimeoutNanos / 1_000_000)) : 0);
+                selector.select(waitingClients.get() > 0 ? expiryPollMillis : 0);
             } catch (IOException | RuntimeException e) {
                 if (!open) {
                     return;
