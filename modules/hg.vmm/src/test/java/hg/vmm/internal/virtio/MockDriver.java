@@ -148,7 +148,7 @@ public final class MockDriver {
         }
     }
 
-        /** The used entries not seen yet, as {id, len} pairs. */
+    /** The used entries not seen yet, as {id, len} pairs. */
     public List<int[]> takeUsed() {
         int idx = usedIdx();
         java.util.ArrayList<int[]> out = new java.util.ArrayList<>();
