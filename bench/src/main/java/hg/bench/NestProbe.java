@@ -73,6 +73,12 @@ public final class NestProbe {
     static final String QEMU_GUEST_ADDRESS = "172.30.1.1";
     static final String QEMU_MAC = "02:68:71:00:00:01";
 
+    /**
+     * bench.conf's boot_log: both sides' guests print the kernel's timestamps, and the console of each side's last
+     * boot run is printed (hg-bench bootlog SIDE: LINE), to compare where the boots spend their time.
+     */
+    static boolean bootLog;
+
     private NestProbe() {}
 
     public static void main(String[] args) throws Exception {
@@ -93,15 +99,17 @@ public final class NestProbe {
                 return;
             }
         }
-        VmConfig plain = VmConfig.of(kernel, image).withReadOnly(true);
+        bootLog = conf.getProperty("boot_log", "0").equals("1");
+        String timed = bootLog ? " printk.time=1" : "";
+        VmConfig plain = VmConfig.of(kernel, image).withReadOnly(true).withCmdline(timed.strip());
         // hyper-gen's own cmdline names its boot timer for the rootfs' init; older builds did not
         VmConfig config = GuestCmdline.of(plain, List.of()).contains("hg_boot_marker=") ? plain
-                : plain.withCmdline(marker);
+                : plain.withCmdline(marker + timed);
         List<String> qemuCmd = List.of(qemu.toString(), "-no-user-config", "-nodefaults", "-no-reboot",
                 "-L", conf.getProperty("qemu_data", "/usr/share/qemu"),
                 "-M", "microvm,acpi=off", "-accel", "kvm", "-cpu", "host", "-m", Long.toString(config.memoryBytes() >> 20),
                 "-smp", "1", "-display", "none", "-serial", "stdio", "-kernel", kernel.toString(),
-                "-append", "console=ttyS0 reboot=t panic=-1 root=/dev/vda ro " + marker,
+                "-append", "console=ttyS0 reboot=t panic=-1 root=/dev/vda ro " + marker + timed,
                 "-drive", "file=" + image + ",format=raw,if=none,id=d0,readonly=on", "-device", "virtio-blk-device,drive=d0");
         Path snapDir = Path.of(conf.getProperty("snap_dir", "/tmp/hg-bench-snap"));
         Path shareDir = Path.of(conf.getProperty("share_dir", "/tmp/hg-bench-share"));
@@ -1067,7 +1075,7 @@ public final class NestProbe {
         Console.Attachment a = vm.console().attach(bytes -> {
             synchronized (seen) {
                 seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
-                if (readyAt[0] == 0 && seen.indexOf(READY) >= 0) {
+                if (readyAt[0] == 0 && endsWithin(seen, READY, bytes.length)) {
                     readyAt[0] = System.nanoTime();
                     cpuAt[0] = cpuMs("self");
                     seen.notifyAll();
@@ -1091,13 +1099,35 @@ public final class NestProbe {
             List<Map.Entry<Long, java.time.Duration>> marks = vm.bootMarks();
             String markerMs = marks.isEmpty() ? "none" : String.format(java.util.Locale.ROOT, "%.1f",
                     marks.getFirst().getValue().toNanos() / 1e6);
-            System.out.printf(java.util.Locale.ROOT, "hg-bench boot hyper-gen run=%d console_ms=%.1f marker_ms=%s cpu_ms=%d%n",
-                    run, (readyAt[0] - t0) / 1e6, markerMs, cpuAt[0] - cpu0);
+            System.out.printf(java.util.Locale.ROOT, "hg-bench boot hyper-gen run=%d console_ms=%.1f marker_ms=%s cpu_ms=%d exits=%d%n",
+                    run, (readyAt[0] - t0) / 1e6, markerMs, cpuAt[0] - cpu0, vm.counters().vcpuExits());
+            printBootLog("hyper-gen", run, seen);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             a.close();
             manager.destroy(id);
+        }
+    }
+
+    /**
+     * Whether {@code text} is in {@code seen} where its last {@code added} characters could have completed it.
+     * A console listener runs on the guest's vCPU thread: a search of the whole console on every byte would
+     * stall the guest for longer the more it wrote.
+     */
+    static boolean endsWithin(StringBuilder seen, String text, int added) {
+        return seen.indexOf(text, Math.max(0, seen.length() - added - text.length())) >= 0;
+    }
+
+    /** With bench.conf's boot_log, the console up to the ready line of a side's boot, a line each. */
+    static void printBootLog(String side, int run, StringBuilder seen) {
+        if (!bootLog || run != 1) {
+            return;
+        }
+        synchronized (seen) {
+            for (String line : seen.toString().split("\r?\n")) {
+                System.out.println("hg-bench bootlog " + side + ": " + line.strip());
+            }
         }
     }
 
@@ -1114,7 +1144,7 @@ public final class NestProbe {
                 while ((n = in.read(buf)) > 0) {
                     synchronized (seen) {
                         seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
-                        if (readyAt[0] == 0 && seen.indexOf(READY) >= 0) {
+                        if (readyAt[0] == 0 && endsWithin(seen, READY, n)) {
                             readyAt[0] = System.nanoTime();
                             cpuAt[0] = cpuMs(Long.toString(p.pid()));
                             seen.notifyAll();
@@ -1143,6 +1173,7 @@ public final class NestProbe {
             }
             System.out.printf(java.util.Locale.ROOT, "hg-bench boot qemu run=%d console_ms=%.1f cpu_ms=%d%n", run,
                     (readyAt[0] - t0) / 1e6, cpuAt[0]);
+            printBootLog("qemu", run, seen);
         } finally {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
