@@ -79,7 +79,12 @@ public final class GuestMemory implements AutoCloseable {
 
     /** What backs guest memory in host memory. */
     public enum Backing {
-        /** The host's 4 KiB pages, reserved only as the guest touches them. */
+        /**
+         * The host's pages, reserved only as the guest touches them. The mapping sits at the same offset in a
+         * 2 MiB page as the guest's addresses and is advised MADV_HUGEPAGE, as QEMU and Cloud Hypervisor do with
+         * guest RAM: where the host's transparent huge pages allow it, the kernel backs it with 2 MiB pages, and
+         * KVM maps the guest's 2 MiB frames whole (it can only where host and guest addresses line up).
+         */
         PAGES,
         /** Anonymous memory advised MADV_HUGEPAGE, 2 MiB aligned: the kernel backs it with 2 MiB pages where it can. */
         TRANSPARENT_HUGE_PAGES,
@@ -92,8 +97,9 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Guest memory in anonymous private mappings, one per range, unmapped by {@link #close()}: with
-     * {@link Backing#PAGES} pages are only backed when the guest touches them (MAP_NORESERVE); with
-     * {@link Backing#TRANSPARENT_HUGE_PAGES} the mappings are 2 MiB aligned and advised MADV_HUGEPAGE;
+     * {@link Backing#PAGES} pages are only backed when the guest touches them (MAP_NORESERVE), huge pages
+     * advised where the host has them; with {@link Backing#TRANSPARENT_HUGE_PAGES} the same, but the advice
+     * must be taken;
      * with {@link Backing#HUGETLB_2M} they take 2 MiB pages from the hugetlbfs pool, reserved at once, and
      * the call fails with ENOMEM when the pool has too few free. Range addresses and sizes must be page
      * aligned, as KVM memory slots need (huge-page aligned for the huge backings).
@@ -111,17 +117,17 @@ public final class GuestMemory implements AutoCloseable {
                 }
                 long size = r.size();
                 long address = switch (backing) {
-                    case PAGES -> Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
-                            Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
                     case HUGETLB_2M -> Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
                             Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_HUGETLB | Libc.MAP_HUGE_2MB, -1, 0,
                             "guest memory in 2 MiB hugetlbfs pages");
-                    case TRANSPARENT_HUGE_PAGES -> hugeAligned(size);
+                    case PAGES, TRANSPARENT_HUGE_PAGES -> alignedLike(r.guestAddress(), size);
                 };
                 MemorySegment host = MemorySegment.ofAddress(address)
                         .reinterpret(size, arena, s -> Libc.munmap(address, size));
                 if (backing == Backing.TRANSPARENT_HUGE_PAGES) {
                     Libc.madvise(address, size, Libc.MADV_HUGEPAGE, "MADV_HUGEPAGE");
+                } else if (backing == Backing.PAGES) {
+                    adviseHugePages(address, size);
                 }
                 regions.add(new Region(r.guestAddress(), host));
             }
@@ -135,19 +141,36 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
-    /** An anonymous mapping of {@code size} at a 2 MiB boundary: a larger one, its unaligned ends given back. */
-    private static long hugeAligned(long size) {
+    /**
+     * An anonymous mapping of {@code size} whose address lies as far into a 2 MiB page as {@code guestAddress}
+     * does: a larger one, its ends given back.
+     */
+    static long alignedLike(long guestAddress, long size) {
         long raw = Libc.mmap(0, size + HUGE_PAGE, Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
-        long aligned = (raw + HUGE_PAGE - 1) & -HUGE_PAGE;
-        if (aligned > raw) {
-            Libc.munmap(raw, aligned - raw);
+        long address = alignLike(raw, guestAddress);
+        if (address > raw) {
+            Libc.munmap(raw, address - raw);
         }
-        long tail = raw + HUGE_PAGE - aligned;
+        long tail = raw + HUGE_PAGE - address;
         if (tail > 0) {
-            Libc.munmap(aligned + size, tail);
+            Libc.munmap(address + size, tail);
         }
-        return aligned;
+        return address;
+    }
+
+    /** The lowest address from {@code raw} on that lies as far into a 2 MiB page as {@code guestAddress}. */
+    static long alignLike(long raw, long guestAddress) {
+        return raw + ((guestAddress - raw) & (HUGE_PAGE - 1));
+    }
+
+    /** Advice only: a kernel without transparent huge pages refuses it, and the memory stays on 4 KiB pages. */
+    private static void adviseHugePages(long address, long size) {
+        try {
+            Libc.madvise(address, size, Libc.MADV_HUGEPAGE, "MADV_HUGEPAGE");
+        } catch (KvmException e) {
+            // EINVAL without CONFIG_TRANSPARENT_HUGEPAGE: nothing to advise
+        }
     }
 
     private static final int PR_SET_VMA = 0x53564d41;

@@ -94,4 +94,45 @@ class GuestMemoryTest {
             }
         }
     }
+
+    @Property(tries = 300)
+    void aMappingLiesAsFarIntoA2MiBPageAsTheGuestAddress(@ForAll @LongRange(min = 1, max = 1L << 35) long rawPage,
+                                                          @ForAll @LongRange(min = 0, max = 1L << 28) long guestPage) {
+        long raw = rawPage << 12;
+        long guest = guestPage << 12;
+        long address = GuestMemory.alignLike(raw, guest);
+        assertEquals(true, address >= raw && address < raw + GuestMemory.HUGE_PAGE, "inside the larger mapping");
+        assertEquals(0, (address - guest) % GuestMemory.HUGE_PAGE, "same offset in a 2 MiB page");
+    }
+
+    @Test
+    void guestRamLinesUpWithTheGuestsHugePagesAndIsAdvisedThem() throws Exception {
+        List<GuestMemory.Range> ranges = List.of(new GuestMemory.Range(0, 4L << 20), new GuestMemory.Range(0x500000, 3L << 20));
+        try (GuestMemory ram = GuestMemory.map(ranges)) {
+            for (GuestMemory.Region r : ram.regions()) {
+                assertEquals(r.guestAddress() % GuestMemory.HUGE_PAGE, r.host().address() % GuestMemory.HUGE_PAGE,
+                        "host 0x" + Long.toHexString(r.host().address()) + " for guest 0x" + Long.toHexString(r.guestAddress()));
+            }
+            if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))) {
+                assertEquals(ranges.size(), advisedHuge(ram), "mappings with VmFlags hg in /proc/self/smaps");
+            }
+        }
+    }
+
+    /** How many of {@code ram}'s regions /proc/self/smaps shows advised MADV_HUGEPAGE (VmFlags "hg"). */
+    private static long advisedHuge(GuestMemory ram) throws java.io.IOException {
+        java.util.Set<Long> starts = new java.util.HashSet<>();
+        ram.regions().forEach(r -> starts.add(r.host().address()));
+        long advised = 0;
+        Long current = null;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                long start = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
+                current = starts.contains(start) ? start : null;
+            } else if (current != null && line.startsWith("VmFlags:") && java.util.List.of(line.substring(8).trim().split(" ")).contains("hg")) {
+                advised++;
+            }
+        }
+        return advised;
+    }
 }
