@@ -78,10 +78,10 @@ record NestGuest(String kind, String key, String name, String unit, String peer,
 
     /**
      * boot_to_init_hugepages, guest_memtouch_hugepages: the same guest on hyper-gen with --hugepages against
-     * itself on 4 KiB pages (NestHuge).
+     * itself without it (its default memory: the host's pages, transparent huge pages advised) (NestHuge).
      */
     static List<Figure> huge() {
-        String peer = "the same VM on 4 KiB pages, in turns in the same nest";
+        String peer = "the same VM without --hugepages (THP advised), in turns in the same nest";
         String note = "512 MiB guest; hugepages: 2 MiB pages from the nest's hugetlbfs pool (grown for the runs); in the"
                 + " nest under QEMU TCG with its KVM on shadow paging; ";
         return List.of(

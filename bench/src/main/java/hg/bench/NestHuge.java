@@ -9,7 +9,7 @@ import java.util.Properties;
 
 /**
  * The huge-page figures, run inside the nest by {@link NestProbe} (copied there beside it): the same guest
- * on hyper-gen, in turns on 4 KiB pages and with {@code --hugepages} (the nest's hugetlbfs pool, grown for
+ * on hyper-gen, in turns without and with {@code --hugepages} (the nest's hugetlbfs pool, grown for
  * it by this probe before and given back after), each timed from create to the boot marker its /init
  * writes, then running {@code hg-memtouch} (memtouch.c) on its console ({@link NestProbe#guestHyperGen}):
  * <pre>

@@ -1063,6 +1063,7 @@ public final class NestProbe {
         long[] readyAt = {0};
         long[] cpuAt = {0};
         long cpu0 = cpuMs("self");
+        Map<String, Long> threads0 = bootLog && run == 1 ? threadCpuMs() : Map.of();
         long t0 = System.nanoTime();
         int id;
         try {
@@ -1102,6 +1103,15 @@ public final class NestProbe {
             System.out.printf(java.util.Locale.ROOT, "hg-bench boot hyper-gen run=%d console_ms=%.1f marker_ms=%s cpu_ms=%d exits=%d%n",
                     run, (readyAt[0] - t0) / 1e6, markerMs, cpuAt[0] - cpu0, vm.counters().vcpuExits());
             printBootLog("hyper-gen", run, seen);
+            if (bootLog && run == 1) {
+                Map<String, Long> threads = threadCpuMs();
+                threads.forEach((name, ms) -> {
+                    long used = ms - threads0.getOrDefault(name, 0L);
+                    if (used > 0) {
+                        System.out.println("hg-bench bootlog hyper-gen thread " + name + " cpu_ms=" + used);
+                    }
+                });
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -1182,6 +1192,24 @@ public final class NestProbe {
             }
             reader.join(1000);
         }
+    }
+
+    /** CPU ms of this process's threads so far, summed by thread name (with the thread's id where names repeat). */
+    static Map<String, Long> threadCpuMs() {
+        Map<String, Long> byName = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String name = Files.readString(t.resolve("comm")).strip();
+                    byName.merge(name, cpuMs("self/task/" + t.getFileName()), Long::sum);
+                } catch (java.io.IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException e) {
+            return byName;
+        }
+        return byName;
     }
 
     /**
