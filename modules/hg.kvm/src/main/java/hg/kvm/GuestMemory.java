@@ -145,7 +145,7 @@ public final class GuestMemory implements AutoCloseable {
      * An anonymous mapping of {@code size} whose address lies as far into a 2 MiB page as {@code guestAddress}
      * does: a larger one, its ends given back.
      */
-    static long alignedLike(long guestAddress, long size) {
+    private static long alignedLike(long guestAddress, long size) {
         long raw = Libc.mmap(0, size + HUGE_PAGE, Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "guest memory");
         long address = alignLike(raw, guestAddress);
