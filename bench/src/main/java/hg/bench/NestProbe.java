@@ -1194,14 +1194,14 @@ public final class NestProbe {
         }
     }
 
-    /** CPU ms of this process's threads so far, summed by thread name (with the thread's id where names repeat). */
+    /** CPU ms of this process's threads so far, by thread ("NAME/TID"). */
     static Map<String, Long> threadCpuMs() {
         Map<String, Long> byName = new java.util.TreeMap<>();
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : tasks.toList()) {
                 try {
                     String name = Files.readString(t.resolve("comm")).strip();
-                    byName.merge(name, cpuMs("self/task/" + t.getFileName()), Long::sum);
+                    byName.put(name + "/" + t.getFileName(), cpuMs("self/task/" + t.getFileName()));
                 } catch (java.io.IOException e) {
                     // the thread ended meanwhile
                 }
