@@ -74,8 +74,9 @@ public final class NestProbe {
     static final String QEMU_MAC = "02:68:71:00:00:01";
 
     /**
-     * bench.conf's boot_log: both sides' guests print the kernel's timestamps, and the console of each side's last
-     * boot run is printed (hg-bench bootlog SIDE: LINE), to compare where the boots spend their time.
+     * bench.conf's boot_log: both sides' guests print the kernel's timestamps, and the console of each side's first
+     * counted boot is printed (hg-bench bootlog SIDE: LINE), with the CPU each of this JVM's threads used in it, to
+     * compare where the boots spend their time.
      */
     static boolean bootLog;
 
@@ -1104,11 +1105,10 @@ public final class NestProbe {
                     run, (readyAt[0] - t0) / 1e6, markerMs, cpuAt[0] - cpu0, vm.counters().vcpuExits());
             printBootLog("hyper-gen", run, seen);
             if (bootLog && run == 1) {
-                Map<String, Long> threads = threadCpuMs();
-                threads.forEach((name, ms) -> {
-                    long used = ms - threads0.getOrDefault(name, 0L);
+                threadCpuMs().forEach((tid, ms) -> {
+                    long used = ms - threads0.getOrDefault(tid, 0L);
                     if (used > 0) {
-                        System.out.println("hg-bench bootlog hyper-gen thread " + name + " cpu_ms=" + used);
+                        System.out.println("hg-bench bootlog hyper-gen thread " + threadName(tid) + " cpu_ms=" + used);
                     }
                 });
             }
@@ -1194,22 +1194,24 @@ public final class NestProbe {
         }
     }
 
-    /** CPU ms of this process's threads so far, by thread ("NAME/TID"). */
+    /** CPU ms of this process's threads so far, by thread id (a VM's threads are kept and renamed for the next VM). */
     static Map<String, Long> threadCpuMs() {
-        Map<String, Long> byName = new java.util.TreeMap<>();
+        Map<String, Long> byTid = new java.util.TreeMap<>();
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path t : tasks.toList()) {
-                try {
-                    String name = Files.readString(t.resolve("comm")).strip();
-                    byName.put(name + "/" + t.getFileName(), cpuMs("self/task/" + t.getFileName()));
-                } catch (java.io.IOException e) {
-                    // the thread ended meanwhile
-                }
-            }
+            tasks.forEach(t -> byTid.put(t.getFileName().toString(), cpuMs("self/task/" + t.getFileName())));
         } catch (java.io.IOException e) {
-            return byName;
+            // no /proc: nothing to show
         }
-        return byName;
+        return byTid;
+    }
+
+    /** Thread {@code tid}'s name now, and its id. */
+    static String threadName(String tid) {
+        try {
+            return Files.readString(Path.of("/proc/self/task", tid, "comm")).strip() + "/" + tid;
+        } catch (java.io.IOException e) {
+            return "(ended)/" + tid;
+        }
     }
 
     /**
