@@ -81,8 +81,7 @@ class LifecycleTest {
             assertEquals(7, mem.readU64((2L << 20) + 8));
             long host = mem.regions().getFirst().host().address();
             assertEquals(0, host % GuestMemory.HUGE_PAGE, "2 MiB aligned, so whole huge pages fit");
-            assertTrue(java.util.regex.Pattern.compile("(?m)^VmFlags:.* hg( |$)").matcher(smapsOf(host)).find(),
-                    "advised: VmFlags has hg");
+            assertTrue(SmapsEntry.advisedHugePages(host), "advised: VmFlags has hg");
         }
     }
 
@@ -107,29 +106,13 @@ class LifecycleTest {
                 assertEquals(GuestMemory.Backing.HUGETLB_2M, mem.backing());
                 mem.writeU64((4L << 20) - 8, 9);
                 assertEquals(9, mem.readU64((4L << 20) - 8));
-                assertTrue(smapsOf(mem.regions().getFirst().host().address()).contains("KernelPageSize:     2048 kB"));
+                assertTrue(SmapsEntry.of(mem.regions().getFirst().host().address()).contains("KernelPageSize:     2048 kB"));
             }
             assertThrows(IllegalArgumentException.class, () -> GuestMemory.map(
                     List.of(new GuestMemory.Range(0, 3L << 20)), GuestMemory.Backing.HUGETLB_2M), "not whole 2 MiB pages");
         } finally {
             Files.writeString(pool, before);
         }
-    }
-
-    /** The smaps entry of the mapping that starts at {@code address}. */
-    private static String smapsOf(long address) throws IOException {
-        String start = Long.toHexString(address) + "-";
-        StringBuilder entry = new StringBuilder();
-        boolean in = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                in = line.startsWith(start);
-            }
-            if (in) {
-                entry.append(line).append('\n');
-            }
-        }
-        return entry.toString();
     }
 
     private static long openFds() throws IOException {
