@@ -760,7 +760,7 @@ public final class NestProbe {
         synchronized (seen) {
             seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
             if (state[0] >= 0 && state[1] == 0
-                    && seen.indexOf(SNAP_ANSWER, (int) Math.max(state[0], seen.length() - bytes.length - SNAP_ANSWER.length())) >= 0) {
+                    && endsWithin(seen, SNAP_ANSWER, bytes.length, (int) state[0])) {
                 state[1] = System.nanoTime();
             }
             seen.notifyAll();
@@ -1126,7 +1126,12 @@ public final class NestProbe {
      * stall the guest for longer the more it wrote.
      */
     static boolean endsWithin(StringBuilder seen, String text, int added) {
-        return seen.indexOf(text, Math.max(0, seen.length() - added - text.length())) >= 0;
+        return endsWithin(seen, text, added, 0);
+    }
+
+    /** {@link #endsWithin(StringBuilder, String, int)}, counting only what starts at {@code from} or later. */
+    static boolean endsWithin(StringBuilder seen, String text, int added, int from) {
+        return seen.indexOf(text, Math.max(from, seen.length() - added - text.length())) >= 0;
     }
 
     /** With bench.conf's boot_log, the console up to the ready line of a side's boot, a line each. */
