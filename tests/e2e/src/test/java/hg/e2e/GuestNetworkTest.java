@@ -212,7 +212,9 @@ class GuestNetworkTest {
 
     /**
      * {@code bytes} of random data from the attached-to guest {@code vm} (at {@code address}) to
-     * the host and back the other way, busybox nc on both ends, md5 compared on both ends.
+     * the host and back the other way, busybox nc on both ends, md5 compared on both ends. Both
+     * senders run in the background, so a stream that stalls leaves both consoles free to say
+     * where its frames stopped.
      */
     private static void crossBothWays(int vm, String address, long bytes, String path) {
         NEST.shell().attach(vm, COMMAND);
@@ -221,8 +223,9 @@ class GuestNetworkTest {
         String sent = md5(NEST.shell().guest("mount -t tmpfs -o size=150m tmpfs /mnt && head -c " + bytes
                 + " /dev/urandom > /mnt/up && md5sum /mnt/up", TRANSFER));
         long t0 = System.nanoTime();
-        NEST.shell().guest(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up"), TRANSFER);
-        String received = awaitFile(command -> NEST.host().run(command, COMMAND).output(), "/tmp/up.md5", TRANSFER);
+        NEST.shell().guest(inBackground(untilConnected("nc " + BRIDGE_ADDRESS + " 5001 < /mnt/up")), COMMAND);
+        String received = awaitFile(command -> NEST.host().run(command, COMMAND).output(), "/tmp/up.md5", TRANSFER,
+                "guest to host on " + path);
         System.out.printf("e2e: guest to host: %.1f MiB in %.1f s (nc, nest, %s)%n", bytes / 1048576.0,
                 (System.nanoTime() - t0) / 1e9, path);
         assertEquals(sent, received, "md5 of what the guest sent and the host received");
@@ -231,14 +234,37 @@ class GuestNetworkTest {
         String offered = md5(hostOk("head -c " + bytes + " /dev/urandom > /tmp/down && md5sum /tmp/down"));
         NEST.shell().guest("rm /mnt/up; " + inBackground("sleep 900 | nc -l -p 5002 | md5sum > /mnt/down.md5"), COMMAND);
         t0 = System.nanoTime();
-        hostOk(untilConnected("nc " + address + " 5002 < /tmp/down"));
-        String got = awaitFile(command -> NEST.shell().guest(command + "; true", COMMAND), "/mnt/down.md5", TRANSFER);
+        hostOk(inBackground(untilConnected("nc " + address + " 5002 < /tmp/down")));
+        String got = awaitFile(command -> NEST.shell().guest(command + "; true", COMMAND), "/mnt/down.md5", TRANSFER,
+                "host to guest on " + path);
         System.out.printf("e2e: host to guest: %.1f MiB in %.1f s (nc, nest, %s)%n", bytes / 1048576.0,
                 (System.nanoTime() - t0) / 1e9, path);
         assertEquals(offered, got, "md5 of what the host sent and the guest received");
         hostOk("rm -f /tmp/down /tmp/up.md5; killall sleep || true");
         NEST.shell().guest("killall sleep; umount /mnt", COMMAND);
         NEST.shell().detach(vm, COMMAND);
+    }
+
+    /**
+     * Where a stalled stream's frames stopped, from both ends while the attached guest still
+     * answers: its card's interrupts and counters and its TCP sockets, the bridge ports' counters
+     * (a TAP's drops are frames its VMM did not read) and the host's sockets.
+     */
+    private static String stallEvidence() {
+        StringBuilder b = new StringBuilder();
+        evidence(b, "guest", () -> NEST.shell().guest("grep -E 'CPU|virtio' /proc/interrupts; cat /proc/net/dev;"
+                + " netstat -tn; true", COMMAND));
+        evidence(b, "host", () -> NEST.host().run("ip -s link show master hgbr0; netstat -tn; true", COMMAND).output());
+        return b.toString();
+    }
+
+    private static void evidence(StringBuilder b, String side, java.util.function.Supplier<String> read) {
+        b.append("--- ").append(side).append(":\n");
+        try {
+            b.append(read.get().strip()).append('\n');
+        } catch (RuntimeException | AssertionError e) {
+            b.append("(no answer: ").append(e.getMessage()).append(")\n");
+        }
     }
 
     /** vm_list's row for {@code vm} ends in its address and data path; prints the row as evidence. */
@@ -285,8 +311,11 @@ class GuestNetworkTest {
         return r.output();
     }
 
-    /** Polls {@code file} through {@code shell} (command to output) until a receiver's md5sum wrote it. */
-    private static String awaitFile(UnaryOperator<String> shell, String file, Duration timeout) {
+    /**
+     * Polls {@code file} through {@code shell} (command to output) until a receiver's md5sum wrote
+     * it; past {@code timeout} fails with where the {@code stream}'s frames stopped.
+     */
+    private static String awaitFile(UnaryOperator<String> shell, String file, Duration timeout, String stream) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             String out = shell.apply("cat " + file + " 2>/dev/null");
@@ -296,7 +325,8 @@ class GuestNetworkTest {
             }
             sleep(Duration.ofSeconds(2));
         }
-        throw new AssertionError("no md5 in " + file + " after " + timeout);
+        throw new AssertionError("the stream " + stream + " did not end: no md5 in " + file + " after " + timeout
+                + "\n" + stallEvidence());
     }
 
     private static String md5(String output) {
