@@ -42,6 +42,7 @@ import hg.vmm.internal.legacy.Serial16550;
 import hg.vmm.internal.pseudo.BootTimer;
 import hg.vmm.internal.pseudo.DebugExitPort;
 import hg.vmm.internal.snapshot.VmSnapshot;
+import hg.vmm.internal.virtio.AckIoeventfd;
 import hg.vmm.internal.virtio.TransportState;
 import hg.vmm.internal.virtio.VirtioDevice;
 import hg.vmm.internal.virtio.VirtioException;
@@ -56,7 +57,6 @@ import hg.vmm.internal.virtio.net.NetSlot;
 import hg.vmm.internal.virtio.net.TapBackend;
 import hg.vmm.internal.virtio.net.TapNetwork;
 import hg.vmm.internal.virtio.net.VirtioNet;
-import hg.vmm.internal.virtio.net.vhost.AckIoeventfd;
 import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.net.vhost.VhostNetPath;
 import hg.ninep.Share;
@@ -451,8 +451,7 @@ public final class VmBuilder {
         if (vhost != null) {
             List<IoLoop.Registration> java = new ArrayList<>(a.notifications());
             java.add(tapWatch);
-            AckIoeventfd ack = resources.push(new AckIoeventfd(vmFd, a.slot().base()));
-            vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java, ack));
+            vhost.bind(new VhostNetPath.Wiring(a.kicks(), a.irq(), java));
         }
         if (kernelArgument != null) {
             deviceEntries.add(kernelArgument);
@@ -638,7 +637,8 @@ public final class VmBuilder {
         try {
             slot = slots.allocate(what);
             irqFd = irqEventFd(slot.irq());
-            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd), guestWarnings);
+            t = new VirtioMmioTransport("vm" + id + " " + what, device, memory, trigger(irqFd),
+                    resources.push(new AckIoeventfd(vmFd, slot.base())), guestWarnings);
         } catch (RuntimeException e) {
             device.close();
             throw e;

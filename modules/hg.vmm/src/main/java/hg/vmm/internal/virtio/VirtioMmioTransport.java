@@ -52,6 +52,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private final VirtioDevice device;
     private final GuestMemory memory;
     private final InterruptTrigger irq;
+    private final AckInKernel ack;
     private final RateLimitedLog warnings;
     private final List<VirtQueue> queues = new ArrayList<>();
 
@@ -62,6 +63,8 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private int queueSel;
     /** Read and acknowledged without the lock: the guest's interrupt handler must not wait for a flush. */
     private final AtomicInteger interruptStatus = new AtomicInteger();
+    /** KVM completes the driver's ACK of the used-buffer bit (from activation to reset): that bit then reads as always pending. */
+    private volatile boolean acksInKernel;
     private int configGeneration;
     private boolean active;
     /** Counts activations, so a late report from an earlier one cannot break the current one. Read without the lock. */
@@ -70,17 +73,21 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
 
     /** A transport with warnings of its own (tests, tools). */
     public VirtioMmioTransport(String name, VirtioDevice device, GuestMemory memory, InterruptTrigger irq) {
-        this(name, device, memory, irq, RateLimitedLog.to(LOG));
+        this(name, device, memory, irq, AckInKernel.NEVER, RateLimitedLog.to(LOG));
     }
 
-    /** @param warnings where driver errors are logged: the VM's, shared by its devices */
+    /**
+     * @param ack      completes the driver's ACK of the used-buffer bit in KVM while the device is active
+     * @param warnings where driver errors are logged: the VM's, shared by its devices
+     */
     public VirtioMmioTransport(String name, VirtioDevice device, GuestMemory memory, InterruptTrigger irq,
-                               RateLimitedLog warnings) {
+                               AckInKernel ack, RateLimitedLog warnings) {
         this.name = name;
         this.warnings = warnings;
         this.device = device;
         this.memory = memory;
         this.irq = irq;
+        this.ack = ack;
         for (int max : device.queueMaxSizes()) {
             queues.add(new VirtQueue(max));
         }
@@ -300,6 +307,11 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
                 }
             });
             active = true;
+            acksInKernel = ack.absorb(true);
+            if (acksInKernel) {
+                // From here the bit reads as pending anyway; kept, it would hide a config change's edge.
+                interruptStatus.getAndUpdate(s -> s & ~Virtio.INTERRUPT_USED_BUFFER);
+            }
         } catch (VirtioException | GuestMemoryException e) {
             fail(e.getMessage());
         } catch (RuntimeException e) {
@@ -310,6 +322,9 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
     private void reset() {
         if (active) {
             device.reset();
+        }
+        if (acksInKernel) {
+            acksInKernel = ack.absorb(false);
         }
         active = false;
         status = 0;
@@ -356,10 +371,16 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         }
     }
 
-    /** Sets interrupt bits; an edge goes out only when none was pending (the driver reads them all). */
+    /**
+     * Sets interrupt bits; an edge goes out only when none was pending (the driver reads them all).
+     * Used buffers whose ACK KVM completes are not kept (no ACK would ever clear them): each batch
+     * gets its own edge, and the guest's interrupt controller merges those that find one pending.
+     */
     private void raise(int bits) {
-        int before = interruptStatus.getAndUpdate(s -> s | bits);
-        if (before == 0) {
+        boolean usedInKvm = acksInKernel && (bits & Virtio.INTERRUPT_USED_BUFFER) != 0;
+        int kept = usedInKvm ? bits & ~Virtio.INTERRUPT_USED_BUFFER : bits;
+        int before = interruptStatus.getAndUpdate(s -> s | kept);
+        if (usedInKvm || (before == 0 && kept != 0)) {
             irq.trigger();
         }
     }
@@ -439,7 +460,7 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
      * raised while they were being restored was lost with their old state.
      */
     public void replayInterrupt() {
-        if (interruptStatus.get() != 0) {
+        if (interruptStatus() != 0) {
             irq.trigger();
         }
     }
@@ -467,10 +488,13 @@ public final class VirtioMmioTransport implements BusDevice, AutoCloseable {
         return status;
     }
 
-    /** The pending interrupt bits; the used-buffer bit always while the device's interrupts bypass us. */
+    /**
+     * The pending interrupt bits; the used-buffer bit always while KVM completes its ACK or the
+     * device's interrupts bypass us (a driver then finds its rings as they are).
+     */
     public int interruptStatus() {
         int v = interruptStatus.get();
-        return device.signalsDirectly() ? v | Virtio.INTERRUPT_USED_BUFFER : v;
+        return acksInKernel || device.signalsDirectly() ? v | Virtio.INTERRUPT_USED_BUFFER : v;
     }
 
     /** Releases the device's host resources. */

@@ -124,6 +124,86 @@ class VirtioMmioTransportTest {
         assertEquals(1, irq.take());
     }
 
+    /** An {@link AckInKernel} that says what it was asked; {@code grants} false: KVM refused. */
+    static final class RecordingAck implements AckInKernel {
+        final List<Boolean> asked = new java.util.ArrayList<>();
+        private final boolean grants;
+
+        RecordingAck(boolean grants) {
+            this.grants = grants;
+        }
+
+        @Override
+        public boolean absorb(boolean on) {
+            asked.add(on);
+            return on && grants;
+        }
+    }
+
+    @Test
+    void withTheAckInKvmTheUsedBitReadsPendingAndEveryBatchGetsItsEdge() {
+        RecordingAck ack = new RecordingAck(true);
+        VirtioMmioTransport t = new VirtioMmioTransport("acked", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
+                ack, RateLimitedLog.to(System.getLogger("test")));
+        MockDriver d = new MockDriver(memory, t, 8, 0x1000);
+        assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
+        d.setUp(Virtio.bit(Virtio.F_VERSION_1));
+        assertEquals(List.of(true), ack.asked, "the ACK goes to KVM at DRIVER_OK");
+        // KVM completes the driver's ACK: the transport never sees it, so the bit cannot say "nothing new".
+        assertEquals(Virtio.INTERRUPT_USED_BUFFER, d.reg(REG_INTERRUPT_STATUS));
+        for (int batch = 0; batch < 3; batch++) {
+            d.offer(d.chain(List.of(Buf.in(DATA, 1))));
+            d.notifyQueue();
+            assertEquals(1, irq.take(), "batch " + batch + " without an ACK seen");
+        }
+        // A config change still needs its own ACK, which KVM does not match: it reaches the transport.
+        t.configChanged();
+        assertEquals(1, irq.take(), "the config change's own edge");
+        assertEquals(Virtio.INTERRUPT_USED_BUFFER | Virtio.INTERRUPT_CONFIG_CHANGE, d.reg(REG_INTERRUPT_STATUS));
+        d.reg(REG_INTERRUPT_ACK, Virtio.INTERRUPT_CONFIG_CHANGE);
+        assertEquals(Virtio.INTERRUPT_USED_BUFFER, d.reg(REG_INTERRUPT_STATUS));
+        d.reg(REG_STATUS, 0);
+        assertEquals(List.of(true, false), ack.asked, "a reset takes the ACK back");
+        assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
+    }
+
+    @Test
+    void aRestoredDeviceTakesTheAckBackIntoKvmAndReplaysAnEdge() throws VirtioException {
+        VirtioMmioTransport t = new VirtioMmioTransport("saved", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
+                new RecordingAck(true), RateLimitedLog.to(System.getLogger("test")));
+        new MockDriver(memory, t, 8, 0x1000).setUp(Virtio.bit(Virtio.F_VERSION_1));
+        TransportState saved = t.state();
+        RecordingAck ack = new RecordingAck(true);
+        VirtioMmioTransport back = new VirtioMmioTransport("restored", new RecordingDevice(RING_FEATURES | 0b101, 8), memory,
+                irq, ack, RateLimitedLog.to(System.getLogger("test")));
+        back.restore(saved);
+        assertEquals(List.of(true), ack.asked);
+        irq.take();
+        // An edge raised while the interrupt controllers were restored is lost: the used bit always gets one.
+        back.replayInterrupt();
+        assertEquals(1, irq.take());
+        assertEquals(Virtio.INTERRUPT_USED_BUFFER, back.interruptStatus());
+    }
+
+    @Test
+    void whenKvmRefusesTheAckTheTransportCountsAcksItself() {
+        RecordingAck ack = new RecordingAck(false);
+        VirtioMmioTransport t = new VirtioMmioTransport("refused", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
+                ack, RateLimitedLog.to(System.getLogger("test")));
+        MockDriver d = new MockDriver(memory, t, 8, 0x1000);
+        d.setUp(Virtio.bit(Virtio.F_VERSION_1));
+        assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
+        d.offer(d.chain(List.of(Buf.in(DATA, 1))));
+        d.notifyQueue();
+        d.offer(d.chain(List.of(Buf.in(DATA, 1))));
+        d.notifyQueue();
+        assertEquals(1, irq.take(), "one edge until the driver's ACK");
+        d.reg(REG_INTERRUPT_ACK, Virtio.INTERRUPT_USED_BUFFER);
+        assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
+        d.reg(REG_STATUS, 0);
+        assertEquals(List.of(true), ack.asked, "nothing to take back");
+    }
+
     @Test
     void noInterruptFlagSuppressesInterrupts() {
         driver.setUp(Virtio.bit(Virtio.F_VERSION_1));
@@ -256,7 +336,7 @@ class VirtioMmioTransportTest {
     void aDriverInAResetLoopLogsAFewLinesAndTheRestAreCounted() {
         List<String> lines = new java.util.ArrayList<>();
         RateLimitedLog warnings = new RateLimitedLog((level, text) -> lines.add(text), 5, java.time.Duration.ofMinutes(1), () -> 0L);
-        VirtioMmioTransport looping = new VirtioMmioTransport("vm9 looping", new RecordingDevice(RING_FEATURES, 8), memory, irq, warnings);
+        VirtioMmioTransport looping = new VirtioMmioTransport("vm9 looping", new RecordingDevice(RING_FEATURES, 8), memory, irq, AckInKernel.NEVER, warnings);
         for (int i = 0; i < 50; i++) {
             MockDriver d = new MockDriver(memory, looping, 8, 0x1000);
             memory.fill(0x1000, 0x1000, (byte) 0);

@@ -13,7 +13,6 @@ import hg.kvm.net.VhostNet;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * vhost-net serving one card's two queues. Each run (DRIVER_OK to reset) gets a fresh
@@ -25,7 +24,7 @@ import java.util.Objects;
  * The call is the card's irqfd: vhost interrupts the guest without passing through this process,
  * and the transport reports the used-buffer bit as pending while it does (virtio-mmio drivers
  * read InterruptStatus before looking at the rings); the driver's acknowledgement of that bit is
- * completed in KVM meanwhile ({@link AckInKernel}).
+ * completed in KVM, as for every active device ({@link hg.vmm.internal.virtio.AckInKernel}).
  */
 public final class VhostNetPath implements VhostDataPath {
 
@@ -33,11 +32,10 @@ public final class VhostNetPath implements VhostDataPath {
 
     /**
      * What the Java path shares with vhost: the notification eventfds, the interrupt, and what the
-     * I/O loop watches; and the InterruptACK write KVM completes itself while vhost raises the interrupt.
+     * I/O loop watches.
      */
-    public record Wiring(List<EventFd> kicks, EventFd call, List<IoLoop.Registration> javaSources, AckInKernel ack) {
+    public record Wiring(List<EventFd> kicks, EventFd call, List<IoLoop.Registration> javaSources) {
         public Wiring {
-            Objects.requireNonNull(ack, "ack");
             kicks = List.copyOf(kicks);
             javaSources = List.copyOf(javaSources);
         }
@@ -156,7 +154,6 @@ public final class VhostNetPath implements VhostDataPath {
                 v.setBackend(i, tap.fd());
                 attached.add(i);
             }
-            wiring.ack().absorb(true);
         } catch (KvmException | GuestMemoryException | VirtioException | IllegalStateException e) {
             release(attached, true);
             throw new VhostException(e.getMessage(), e);
@@ -181,12 +178,6 @@ public final class VhostNetPath implements VhostDataPath {
      */
     private void release(List<Integer> attached, boolean resumeJava) {
         VhostNet v = vhost;
-        try {
-            // Before the Java path raises the interrupt again: from here on the transport must see every ACK.
-            wiring.ack().absorb(false);
-        } catch (KvmException e) {
-            warnings.log("vhost-net stops", System.Logger.Level.WARNING, "vhost-net: InterruptACK stays with KVM: " + e.getMessage());
-        }
         for (int i : attached) {
             try {
                 v.detachBackend(i);

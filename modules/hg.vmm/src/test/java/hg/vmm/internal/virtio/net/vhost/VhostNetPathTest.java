@@ -40,8 +40,7 @@ class VhostNetPathTest {
             // /dev/null opens but refuses every vhost ioctl: the first step (SET_OWNER) fails. The
             // TAP is never reached before that step, so the path is made without one.
             VhostNetPath path = new VhostNetPath("/dev/null", null, VirtioNetVhostTest.KERNEL, io);
-            List<Boolean> absorbing = new java.util.ArrayList<>();
-            path.bind(new VhostNetPath.Wiring(List.of(kick, kick), call, List.of(watch), absorbing::add));
+            path.bind(new VhostNetPath.Wiring(List.of(kick, kick), call, List.of(watch)));
             List<VirtQueue> queues = List.of(activeQueue(memory, 0x1000), activeQueue(memory, 0x3000));
             VhostException e = assertThrows(VhostException.class,
                     () -> path.start(memory, VirtioNetVhostTest.DRIVER, queues, why -> { }));
@@ -49,7 +48,6 @@ class VhostNetPathTest {
             assertFalse(path.running());
             kick.write(1);
             assertTrue(served.tryAcquire(5, TimeUnit.SECONDS), "the Java path no longer hears the queue's notifications");
-            assertFalse(absorbing.contains(true), "KVM took the InterruptACK of a card vhost never served: " + absorbing);
             path.close();
             path.close();
         }
@@ -63,7 +61,7 @@ class VhostNetPathTest {
             List<VirtQueue> queues = List.of(activeQueue(memory, 0x1000), new VirtQueue(16));
             assertThrows(VhostException.class, () -> path.start(memory, VirtioNetVhostTest.DRIVER, queues, why -> { }),
                     "not wired yet");
-            path.bind(new VhostNetPath.Wiring(List.of(kick, kick), call, List.of(), AckInKernel.NEVER));
+            path.bind(new VhostNetPath.Wiring(List.of(kick, kick), call, List.of()));
             VhostException e = assertThrows(VhostException.class,
                     () -> path.start(memory, VirtioNetVhostTest.DRIVER, queues, why -> { }));
             assertEquals("queue 1 is not ready", e.getMessage());

@@ -1,13 +1,12 @@
-package hg.vmm.internal.virtio.net.vhost;
+package hg.vmm.internal.virtio;
 
-import hg.vmm.internal.virtio.VirtioMmioTransport;
-import hg.vmm.internal.virtio.Virtio;
 import hg.kvm.sys.EventFd;
 import hg.kvm.Kvm;
 import hg.kvm.KvmException;
 import hg.kvm.VmFd;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -26,8 +25,8 @@ class AckIoeventfdTest {
         try (Kvm kvm = Kvm.open(); VmFd vm = kvm.createVm(); EventFd probe = EventFd.create(true)) {
             AckIoeventfd ack = new AckIoeventfd(vm, BASE);
             long register = BASE + VirtioMmioTransport.REG_INTERRUPT_ACK;
-            ack.absorb(true);
-            ack.absorb(true);
+            assertTrue(ack.absorb(true));
+            assertTrue(ack.absorb(true));
             KvmException taken = assertThrows(KvmException.class,
                     () -> vm.registerIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_USED_BUFFER));
             assertTrue(taken.getMessage().contains("EEXIST"), taken.getMessage());
@@ -35,13 +34,15 @@ class AckIoeventfdTest {
             vm.registerIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_CONFIG_CHANGE);
             vm.unregisterIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_CONFIG_CHANGE);
 
-            ack.absorb(false);
+            assertFalse(ack.absorb(false));
             vm.registerIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_USED_BUFFER);
             vm.unregisterIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_USED_BUFFER);
 
-            ack.absorb(true);
+            assertTrue(ack.absorb(true));
             ack.close();
             vm.registerIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_USED_BUFFER);
+            assertFalse(ack.absorb(true), "a closed one takes nothing back into KVM");
+            vm.unregisterIoeventfd(probe, VmFd.IoSpace.MMIO, register, 4, (long) Virtio.INTERRUPT_USED_BUFFER);
         }
     }
 }
