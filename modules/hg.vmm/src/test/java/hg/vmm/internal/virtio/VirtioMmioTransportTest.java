@@ -140,11 +140,15 @@ class VirtioMmioTransportTest {
         }
     }
 
+    private VirtioMmioTransport withAck(String name, AckInKernel ack) {
+        return new VirtioMmioTransport(name, new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq, ack,
+                RateLimitedLog.to(System.getLogger("test")));
+    }
+
     @Test
     void withTheAckInKvmTheUsedBitReadsPendingAndEveryBatchGetsItsEdge() {
         RecordingAck ack = new RecordingAck(true);
-        VirtioMmioTransport t = new VirtioMmioTransport("acked", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
-                ack, RateLimitedLog.to(System.getLogger("test")));
+        VirtioMmioTransport t = withAck("acked", ack);
         MockDriver d = new MockDriver(memory, t, 8, 0x1000);
         assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
         d.setUp(Virtio.bit(Virtio.F_VERSION_1));
@@ -169,13 +173,11 @@ class VirtioMmioTransportTest {
 
     @Test
     void aRestoredDeviceTakesTheAckBackIntoKvmAndReplaysAnEdge() throws VirtioException {
-        VirtioMmioTransport t = new VirtioMmioTransport("saved", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
-                new RecordingAck(true), RateLimitedLog.to(System.getLogger("test")));
+        VirtioMmioTransport t = withAck("saved", new RecordingAck(true));
         new MockDriver(memory, t, 8, 0x1000).setUp(Virtio.bit(Virtio.F_VERSION_1));
         TransportState saved = t.state();
         RecordingAck ack = new RecordingAck(true);
-        VirtioMmioTransport back = new VirtioMmioTransport("restored", new RecordingDevice(RING_FEATURES | 0b101, 8), memory,
-                irq, ack, RateLimitedLog.to(System.getLogger("test")));
+        VirtioMmioTransport back = withAck("restored", ack);
         back.restore(saved);
         assertEquals(List.of(true), ack.asked);
         irq.take();
@@ -188,8 +190,7 @@ class VirtioMmioTransportTest {
     @Test
     void whenKvmRefusesTheAckTheTransportCountsAcksItself() {
         RecordingAck ack = new RecordingAck(false);
-        VirtioMmioTransport t = new VirtioMmioTransport("refused", new RecordingDevice(RING_FEATURES | 0b101, 8), memory, irq,
-                ack, RateLimitedLog.to(System.getLogger("test")));
+        VirtioMmioTransport t = withAck("refused", ack);
         MockDriver d = new MockDriver(memory, t, 8, 0x1000);
         d.setUp(Virtio.bit(Virtio.F_VERSION_1));
         assertEquals(0, d.reg(REG_INTERRUPT_STATUS));
