@@ -23,16 +23,18 @@ final class VmThreads {
 
     /**
      * CPU nanoseconds used since {@code baseline} by each live thread of VM {@code id}, by the name after its
-     * prefix ("vcpu0", "io").
+     * prefix ("vcpu0", "io"); a thread named in {@code until} counts up to the CPU time given there (its whole
+     * life's), not up to now.
      */
-    static java.util.Map<String, Long> byThread(int id, java.util.Map<Long, Long> baseline) {
+    static java.util.Map<String, Long> byThread(int id, java.util.Map<Long, Long> baseline, java.util.Map<String, Long> until) {
         String prefix = "vm" + id + "-";
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith(prefix) && !t.isVirtual()) {
-                long ns = THREADS.getThreadCpuTime(t.threadId());
+                String name = t.getName().substring(prefix.length());
+                long ns = until.getOrDefault(name, THREADS.getThreadCpuTime(t.threadId()));
                 if (ns >= 0) {
-                    out.merge(t.getName().substring(prefix.length()), ns - baseline.getOrDefault(t.threadId(), 0L), Long::sum);
+                    out.merge(name, ns - baseline.getOrDefault(t.threadId(), 0L), Long::sum);
                 }
             }
         }

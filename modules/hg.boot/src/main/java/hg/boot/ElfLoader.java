@@ -56,6 +56,13 @@ public final class ElfLoader {
                         segments.get(i - 1).index(), s.index(), s.physAddress()));
             }
         }
+        List<GuestMemory.Range> writes = new ArrayList<>(segments.size());
+        for (ElfImage.Segment s : segments) {
+            if (s.memSize() > 0) {
+                writes.add(new GuestMemory.Range(s.physAddress(), s.memSize()));
+            }
+        }
+        memory.beforeLoading(writes);
         try {
             for (ElfImage.Segment s : segments) {
                 source.copyTo(s.offset(), memory.slice(s.physAddress(), s.fileSize()));

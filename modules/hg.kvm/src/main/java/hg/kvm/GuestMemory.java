@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Guest-physical memory: a sorted set of non-overlapping regions, each backed by a host
@@ -81,9 +82,10 @@ public final class GuestMemory implements AutoCloseable {
     public enum Backing {
         /**
          * The host's pages, reserved only as the guest touches them. The mapping sits at the same offset in a
-         * 2 MiB page as the guest's addresses and is advised MADV_HUGEPAGE, as QEMU and Cloud Hypervisor do with
-         * guest RAM: where the host's transparent huge pages allow it, the kernel backs it with 2 MiB pages, and
-         * KVM maps the guest's 2 MiB frames whole (it can only where host and guest addresses line up).
+         * 2 MiB page as the guest's addresses and is advised MADV_HUGEPAGE (from {@link #SMALL_PAGES_BELOW} up),
+         * as QEMU and Cloud Hypervisor do with guest RAM: where the host's transparent huge pages allow it, the
+         * kernel backs it with 2 MiB pages, and KVM maps the guest's 2 MiB frames whole (it can only where host
+         * and guest addresses line up).
          */
         PAGES,
         /** Anonymous memory advised MADV_HUGEPAGE, 2 MiB aligned: the kernel backs it with 2 MiB pages where it can. */
@@ -94,6 +96,13 @@ public final class GuestMemory implements AutoCloseable {
 
     /** A huge page: what hugetlbfs and transparent huge pages back memory with here. */
     public static final long HUGE_PAGE = 2L << 20;
+
+    /**
+     * With {@link Backing#PAGES}, guest memory below this stays on 4 KiB pages: the VMM writes its boot
+     * tables there (a few KiB, which would fault in and zero a whole 2 MiB page), and a Linux guest keeps its
+     * first MiB to itself and allocates from the top of memory down, so little else ever lands there.
+     */
+    public static final long SMALL_PAGES_BELOW = HUGE_PAGE;
 
     /**
      * Guest memory in anonymous private mappings, one per range, unmapped by {@link #close()}: with
@@ -127,7 +136,10 @@ public final class GuestMemory implements AutoCloseable {
                 if (backing == Backing.TRANSPARENT_HUGE_PAGES) {
                     Libc.madvise(address, size, Libc.MADV_HUGEPAGE, "MADV_HUGEPAGE");
                 } else if (backing == Backing.PAGES) {
-                    adviseHugePages(address, size);
+                    long small = r.guestAddress() < SMALL_PAGES_BELOW ? SMALL_PAGES_BELOW - r.guestAddress() : 0;
+                    if (size > small) {
+                        adviseHugePages(address + small, size - small);
+                    }
                 }
                 regions.add(new Region(r.guestAddress(), host));
             }
@@ -355,6 +367,38 @@ public final class GuestMemory implements AutoCloseable {
                     "guest range 0x%x+0x%x is not backed by guest memory", address, length));
         }
         return r.host().asSlice(address - r.guestAddress(), length);
+    }
+
+    /**
+     * Told before a loader fills {@code ranges} of fresh memory: with {@link Backing#PAGES}, each 2 MiB page
+     * they cover less than half of stays on 4 KiB pages, where the first write would fault in and zero the
+     * whole huge page for a few bytes (a small kernel, the last page of a large one). Advice only: the
+     * contents do not change, and a kernel without transparent huge pages has nothing to take back.
+     */
+    public void beforeLoading(List<Range> ranges) {
+        if (!anonymous || backing != Backing.PAGES) {
+            return;
+        }
+        // Plain loops, no lambdas: a create is a cold, one-shot run.
+        java.util.TreeMap<Long, Long> covered = new java.util.TreeMap<>();
+        for (Range r : ranges) {
+            for (long page = r.guestAddress() & -HUGE_PAGE; page < r.guestAddress() + r.size(); page += HUGE_PAGE) {
+                long overlap = Math.min(page + HUGE_PAGE, r.guestAddress() + r.size()) - Math.max(page, r.guestAddress());
+                covered.put(page, covered.getOrDefault(page, 0L) + overlap);
+            }
+        }
+        for (Map.Entry<Long, Long> e : covered.entrySet()) {
+            long page = e.getKey();
+            Region region = find(page, HUGE_PAGE);
+            if (e.getValue() < HUGE_PAGE / 2 && page >= SMALL_PAGES_BELOW && region != null) {
+                try {
+                    Libc.madvise(region.host().address() + page - region.guestAddress(), HUGE_PAGE, Libc.MADV_NOHUGEPAGE,
+                            "MADV_NOHUGEPAGE");
+                } catch (KvmException ignored) {
+                    // EINVAL without CONFIG_TRANSPARENT_HUGEPAGE: the page was never advised
+                }
+            }
+        }
     }
 
     private Region find(long address, long length) {

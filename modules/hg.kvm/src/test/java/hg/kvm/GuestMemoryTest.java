@@ -106,7 +106,7 @@ class GuestMemoryTest {
     }
 
     @Test
-    void guestRamLinesUpWithTheGuestsHugePagesAndIsAdvisedThem() throws Exception {
+    void guestRamLinesUpWithTheGuestsHugePagesAndIsAdvisedThemAboveItsFirst2MiB() throws Exception {
         List<GuestMemory.Range> ranges = List.of(new GuestMemory.Range(0, 4L << 20), new GuestMemory.Range(0x500000, 3L << 20));
         try (GuestMemory ram = GuestMemory.map(ranges)) {
             for (GuestMemory.Region r : ram.regions()) {
@@ -114,11 +114,33 @@ class GuestMemoryTest {
                         "host 0x" + Long.toHexString(r.host().address()) + " for guest 0x" + Long.toHexString(r.guestAddress()));
             }
             if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))) {
-                for (GuestMemory.Region r : ram.regions()) {
-                    assertEquals(true, SmapsEntry.advisedHugePages(r.host().address()),
-                            "VmFlags hg in /proc/self/smaps for guest 0x" + Long.toHexString(r.guestAddress()));
-                }
+                long low = ram.regions().getFirst().host().address();
+                assertEquals(false, SmapsEntry.advisedHugePages(low), "the boot tables' 2 MiB at guest 0 stay on small pages");
+                assertEquals(true, SmapsEntry.advisedHugePages(low + GuestMemory.SMALL_PAGES_BELOW),
+                        "VmFlags hg in /proc/self/smaps from guest 0x200000 on");
+                long high = ram.regions().getLast().host().address();
+                assertEquals(true, SmapsEntry.advisedHugePages(high), "all of a range above 2 MiB");
+                ram.writeU64(0x1000, 1);
+                ram.writeU64(0x200000, 2);
+                assertEquals(1, ram.readU64(0x1000));
+                assertEquals(2, ram.readU64(0x200000));
             }
+        }
+    }
+
+    @Test
+    void aLoadThatCoversLittleOfA2MiBPageLeavesItOnSmallPages() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.exists(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled")), "no THP here");
+        try (GuestMemory ram = GuestMemory.map(List.of(new GuestMemory.Range(0, 8L << 20)))) {
+            ram.beforeLoading(List.of(new GuestMemory.Range(0x200000, 15), new GuestMemory.Range(0x400000, 0x180000)));
+            long host = ram.regions().getFirst().host().address();
+            assertEquals(true, SmapsEntry.of(host + 0x200000).matches("(?s).*VmFlags:[^\\n]* nh.*"),
+                    "15 bytes: the page at 2 MiB is advised MADV_NOHUGEPAGE");
+            assertEquals(true, SmapsEntry.advisedHugePages(host + 0x400000), "1.5 MiB of 2: the page at 4 MiB stays advised");
+            assertEquals(true, SmapsEntry.advisedHugePages(host + 0x600000), "untouched by the load");
+            ram.writeU64(0x200000, 5);
+            assertEquals(5, ram.readU64(0x200000));
         }
     }
 }

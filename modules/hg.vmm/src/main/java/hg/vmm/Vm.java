@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -476,6 +477,16 @@ public final class Vm {
      */
     public List<CreateStep> createSteps() {
         return parts.steps().steps();
+    }
+
+    /**
+     * The CPU time vCPU 0's thread had used in its whole life when the guest's first exit reached it;
+     * empty before. The threads are kept from VM to VM: with the thread's time read before the create,
+     * this is what the vCPU's side of making the VM cost, up to the guest's first instructions.
+     */
+    public OptionalLong vcpuThreadCpuAtFirstExit() {
+        long cpu = parts.loops().getFirst().cpuAtFirstExit();
+        return cpu < 0 ? OptionalLong.empty() : OptionalLong.of(cpu);
     }
 
     /**

@@ -52,6 +52,7 @@ public final class Libc {
     public static final int MAP_HUGE_2MB = 21 << 26;
     public static final int MADV_DONTNEED = 4;
     public static final int MADV_HUGEPAGE = 14;
+    public static final int MADV_NOHUGEPAGE = 15;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EPOLL_CLOEXEC = 0x80000;

@@ -8,6 +8,7 @@ import hg.kvm.Sregs;
 import hg.kvm.VcpuEvents;
 import hg.kvm.VcpuExit;
 import hg.kvm.VcpuFd;
+import hg.kvm.sys.ThreadCpu;
 import hg.vmm.StopReason;
 
 import java.lang.foreign.MemorySegment;
@@ -64,6 +65,8 @@ public final class VcpuLoop implements Runnable {
      * from 0 again.
      */
     private long exits;
+    /** The thread's CPU time ({@link ThreadCpu#nanos}) when its first KVM_RUN returned; -1 until then. */
+    private volatile long cpuAtFirstExit = -1;
 
     /** @param coalesced the VM's coalesced ring, replayed before every exit this loop handles; null if none */
     public VcpuLoop(int index, VcpuFd vcpu, Bus pio, Bus mmio, CoalescedRing coalesced, Owner owner) {
@@ -111,6 +114,9 @@ public final class VcpuLoop implements Runnable {
                     break;
                 }
                 VcpuExit exit = vcpu.run();
+                if (exits == 0) {
+                    cpuAtFirstExit = ThreadCpu.nanos();
+                }
                 EXITS.setOpaque(this, exits + 1);
                 // The writes the guest made without exiting came before this exit: the devices see them first.
                 drainCoalesced();
@@ -148,6 +154,14 @@ public final class VcpuLoop implements Runnable {
         }
         state = State.RUNNING;
         return !finishRequested;
+    }
+
+    /**
+     * The CPU time this loop's thread had used in its whole life when its first KVM_RUN returned (its
+     * thread CPU clock, which another thread reads the same); -1 before.
+     */
+    public long cpuAtFirstExit() {
+        return cpuAtFirstExit;
     }
 
     /** The exits this vCPU has handled so far; safe from any thread. */
