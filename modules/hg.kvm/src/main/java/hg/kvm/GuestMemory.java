@@ -371,9 +371,10 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Told before a loader fills {@code ranges} of fresh memory: with {@link Backing#PAGES}, each 2 MiB page
-     * they cover less than half of stays on 4 KiB pages, where the first write would fault in and zero the
-     * whole huge page for a few bytes (a small kernel, the last page of a large one). Advice only: the
-     * contents do not change, and a kernel without transparent huge pages has nothing to take back.
+     * they cover less than an eighth of stays on 4 KiB pages, where the first write would fault in and zero
+     * the whole huge page for a few bytes (a small kernel, the last bytes of a large one). A page the load
+     * fills more of is one the guest goes on using, so it keeps its huge page. Advice only: the contents do
+     * not change, and a kernel without transparent huge pages has nothing to take back.
      */
     public void beforeLoading(List<Range> ranges) {
         if (!anonymous || backing != Backing.PAGES) {
@@ -390,7 +391,7 @@ public final class GuestMemory implements AutoCloseable {
         for (Map.Entry<Long, Long> e : covered.entrySet()) {
             long page = e.getKey();
             Region region = find(page, HUGE_PAGE);
-            if (e.getValue() < HUGE_PAGE / 2 && page >= SMALL_PAGES_BELOW && region != null) {
+            if (e.getValue() < HUGE_PAGE / 8 && page >= SMALL_PAGES_BELOW && region != null) {
                 try {
                     Libc.madvise(region.host().address() + page - region.guestAddress(), HUGE_PAGE, Libc.MADV_NOHUGEPAGE,
                             "MADV_NOHUGEPAGE");
