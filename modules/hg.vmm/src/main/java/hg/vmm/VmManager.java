@@ -2,6 +2,7 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
+import hg.kvm.VmFd;
 import hg.kvm.KvmException;
 import hg.vmm.internal.threads.WorkerPool;
 
@@ -28,6 +29,13 @@ public final class VmManager implements AutoCloseable {
     private final Map<Integer, Vm> vms = new ConcurrentSkipListMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
     private Kvm kvm;
+    /**
+     * An empty VM, held while /dev/kvm is open. KVM hooks itself into the scheduler (preempt notifiers, a
+     * static key) when the host's first VM is made and out when its last goes, and each switch patches the
+     * kernel's text with an interrupt to every CPU: on a host with no other VM that was a tenth of each
+     * create's KVM_CREATE_VM and of each destroy. Null where KVM refused it (nothing depends on it).
+     */
+    private VmFd keepHooked;
     private List<CpuidEntry> supportedCpuid;
     private int maxVcpus;
     private boolean closed;
@@ -86,11 +94,22 @@ public final class VmManager implements AutoCloseable {
                 supportedCpuid = kvm.supportedCpuid();
                 int limit = kvm.maxVcpusPerVm();
                 maxVcpus = limit > 0 ? Math.min(limit, VmConfig.MAX_VCPUS) : VmConfig.MAX_VCPUS;
+                keepHooked = emptyVm(kvm);
             } catch (KvmException e) {
                 throw new VmException("cannot open /dev/kvm: " + e.getMessage(), e);
             }
         }
         return kvm;
+    }
+
+    private static VmFd emptyVm(Kvm kvm) {
+        try {
+            return kvm.createVm();
+        } catch (KvmException e) {
+            System.getLogger(VmManager.class.getName()).log(System.Logger.Level.DEBUG,
+                    "no empty VM to keep KVM's scheduler hooks on: " + e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -295,6 +314,10 @@ public final class VmManager implements AutoCloseable {
             }
         }
         threads.close();
+        if (keepHooked != null) {
+            keepHooked.close();
+            keepHooked = null;
+        }
         if (kvm != null) {
             kvm.close();
             kvm = null;
