@@ -2,8 +2,8 @@ package hg.vmm;
 
 import hg.kvm.CpuidEntry;
 import hg.kvm.Kvm;
-import hg.kvm.VmFd;
 import hg.kvm.KvmException;
+import hg.kvm.VmFd;
 import hg.vmm.internal.threads.WorkerPool;
 
 import java.io.IOException;
@@ -32,8 +32,9 @@ public final class VmManager implements AutoCloseable {
     /**
      * An empty VM, held while /dev/kvm is open. KVM hooks itself into the scheduler (preempt notifiers, a
      * static key) when the host's first VM is made and out when its last goes, and each switch patches the
-     * kernel's text with an interrupt to every CPU: on a host with no other VM that was a tenth of each
-     * create's KVM_CREATE_VM and of each destroy. Null where KVM refused it (nothing depends on it).
+     * kernel's text with an interrupt to every CPU: on a host with no other VM that was about a sixth of
+     * each create's KVM_CREATE_VM, and the same again in each destroy. Null where KVM refused it (nothing
+     * depends on it).
      */
     private VmFd keepHooked;
     private List<CpuidEntry> supportedCpuid;

@@ -217,6 +217,16 @@ class GuestNetworkTest {
      * where its frames stopped.
      */
     private static void crossBothWays(int vm, String address, long bytes, String path) {
+        try {
+            crossBothWaysAttached(vm, address, bytes, path);
+        } catch (AssertionError e) {
+            // The guest's console (or the shell) stopped answering: what the VMM and the nest's kernel were doing.
+            e.addSuppressed(new AssertionError("evidence from the nest:\n" + vmmEvidence()));
+            throw e;
+        }
+    }
+
+    private static void crossBothWaysAttached(int vm, String address, long bytes, String path) {
         NEST.shell().attach(vm, COMMAND);
         // Guest to host: the host's nc listens (its stdin held open, so only the sender's close ends it).
         hostOk(inBackground("sleep 900 | nc -l -p 5001 | md5sum > /tmp/up.md5"));
@@ -255,6 +265,18 @@ class GuestNetworkTest {
         evidence(b, "guest", () -> NEST.shell().guest("grep -E 'CPU|virtio' /proc/interrupts; cat /proc/net/dev;"
                 + " netstat -tn; true", COMMAND));
         evidence(b, "host", () -> NEST.host().run("ip -s link show master hgbr0; netstat -tn; true", COMMAND).output());
+        return b.toString();
+    }
+
+    /**
+     * Each thread of the nest's JVMs (the daemon's, the shells'): its name, its state (R runs, S and D wait) and
+     * the kernel function it waits in; the nest's interrupts and its kernel's last lines.
+     */
+    private static String vmmEvidence() {
+        StringBuilder b = new StringBuilder();
+        evidence(b, "threads", () -> NEST.host().run("for p in $(pidof java); do for t in /proc/$p/task/*; do"
+                + " echo \"$p $(cat $t/comm) $(sed 's/.*) //' $t/stat | cut -d' ' -f1) $(cat $t/wchan)\"; done; done; true", COMMAND).output());
+        evidence(b, "kernel", () -> NEST.host().run("cat /proc/interrupts; dmesg | tail -30; true", COMMAND).output());
         return b.toString();
     }
 
