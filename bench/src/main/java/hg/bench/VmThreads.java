@@ -32,7 +32,8 @@ final class VmThreads {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith(prefix) && !t.isVirtual()) {
                 String name = t.getName().substring(prefix.length());
-                long ns = until.getOrDefault(name, THREADS.getThreadCpuTime(t.threadId()));
+                Long given = until.get(name);
+                long ns = given != null ? given : THREADS.getThreadCpuTime(t.threadId());
                 if (ns >= 0) {
                     out.merge(name, ns - baseline.getOrDefault(t.threadId(), 0L), Long::sum);
                 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Guest-physical memory: a sorted set of non-overlapping regions, each backed by a host
@@ -381,7 +382,7 @@ public final class GuestMemory implements AutoCloseable {
             return;
         }
         // Plain loops, no lambdas: a create is a cold, one-shot run.
-        java.util.TreeMap<Long, Long> covered = new java.util.TreeMap<>();
+        TreeMap<Long, Long> covered = new TreeMap<>();
         for (Range r : ranges) {
             for (long page = r.guestAddress() & -HUGE_PAGE; page < r.guestAddress() + r.size(); page += HUGE_PAGE) {
                 long overlap = Math.min(page + HUGE_PAGE, r.guestAddress() + r.size()) - Math.max(page, r.guestAddress());
@@ -390,8 +391,11 @@ public final class GuestMemory implements AutoCloseable {
         }
         for (Map.Entry<Long, Long> e : covered.entrySet()) {
             long page = e.getKey();
+            if (e.getValue() >= HUGE_PAGE / 8 || page < SMALL_PAGES_BELOW) {
+                continue;
+            }
             Region region = find(page, HUGE_PAGE);
-            if (e.getValue() < HUGE_PAGE / 8 && page >= SMALL_PAGES_BELOW && region != null) {
+            if (region != null) {
                 try {
                     Libc.madvise(region.host().address() + page - region.guestAddress(), HUGE_PAGE, Libc.MADV_NOHUGEPAGE,
                             "MADV_NOHUGEPAGE");
