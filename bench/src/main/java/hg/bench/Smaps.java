@@ -73,24 +73,45 @@ record Smaps(long rssKb, long guestRssKb, int guests) {
         return rssKb - guestRssKb;
     }
 
-    /** Sums Rss over all mappings; lists the mappings that may hold guest RAM. */
+    /**
+     * Sums Rss over all mappings; lists the mappings that may hold guest RAM. Neighbouring anonymous no-reserve
+     * entries count as one: advice on part of a guest's RAM (huge pages or not) splits its mapping into several.
+     */
     static long parse(String smaps, long guestBytes, List<Mapping> out) {
         long rss = 0;
         long start = 0, end = 0;
         boolean anonymousRw = false;
+        long runStart = -1, runEnd = -1;
         for (String line : smaps.split("\n")) {
             if (isHeader(line)) {
                 String[] f = line.trim().split("\\s+");
                 start = Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16);
                 end = Long.parseUnsignedLong(f[0].substring(f[0].indexOf('-') + 1), 16);
-                // address perms offset dev inode [path]: anonymous when the inode is 0 and no path follows
-                anonymousRw = f[1].equals("rw-p") && f[4].equals("0") && f.length == 5;
+                // address perms offset dev inode [path]: anonymous when the inode is 0 and no path follows, or only
+                // the name a kernel with anonymous VMA names shows ([anon:hg-vm-N-ram])
+                anonymousRw = f[1].equals("rw-p") && f[4].equals("0") && (f.length == 5 || f[5].startsWith("[anon:"));
             } else if (line.startsWith("Rss:")) {
                 rss += Long.parseLong(line.trim().split("\\s+")[1]);
             } else if (line.startsWith("VmFlags:")) {
-                boolean noReserve = (" " + line.substring(8).trim() + " ").contains(" nr ");
-                out.add(new Mapping(start, end, anonymousRw && noReserve && end - start >= guestBytes));
+                boolean joinable = anonymousRw && (" " + line.substring(8).trim() + " ").contains(" nr ");
+                if (joinable && start == runEnd) {
+                    runEnd = end;
+                    continue;
+                }
+                if (runStart >= 0) {
+                    out.add(new Mapping(runStart, runEnd, runEnd - runStart >= guestBytes));
+                    runStart = runEnd = -1;
+                }
+                if (joinable) {
+                    runStart = start;
+                    runEnd = end;
+                } else {
+                    out.add(new Mapping(start, end, false));
+                }
             }
+        }
+        if (runStart >= 0) {
+            out.add(new Mapping(runStart, runEnd, runEnd - runStart >= guestBytes));
         }
         return rss;
     }

@@ -31,4 +31,25 @@ class SmapsTest {
                 new Smaps.Mapping(0x7f0020000000L, 0x7f0021000000L, false),
                 new Smaps.Mapping(0x7f0030000000L, 0x7f0040000000L, false)), out);
     }
+
+    @Test
+    void aGuestMappingNamedByTheKernelIsStillACandidate() {
+        String smaps = mapping("7f0000000000-7f0010000000", "rw-p", "[anon:hg-vm-3-ram]", 262144, 48, "rd wr mr mw me nr hg")
+                + mapping("7f0010000000-7f0020000000", "rw-p", "[heap]", 262144, 10, "rd wr mr mw me nr");
+        List<Smaps.Mapping> out = new ArrayList<>();
+        Smaps.parse(smaps, 256L << 20, out);
+        assertEquals(List.of(new Smaps.Mapping(0x7f0000000000L, 0x7f0010000000L, true),
+                new Smaps.Mapping(0x7f0010000000L, 0x7f0020000000L, false)), out);
+    }
+
+    @Test
+    void aGuestMappingSplitByAdviceIsOneCandidate() {
+        String smaps = mapping("7f0000000000-7f0000200000", "rw-p", "[anon:hg-vm-1-ram]", 2048, 8, "rd wr mr mw me nr nh")
+                + mapping("7f0000200000-7f0010000000", "rw-p", "[anon:hg-vm-1-ram]", 260096, 40, "rd wr mr mw me nr hg")
+                + mapping("7f0010000000-7f0010001000", "rw-p", "", 4, 4, "rd wr mr mw me ac");
+        List<Smaps.Mapping> out = new ArrayList<>();
+        Smaps.parse(smaps, 256L << 20, out);
+        assertEquals(List.of(new Smaps.Mapping(0x7f0000000000L, 0x7f0010000000L, true),
+                new Smaps.Mapping(0x7f0010000000L, 0x7f0010001000L, false)), out);
+    }
 }
