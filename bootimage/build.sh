@@ -29,7 +29,8 @@ START=${HG_BOOT_START:-aot}
 # create, a device reset, a shell command), not thousands, and until compiled they run in the interpreter
 # (measured on the machine itself: the 31st create of a process 1.8 ms of CPU against 3.0 on the defaults).
 # HG_BOOT_JVM_OPTIONS= (empty) restores the JDK's defaults.
-JVM_OPTIONS=${HG_BOOT_JVM_OPTIONS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms16m -XX:CompileThresholdScaling=0.05}
+# The options are in jvm.options beside this script, which ./hg gives its own JVMs too (the bench, the hosted shell).
+JVM_OPTIONS=${HG_BOOT_JVM_OPTIONS-$(<"$HERE/jvm.options")}
 
 say() { printf 'boot-image: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
