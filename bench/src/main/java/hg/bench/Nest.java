@@ -201,7 +201,8 @@ final class Nest {
         }
         // and what it runs beside it: top-level classes of its own, each a file
         for (String more : List.of("hg/bench/NestVsock.class", "hg/bench/NestShare.class", "hg/bench/NestQemu.class",
-                "hg/bench/Confined.class", "hg/bench/NestHuge.class", "hg/bench/NestDensity.class")) {
+                "hg/bench/Confined.class", "hg/bench/NestHuge.class", "hg/bench/NestDensity.class",
+                "hg/bench/BytesMatch.class")) {
             try (InputStream in = NestBoot.class.getResourceAsStream("/" + more)) {
                 if (in == null) {
                     throw new IOException("the bench jar has no " + more);

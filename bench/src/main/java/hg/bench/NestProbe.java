@@ -63,6 +63,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NestProbe {
     static final String READY = "hyper-gen guest:";
+    static final BytesMatch READY_MATCH = new BytesMatch(READY);
     /** The bridge and address hyper-gen gives its VMs' TAPs (hg.vmm's defaults). */
     static final String BRIDGE = "hgbr0";
     static final String BRIDGE_ADDRESS = "172.30.0.1";
@@ -1074,13 +1075,29 @@ public final class NestProbe {
             return;
         }
         Vm vm = manager.require(id);
+        // The listener runs on the guest's vCPU thread, whose CPU is hyper-gen's figure (QEMU's console is read by a
+        // thread of this probe, outside QEMU's process): it only steps a matcher over the bytes, and keeps them only
+        // for the boot log.
+        boolean keep = bootLog && run == 1;
+        int[] matched = {0};
         Console.Attachment a = vm.console().attach(bytes -> {
-            synchronized (seen) {
-                seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
-                if (readyAt[0] == 0 && endsWithin(seen, READY, bytes.length)) {
-                    readyAt[0] = System.nanoTime();
-                    cpuAt[0] = cpuMs("self");
-                    seen.notifyAll();
+            if (readyAt[0] != 0) {
+                return;
+            }
+            if (keep) {
+                synchronized (seen) {
+                    seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
+                }
+            }
+            for (byte b : bytes) {
+                matched[0] = READY_MATCH.step(matched[0], b);
+                if (matched[0] == READY_MATCH.length()) {
+                    synchronized (seen) {
+                        readyAt[0] = System.nanoTime();
+                        cpuAt[0] = cpuMs("self");
+                        seen.notifyAll();
+                    }
+                    return;
                 }
             }
         });
