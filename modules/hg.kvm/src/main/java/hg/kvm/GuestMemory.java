@@ -410,7 +410,10 @@ public final class GuestMemory implements AutoCloseable {
         if (address < 0 || length < 0 || address + length < address) {
             return null;
         }
-        for (Region r : regions) {
+        // Indexed: every guest-memory access of a device comes here, and C1 (the daemon's only JIT) does not
+        // remove an iterator's allocation
+        for (int i = 0; i < regions.size(); i++) {
+            Region r = regions.get(i);
             if (address >= r.guestAddress() && address + length <= r.end()) {
                 return r;
             }

@@ -2,7 +2,10 @@ package hg.vmm.internal.virtio;
 
 import hg.kvm.GuestMemory;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -15,7 +18,8 @@ import static hg.vmm.internal.virtio.Virtio.DESC_F_WRITE;
  * The device side of one split virtqueue. Everything the driver wrote is treated as hostile:
  * ring addresses, indices, descriptor addresses and lengths, chain links (loops), indirect
  * tables. Each violation is reported as a {@link VirtioException}; guest memory is touched
- * only through {@link GuestMemory}, so no access leaves it.
+ * only through {@link GuestMemory} and slices of it checked when the queue is activated (the
+ * rings) or a chain is walked (an indirect table), so no access leaves it.
  *
  * <p>What a driver can make the device hold is bounded by the queue size: a head the device
  * holds cannot be taken again before it is used, the avail index may not run more than the
@@ -28,6 +32,9 @@ public final class VirtQueue {
 
     public static final int MAX_SIZE = 32768;
     private static final int DESC_SIZE = 16;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final int maxSize;
 
@@ -42,6 +49,13 @@ public final class VirtQueue {
     private GuestMemory memory;
     private boolean eventIdx;
     private boolean indirect;
+    /*
+     * The three areas as slices of guest memory, taken once at activation: a chain of 256 descriptors reads a
+     * thousand fields, and each read through GuestMemory looked its region up and made a slice of its own.
+     */
+    private MemorySegment desc;
+    private MemorySegment avail;
+    private MemorySegment used;
 
     private int nextAvail;      // u16: the next avail ring index to take
     private int nextUsed;       // u16: the next used ring index to fill
@@ -108,6 +122,7 @@ public final class VirtQueue {
         ready = false;
         descTable = availRing = usedRing = 0;
         memory = null;
+        desc = avail = used = null;
         eventIdx = indirect = false;
         nextAvail = nextUsed = signalledUsed = 0;
         signalledValid = false;
@@ -126,6 +141,9 @@ public final class VirtQueue {
         checkArea("available ring", availRing, 6L + 2L * size, 2, memory);
         checkArea("used ring", usedRing, 6L + 8L * size, 4, memory);
         this.memory = memory;
+        desc = memory.slice(descTable, 16L * size);
+        avail = memory.slice(availRing, 6L + 2L * size);
+        used = memory.slice(usedRing, 6L + 8L * size);
         this.eventIdx = (features & Virtio.bit(Virtio.F_EVENT_IDX)) != 0;
         this.indirect = (features & Virtio.bit(Virtio.F_INDIRECT_DESC)) != 0;
         nextAvail = nextUsed = signalledUsed = 0;
@@ -154,7 +172,7 @@ public final class VirtQueue {
 
     private int pendingCount() throws VirtioException {
         requireActive();
-        int availIdx = memory.readU16(availRing + 2);
+        int availIdx = u16(avail, 2);
         VarHandle.acquireFence();   // ring entries are read after the index that published them
         // A driver cannot have more buffers out than the queue has entries: measured from the used
         // index, so heads published again while the device holds them cannot pile up.
@@ -171,7 +189,7 @@ public final class VirtQueue {
         if (pendingCount() == 0) {
             return null;
         }
-        int head = memory.readU16(availRing + 4 + 2L * (nextAvail % size));
+        int head = u16(avail, 4 + 2L * (nextAvail % size));
         nextAvail = (nextAvail + 1) & 0xffff;
         if (held.get(head)) {
             throw new VirtioException("chain head " + head + " is offered again while the device still holds it");
@@ -186,7 +204,7 @@ public final class VirtQueue {
             throw new VirtioException("chain head " + head + " is outside the queue of " + size);
         }
         List<DescriptorChain.Buffer> buffers = new ArrayList<>();
-        long table = descTable;
+        MemorySegment table = desc;
         int tableSize = size;
         int index = head;
         int count = 0;
@@ -198,11 +216,11 @@ public final class VirtQueue {
             if (++count > tableSize) {
                 throw new VirtioException("descriptor chain from head " + head + " is longer than its table (a loop?)");
             }
-            long d = table + (long) DESC_SIZE * index;
-            long address = memory.readU64(d);
-            long length = Integer.toUnsignedLong(memory.readU32(d + 8));
-            int flags = memory.readU16(d + 12);
-            int next = memory.readU16(d + 14);
+            long d = (long) DESC_SIZE * index;
+            long address = table.get(U64, d);
+            long length = Integer.toUnsignedLong(table.get(U32, d + 8));
+            int flags = u16(table, d + 12);
+            int next = u16(table, d + 14);
             if ((flags & DESC_F_INDIRECT) != 0) {
                 if (!indirect) {
                     throw new VirtioException("indirect descriptor without VIRTIO_F_INDIRECT_DESC");
@@ -219,7 +237,7 @@ public final class VirtQueue {
                 if (!memory.contains(address, length)) {
                     throw new VirtioException(String.format("indirect table 0x%x+0x%x is outside guest memory", address, length));
                 }
-                table = address;
+                table = memory.slice(address, length);
                 tableSize = (int) (length / DESC_SIZE);
                 index = 0;
                 count = 0;
@@ -261,12 +279,12 @@ public final class VirtQueue {
             throw new IllegalStateException("the device returns head " + head + ", which it does not hold");
         }
         held.clear(head);
-        long slot = usedRing + 4 + 8L * (nextUsed % size);
-        memory.writeU32(slot, head);
-        memory.writeU32(slot + 4, written);
+        long slot = 4 + 8L * (nextUsed % size);
+        used.set(U32, slot, head);
+        used.set(U32, slot + 4, written);
         nextUsed = (nextUsed + 1) & 0xffff;
         VarHandle.releaseFence();   // the entry is visible before the index that publishes it
-        memory.writeU16(usedRing + 2, nextUsed);
+        used.set(U16, 2, (short) nextUsed);
     }
 
     /**
@@ -277,7 +295,7 @@ public final class VirtQueue {
     public boolean enableNotification() throws VirtioException {
         requireActive();
         if (eventIdx) {
-            memory.writeU16(usedRing + 4 + 8L * size, nextAvail);
+            used.set(U16, 4 + 8L * size, (short) nextAvail);
         }
         VarHandle.fullFence();
         return pendingCount() > 0;
@@ -295,10 +313,10 @@ public final class VirtQueue {
             if (!valid) {
                 return true;
             }
-            int usedEvent = memory.readU16(availRing + 4 + 2L * size);
+            int usedEvent = u16(avail, 4 + 2L * size);
             return ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
         }
-        return (memory.readU16(availRing) & Virtio.AVAIL_F_NO_INTERRUPT) == 0;
+        return (u16(avail, 0) & Virtio.AVAIL_F_NO_INTERRUPT) == 0;
     }
 
     private void requireActive() throws VirtioException {
@@ -315,7 +333,7 @@ public final class VirtQueue {
     public void resumeAt(int nextAvail) throws VirtioException {
         requireActive();
         this.nextAvail = nextAvail & 0xffff;
-        this.nextUsed = memory.readU16(usedRing + 2);
+        this.nextUsed = u16(used, 2);
         signalledValid = false;
         held.clear();   // whatever the other server took, the device here holds nothing
     }
@@ -355,8 +373,11 @@ public final class VirtQueue {
 
     public HostAddresses hostAddresses() throws VirtioException {
         requireActive();
-        return new HostAddresses(memory.slice(descTable, 16L * size).address(),
-                memory.slice(availRing, 6L + 2L * size).address(), memory.slice(usedRing, 6L + 8L * size).address());
+        return new HostAddresses(desc.address(), avail.address(), used.address());
+    }
+
+    private static int u16(MemorySegment area, long offset) {
+        return Short.toUnsignedInt(area.get(U16, offset));
     }
 
     /** The next avail index the device will take (for tests and diagnostics). */

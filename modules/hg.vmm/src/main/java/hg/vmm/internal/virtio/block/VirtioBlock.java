@@ -1,11 +1,13 @@
 package hg.vmm.internal.virtio.block;
 
+import hg.kvm.GuestMemory;
 import hg.vmm.internal.virtio.DescriptorChain;
 import hg.vmm.internal.virtio.SingleQueueDevice;
 import hg.vmm.internal.virtio.VirtioException;
 import hg.vmm.internal.virtio.Virtio;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -176,84 +178,88 @@ public final class VirtioBlock extends SingleQueueDevice {
             throw new VirtioException("block request without a status byte");
         }
         long statusAddress = last.address() + last.length() - 1;
-        byte[] header = new byte[HEADER_SIZE];
-        List<Segment> readable = new ArrayList<>();
-        List<Segment> writable = new ArrayList<>();
-        if (!split(buffers, header, readable, writable) || !withinLimits(readable) || !withinLimits(writable)) {
+        Request r = Request.split(buffers, memory());
+        if (r == null) {
             return finish(statusAddress, S_IOERR, 0);
         }
-        ByteBuffer h = ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        int type = h.getInt(0);
-        long sector = h.getLong(8);
-        return switch (type) {
+        return switch (r.type) {
             case T_IN -> {
-                int status = readable.isEmpty() ? transfer(sector, writable, true, mayWait) : S_IOERR;
+                int status = r.readable.isEmpty() ? transfer(r.sector, r.writable, r.writableBytes, true, mayWait) : S_IOERR;
                 yield status == WOULD_WAIT ? WOULD_WAIT
-                        : finish(statusAddress, status, status == S_OK ? total(writable) : 0);
+                        : finish(statusAddress, status, status == S_OK ? r.writableBytes : 0);
             }
-            case T_OUT -> !writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
+            case T_OUT -> !r.writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
                     : disk.readOnly() ? finish(statusAddress, S_IOERR, 0)
-                    : finish(statusAddress, transfer(sector, readable, false, true), 0);
+                    : finish(statusAddress, transfer(r.sector, r.readable, r.readableBytes, false, true), 0);
             case T_FLUSH -> mayWait || disk.readOnly() ? finish(statusAddress, flush(), 0) : WOULD_WAIT;
-            case T_GET_ID -> getId(statusAddress, writable);
+            case T_GET_ID -> getId(statusAddress, r.writable);
             default -> finish(statusAddress, S_UNSUPP, 0);
         };
     }
 
-    /** A piece of guest memory that carries request data. */
-    private record Segment(long address, long length) {
-    }
-
     /**
-     * Splits the chain into the 16-byte header (from the first readable bytes), readable
-     * data, and writable data (everything writable but the final status byte).
-     * Returns false when the header is incomplete.
+     * A request's header and its data as slices of guest memory (the chain's buffers were checked to lie in
+     * it), readable and writable apart, the final status byte left out. Plain loops and no stream: a 1 MiB
+     * request has 254 segments, and under C1 each stream stage and each intermediate object costs a call
+     * and an allocation per segment.
      */
-    private boolean split(List<DescriptorChain.Buffer> buffers, byte[] header,
-                          List<Segment> readable, List<Segment> writable) {
-        int headerDone = 0;
-        for (int i = 0; i < buffers.size(); i++) {
-            DescriptorChain.Buffer b = buffers.get(i);
-            long address = b.address();
-            long length = b.length();
-            if (i == buffers.size() - 1) {
-                length--;   // the status byte
+    private static final class Request {
+        int type;
+        long sector;
+        final List<MemorySegment> readable = new ArrayList<>();
+        final List<MemorySegment> writable = new ArrayList<>();
+        long readableBytes;
+        long writableBytes;
+
+        /** Null when the header is incomplete or the data is beyond the advertised limits. */
+        static Request split(List<DescriptorChain.Buffer> buffers, GuestMemory memory) {
+            Request r = new Request();
+            byte[] header = new byte[HEADER_SIZE];
+            int headerDone = 0;
+            for (int i = 0; i < buffers.size(); i++) {
+                DescriptorChain.Buffer b = buffers.get(i);
+                long address = b.address();
+                long length = b.length();
+                if (i == buffers.size() - 1) {
+                    length--;   // the status byte
+                }
+                if (!b.writable() && headerDone < HEADER_SIZE) {
+                    int n = (int) Math.min(length, HEADER_SIZE - headerDone);
+                    memory.read(address, header, headerDone, n);
+                    headerDone += n;
+                    address += n;
+                    length -= n;
+                }
+                if (length > 0) {
+                    if (length > SIZE_MAX) {
+                        return null;
+                    }
+                    if (b.writable()) {
+                        r.writable.add(memory.slice(address, length));
+                        r.writableBytes += length;
+                    } else {
+                        r.readable.add(memory.slice(address, length));
+                        r.readableBytes += length;
+                    }
+                }
             }
-            if (!b.writable() && headerDone < HEADER_SIZE) {
-                int n = (int) Math.min(length, HEADER_SIZE - headerDone);
-                memory().read(address, header, headerDone, n);
-                headerDone += n;
-                address += n;
-                length -= n;
+            if (headerDone != HEADER_SIZE || r.readable.size() > SEG_MAX || r.writable.size() > SEG_MAX) {
+                return null;
             }
-            if (length > 0) {
-                (b.writable() ? writable : readable).add(new Segment(address, length));
-            }
+            ByteBuffer h = ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            r.type = h.getInt(0);
+            r.sector = h.getLong(8);
+            return r;
         }
-        return headerDone == HEADER_SIZE;
-    }
-
-    /** What the device advertised: so a transfer moves at most SEG_MAX times SIZE_MAX bytes. */
-    private static boolean withinLimits(List<Segment> segments) {
-        return segments.size() <= SEG_MAX && segments.stream().allMatch(s -> s.length() <= SIZE_MAX);
-    }
-
-    private static long total(List<Segment> segments) {
-        return segments.stream().mapToLong(Segment::length).sum();
     }
 
     /** A status, or {@link #WOULD_WAIT} for a read that may not wait and would. */
-    private int transfer(long sector, List<Segment> segments, boolean read, boolean mayWait) {
-        long bytes = total(segments);
+    private int transfer(long sector, List<MemorySegment> pieces, long bytes, boolean read, boolean mayWait) {
         if (bytes % SECTOR_SIZE != 0 || sector < 0 || sector > capacitySectors
                 || bytes / SECTOR_SIZE > capacitySectors - sector) {
             return S_IOERR;
         }
         long position = sector * SECTOR_SIZE;
-        List<MemorySegment> pieces = new ArrayList<>(segments.size());
-        for (Segment s : segments) {
-            pieces.add(memory().slice(s.address(), s.length()));
-        }
         try {
             // The whole request in one call where the back end can (a raw image: preadv/pwritev).
             if (read) {
@@ -299,16 +305,16 @@ public final class VirtioBlock extends SingleQueueDevice {
         }
     }
 
-    private int getId(long statusAddress, List<Segment> writable) {
+    private int getId(long statusAddress, List<MemorySegment> writable) {
         // The id is up to 20 bytes, NUL-padded when shorter than the buffer.
         byte[] padded = Arrays.copyOf(id, ID_BYTES);
         int done = 0;
-        for (Segment s : writable) {
+        for (MemorySegment s : writable) {
             if (done == ID_BYTES) {
                 break;
             }
-            int n = (int) Math.min(s.length(), ID_BYTES - done);
-            memory().write(s.address(), padded, done, n);
+            int n = (int) Math.min(s.byteSize(), ID_BYTES - done);
+            MemorySegment.copy(padded, done, s, ValueLayout.JAVA_BYTE, 0, n);
             done += n;
         }
         return finish(statusAddress, S_OK, done);
