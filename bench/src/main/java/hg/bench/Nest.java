@@ -129,7 +129,7 @@ final class Nest {
                 + (options.quick() ? 32 : 128) + " " + (options.quick() ? 1000 : 2000);
         String conf = "kernel=" + (Files.isRegularFile(kernel) ? NEST_KERNEL : EMBEDDED_KERNEL) + "\nimage=" + NEST_IMAGE
                 + "\nqemu=/usr/bin/qemu-system-x86_64\nqemu_data=/usr/share/qemu\nruns=" + bootRuns
-                + "\nwarmup=" + (boot ? 2 : 0) + "\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_command=" + blkCommand
+                + "\nwarmup=" + (boot ? 2 : 0) + "\ntimeout_ms=120000\nblk_runs=" + blkRuns + "\nblk_warmup=1\nblk_command=" + blkCommand
                 + "\nnet_runs=" + netRuns + "\nnet_warmup=1\nnet_timeout_ms=" + NET_TIMEOUT_MS + "\nnet_command=" + netCommand
                 + "\nnet_server=" + NEST_NETBENCH + "\nsnap_runs=" + snapRuns + "\nsnap_warmup=1\nclone_runs=" + cloneRuns
                 + "\nclone_warmup=1\nclone_count=" + NestSnap.CLONES + "\nsnap_dir=" + NestSnap.SNAP_DIR
@@ -142,7 +142,7 @@ final class Nest {
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, nestFiles, work, conf);
         List<String> lines = runNest(up, image, initrd, work.resolve("nest-serial.log"),
-                300 + (bootRuns + (boot ? 2 : 0)) * 120 + blkRuns * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
+                300 + (bootRuns + (boot ? 2 : 0)) * 120 + (blkRuns + (blk ? 1 : 0)) * 240 + (net ? netRuns + 1 : 0) * NET_TIMEOUT_MS / 750
                         + (snap ? snapRuns + 2 : 0) * 120 + (clone ? cloneRuns + 1 : 0) * 240
                         + (vsock ? 300 + (vsockRuns + 1) * 240 : 0) + (share ? (shareRuns + 1) * 2 * 240 : 0)
                         + (huge ? (hugeRuns + 1) * 2 * 120 : 0) + densityCount * 2 * 60,
