@@ -182,17 +182,18 @@ public final class VirtioBlock extends SingleQueueDevice {
         if (r == null) {
             return finish(statusAddress, S_IOERR, 0);
         }
-        return switch (r.type) {
+        return switch (r.type()) {
             case T_IN -> {
-                int status = r.readable.isEmpty() ? transfer(r.sector, r.writable, r.writableBytes, true, mayWait) : S_IOERR;
+                int status = r.readable().isEmpty()
+                        ? transfer(r.sector(), r.writable(), r.writableBytes(), true, mayWait) : S_IOERR;
                 yield status == WOULD_WAIT ? WOULD_WAIT
-                        : finish(statusAddress, status, status == S_OK ? r.writableBytes : 0);
+                        : finish(statusAddress, status, status == S_OK ? r.writableBytes() : 0);
             }
-            case T_OUT -> !r.writable.isEmpty() ? finish(statusAddress, S_IOERR, 0)
+            case T_OUT -> !r.writable().isEmpty() ? finish(statusAddress, S_IOERR, 0)
                     : disk.readOnly() ? finish(statusAddress, S_IOERR, 0)
-                    : finish(statusAddress, transfer(r.sector, r.readable, r.readableBytes, false, true), 0);
+                    : finish(statusAddress, transfer(r.sector(), r.readable(), r.readableBytes(), false, true), 0);
             case T_FLUSH -> mayWait || disk.readOnly() ? finish(statusAddress, flush(), 0) : WOULD_WAIT;
-            case T_GET_ID -> getId(statusAddress, r.writable);
+            case T_GET_ID -> getId(statusAddress, r.writable());
             default -> finish(statusAddress, S_UNSUPP, 0);
         };
     }
@@ -203,19 +204,17 @@ public final class VirtioBlock extends SingleQueueDevice {
      * request has 254 segments, and under C1 each stream stage and each intermediate object costs a call
      * and an allocation per segment.
      */
-    private static final class Request {
-        int type;
-        long sector;
-        final List<MemorySegment> readable = new ArrayList<>();
-        final List<MemorySegment> writable = new ArrayList<>();
-        long readableBytes;
-        long writableBytes;
+    private record Request(int type, long sector, List<MemorySegment> readable, long readableBytes,
+                           List<MemorySegment> writable, long writableBytes) {
 
         /** Null when the header is incomplete or the data is beyond the advertised limits. */
         static Request split(List<DescriptorChain.Buffer> buffers, GuestMemory memory) {
-            Request r = new Request();
             byte[] header = new byte[HEADER_SIZE];
             int headerDone = 0;
+            List<MemorySegment> readable = new ArrayList<>();
+            List<MemorySegment> writable = new ArrayList<>();
+            long readableBytes = 0;
+            long writableBytes = 0;
             for (int i = 0; i < buffers.size(); i++) {
                 DescriptorChain.Buffer b = buffers.get(i);
                 long address = b.address();
@@ -235,21 +234,19 @@ public final class VirtioBlock extends SingleQueueDevice {
                         return null;
                     }
                     if (b.writable()) {
-                        r.writable.add(memory.slice(address, length));
-                        r.writableBytes += length;
+                        writable.add(memory.slice(address, length));
+                        writableBytes += length;
                     } else {
-                        r.readable.add(memory.slice(address, length));
-                        r.readableBytes += length;
+                        readable.add(memory.slice(address, length));
+                        readableBytes += length;
                     }
                 }
             }
-            if (headerDone != HEADER_SIZE || r.readable.size() > SEG_MAX || r.writable.size() > SEG_MAX) {
+            if (headerDone != HEADER_SIZE || readable.size() > SEG_MAX || writable.size() > SEG_MAX) {
                 return null;
             }
             ByteBuffer h = ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            r.type = h.getInt(0);
-            r.sector = h.getLong(8);
-            return r;
+            return new Request(h.getInt(0), h.getLong(8), readable, readableBytes, writable, writableBytes);
         }
     }
 
