@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -41,12 +43,11 @@ final class NestDensity {
         int seconds = Integer.parseInt(conf.getProperty("density_seconds", "10"));
         VmConfig config = base.withMemory(mib << 20);
         List<Integer> ids = new ArrayList<>();
-        List<Console.Attachment> consoles = new ArrayList<>();
         try {
             long t0 = System.nanoTime();
             String failed = vmmSide.call(() -> {
                 for (int i = 0; i < count; i++) {
-                    String why = bootHyperGen(manager, config, i, ids, consoles, timeoutMs);
+                    String why = bootHyperGen(manager, config, i, ids, timeoutMs);
                     if (why != null) {
                         return "guest " + (i + 1) + " of " + count + ": " + why;
                     }
@@ -60,9 +61,18 @@ final class NestDensity {
                         count, mib, (System.nanoTime() - t0) / 1e9);
                 idle("hyper-gen", List.of("self"), count, windows, seconds, NestDensity::isHyperGenRam,
                         " (a kernel without CONFIG_ANON_VMA_NAME names none)");
+                // where the VMM's own memory is, to know what to cut: not a figure, a note for whoever reads the log
+                System.out.println("hg-bench density note: hyper-gen's largest mappings, Pss kB: " + String.join(", ",
+                        largest(Files.readAllLines(Path.of("/proc/self/smaps"), StandardCharsets.ISO_8859_1),
+                                NestDensity::isHyperGenRam, 24)));
+                System.out.println("hg-bench density note: hyper-gen's threads: " + threadNames(Path.of("/proc/self/task")));
+                Runtime rt = Runtime.getRuntime();
+                long total = rt.totalMemory(), free = rt.freeMemory();
+                System.gc(); // after the windows: how much of the heap was live, not what the figure saw
+                System.out.printf(Locale.ROOT, "hg-bench density note: hyper-gen's Java heap: %d KiB, %d KiB of it in use;"
+                        + " %d KiB live%n", total >> 10, (total - free) >> 10, (rt.totalMemory() - rt.freeMemory()) >> 10);
             }
         } finally {
-            consoles.forEach(Console.Attachment::close);
             vmmSide.run(() -> ids.forEach(manager::destroy));
         }
 
@@ -96,7 +106,7 @@ final class NestDensity {
 
     /** Creates guest {@code i}, attaches to its console and waits until it answered; null, or why not. */
     private static String bootHyperGen(VmManager manager, VmConfig config, int i, List<Integer> ids,
-                                       List<Console.Attachment> consoles, long timeoutMs) throws InterruptedException {
+                                       long timeoutMs) throws InterruptedException {
         int id;
         try {
             id = manager.create(config);
@@ -106,14 +116,19 @@ final class NestDensity {
         ids.add(id);
         Vm vm = manager.require(id);
         StringBuilder seen = new StringBuilder();
-        consoles.add(vm.console().attach(bytes -> {
+        Console.Attachment console = vm.console().attach(bytes -> {
             synchronized (seen) {
                 seen.append(new String(bytes, StandardCharsets.ISO_8859_1));
                 seen.notifyAll();
             }
-        }));
-        return answer(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), i,
-                () -> vm.state() instanceof hg.vmm.VmState.Running, timeoutMs);
+        });
+        try {
+            return answer(seen, line -> vm.console().input(line.getBytes(StandardCharsets.US_ASCII)), i,
+                    () -> vm.state() instanceof hg.vmm.VmState.Running, timeoutMs);
+        } finally {
+            // nothing of the console stays with the probe: what this JVM holds for it would count as the VMM's own
+            console.close();
+        }
     }
 
     /** Waits for the guest's prompt, types an arithmetic echo and waits for its answer; null, or why not. */
@@ -217,6 +232,52 @@ final class NestDensity {
             }
         }
         return new long[] {all, guest, mappings};
+    }
+
+    /**
+     * The {@code n} mappings of an smaps file with the most Pss but those {@code skip} tells by their header line,
+     * each as "PSS name PERMISSIONS at START": the file's name, the kernel's name in brackets, or the mapping's size
+     * for an unnamed one.
+     */
+    static List<String> largest(List<String> smaps, Predicate<String> skip, int n) {
+        List<Map.Entry<String, Long>> all = new ArrayList<>(); // no record: this class is copied alone into the nest
+        String header = null;
+        for (String line : smaps) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.indexOf(' ') > colon) {
+                if (line.startsWith("Pss:") && header != null) {
+                    all.add(Map.entry(header, Long.parseLong(line.substring(4).trim().split("\\s+")[0])));
+                }
+                continue;
+            }
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length < 5 || skip.test(line)) {
+                header = null;
+                continue;
+            }
+            String[] range = f[0].split("-");
+            long kib = (Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16)) >> 10;
+            String name = f.length == 6 ? Path.of(f[5].trim()).getFileName().toString() : "anon " + kib + " kB";
+            header = name + " " + f[1] + " at " + range[0];
+        }
+        return all.stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(n)
+                .map(m -> m.getValue() + " " + m.getKey()).toList();
+    }
+
+    /** This process's threads by name, digits folded into N, most common first: "vmN-io x50, ...". */
+    static String threadNames(Path tasks) throws java.io.IOException {
+        Map<String, Integer> names = new TreeMap<>();
+        try (var list = Files.list(tasks)) {
+            for (Path t : list.toList()) {
+                try {
+                    names.merge(Files.readString(t.resolve("comm")).trim().replaceAll("\\d+", "N"), 1, Integer::sum);
+                } catch (java.io.IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return names.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .map(e -> e.getKey() + " x" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
     }
 
     private static long cpuMs(List<String> pids) {

@@ -32,6 +32,14 @@ class NestDensityTest {
     }
 
     @Test
+    void largestMappingsNameTheirFileOrSize() {
+        assertEquals(List.of("20000 [anon:hg-vm-1-ram] rw-p at 7f0000000000", "18000 [anon:hg-vm-12-ram] rw-p at 7f0008000000",
+                        "1000 libjvm.so r--p at 55d000000000"), NestDensity.largest(HYPER_GEN, l -> false, 3));
+        assertEquals(List.of("1000 libjvm.so r--p at 55d000000000", "300 anon 65536 kB rw-p at 7f0004000000"),
+                NestDensity.largest(HYPER_GEN, NestDensity::isHyperGenRam, 5), "guest RAM left out");
+    }
+
+    @Test
     void qemuGuestRamIsTheAnonymousReadWriteMappingOfTheGuestsSize() {
         assertTrue(NestDensity.isQemuRam("7f0004000000-7f0008000000 rw-p 00000000 00:00 0", 64));
         assertFalse(NestDensity.isQemuRam("7f0004000000-7f0008000000 rw-p 00000000 00:00 0", 128), "another size");
