@@ -2,7 +2,9 @@ package hg.kvm.net;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,12 +45,27 @@ public final class Nft {
         return PLACES.stream().filter(Files::isExecutable).findFirst();
     }
 
+    /** Writes a ruleset as nft's input. */
+    @FunctionalInterface
+    public interface Ruleset {
+        void writeTo(Appendable out) throws IOException;
+    }
+
     /** Loads {@code ruleset} with the program found, in the calling thread's network namespace. */
     public static Outcome load(String ruleset) {
+        return load(out -> out.append(ruleset));
+    }
+
+    /**
+     * Loads what {@code ruleset} writes, streamed to the program as it is written: a ruleset of some
+     * megabytes never lies whole in the heap, where it would outlive the young generation (arrays that
+     * large are allocated in the old one) and stay there as garbage until a full collection.
+     */
+    public static Outcome load(Ruleset ruleset) {
         return program().map(p -> load(p, ruleset)).orElseGet(Outcome.Missing::new);
     }
 
-    static Outcome load(Path program, String ruleset) {
+    static Outcome load(Path program, Ruleset ruleset) {
         long t0 = System.nanoTime();
         Process p;
         try {
@@ -67,8 +84,9 @@ public final class Nft {
                     output[0] = new byte[0];
                 }
             });
-            try (OutputStream in = p.getOutputStream()) {
-                in.write(ruleset.getBytes(StandardCharsets.US_ASCII));
+            try (Writer in = new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.US_ASCII),
+                    64 * 1024)) {
+                ruleset.writeTo(in);
             } catch (IOException e) {
                 // nft stopped reading: it has refused the ruleset, which its output says
             }

@@ -15,19 +15,22 @@ class NftTest {
 
     @Test
     void aProgramThatTakesItAllAndSucceedsLoaded() {
-        assertInstanceOf(Nft.Outcome.Loaded.class, Nft.load(Path.of("/bin/sh"), "read -r x; exec cat >/dev/null\n" + BIG));
+        assertInstanceOf(Nft.Outcome.Loaded.class,
+                Nft.load(Path.of("/bin/sh"), out -> out.append("read -r x; exec cat >/dev/null\n").append(BIG)));
     }
 
     @Test
     void aProgramThatStopsReadingAndFailsSaysWhy() {
-        Nft.Outcome o = Nft.load(Path.of("/bin/sh"), "echo 'Error: syntax error'; echo '  here'; echo more; exit 1\n" + BIG);
+        Nft.Outcome o = Nft.load(Path.of("/bin/sh"),
+                out -> out.append("echo 'Error: syntax error'; echo '  here'; echo more; exit 1\n").append(BIG));
         Nft.Outcome.Failed f = assertInstanceOf(Nft.Outcome.Failed.class, o);
         assertEquals("/bin/sh exited with 1: Error: syntax error / here", f.why());
     }
 
     @Test
     void aProgramThatCannotRunIsAFailureNotAnException() {
-        Nft.Outcome.Failed f = assertInstanceOf(Nft.Outcome.Failed.class, Nft.load(Path.of("/nonexistent/nft"), "table x\n"));
+        Nft.Outcome.Failed f = assertInstanceOf(Nft.Outcome.Failed.class,
+                Nft.load(Path.of("/nonexistent/nft"), out -> out.append("table x\n")));
         assertTrue(f.why().startsWith("cannot run /nonexistent/nft: "), f.why());
     }
 

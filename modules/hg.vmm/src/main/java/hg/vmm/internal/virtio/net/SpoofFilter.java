@@ -1,5 +1,6 @@
 package hg.vmm.internal.virtio.net;
 
+import java.io.IOException;
 import java.net.Inet4Address;
 
 /**
@@ -30,17 +31,32 @@ public final class SpoofFilter {
     /** Every TAP the VMM makes is named so ({@link TapNetwork#tapName}). */
     static final String TAP_PREFIX = "hgvm";
 
-    /** The ruleset for every slot of the guest network. */
-    public static String ruleset() {
+    /** The ruleset for every slot of the guest network, as nft reads it (some megabytes: stream it). */
+    public static void write(Appendable out) throws IOException {
+        write(out, 1, GuestNetConfig.MAX_ID);
+    }
+
+    /** The ruleset for every slot as one string (for tests: {@link #write} is what loads it). */
+    static String ruleset() {
         return ruleset(1, GuestNetConfig.MAX_ID);
     }
 
-    /** The ruleset for slots {@code first} to {@code last}. */
+    /** The ruleset for slots {@code first} to {@code last} as one string. */
     static String ruleset(int first, int last) {
+        StringBuilder s = new StringBuilder(64 * (last - first + 1) + 1024);
+        try {
+            write(s, first, last);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringBuilder does not throw
+        }
+        return s.toString();
+    }
+
+    /** Writes the ruleset for slots {@code first} to {@code last}. */
+    static void write(Appendable s, int first, int last) throws IOException {
         if (!TapNetwork.tapName(first).startsWith(TAP_PREFIX)) {
             throw new IllegalStateException("guest TAPs are no longer named " + TAP_PREFIX + "N");
         }
-        StringBuilder s = new StringBuilder(64 * (last - first + 1) + 1024);
         s.append("table bridge ").append(TABLE).append('\n');
         s.append("delete table bridge ").append(TABLE).append('\n');
         s.append("table bridge ").append(TABLE).append(" {\n");
@@ -67,11 +83,11 @@ public final class SpoofFilter {
         s.append("    counter drop\n");
         s.append("  }\n");
         s.append("}\n");
-        return s.toString();
     }
 
-    private static void appendAddress(StringBuilder s, Inet4Address a) {
+    private static void appendAddress(Appendable s, Inet4Address a) throws IOException {
         byte[] b = a.getAddress();
-        s.append(b[0] & 0xff).append('.').append(b[1] & 0xff).append('.').append(b[2] & 0xff).append('.').append(b[3] & 0xff);
+        s.append(Integer.toString(b[0] & 0xff)).append('.').append(Integer.toString(b[1] & 0xff)).append('.')
+                .append(Integer.toString(b[2] & 0xff)).append('.').append(Integer.toString(b[3] & 0xff));
     }
 }

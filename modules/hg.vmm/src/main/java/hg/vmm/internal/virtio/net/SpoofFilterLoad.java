@@ -29,7 +29,7 @@ public final class SpoofFilterLoad {
         if (DONE.containsKey(ns)) {
             return Optional.empty();
         }
-        String line = describe(Nft.load(SpoofFilter.ruleset()));
+        String line = describe(Nft.load(SpoofFilter::write));
         DONE.put(ns, line);
         return Optional.of(line);
     }
@@ -39,7 +39,7 @@ public final class SpoofFilterLoad {
      * tests, whose namespaces come and go and may reuse a number this process saw already.
      */
     static synchronized String loadNow() {
-        String line = describe(Nft.load(SpoofFilter.ruleset()));
+        String line = describe(Nft.load(SpoofFilter::write));
         DONE.put(namespace(), line);
         return line;
     }

@@ -129,7 +129,7 @@ class SpoofFilterNetnsTest {
             assertChildrenLiveHere();
             assertTrue(SpoofFilterLoad.filtered(SpoofFilterLoad.loadNow()));
             assertTrue(SpoofFilterLoad.ensure().isEmpty(), "once per namespace and process");
-            assertInstanceOf(Nft.Outcome.Loaded.class, Nft.load(SpoofFilter.ruleset()), "a second VMM loads it again");
+            assertInstanceOf(Nft.Outcome.Loaded.class, Nft.load(SpoofFilter::write), "a second VMM loads it again");
             return null;
         });
         String tables = ns.exec("nft", "list", "tables");
