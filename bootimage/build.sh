@@ -22,12 +22,17 @@ START=${HG_BOOT_START:-aot}
 # JVM options of the hyper-gen launcher. C1 only: in the nested rig (QEMU TCG) C2's compile
 # threads doubled the CPU the shell needs to start (measured: 17-21 vs 8-11 QEMU CPU-seconds from
 # /init to the prompt), while the VMM's Java paths (exit dispatch, virtio queues) are dominated by
-# the KVM exits themselves. The serial collector with a heap that starts at 16 MiB and grows on demand:
+# the KVM exits themselves. The serial collector with a heap that starts at 8 MiB and grows on demand:
 # one process holds every VM, and with 50 idle guests G1 (the JDK's default here) let the heap and its own
 # tables touch 179 MiB where this touches 103 (the VMM allocates little per exit, so its pauses stay short).
+# The old generation is collected only once full, so what a process touches is about its size: 8 MiB
+# leaves 5 for it, where 50 booted guests keep some 4 MiB live (16 MiB left 11, all of it touched in time).
 # C1 compiles a method after a twentieth of the JDK's default calls: the VMM's paths run tens of times (a
 # create, a device reset, a shell command), not thousands, and until compiled they run in the interpreter
 # (measured on the machine itself: the 31st create of a process 1.8 ms of CPU against 3.0 on the defaults).
+# The C heap is trimmed every 5 s: glibc keeps what was freed (the compiler's arenas, a create's buffers)
+# in its arenas: with 50 guests booted in the nested rig, 10 MiB of the 95 the process held for itself
+# (a trim costs well under a millisecond).
 # HG_BOOT_JVM_OPTIONS= (empty) restores the JDK's defaults.
 # The options are in jvm.options beside this script, which ./hg gives its own JVMs too (the bench, the hosted shell).
 JVM_OPTIONS=${HG_BOOT_JVM_OPTIONS-$(<"$HERE/jvm.options")}
