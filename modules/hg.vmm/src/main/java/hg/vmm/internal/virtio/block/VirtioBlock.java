@@ -36,7 +36,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class VirtioBlock extends SingleQueueDevice {
 
     public static final int SECTOR_SIZE = 512;
-    public static final int QUEUE_SIZE = 256;
+    /**
+     * Room for a 1 MiB request of 4 KiB pages in one chain (256 data segments with the header and status):
+     * with 256 entries a driver splits such a request in two, 254 pages and 2, each with its own turn.
+     */
+    public static final int QUEUE_SIZE = 512;
     /** Largest segment a request may carry, and most segments per request (minus header and status). */
     public static final int SIZE_MAX = 1 << 20;
     public static final int SEG_MAX = QUEUE_SIZE - 2;
