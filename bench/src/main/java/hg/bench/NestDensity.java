@@ -201,8 +201,24 @@ final class NestDensity {
         if (f.length != 5 || !f[1].equals("rw-p")) {
             return false;
         }
-        String[] range = f[0].split("-");
-        return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16) == mib << 20;
+        return bytes(f[0]) == mib << 20;
+    }
+
+    /** The size of an smaps header's address range ("START-END", hexadecimal). */
+    private static long bytes(String range) {
+        String[] ends = range.split("-");
+        return Long.parseUnsignedLong(ends[1], 16) - Long.parseUnsignedLong(ends[0], 16);
+    }
+
+    /** Whether an smaps line is one of a mapping's "Key: value" fields rather than a mapping's header. */
+    private static boolean isField(String line) {
+        int colon = line.indexOf(':');
+        return colon > 0 && line.indexOf(' ') > colon;
+    }
+
+    /** The kB of a "Pss:" field. */
+    private static long pssKb(String line) {
+        return Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
     }
 
     /** {all Pss kB, guest RAM Pss kB, guest RAM mappings} of process {@code pid} from its smaps. */
@@ -215,10 +231,9 @@ final class NestDensity {
         long all = 0, guest = 0, mappings = 0;
         boolean inRam = false;
         for (String line : smaps) {
-            int colon = line.indexOf(':');
-            if (colon > 0 && line.indexOf(' ') > colon) {
+            if (isField(line)) {
                 if (line.startsWith("Pss:")) {
-                    long kb = Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+                    long kb = pssKb(line);
                     all += kb;
                     if (inRam) {
                         guest += kb;
@@ -243,10 +258,9 @@ final class NestDensity {
         List<Map.Entry<String, Long>> all = new ArrayList<>(); // no record: this class is copied alone into the nest
         String header = null;
         for (String line : smaps) {
-            int colon = line.indexOf(':');
-            if (colon > 0 && line.indexOf(' ') > colon) {
+            if (isField(line)) {
                 if (line.startsWith("Pss:") && header != null) {
-                    all.add(Map.entry(header, Long.parseLong(line.substring(4).trim().split("\\s+")[0])));
+                    all.add(Map.entry(header, pssKb(line)));
                 }
                 continue;
             }
@@ -255,10 +269,9 @@ final class NestDensity {
                 header = null;
                 continue;
             }
-            String[] range = f[0].split("-");
-            long kib = (Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16)) >> 10;
-            String name = f.length == 6 ? Path.of(f[5].trim()).getFileName().toString() : "anon " + kib + " kB";
-            header = name + " " + f[1] + " at " + range[0];
+            String name = f.length == 6 ? Path.of(f[5].trim()).getFileName().toString()
+                    : "anon " + (bytes(f[0]) >> 10) + " kB";
+            header = name + " " + f[1] + " at " + f[0].substring(0, f[0].indexOf('-'));
         }
         return all.stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(n)
                 .map(m -> m.getValue() + " " + m.getKey()).toList();
