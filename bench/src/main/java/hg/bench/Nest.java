@@ -138,6 +138,7 @@ final class Nest {
                 + "\nshare_runs=" + shareRuns + "\nshare_mib=64\nshare_dir=/tmp/hg-bench-share"
                 + "\nhuge_runs=" + hugeRuns + "\nhuge_mem_mib=512\nhuge_command=hg-memtouch 256 4000000"
                 + "\nboot_log=" + System.getenv().getOrDefault("HG_BENCH_BOOT_LOG", "0")
+                + "\nboot_console=" + System.getenv().getOrDefault("HG_BENCH_BOOT_CONSOLE", "")
                 + "\ndensity_count=" + densityCount + "\ndensity_mem_mib=64\ndensity_windows=3\ndensity_seconds=10\n";
         Path initrd = extraInitrd(image.resolve("initramfs.img"), qemu, Files.isRegularFile(kernel) ? kernel : null,
                 rootfs, nestFiles, work, conf);

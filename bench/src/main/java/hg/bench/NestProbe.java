@@ -103,7 +103,11 @@ public final class NestProbe {
         }
         bootLog = conf.getProperty("boot_log", "0").equals("1");
         String timed = bootLog ? " printk.time=1" : "";
-        VmConfig plain = VmConfig.of(kernel, image).withReadOnly(true).withCmdline(timed.strip());
+        // bench.conf's boot_console (HG_BENCH_BOOT_CONSOLE=ttyS0): hyper-gen's guests on that console instead of
+        // its default, to tell what the console device does to a boot from what the rest does
+        String console = conf.getProperty("boot_console", "").strip();
+        VmConfig plain = VmConfig.of(kernel, image).withReadOnly(true)
+                .withCmdline(((console.isEmpty() ? "" : "console=" + console) + timed).strip());
         // hyper-gen's own cmdline names its boot timer for the rootfs' init; older builds did not
         VmConfig config = GuestCmdline.of(plain, List.of()).contains("hg_boot_marker=") ? plain
                 : plain.withCmdline(marker + timed);

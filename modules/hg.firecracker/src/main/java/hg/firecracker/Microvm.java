@@ -18,6 +18,7 @@ import hg.host.Machines;
 import hg.host.Machines.Counters;
 import hg.host.Machines.State;
 import hg.host.Sizes;
+import hg.vmm.GuestCmdline;
 import hg.vmm.StopReason;
 import hg.vmm.Vm;
 import hg.vmm.VmConfig;
@@ -250,7 +251,10 @@ final class Microvm implements AutoCloseable {
                 data.add(new Machines.Disk(Path.of(d.pathOnHost()), d.isReadOnly()));
             }
         }
-        StringBuilder cmdline = new StringBuilder(boot.bootArgs() == null ? "" : boot.bootArgs());
+        String args = boot.bootArgs() == null ? "" : boot.bootArgs();
+        // Firecracker's guest has a serial port and nothing else to print on: without a console= of its own
+        // it gets ttyS0, as Linux gives it the first console there is, not hyper-gen's default virtio console.
+        StringBuilder cmdline = new StringBuilder(GuestCmdline.namesConsole(args) ? args : "console=ttyS0 " + args);
         if (root != null && root.partuuid() != null) {
             cmdline.append(" root=PARTUUID=").append(root.partuuid());
         }

@@ -188,6 +188,9 @@ public final class GuestMemory implements AutoCloseable {
 
     private static final int PR_SET_VMA = 0x53564d41;
     private static final int PR_SET_VMA_ANON_NAME = 0;
+    private static final int EINVAL = 22;
+    /** Cleared once the kernel refused to name an anonymous mapping: it never will (no CONFIG_ANON_VMA_NAME). */
+    private static volatile boolean kernelNamesMappings = true;
 
     /**
      * Names this memory's anonymous mappings {@code name} in /proc/PID/maps and smaps ({@code [anon:NAME]}), so
@@ -200,15 +203,21 @@ public final class GuestMemory implements AutoCloseable {
         if (name.isEmpty() || name.length() > 79 || !name.chars().allMatch(c -> c > 0x1f && c < 0x7f && "\\`$[]".indexOf(c) < 0)) {
             throw new IllegalArgumentException("not a mapping name: '" + name + "'");
         }
-        if (!anonymous || backing == Backing.HUGETLB_2M) {
+        if (!anonymous || backing == Backing.HUGETLB_2M || !kernelNamesMappings) {
             return false;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cName = arena.allocateFrom(name);
             boolean all = true;
             for (Region r : regions) {
-                all &= Libc.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, r.host().address(), r.host().byteSize(),
-                        cName.address()) == 0;
+                int rc = Libc.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, r.host().address(), r.host().byteSize(),
+                        cName.address());
+                if (rc == -EINVAL) {
+                    // Our own anonymous mapping and a valid name: the option itself is unknown to this kernel.
+                    kernelNamesMappings = false;
+                    return false;
+                }
+                all &= rc == 0;
             }
             return all;
         }

@@ -50,7 +50,8 @@ final class ThreadKick {
         vcpu.setSignalMask(threadMask & ~SIGNAL_BIT);
         // A thread that ran another vCPU may hold that one's last kick: it would end the first KVM_RUN at once.
         consumePending();
-        return new ThreadKick(Libc.getpid(), Libc.gettid());
+        // The JDK keeps the process id: no getpid per vCPU.
+        return new ThreadKick((int) ProcessHandle.current().pid(), Libc.gettid());
     }
 
     /** Signals the bound thread; ESRCH (the thread is gone) is fine, there is nothing to interrupt then. */

@@ -1,8 +1,8 @@
 package hg.vmm;
 
 /**
- * A VM's serial console: the guest's output is kept in a bounded history (the last 64 KiB)
- * and passed to every attached listener; input goes to the guest's UART receive queue.
+ * A VM's console: the guest's output (its virtio console's and its UART's) is kept in a bounded history
+ * (the last 64 KiB) and passed to every attached listener; input goes to its console devices.
  */
 public interface Console {
 
@@ -27,7 +27,7 @@ public interface Console {
      */
     Attachment attach(Listener listener);
 
-    /** Queues bytes for the guest to read from the UART (as if typed). */
+    /** Queues bytes for the guest to read from its console (as if typed). */
     void input(byte[] bytes);
 
     /** A copy of the kept output, oldest byte first. */

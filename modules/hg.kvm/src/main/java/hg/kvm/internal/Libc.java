@@ -124,7 +124,6 @@ public final class Libc {
     public static final MethodHandle EXECVE = errnoHandle("execve",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), -1);
     public static final MethodHandle GETTID = plainHandle("gettid", FunctionDescriptor.of(JAVA_INT));
-    public static final MethodHandle GETPID = plainHandle("getpid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle TGKILL = errnoHandle("tgkill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
     /** pthread_sigmask returns the error number instead of setting errno. */
@@ -325,14 +324,6 @@ public final class Libc {
     public static int gettid() {
         try {
             return (int) GETTID.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int getpid() {
-        try {
-            return (int) GETPID.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }

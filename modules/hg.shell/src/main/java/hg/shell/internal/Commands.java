@@ -127,7 +127,7 @@ public final class Commands {
                         + ") as a data disk, ,ro read-only; "
                         + "repeat it for more: the guest sees them as /dev/vdb, /dev/vdc, ... in the order given, under "
                         + "the same rules as the root image. A VM has at most " + MAX_VIRTIO_DEVICES + " virtio devices "
-                        + "(its disks, the rng, the network card and the vsock), so up to " + (MAX_VIRTIO_DEVICES - 4)
+                        + "(its disks, the rng, the console, the network card and the vsock), so up to " + (MAX_VIRTIO_DEVICES - 5)
                         + " data disks with a network card. --net gives the guest a network card on a TAP in "
                         + "the host bridge hgbr0 (172.30.0.1/16), with its address from its vm id (vm_list shows it), "
                         + "--no-net none (default here: " + (netByDefault ? "--net" : "--no-net") + "). The host "
@@ -152,7 +152,7 @@ public final class Commands {
                         + "vCPUs, memory (with 2M hugetlbfs or THP when on huge pages), state (running, paused, or stopped with the "
                         + "reason) and uptime. A stopped VM stays listed until vm_destroy.",
                 List.of(), (a, out, c) -> vmList(a, out));
-        add("vm_console", "vm_console <vm id>", "attach to a VM's serial console; CTRL+d detaches",
+        add("vm_console", "vm_console <vm id>", "attach to a VM's console; CTRL+d detaches",
                 "Shows the VM's recent console output, then passes every keystroke to the VM. CTRL+d detaches and "
                         + "returns to this prompt; the VM keeps running. In batch mode only the recent output is shown. "
                         + "The guest's output is filtered on its way to this terminal: text, colours, cursor moves and "

@@ -61,6 +61,7 @@ import hg.vmm.internal.virtio.net.vhost.TapCounters;
 import hg.vmm.internal.virtio.net.vhost.VhostNetPath;
 import hg.ninep.Share;
 import hg.vmm.internal.virtio.ninep.VirtioNinep;
+import hg.vmm.internal.virtio.console.VirtioConsole;
 import hg.vmm.internal.virtio.rng.VirtioRng;
 import hg.vmm.internal.virtio.vsock.VirtioVsock;
 
@@ -218,6 +219,11 @@ public final class VmBuilder {
             attachedDisks.add(attachBlock(d));
         }
         attachRng();
+        // The console as the command line has it: the one made here, or the one the snapshot's guest was given.
+        if (GuestCmdline.wantsVirtioConsole(
+                restore == null ? GuestCmdline.of(config, List.of()) : restore.snapshot().vm().cmdline())) {
+            attachConsole(serial);
+        }
         Optional<NetCard> net = config.net() ? Optional.of(attachNet()) : Optional.empty();
         config.vsock().ifPresent(this::attachVsock);
         config.shares().forEach(this::attachShare);
@@ -351,6 +357,20 @@ public final class VmBuilder {
             throw new VmException("cannot open /dev/urandom for the guest's virtio-rng: " + e.getMessage(), e);
         }
         attachVirtio("virtio-rng", rng);
+    }
+
+    /**
+     * The guest's hvc0, writing to the VM's console like the UART. Typed input goes to both: a guest reads
+     * one of them, and what waits in the other is bounded (a program that is not Linux polls the UART).
+     */
+    private void attachConsole(Serial16550 serial) {
+        VirtioConsole device = new VirtioConsole(console::emit);
+        Attached a = attachVirtio("virtio-console", device);
+        device.onInput(() -> a.transport().processQueue(VirtioConsole.RX));
+        console.connectInput(bytes -> {
+            serial.enqueueInput(bytes);
+            device.enqueueInput(bytes);
+        });
     }
 
     /** A host directory the guest mounts over 9p; one that cannot be opened fails the VM with one line. */

@@ -35,7 +35,7 @@ public final class ConsoleBuffer implements Console {
         ring = new byte[Math.min(capacity, FIRST_RING)];
     }
 
-    /** Where {@link #input} goes: the UART's receive queue. */
+    /** Where {@link #input} goes: the receive queue of the guest's console device. */
     public void connectInput(Consumer<byte[]> sink) {
         input = sink;
     }
