@@ -2,6 +2,7 @@ package hg.vmm.internal.virtio;
 
 import hg.vmm.internal.virtio.block.VirtioBlock;
 import hg.vmm.internal.virtio.block.DiskImage;
+import hg.vmm.internal.virtio.console.VirtioConsole;
 import hg.vmm.internal.bus.CountingTrigger;
 import hg.kvm.GuestMemory;
 import net.jqwik.api.Arbitraries;
@@ -73,18 +74,29 @@ class HostileDriverTest {
             @ForAll("tables") List<Desc> indirectTable,
             @ForAll("heads") List<Integer> heads,
             @ForAll("indexJumps") int availIdx,
-            @ForAll boolean blockDevice,
+            @ForAll("devices") String kind,
             @ForAll boolean eventIdx) throws IOException {
         try (GuestMemory memory = GuestMemory.allocate(List.of(new GuestMemory.Range(0, MEM),
                 new GuestMemory.Range(HIGH, 0x10000)))) {
-            VirtioDevice device = blockDevice
-                    ? new VirtioBlock(DiskImage.open(image, false), "hostile")
-                    : new RecordingDevice(FEATURES, SIZE);
+            VirtioConsole console = new VirtioConsole(bytes -> { });
+            VirtioDevice device = switch (kind) {
+                case "block" -> new VirtioBlock(DiskImage.open(image, false), "hostile");
+                case "console" -> console;
+                default -> new RecordingDevice(FEATURES, SIZE);
+            };
             CountingTrigger irq = new CountingTrigger();
             VirtioMmioTransport transport = new VirtioMmioTransport("hostile", device, memory, irq);
             try {
                 MockDriver driver = new MockDriver(memory, transport, SIZE, RINGS);
-                driver.setUp(eventIdx ? FEATURES : FEATURES & ~Virtio.bit(Virtio.F_EVENT_IDX));
+                long features = eventIdx ? FEATURES : FEATURES & ~Virtio.bit(Virtio.F_EVENT_IDX);
+                driver.setUp(kind.equals("console") ? Virtio.bit(Virtio.F_VERSION_1) : features);
+                if (device == console) {
+                    // The console's queue 0 takes typed input: some waits, to go into whatever the guest offers.
+                    console.onInput(() -> transport.processQueue(VirtioConsole.RX));
+                    byte[] typed = new byte[3000];
+                    java.util.Arrays.fill(typed, (byte) 0x5a);   // not zeros: a stray write must show
+                    console.enqueueInput(typed);
+                }
                 for (int i = 0; i < table.size(); i++) {
                     Desc d = table.get(i);
                     driver.writeDesc(driver.desc, i, d.address(), d.length(), d.flags(), d.next());
@@ -179,6 +191,11 @@ class HostileDriverTest {
     Arbitrary<List<Integer>> heads() {
         return Arbitraries.oneOf(Arbitraries.integers().between(0, SIZE - 1), Arbitraries.integers().between(0, 0xffff))
                 .list().ofMaxSize(SIZE);
+    }
+
+    @Provide
+    Arbitrary<String> devices() {
+        return Arbitraries.of("block", "console", "recording");
     }
 
     @Provide

@@ -86,6 +86,31 @@ public final class MockDriver {
         return reg(VirtioMmioTransport.REG_STATUS);
     }
 
+    /**
+     * The handshake of a device with several queues, {@code queues} giving each one's driver in queue order,
+     * with VIRTIO_F_VERSION_1 alone; returns the status read back at the end.
+     */
+    public static int setUp(List<MockDriver> queues) {
+        MockDriver r = queues.getFirst();
+        r.reg(VirtioMmioTransport.REG_STATUS, 0);
+        r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
+        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES_SEL, 1);
+        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES, 1);   // VERSION_1
+        r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
+        for (int i = 0; i < queues.size(); i++) {
+            MockDriver q = queues.get(i);
+            r.reg(VirtioMmioTransport.REG_QUEUE_SEL, i);
+            r.reg(VirtioMmioTransport.REG_QUEUE_NUM, q.size);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DESC_LOW, (int) q.desc);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DRIVER_LOW, (int) q.avail);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DEVICE_LOW, (int) q.used);
+            r.reg(VirtioMmioTransport.REG_QUEUE_READY, 1);
+        }
+        r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER
+                | Virtio.STATUS_FEATURES_OK | Virtio.STATUS_DRIVER_OK);
+        return r.reg(VirtioMmioTransport.REG_STATUS);
+    }
+
     public void writeDesc(long table, int index, long address, int length, int flags, int next) {
         long d = table + 16L * index;
         memory.writeU64(d, address);

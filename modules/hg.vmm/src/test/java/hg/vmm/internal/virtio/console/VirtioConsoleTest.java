@@ -52,24 +52,7 @@ class VirtioConsoleTest {
 
     /** Both queues, as Linux's virtio_console sets up port 0 without multiport. */
     int setUp() {
-        rx.reg(REG_STATUS, 0);
-        rx.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
-        rx.reg(REG_DRIVER_FEATURES_SEL, 1);
-        rx.reg(REG_DRIVER_FEATURES, 1);   // VERSION_1
-        rx.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
-        List<MockDriver> queues = List.of(rx, tx);
-        for (int i = 0; i < queues.size(); i++) {
-            MockDriver q = queues.get(i);
-            rx.reg(REG_QUEUE_SEL, i);
-            rx.reg(REG_QUEUE_NUM, q.size);
-            rx.reg(REG_QUEUE_DESC_LOW, (int) q.desc);
-            rx.reg(REG_QUEUE_DRIVER_LOW, (int) q.avail);
-            rx.reg(REG_QUEUE_DEVICE_LOW, (int) q.used);
-            rx.reg(REG_QUEUE_READY, 1);
-        }
-        rx.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK
-                | Virtio.STATUS_DRIVER_OK);
-        return rx.reg(REG_STATUS);
+        return MockDriver.setUp(List.of(rx, tx));
     }
 
     void send(String text) {

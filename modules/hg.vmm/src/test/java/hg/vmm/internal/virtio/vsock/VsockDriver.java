@@ -47,25 +47,7 @@ final class VsockDriver {
     }
 
     int setUp() {
-        MockDriver r = rx;
-        r.reg(REG_STATUS, 0);
-        r.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
-        r.reg(REG_DRIVER_FEATURES_SEL, 1);
-        r.reg(REG_DRIVER_FEATURES, 1);   // VERSION_1
-        r.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
-        List<MockDriver> queues = List.of(rx, tx, events);
-        for (int i = 0; i < queues.size(); i++) {
-            MockDriver q = queues.get(i);
-            r.reg(REG_QUEUE_SEL, i);
-            r.reg(REG_QUEUE_NUM, q.size);
-            r.reg(REG_QUEUE_DESC_LOW, (int) q.desc);
-            r.reg(REG_QUEUE_DRIVER_LOW, (int) q.avail);
-            r.reg(REG_QUEUE_DEVICE_LOW, (int) q.used);
-            r.reg(REG_QUEUE_READY, 1);
-        }
-        r.reg(REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK
-                | Virtio.STATUS_DRIVER_OK);
-        return r.reg(REG_STATUS);
+        return MockDriver.setUp(List.of(rx, tx, events));
     }
 
     boolean broken() {
