@@ -95,4 +95,27 @@ class LinuxGuestTest {
         NEST.shell().resync(COMMAND);
         NEST.shell().ok("vm_destroy " + made.getFirst(), COMMAND);
     }
+
+    /**
+     * hyper-gen's default console is the virtio one (Linux's hvc0), where the boot log costs a notification per
+     * 16 bytes instead of an exit per byte; a command line that names the UART gets the UART. Either way the
+     * shell answers on vm_console, which types into both.
+     */
+    @Test
+    @Order(4)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void theConsoleIsTheVirtioOneUnlessTheCommandLineNamesAnother() {
+        RigRetry.once(NEST.shell(), "the guest's console", () -> {
+            int vm = GuestBoot.create(NEST.shell(), "0 0 --ro", GUEST_BOOT);
+            assertEquals("hvc0", NEST.shell().guest("cat /sys/class/tty/console/active", COMMAND).strip(),
+                    "the console of a guest made without console= on its command line");
+            NEST.shell().detach(vm, COMMAND);
+            NEST.shell().ok("vm_destroy " + vm, COMMAND);
+            int serial = GuestBoot.create(NEST.shell(), "0 0 --ro --cmdline \"console=ttyS0\"", GUEST_BOOT);
+            assertEquals("ttyS0", NEST.shell().guest("cat /sys/class/tty/console/active", COMMAND).strip(),
+                    "the console of a guest made with console=ttyS0");
+            NEST.shell().detach(serial, COMMAND);
+            NEST.shell().ok("vm_destroy " + serial, COMMAND);
+        });
+    }
 }
