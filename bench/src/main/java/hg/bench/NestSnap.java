@@ -85,10 +85,10 @@ record NestSnap(String name, String unit, String peer, String goal, String kind,
                 + " hg-vsink, read-only, 256 MiB, 1 vCPU; ";
         return List.of(
                 new NestSnap("exec_rtt_ms", "ms per command (nest)",
-                        "the same program typed on the same guest's serial console", "<= 0.5", "exec", "exec_ms",
+                        "the same program typed on the same guest's console", "<= 0.5", "exec", "exec_ms",
                         "hyper-gen", "console_ms", 1, List.of(),
                         where + "hyper-gen: GuestAgent.exec(/bin/true) over the VM's hybrid vsock, connection included,"
-                                + " in a running JVM; peer: '/bin/true; echo MARK' typed on the serial console until the"
+                                + " in a running JVM; peer: '/bin/true; echo MARK' typed on the guest's console until the"
                                 + " marker's line is back; median of 50 pairs after 5 warm-ups"),
                 new NestSnap("vsock_mbps", "MB/s guest to host (nest)", "TCP over virtio-net from the same guest",
                         ">= 1.0", "vsock", "vsock_mbps", "hyper-gen", "tcp_mbps", 1, List.of(),
