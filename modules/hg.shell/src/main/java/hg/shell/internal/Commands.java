@@ -121,7 +121,7 @@ public final class Commands {
                 "Boots <kernel> with <image> on virtio-blk as the root disk; each is an id or a file name from "
                         + "kernel_list and image_list (vm_create 0 0, or vm_create vmlinux-6.1 busybox.ext4: a name "
                         + "is a file of the directory, without '/'). --mem is the guest RAM (default 512M; K, M or G), --cpus the number of vCPUs "
-                        + "(default 1, at most what KVM allows on this host), --cmdline adds to the kernel command line, --ro attaches the image read-only "
+                        + "(default 1, at most what KVM allows on this host), --cmdline adds to the kernel command line (a console= there replaces the default, the virtio console hvc0; console=ttyS0 is the UART), --ro attaches the image read-only "
                         + "(an image can be used read-write by one VM at a time). --disk attaches a further image "
                         + "(an id or file name from image_list" + (diskPaths ? ", or a file path" : "")
                         + ") as a data disk, ,ro read-only; "
