@@ -51,12 +51,7 @@ public final class GuestCmdline {
      * after a lone {@code --} are init's, not the kernel's.
      */
     public static boolean wantsVirtioConsole(String cmdline) {
-        for (String word : kernelWords(cmdline)) {
-            if (word.startsWith("console=hvc")) {
-                return true;
-            }
-        }
-        return false;
+        return kernelWords(cmdline).stream().anyMatch(w -> w.startsWith("console=hvc"));
     }
 
     /** Whether a command line names a console of its own ({@code console=...}), so a guest gets no default one. */

@@ -59,51 +59,43 @@ public final class MockDriver {
         return high << 32 | low;
     }
 
-    /** The whole handshake; returns the status read back at the end. */
+    /** The whole handshake of a device with one queue; returns the status read back at the end. */
     public int setUp(long features) {
-        reg(VirtioMmioTransport.REG_STATUS, 0);
-        reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE);
-        reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
-        reg(VirtioMmioTransport.REG_DRIVER_FEATURES_SEL, 0);
-        reg(VirtioMmioTransport.REG_DRIVER_FEATURES, (int) features);
-        reg(VirtioMmioTransport.REG_DRIVER_FEATURES_SEL, 1);
-        reg(VirtioMmioTransport.REG_DRIVER_FEATURES, (int) (features >>> 32));
-        reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
-        if ((reg(VirtioMmioTransport.REG_STATUS) & Virtio.STATUS_FEATURES_OK) == 0) {
-            return reg(VirtioMmioTransport.REG_STATUS);
-        }
-        reg(VirtioMmioTransport.REG_QUEUE_SEL, 0);
-        reg(VirtioMmioTransport.REG_QUEUE_NUM, size);
-        reg(VirtioMmioTransport.REG_QUEUE_DESC_LOW, (int) desc);
-        reg(VirtioMmioTransport.REG_QUEUE_DESC_HIGH, (int) (desc >>> 32));
-        reg(VirtioMmioTransport.REG_QUEUE_DRIVER_LOW, (int) avail);
-        reg(VirtioMmioTransport.REG_QUEUE_DRIVER_HIGH, (int) (avail >>> 32));
-        reg(VirtioMmioTransport.REG_QUEUE_DEVICE_LOW, (int) used);
-        reg(VirtioMmioTransport.REG_QUEUE_DEVICE_HIGH, (int) (used >>> 32));
-        reg(VirtioMmioTransport.REG_QUEUE_READY, 1);
-        reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER
-                | Virtio.STATUS_FEATURES_OK | Virtio.STATUS_DRIVER_OK);
-        return reg(VirtioMmioTransport.REG_STATUS);
+        return setUp(List.of(this), features);
+    }
+
+    /** The whole handshake with VIRTIO_F_VERSION_1 alone, {@code queues} giving each queue's driver in queue order. */
+    public static int setUp(List<MockDriver> queues) {
+        return setUp(queues, Virtio.bit(Virtio.F_VERSION_1));
     }
 
     /**
-     * The handshake of a device with several queues, {@code queues} giving each one's driver in queue order,
-     * with VIRTIO_F_VERSION_1 alone; returns the status read back at the end.
+     * The whole handshake as Linux's virtio_mmio driver does it, {@code queues} giving each queue's driver in
+     * queue order; returns the status read back at the end (without FEATURES_OK when the device refused them).
      */
-    public static int setUp(List<MockDriver> queues) {
+    public static int setUp(List<MockDriver> queues, long features) {
         MockDriver r = queues.getFirst();
         r.reg(VirtioMmioTransport.REG_STATUS, 0);
+        r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE);
         r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
+        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES_SEL, 0);
+        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES, (int) features);
         r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES_SEL, 1);
-        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES, 1);   // VERSION_1
+        r.reg(VirtioMmioTransport.REG_DRIVER_FEATURES, (int) (features >>> 32));
         r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
+        if ((r.reg(VirtioMmioTransport.REG_STATUS) & Virtio.STATUS_FEATURES_OK) == 0) {
+            return r.reg(VirtioMmioTransport.REG_STATUS);
+        }
         for (int i = 0; i < queues.size(); i++) {
             MockDriver q = queues.get(i);
             r.reg(VirtioMmioTransport.REG_QUEUE_SEL, i);
             r.reg(VirtioMmioTransport.REG_QUEUE_NUM, q.size);
             r.reg(VirtioMmioTransport.REG_QUEUE_DESC_LOW, (int) q.desc);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DESC_HIGH, (int) (q.desc >>> 32));
             r.reg(VirtioMmioTransport.REG_QUEUE_DRIVER_LOW, (int) q.avail);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DRIVER_HIGH, (int) (q.avail >>> 32));
             r.reg(VirtioMmioTransport.REG_QUEUE_DEVICE_LOW, (int) q.used);
+            r.reg(VirtioMmioTransport.REG_QUEUE_DEVICE_HIGH, (int) (q.used >>> 32));
             r.reg(VirtioMmioTransport.REG_QUEUE_READY, 1);
         }
         r.reg(VirtioMmioTransport.REG_STATUS, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER
