@@ -12,11 +12,14 @@
  *  1: cli ; hlt ; jmp 1b                       (idle for ever: HLT stays in the kernel)
  * /dev/kvm is opened and KVM_GET_SUPPORTED_CPUID read once per process, as a VMM does.
  *
- * usage: vm_runner create WARMUP RUNS MEM_MIB
+ * usage: vm_runner create WARMUP RUNS MEM_MIB [MAPPINGS]
  *          prints per timed VM "create WALL_NS CPU_NS": process CPU time (this process is
  *          one thread) and wall time from before KVM_CREATE_VM to the return of the first
  *          KVM_RUN; each VM is closed before the next one (not timed); at the end, per step of the
- *          set-up, "step NAME CPU_NS" summed over the timed VMs.
+ *          set-up, "step NAME CPU_NS" summed over the timed VMs. With MAPPINGS, the process first
+ *          grows to that many mappings (/proc/self/maps lines) of touched anonymous memory, the
+ *          shape of a bigger VMM's address space: KVM_CREATE_VM locks every mapping of the process
+ *          (its MMU notifier registers under mm_take_all_locks), so its cost grows with them.
  *        vm_runner mem COUNT MEM_MIB
  *          makes COUNT VMs, each with its vCPU on its own thread run to the first exit and then
  *          left in the guest's HLT; prints "mem VMS RSS_KB GUEST_RESIDENT_KB" after the first VM
@@ -224,6 +227,26 @@ static void vm_create(struct vm *v, size_t mem_size) {
     step("vCPU registers");
 }
 
+static int mapping_count(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) die("/proc/self/maps");
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF) lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* Two mappings a step: a touched page (it gets an anon_vma, as the JVM's heap, stacks and arenas have) and
+ * an inaccessible one after it, so that the kernel cannot merge them with their neighbours. */
+static void grow_mappings(int target) {
+    for (int have = mapping_count(); have + 1 < target; have += 2) {
+        char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) die("mmap");
+        p[0] = 1;
+        if (mprotect(p + 4096, 4096, PROT_NONE) < 0) die("mprotect");
+    }
+}
+
 static void vm_close(struct vm *v) {
     munmap(v->run, run_size);
     close(v->vcpu);
@@ -271,10 +294,12 @@ static void settle(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "create") == 0) {
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "create") == 0) {
         int warmup = atoi(argv[2]), runs = atoi(argv[3]);
         size_t mem = (size_t)atol(argv[4]) << 20;
         once();
+        if (argc == 6) grow_mappings(atoi(argv[5]));
+        printf("mappings %d\n", mapping_count());
         for (int i = 0; i < warmup + runs; i++) {
             struct vm v;
             long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
@@ -309,6 +334,6 @@ int main(int argc, char **argv) {
         fflush(stdout);
         _exit(0); /* the vCPU threads sit in HLT: end the process with them */
     }
-    fprintf(stderr, "usage: vm_runner create WARMUP RUNS MEM_MIB | vm_runner mem COUNT MEM_MIB\n");
+    fprintf(stderr, "usage: vm_runner create WARMUP RUNS MEM_MIB [MAPPINGS] | vm_runner mem COUNT MEM_MIB\n");
     return 2;
 }

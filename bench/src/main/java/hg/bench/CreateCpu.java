@@ -72,6 +72,10 @@ final class CreateCpu implements Figure {
         List<Sample> steadyJava = new ArrayList<>();
         List<double[]> steadyPeer = new ArrayList<>();
         Map<String, Long> steadyPeerStepNs = new LinkedHashMap<>();
+        // The C runner again in an address space of as many mappings as this JVM's: what of the gap is the kernel's.
+        List<double[]> shapedPeer = new ArrayList<>();
+        Map<String, Long> shapedPeerStepNs = new LinkedHashMap<>();
+        int jvmMappings = 0;
         Sample cold;
         try (Confined side = Confined.forFigure(NAME, guest.getParent(), null, List.of())) {
             VmManager manager = side.call(VmManager::new);
@@ -107,6 +111,8 @@ final class CreateCpu implements Figure {
                         return round;
                     }));
                     steadyPeer.addAll(peerRun(runner, warmup, perRound * 2, steadyPeerStepNs));
+                    jvmMappings = mappings();
+                    shapedPeer.addAll(peerRun(runner, warmup, perRound * 2, shapedPeerStepNs, jvmMappings));
                 }
             } finally {
                 side.run(manager::close);
@@ -139,6 +145,8 @@ final class CreateCpu implements Figure {
             extra.put("after_" + STEADY + "_creates_ratio", steadyCpu.median() / steadyPeerCpu.median());
             extra.put("after_" + STEADY + "_creates_steps_cpu_ms", printSteps("after " + STEADY + " creates", steadyJava,
                     steadyCpu.median(), steadyPeerStepNs, steadyPeer.size()));
+            extra.putAll(kernelShare(steadyJava, steadyPeerCpu.median(), steadyPeerStepNs, steadyPeer.size(),
+                    shapedPeer, shapedPeerStepNs, jvmMappings));
         }
         extra.put("peer_min", peerCpu.min());
         extra.put("peer_max", peerCpu.max());
@@ -152,6 +160,42 @@ final class CreateCpu implements Figure {
                 + " exit (boot-timer MMIO write); CPU of the creating thread + the VM's vCPU and I/O threads,"
                 + " warm JVM, JVM start-up/JIT/GC not included; peer: the same KVM set-up in C on one thread");
         return Result.measured(NAME, UNIT, cpu, peerCpu.median(), PEER, GOAL, extra);
+    }
+
+    /**
+     * What of the steady gap is the kernel's: hyper-gen's KVM steps summed (what a VMM of no code of its own would
+     * still cost in this process), and the C runner's create in an address space of this JVM's number of mappings.
+     * Printed and returned for results.json: a floor, not a figure.
+     */
+    private static Map<String, Object> kernelShare(List<Sample> steadyJava, double peerCpuMs, Map<String, Long> peerStepNs,
+                                                   int peerRuns, List<double[]> shapedPeer, Map<String, Long> shapedStepNs,
+                                                   int jvmMappings) {
+        double kvmCalls = Stats.of(steadyJava.stream().mapToDouble(s -> KVM_STEPS.stream()
+                .mapToDouble(step -> s.parts().getOrDefault(step, 0.0)).sum()).toArray()).median();
+        double shaped = Stats.of(shapedPeer.stream().mapToDouble(s -> s[1]).toArray()).median();
+        double vmFd = peerStepNs.getOrDefault("VM fd", 0L) / 1e6 / peerRuns;
+        double shapedVmFd = shapedStepNs.getOrDefault("VM fd", 0L) / 1e6 / shapedPeer.size();
+        System.err.printf(Locale.ROOT, "bench: %s: after %d creates, the kernel's share: hyper-gen's KVM steps alone (%s)"
+                        + " %.3f ms, %.2f of the C runner's whole create; the C runner with as many mappings as this JVM"
+                        + " (%d): %.3f ms (VM fd %.3f ms, with its own mappings %.3f)%n", NAME, STEADY,
+                String.join(", ", KVM_STEPS), kvmCalls, kvmCalls / peerCpuMs, jvmMappings, shaped, shapedVmFd, vmFd);
+        Map<String, Object> share = new LinkedHashMap<>();
+        share.put("after_" + STEADY + "_creates_kvm_steps_cpu_ms", kvmCalls);
+        share.put("jvm_mappings", jvmMappings);
+        share.put("peer_with_jvm_mappings_cpu_ms", shaped);
+        share.put("peer_with_jvm_mappings_vm_fd_cpu_ms", shapedVmFd);
+        return share;
+    }
+
+    /** hyper-gen's create steps that are KVM's work (ioctls and the first KVM_RUN), named as the builder names them. */
+    private static final List<String> KVM_STEPS = List.of("VM fd", "memory slots", "irqchip and PIT", "vCPU fd",
+            "vCPU CPUID set", "vCPU MSRs", "vCPU LAPIC", "vCPU registers", "vcpu0 thread to the first exit");
+
+    /** This process's mappings: the lines of /proc/self/maps. */
+    private static int mappings() throws java.io.IOException {
+        try (var lines = java.nio.file.Files.lines(Path.of("/proc/self/maps"))) {
+            return (int) lines.count();
+        }
     }
 
     /** How many creates make the "steady" pair: the create path is compiled by then. */
@@ -225,8 +269,18 @@ final class CreateCpu implements Figure {
      * nanoseconds of each step, summed over the measured creates, to {@code stepNs}.
      */
     private static List<double[]> peerRun(Path runner, int warmup, int runs, Map<String, Long> stepNs) throws Exception {
-        List<String> out = Gcc.run(List.of(runner.toString(), "create", Integer.toString(warmup),
-                Integer.toString(runs), Long.toString(MEMORY >> 20)), 120);
+        return peerRun(runner, warmup, runs, stepNs, 0);
+    }
+
+    /** As above, the runner first grown to {@code mappings} mappings when that is not 0. */
+    private static List<double[]> peerRun(Path runner, int warmup, int runs, Map<String, Long> stepNs, int mappings)
+            throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(runner.toString(), "create", Integer.toString(warmup),
+                Integer.toString(runs), Long.toString(MEMORY >> 20)));
+        if (mappings > 0) {
+            cmd.add(Integer.toString(mappings));
+        }
+        List<String> out = Gcc.run(cmd, 120);
         List<double[]> samples = new ArrayList<>();
         for (String line : out) {
             String[] f = line.trim().split("\\s+");

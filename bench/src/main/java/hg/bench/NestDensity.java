@@ -45,15 +45,11 @@ final class NestDensity {
         List<Integer> ids = new ArrayList<>();
         try {
             long t0 = System.nanoTime();
-            String failed = vmmSide.call(() -> {
-                for (int i = 0; i < count; i++) {
-                    String why = bootHyperGen(manager, config, i, ids, timeoutMs);
-                    if (why != null) {
-                        return "guest " + (i + 1) + " of " + count + ": " + why;
-                    }
-                }
-                return null;
-            });
+            String failed = bootHyperGen(vmmSide, manager, config, 0, 1, count, ids, timeoutMs);
+            long[] one = failed == null ? pss("self", NestDensity::isHyperGenRam) : null;
+            if (failed == null) {
+                failed = bootHyperGen(vmmSide, manager, config, 1, count, count, ids, timeoutMs);
+            }
             if (failed != null) {
                 System.out.println("hg-bench density hyper-gen failed: " + failed);
             } else {
@@ -66,6 +62,12 @@ final class NestDensity {
                         largest(Files.readAllLines(Path.of("/proc/self/smaps"), StandardCharsets.ISO_8859_1),
                                 NestDensity::isHyperGenRam, 24)));
                 System.out.println("hg-bench density note: hyper-gen's threads: " + threadNames(Path.of("/proc/self/task")));
+                // what the VMM holds whatever the number of guests, and what each further guest adds: the figure's floor
+                long[] all = pss("self", NestDensity::isHyperGenRam);
+                long oneOwn = one[0] - one[1], allOwn = all[0] - all[1];
+                System.out.printf(Locale.ROOT, "hg-bench density note: hyper-gen's own memory with 1 guest %d KiB (just"
+                        + " after it answered), with %d %d KiB: %d KiB for each further guest%n", oneOwn, count, allOwn,
+                        (allOwn - oneOwn) / Math.max(1, count - 1));
                 Runtime rt = Runtime.getRuntime();
                 long total = rt.totalMemory(), free = rt.freeMemory();
                 System.gc(); // after the windows: how much of the heap was live, not what the figure saw
@@ -102,6 +104,20 @@ final class NestDensity {
                 q.stop();
             }
         }
+    }
+
+    /** Boots guests {@code from} up to {@code to} on the VMM's side, one after another; null, or why one did not answer. */
+    private static String bootHyperGen(Confined vmmSide, VmManager manager, VmConfig config, int from, int to, int count,
+                                       List<Integer> ids, long timeoutMs) throws Exception {
+        return vmmSide.call(() -> {
+            for (int i = from; i < to; i++) {
+                String why = bootHyperGen(manager, config, i, ids, timeoutMs);
+                if (why != null) {
+                    return "guest " + (i + 1) + " of " + count + ": " + why;
+                }
+            }
+            return null;
+        });
     }
 
     /** Creates guest {@code i}, attaches to its console and waits until it answered; null, or why not. */
