@@ -54,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  * and the snapshot figures (bench.conf's snap_runs, clone_runs), a console command answered after
  * a cold boot, a restore, a clone:
  * <pre>
- * hg-bench snap hyper-gen run=N boot_ms=X restore_ms=Y snapshot_ms=Z memory_data_mib=M
+ * hg-bench snap hyper-gen run=N boot_ms=X restore_ms=Y snapshot_ms=Z memory_data_mib=M restore_call_ms=C
  * hg-bench snap qemu saved boot_ms=X save_ms=Y file_mib=M
  * hg-bench snap qemu run=N restore_ms=Y resumed_ms=R
  * hg-bench clone hyper-gen run=N per_clone_ms=X total_ms=T clone_call_ms=C boot_ms=B parent_kib=P all_kib=A ...
@@ -510,6 +510,7 @@ public final class NestProbe {
                 System.out.println(side + " failed: restore: " + e);
                 return;
             }
+            double restoreCallMs = (System.nanoTime() - r0) / 1e6;
             Vm r = manager.require(restored);
             Console.Attachment ra = r.console().attach(b -> heard(again, state2, b));
             try {
@@ -520,8 +521,9 @@ public final class NestProbe {
                     return;
                 }
                 System.out.printf(java.util.Locale.ROOT,
-                        "%s run=%d boot_ms=%.1f restore_ms=%.1f snapshot_ms=%.1f memory_data_mib=%.1f%n", side, run,
-                        bootMs, (state2[1] - r0) / 1e6, snapshotMs, info.memoryDataBytes() / 1048576.0);
+                        "%s run=%d boot_ms=%.1f restore_ms=%.1f snapshot_ms=%.1f memory_data_mib=%.1f restore_call_ms=%.1f%n",
+                        side, run, bootMs, (state2[1] - r0) / 1e6, snapshotMs, info.memoryDataBytes() / 1048576.0,
+                        restoreCallMs);
             } finally {
                 ra.close();
                 manager.destroy(restored);
