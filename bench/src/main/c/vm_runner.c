@@ -20,6 +20,13 @@
  *          grows to that many mappings (/proc/self/maps lines) of touched anonymous memory, the
  *          shape of a bigger VMM's address space: KVM_CREATE_VM locks every mapping of the process
  *          (its MMU notifier registers under mm_take_all_locks), so its cost grows with them.
+ *        vm_runner create-devices WARMUP RUNS MEM_MIB ELF [MAPPINGS]
+ *          the same, but each VM made with what a hyper-gen VM has beside: the system calls hyper-gen's
+ *          create makes, in its order (the kernel file checked, RAM laid for huge pages, the UART's and
+ *          keyboard controller's irqfds and the UART's coalesced port, an epoll set with a wake-up
+ *          eventfd, virtio-rng's and the console's irqfds, queue ioeventfds and epoll entries, the ELF
+ *          kernel read from its file), its vCPU run on a thread of its own and an I/O thread in
+ *          epoll_wait, both kept from VM to VM and handed each new VM; CPU time of the process.
  *        vm_runner mem COUNT MEM_MIB
  *          makes COUNT VMs, each with its vCPU on its own thread run to the first exit and then
  *          left in the guest's HLT; prints "mem VMS RSS_KB GUEST_RESIDENT_KB" after the first VM
@@ -35,8 +42,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <elf.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,7 +154,7 @@ static void write_boot_tables(uint8_t *mem) {
     memcpy(mem + CODE_ADDR, GUEST, sizeof GUEST);
 }
 
-static void set_long_mode(int vcpu) {
+static void set_long_mode(int vcpu, uint64_t rip) {
     struct kvm_sregs s;
     xioctl(vcpu, KVM_GET_SREGS, &s, "KVM_GET_SREGS");
     struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 11, .present = 1,
@@ -160,7 +173,7 @@ static void set_long_mode(int vcpu) {
     s.cr0 = 0x80000001 | (1 << 4);  /* PG, PE, ET */
     s.efer = (1 << 8) | (1 << 10);   /* LME, LMA */
     xioctl(vcpu, KVM_SET_SREGS, &s, "KVM_SET_SREGS");
-    struct kvm_regs r = {.rip = CODE_ADDR, .rflags = 2, .rsp = 0x8000};
+    struct kvm_regs r = {.rip = rip, .rflags = 2, .rsp = 0x8000};
     xioctl(vcpu, KVM_SET_REGS, &r, "KVM_SET_REGS");
 }
 
@@ -223,8 +236,234 @@ static void vm_create(struct vm *v, size_t mem_size) {
     step("vCPU MSRs");
     set_lapic(v->vcpu);
     step("vCPU LAPIC");
-    set_long_mode(v->vcpu);
+    set_long_mode(v->vcpu, CODE_ADDR);
     step("vCPU registers");
+}
+
+
+/* ---- create-devices: a C VMM that makes what a hyper-gen VM has */
+
+#define MMIO_BASE 0xd0000000UL
+#define QUEUE_NOTIFY 0x50
+#define HUGE (2UL << 20)
+
+struct devices {
+    int epoll, wake, uart_irq, kbd_irq, irq[2], kick[3];
+    uint64_t entry;
+};
+
+static int efd(void) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) die("eventfd");
+    return fd;
+}
+
+static void irqfd(int vm, int fd, int gsi) {
+    struct kvm_irqfd f = {.fd = fd, .gsi = gsi};
+    xioctl(vm, KVM_IRQFD, &f, "KVM_IRQFD");
+}
+
+static void watch(int epoll, int fd, uint64_t tag) {
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = tag};
+    if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &e) < 0) die("epoll_ctl");
+}
+
+static int kick(int vm, int epoll, uint64_t addr, int queue, uint64_t tag) {
+    int fd = efd();
+    struct kvm_ioeventfd io = {.addr = addr, .len = 4, .fd = fd, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+                               .datamatch = queue};
+    xioctl(vm, KVM_IOEVENTFD, &io, "KVM_IOEVENTFD");
+    watch(epoll, fd, tag);
+    return fd;
+}
+
+/* The ELF's loadable segments read from the file into guest RAM at their physical addresses. */
+static uint64_t load_elf(const char *path, uint8_t *mem, size_t mem_size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(path);
+    struct stat st;
+    if (fstat(fd, &st) < 0) die("fstat");
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) die("ELF header");
+    Elf64_Phdr ph[16];
+    if (eh.e_phnum > 16 || pread(fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) != (ssize_t)(eh.e_phnum * sizeof ph[0]))
+        die("ELF program headers");
+    for (int i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || ph[i].p_filesz == 0) continue;
+        if (ph[i].p_paddr + ph[i].p_filesz > mem_size) die("ELF segment outside RAM");
+        /* as hyper-gen lays RAM: a 2 MiB page that a segment fills less than an eighth of stays on small pages */
+        if (ph[i].p_filesz < HUGE / 8 && madvise(mem + (ph[i].p_paddr & ~(HUGE - 1)), HUGE, MADV_NOHUGEPAGE) < 0)
+            die("madvise");
+        if (pread(fd, mem + ph[i].p_paddr, ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) die("ELF segment");
+    }
+    close(fd);
+    return eh.e_entry;
+}
+
+/* A thread kept from VM to VM: it waits for a job, runs it, and waits again. */
+struct worker {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    void (*job)(struct vm *);
+    struct vm *vm;
+};
+
+static void *worker_loop(void *arg) {
+    struct worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (w->job == NULL) pthread_cond_wait(&w->cond, &w->lock);
+        void (*job)(struct vm *) = w->job;
+        struct vm *v = w->vm;
+        pthread_mutex_unlock(&w->lock);
+        job(v);
+        pthread_mutex_lock(&w->lock);
+        w->job = NULL;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+    }
+    return NULL;
+}
+
+static void worker_start(struct worker *w) {
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    w->job = NULL;
+    if (pthread_create(&w->thread, NULL, worker_loop, w) != 0) die("pthread_create");
+}
+
+static void worker_hand(struct worker *w, void (*job)(struct vm *), struct vm *v) {
+    pthread_mutex_lock(&w->lock);
+    w->job = job;
+    w->vm = v;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void worker_join(struct worker *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->job != NULL) pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static struct devices dev;
+static struct worker io_worker, vcpu_worker;
+static long long first_exit_cpu;
+
+static void io_job(struct vm *v) {
+    (void)v;
+    prctl(PR_SET_NAME, "vm-io");
+    struct epoll_event e[8];
+    for (;;) {
+        int n = epoll_wait(dev.epoll, e, 8, -1);
+        for (int i = 0; i < n; i++) {
+            if (e[i].data.u64 == 0) return; /* the wake-up eventfd: the VM ends */
+        }
+    }
+}
+
+static void vcpu_job(struct vm *v) {
+    prctl(PR_SET_NAME, "vm-vcpu0");
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    pthread_sigmask(SIG_BLOCK, &urg, NULL);
+    struct {
+        struct kvm_signal_mask h;
+        uint8_t set[8];
+    } mask = {.h.len = 8};
+    xioctl(v->vcpu, KVM_SET_SIGNAL_MASK, &mask, "KVM_SET_SIGNAL_MASK");
+    first_exit(v);
+    first_exit_cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* As vm_create, with hyper-gen's devices and its RAM layout; the vCPU is left for the vCPU thread. */
+static void vm_create_devices(struct vm *v, size_t mem_size, const char *elf) {
+    struct sysinfo si;
+    sysinfo(&si);
+    struct stat st;
+    if (stat(elf, &st) < 0 || access(elf, R_OK) < 0) die(elf);
+    step_last = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    v->mem_size = mem_size;
+    uint8_t *raw = mmap(NULL, mem_size + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) die("mmap guest memory");
+    uint8_t *mem = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+    if (mem > raw) munmap(raw, mem - raw);
+    if (raw + HUGE > mem) munmap(mem + mem_size, raw + HUGE - mem);
+    if (madvise(mem + HUGE, mem_size - HUGE, MADV_HUGEPAGE) < 0) die("madvise");
+    v->mem = mem;
+    step("guest memory");
+    v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+    if (v->vm < 0) die("KVM_CREATE_VM");
+    if (ioctl(v->vm, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) die("KVM_SET_TSS_ADDR");
+    uint64_t ident = IDENTITY_MAP_ADDR;
+    xioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &ident, "KVM_SET_IDENTITY_MAP_ADDR");
+    step("VM fd");
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uint64_t)v->mem};
+    xioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+    step("memory slots");
+    if (ioctl(v->vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    xioctl(v->vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+    step("irqchip and PIT");
+    struct kvm_clock_data clock;
+    memset(&clock, 0, sizeof clock);
+    xioctl(v->vm, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
+    dev.uart_irq = efd();
+    irqfd(v->vm, dev.uart_irq, 4);
+    struct kvm_coalesced_mmio_zone zone = {.addr = 0x3f8, .size = 1, .pio = 1};
+    xioctl(v->vm, KVM_REGISTER_COALESCED_MMIO, &zone, "KVM_REGISTER_COALESCED_MMIO");
+    dev.kbd_irq = efd();
+    irqfd(v->vm, dev.kbd_irq, 1);
+    step("legacy devices");
+    dev.epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (dev.epoll < 0) die("epoll_create1");
+    dev.wake = efd();
+    watch(dev.epoll, dev.wake, 0);
+    step("I/O loop");
+    dev.irq[0] = efd();
+    irqfd(v->vm, dev.irq[0], 5);
+    dev.kick[0] = kick(v->vm, dev.epoll, MMIO_BASE + QUEUE_NOTIFY, 0, 1);
+    dev.irq[1] = efd();
+    irqfd(v->vm, dev.irq[1], 6);
+    dev.kick[1] = kick(v->vm, dev.epoll, MMIO_BASE + 0x1000 + QUEUE_NOTIFY, 0, 2);
+    dev.kick[2] = kick(v->vm, dev.epoll, MMIO_BASE + 0x1000 + QUEUE_NOTIFY, 1, 3);
+    step("virtio devices");
+    dev.entry = load_elf(elf, v->mem, mem_size);
+    step("kernel");
+    write_boot_tables(v->mem);
+    step("boot tables");
+    v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+    if (v->vcpu < 0) die("KVM_CREATE_VCPU");
+    ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+    if (v->run == MAP_FAILED) die("mmap kvm_run");
+    step("vCPU fd");
+    xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
+    step("vCPU CPUID set");
+    set_msrs(v->vcpu);
+    step("vCPU MSRs");
+    set_lapic(v->vcpu);
+    step("vCPU LAPIC");
+    set_long_mode(v->vcpu, dev.entry);
+    step("vCPU registers");
+}
+
+static void vm_close_devices(struct vm *v) {
+    uint64_t one = 1;
+    if (write(dev.wake, &one, sizeof one) != sizeof one) die("write");
+    worker_join(&io_worker);
+    int fds[] = {dev.epoll, dev.wake, dev.uart_irq, dev.kbd_irq, dev.irq[0], dev.irq[1], dev.kick[0], dev.kick[1],
+                 dev.kick[2]};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close(fds[i]);
+    munmap(v->run, run_size);
+    close(v->vcpu);
+    close(v->irqfd[0]);
+    close(v->irqfd[1]);
+    close(v->vm);
+    munmap(v->mem, v->mem_size);
 }
 
 static int mapping_count(void) {
@@ -314,6 +553,31 @@ int main(int argc, char **argv) {
         for (int i = 0; i < step_count; i++) printf("step %s\t%lld\n", steps[i].name, steps[i].ns);
         return 0;
     }
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "create-devices") == 0) {
+        int warmup = atoi(argv[2]), runs = atoi(argv[3]);
+        size_t mem = (size_t)atol(argv[4]) << 20;
+        once();
+        if (argc == 7) grow_mappings(atoi(argv[6]));
+        worker_start(&io_worker);
+        worker_start(&vcpu_worker);
+        printf("mappings %d\n", mapping_count());
+        for (int i = 0; i < warmup + runs; i++) {
+            struct vm v;
+            v.irqfd[0] = v.irqfd[1] = -1;
+            long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
+            timing = i >= warmup;
+            vm_create_devices(&v, mem, argv[5]);
+            worker_hand(&io_worker, io_job, &v);
+            worker_hand(&vcpu_worker, vcpu_job, &v);
+            step("threads");
+            worker_join(&vcpu_worker);
+            long long t1 = clock_ns(CLOCK_MONOTONIC);
+            if (i >= warmup) printf("create %lld %lld\n", t1 - t0, first_exit_cpu - c0);
+            vm_close_devices(&v);
+        }
+        for (int i = 0; i < step_count; i++) printf("step %s\t%lld\n", steps[i].name, steps[i].ns);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "mem") == 0) {
         int count = atoi(argv[2]);
         size_t mem = (size_t)atol(argv[3]) << 20;
@@ -334,6 +598,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         _exit(0); /* the vCPU threads sit in HLT: end the process with them */
     }
-    fprintf(stderr, "usage: vm_runner create WARMUP RUNS MEM_MIB [MAPPINGS] | vm_runner mem COUNT MEM_MIB\n");
+    fprintf(stderr, "usage: vm_runner create WARMUP RUNS MEM_MIB [MAPPINGS] | vm_runner create-devices WARMUP RUNS MEM_MIB ELF"
+                    " [MAPPINGS] | vm_runner mem COUNT MEM_MIB\n");
     return 2;
 }

@@ -72,9 +72,8 @@ final class CreateCpu implements Figure {
         List<Sample> steadyJava = new ArrayList<>();
         List<double[]> steadyPeer = new ArrayList<>();
         Map<String, Long> steadyPeerStepNs = new LinkedHashMap<>();
-        // The C runner again in an address space of as many mappings as this JVM's: what of the gap is the kernel's.
-        List<double[]> shapedPeer = new ArrayList<>();
-        Map<String, Long> shapedPeerStepNs = new LinkedHashMap<>();
+        // C runners doing more of what hyper-gen does: how much of the gap each part of the difference is.
+        Map<LikePeer, PeerRun> likePeers = new LinkedHashMap<>();
         int jvmMappings = 0;
         Sample cold;
         try (Confined side = Confined.forFigure(NAME, guest.getParent(), null, List.of())) {
@@ -112,7 +111,10 @@ final class CreateCpu implements Figure {
                     }));
                     steadyPeer.addAll(peerRun(runner, warmup, perRound * 2, steadyPeerStepNs));
                     jvmMappings = mappings();
-                    shapedPeer.addAll(peerRun(runner, warmup, perRound * 2, shapedPeerStepNs, jvmMappings));
+                    for (LikePeer like : LikePeer.all(guest, jvmMappings)) {
+                        Map<String, Long> stepNs = new LinkedHashMap<>();
+                        likePeers.put(like, new PeerRun(peerRun(runner, like, warmup, perRound * 2, stepNs), stepNs));
+                    }
                 }
             } finally {
                 side.run(manager::close);
@@ -145,8 +147,7 @@ final class CreateCpu implements Figure {
             extra.put("after_" + STEADY + "_creates_ratio", steadyCpu.median() / steadyPeerCpu.median());
             extra.put("after_" + STEADY + "_creates_steps_cpu_ms", printSteps("after " + STEADY + " creates", steadyJava,
                     steadyCpu.median(), steadyPeerStepNs, steadyPeer.size()));
-            extra.putAll(kernelShare(steadyJava, steadyPeerCpu.median(), steadyPeerStepNs, steadyPeer.size(),
-                    shapedPeer, shapedPeerStepNs, jvmMappings));
+            extra.putAll(gapShares(steadyJava, steadyCpu.median(), steadyPeerCpu.median(), likePeers, jvmMappings));
         }
         extra.put("peer_min", peerCpu.min());
         extra.put("peer_max", peerCpu.max());
@@ -163,28 +164,53 @@ final class CreateCpu implements Figure {
     }
 
     /**
-     * What of the steady gap is the kernel's: hyper-gen's KVM steps summed (what a VMM of no code of its own would
-     * still cost in this process), and the C runner's create in an address space of this JVM's number of mappings.
-     * Printed and returned for results.json: a floor, not a figure.
+     * Where the steady gap is: hyper-gen's KVM steps summed (what a VMM of no code of its own would still cost in
+     * this process), and hyper-gen against C runners doing more of what it does (this JVM's number of mappings, a
+     * hyper-gen VM's devices and threads, both). Printed and returned for results.json: diagnostics, not the figure.
      */
-    private static Map<String, Object> kernelShare(List<Sample> steadyJava, double peerCpuMs, Map<String, Long> peerStepNs,
-                                                   int peerRuns, List<double[]> shapedPeer, Map<String, Long> shapedStepNs,
-                                                   int jvmMappings) {
+    private static Map<String, Object> gapShares(List<Sample> steadyJava, double cpuMs, double peerCpuMs,
+                                                 Map<LikePeer, PeerRun> likePeers, int jvmMappings) {
         double kvmCalls = Stats.of(steadyJava.stream().mapToDouble(s -> KVM_STEPS.stream()
                 .mapToDouble(step -> s.parts().getOrDefault(step, 0.0)).sum()).toArray()).median();
-        double shaped = Stats.of(shapedPeer.stream().mapToDouble(s -> s[1]).toArray()).median();
-        double vmFd = peerStepNs.getOrDefault("VM fd", 0L) / 1e6 / peerRuns;
-        double shapedVmFd = shapedStepNs.getOrDefault("VM fd", 0L) / 1e6 / shapedPeer.size();
-        System.err.printf(Locale.ROOT, "bench: %s: after %d creates, the kernel's share: hyper-gen's KVM steps alone (%s)"
-                        + " %.3f ms, %.2f of the C runner's whole create; the C runner with as many mappings as this JVM"
-                        + " (%d): %.3f ms (VM fd %.3f ms, with its own mappings %.3f)%n", NAME, STEADY,
-                String.join(", ", KVM_STEPS), kvmCalls, kvmCalls / peerCpuMs, jvmMappings, shaped, shapedVmFd, vmFd);
-        Map<String, Object> share = new LinkedHashMap<>();
-        share.put("after_" + STEADY + "_creates_kvm_steps_cpu_ms", kvmCalls);
-        share.put("jvm_mappings", jvmMappings);
-        share.put("peer_with_jvm_mappings_cpu_ms", shaped);
-        share.put("peer_with_jvm_mappings_vm_fd_cpu_ms", shapedVmFd);
-        return share;
+        StringBuilder likes = new StringBuilder();
+        Map<String, Object> shares = new LinkedHashMap<>();
+        shares.put("after_" + STEADY + "_creates_kvm_steps_cpu_ms", kvmCalls);
+        shares.put("jvm_mappings", jvmMappings);
+        likePeers.forEach((like, run) -> {
+            double ms = run.cpuMedian();
+            likes.append(String.format(Locale.ROOT, "%n  C runner %-58s %.3f ms (VM fd %.3f), hyper-gen %.2f of it",
+                    like.what(), ms, run.stepMs("VM fd"), cpuMs / ms));
+            shares.put("peer_" + like.key() + "_cpu_ms", ms);
+            shares.put("peer_" + like.key() + "_vm_fd_cpu_ms", run.stepMs("VM fd"));
+        });
+        System.err.printf(Locale.ROOT, "bench: %s: after %d creates, where the gap is: hyper-gen's KVM steps alone (%s)"
+                        + " %.3f ms, %.2f of the C runner's whole create; against C runners doing more of what hyper-gen"
+                        + " does:%s%n", NAME, STEADY, String.join(", ", KVM_STEPS), kvmCalls, kvmCalls / peerCpuMs, likes);
+        return shares;
+    }
+
+    /**
+     * A C runner doing more of what hyper-gen does: grown to this JVM's number of mappings (KVM_CREATE_VM locks each
+     * mapping of its process), and/or making a hyper-gen VM's devices and threads (vm_runner create-devices).
+     */
+    private record LikePeer(String what, String key, Path devicesGuest, int mappings) {
+        static List<LikePeer> all(Path guest, int jvmMappings) {
+            return List.of(
+                    new LikePeer("with this JVM's " + jvmMappings + " mappings", "with_jvm_mappings", null, jvmMappings),
+                    new LikePeer("making a hyper-gen VM's devices and threads", "with_devices", guest, 0),
+                    new LikePeer("with both", "with_devices_and_jvm_mappings", guest, jvmMappings));
+        }
+    }
+
+    /** A peer's measured creates ({wall ms, CPU ms} each) and its CPU nanoseconds per step, summed over them. */
+    private record PeerRun(List<double[]> samples, Map<String, Long> stepNs) {
+        double cpuMedian() {
+            return Stats.of(samples.stream().mapToDouble(s -> s[1]).toArray()).median();
+        }
+
+        double stepMs(String step) {
+            return stepNs.getOrDefault(step, 0L) / 1e6 / samples.size();
+        }
     }
 
     /** hyper-gen's create steps that are KVM's work (ioctls and the first KVM_RUN), named as the builder names them. */
@@ -269,16 +295,19 @@ final class CreateCpu implements Figure {
      * nanoseconds of each step, summed over the measured creates, to {@code stepNs}.
      */
     private static List<double[]> peerRun(Path runner, int warmup, int runs, Map<String, Long> stepNs) throws Exception {
-        return peerRun(runner, warmup, runs, stepNs, 0);
+        return peerRun(runner, new LikePeer("", "", null, 0), warmup, runs, stepNs);
     }
 
-    /** As above, the runner first grown to {@code mappings} mappings when that is not 0. */
-    private static List<double[]> peerRun(Path runner, int warmup, int runs, Map<String, Long> stepNs, int mappings)
+    /** As above, the runner doing what {@code like} says beside. */
+    private static List<double[]> peerRun(Path runner, LikePeer like, int warmup, int runs, Map<String, Long> stepNs)
             throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(runner.toString(), "create", Integer.toString(warmup),
-                Integer.toString(runs), Long.toString(MEMORY >> 20)));
-        if (mappings > 0) {
-            cmd.add(Integer.toString(mappings));
+        List<String> cmd = new ArrayList<>(List.of(runner.toString(), like.devicesGuest() == null ? "create" : "create-devices",
+                Integer.toString(warmup), Integer.toString(runs), Long.toString(MEMORY >> 20)));
+        if (like.devicesGuest() != null) {
+            cmd.add(like.devicesGuest().toString());
+        }
+        if (like.mappings() > 0) {
+            cmd.add(Integer.toString(like.mappings()));
         }
         List<String> out = Gcc.run(cmd, 120);
         List<double[]> samples = new ArrayList<>();
