@@ -195,12 +195,8 @@ static void first_exit(struct vm *v) {
 }
 
 /* Everything up to the vCPU's first exit. */
-static void vm_create(struct vm *v, size_t mem_size) {
-    step_last = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    v->mem_size = mem_size;
-    v->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (v->mem == MAP_FAILED) die("mmap guest memory");
-    step("guest memory");
+/* The VM fd with its TSS and identity map, guest RAM as slot 0, the in-kernel irqchip and PIT. */
+static void make_vm(struct vm *v) {
     v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
     if (v->vm < 0) die("KVM_CREATE_VM");
     if (ioctl(v->vm, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) die("KVM_SET_TSS_ADDR");
@@ -208,13 +204,40 @@ static void vm_create(struct vm *v, size_t mem_size) {
     xioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &ident, "KVM_SET_IDENTITY_MAP_ADDR");
     step("VM fd");
     struct kvm_userspace_memory_region region = {
-        .slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uint64_t)v->mem};
+        .slot = 0, .guest_phys_addr = 0, .memory_size = v->mem_size, .userspace_addr = (uint64_t)v->mem};
     xioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
     step("memory slots");
     if (ioctl(v->vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
     struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     xioctl(v->vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
     step("irqchip and PIT");
+}
+
+/* vCPU 0 ready to run at rip in long mode; with xsave2, asking KVM its XSAVE size as hyper-gen does. */
+static void make_vcpu(struct vm *v, uint64_t rip, int xsave2) {
+    v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+    if (v->vcpu < 0) die("KVM_CREATE_VCPU");
+    if (xsave2) ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+    if (v->run == MAP_FAILED) die("mmap kvm_run");
+    step("vCPU fd");
+    xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
+    step("vCPU CPUID set");
+    set_msrs(v->vcpu);
+    step("vCPU MSRs");
+    set_lapic(v->vcpu);
+    step("vCPU LAPIC");
+    set_long_mode(v->vcpu, rip);
+    step("vCPU registers");
+}
+
+static void vm_create(struct vm *v, size_t mem_size) {
+    step_last = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    v->mem_size = mem_size;
+    v->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (v->mem == MAP_FAILED) die("mmap guest memory");
+    step("guest memory");
+    make_vm(v);
     static const int gsi[2] = {4, 1};
     for (int i = 0; i < 2; i++) {
         v->irqfd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -225,23 +248,12 @@ static void vm_create(struct vm *v, size_t mem_size) {
     step("legacy devices");
     write_boot_tables(v->mem);
     step("boot tables");
-    v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-    if (v->vcpu < 0) die("KVM_CREATE_VCPU");
-    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-    if (v->run == MAP_FAILED) die("mmap kvm_run");
-    step("vCPU fd");
-    xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
-    step("vCPU CPUID set");
-    set_msrs(v->vcpu);
-    step("vCPU MSRs");
-    set_lapic(v->vcpu);
-    step("vCPU LAPIC");
-    set_long_mode(v->vcpu, CODE_ADDR);
-    step("vCPU registers");
+    make_vcpu(v, CODE_ADDR, 0);
 }
 
-
 /* ---- create-devices: a C VMM that makes what a hyper-gen VM has */
+
+static void vm_close(struct vm *v);
 
 #define MMIO_BASE 0xd0000000UL
 #define QUEUE_NOTIFY 0x50
@@ -394,20 +406,7 @@ static void vm_create_devices(struct vm *v, size_t mem_size, const char *elf) {
     if (madvise(mem + HUGE, mem_size - HUGE, MADV_HUGEPAGE) < 0) die("madvise");
     v->mem = mem;
     step("guest memory");
-    v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-    if (v->vm < 0) die("KVM_CREATE_VM");
-    if (ioctl(v->vm, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) die("KVM_SET_TSS_ADDR");
-    uint64_t ident = IDENTITY_MAP_ADDR;
-    xioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &ident, "KVM_SET_IDENTITY_MAP_ADDR");
-    step("VM fd");
-    struct kvm_userspace_memory_region region = {
-        .slot = 0, .guest_phys_addr = 0, .memory_size = mem_size, .userspace_addr = (uint64_t)v->mem};
-    xioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
-    step("memory slots");
-    if (ioctl(v->vm, KVM_CREATE_IRQCHIP, 0) < 0) die("KVM_CREATE_IRQCHIP");
-    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
-    xioctl(v->vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
-    step("irqchip and PIT");
+    make_vm(v);
     struct kvm_clock_data clock;
     memset(&clock, 0, sizeof clock);
     xioctl(v->vm, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
@@ -435,20 +434,7 @@ static void vm_create_devices(struct vm *v, size_t mem_size, const char *elf) {
     step("kernel");
     write_boot_tables(v->mem);
     step("boot tables");
-    v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-    if (v->vcpu < 0) die("KVM_CREATE_VCPU");
-    ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-    v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-    if (v->run == MAP_FAILED) die("mmap kvm_run");
-    step("vCPU fd");
-    xioctl(v->vcpu, KVM_SET_CPUID2, supported, "KVM_SET_CPUID2");
-    step("vCPU CPUID set");
-    set_msrs(v->vcpu);
-    step("vCPU MSRs");
-    set_lapic(v->vcpu);
-    step("vCPU LAPIC");
-    set_long_mode(v->vcpu, dev.entry);
-    step("vCPU registers");
+    make_vcpu(v, dev.entry, 1);
 }
 
 static void vm_close_devices(struct vm *v) {
@@ -458,12 +444,7 @@ static void vm_close_devices(struct vm *v) {
     int fds[] = {dev.epoll, dev.wake, dev.uart_irq, dev.kbd_irq, dev.irq[0], dev.irq[1], dev.kick[0], dev.kick[1],
                  dev.kick[2]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close(fds[i]);
-    munmap(v->run, run_size);
-    close(v->vcpu);
-    close(v->irqfd[0]);
-    close(v->irqfd[1]);
-    close(v->vm);
-    munmap(v->mem, v->mem_size);
+    vm_close(v);
 }
 
 static int mapping_count(void) {
