@@ -46,7 +46,7 @@ final class NestDensity {
         try {
             long t0 = System.nanoTime();
             String failed = bootHyperGen(vmmSide, manager, config, 0, 1, count, ids, timeoutMs);
-            long[] one = failed == null ? pss("self", NestDensity::isHyperGenRam) : null;
+            long one = failed == null ? ownKib() : -1;
             if (failed == null) {
                 failed = bootHyperGen(vmmSide, manager, config, 1, count, count, ids, timeoutMs);
             }
@@ -63,11 +63,12 @@ final class NestDensity {
                                 NestDensity::isHyperGenRam, 24)));
                 System.out.println("hg-bench density note: hyper-gen's threads: " + threadNames(Path.of("/proc/self/task")));
                 // what the VMM holds whatever the number of guests, and what each further guest adds: the figure's floor
-                long[] all = pss("self", NestDensity::isHyperGenRam);
-                long oneOwn = one[0] - one[1], allOwn = all[0] - all[1];
-                System.out.printf(Locale.ROOT, "hg-bench density note: hyper-gen's own memory with 1 guest %d KiB (just"
-                        + " after it answered), with %d %d KiB: %d KiB for each further guest%n", oneOwn, count, allOwn,
-                        (allOwn - oneOwn) / Math.max(1, count - 1));
+                long all = ownKib();
+                if (one >= 0 && all >= 0) {
+                    System.out.printf(Locale.ROOT, "hg-bench density note: hyper-gen's own memory with 1 guest %d KiB"
+                            + " (just after it answered), with %d %d KiB: %d KiB for each further guest%n", one, count, all,
+                            (all - one) / Math.max(1, count - 1));
+                }
                 Runtime rt = Runtime.getRuntime();
                 long total = rt.totalMemory(), free = rt.freeMemory();
                 System.gc(); // after the windows: how much of the heap was live, not what the figure saw
@@ -103,6 +104,16 @@ final class NestDensity {
             for (NestQemu q : qemus) {
                 q.stop();
             }
+        }
+    }
+
+    /** This JVM's own memory (Pss less its guests' RAM), KiB; -1 without smaps (the idle windows say so). */
+    private static long ownKib() {
+        try {
+            long[] pss = pss("self", NestDensity::isHyperGenRam);
+            return pss[0] - pss[1];
+        } catch (java.io.IOException e) {
+            return -1;
         }
     }
 
