@@ -260,7 +260,7 @@ static void vm_close(struct vm *v);
 #define HUGE (2UL << 20)
 
 struct devices {
-    int epoll, wake, uart_irq, kbd_irq, irq[2], kick[3];
+    int epoll, wake, irq[2], kick[3];
     uint64_t entry;
 };
 
@@ -410,12 +410,13 @@ static void vm_create_devices(struct vm *v, size_t mem_size, const char *elf) {
     struct kvm_clock_data clock;
     memset(&clock, 0, sizeof clock);
     xioctl(v->vm, KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
-    dev.uart_irq = efd();
-    irqfd(v->vm, dev.uart_irq, 4);
+    /* the UART's and the keyboard controller's lines: the plain create's two irqfds, around the coalesced port */
+    v->irqfd[0] = efd();
+    irqfd(v->vm, v->irqfd[0], 4);
     struct kvm_coalesced_mmio_zone zone = {.addr = 0x3f8, .size = 1, .pio = 1};
     xioctl(v->vm, KVM_REGISTER_COALESCED_MMIO, &zone, "KVM_REGISTER_COALESCED_MMIO");
-    dev.kbd_irq = efd();
-    irqfd(v->vm, dev.kbd_irq, 1);
+    v->irqfd[1] = efd();
+    irqfd(v->vm, v->irqfd[1], 1);
     step("legacy devices");
     dev.epoll = epoll_create1(EPOLL_CLOEXEC);
     if (dev.epoll < 0) die("epoll_create1");
@@ -441,8 +442,7 @@ static void vm_close_devices(struct vm *v) {
     uint64_t one = 1;
     if (write(dev.wake, &one, sizeof one) != sizeof one) die("write");
     worker_join(&io_worker);
-    int fds[] = {dev.epoll, dev.wake, dev.uart_irq, dev.kbd_irq, dev.irq[0], dev.irq[1], dev.kick[0], dev.kick[1],
-                 dev.kick[2]};
+    int fds[] = {dev.epoll, dev.wake, dev.irq[0], dev.irq[1], dev.kick[0], dev.kick[1], dev.kick[2]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close(fds[i]);
     vm_close(v);
 }
@@ -544,7 +544,6 @@ int main(int argc, char **argv) {
         printf("mappings %d\n", mapping_count());
         for (int i = 0; i < warmup + runs; i++) {
             struct vm v;
-            v.irqfd[0] = v.irqfd[1] = -1;
             long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ns(CLOCK_MONOTONIC);
             timing = i >= warmup;
             vm_create_devices(&v, mem, argv[5]);

@@ -194,6 +194,9 @@ final class CreateCpu implements Figure {
      * mapping of its process), and/or making a hyper-gen VM's devices and threads (vm_runner create-devices).
      */
     private record LikePeer(String what, String key, Path devicesGuest, int mappings) {
+        /** The runner as the figure's peer runs: its own mappings, the C runner's own devices. */
+        static final LikePeer BARE = new LikePeer("as it is", "bare", null, 0);
+
         static List<LikePeer> all(Path guest, int jvmMappings) {
             return List.of(
                     new LikePeer("with this JVM's " + jvmMappings + " mappings", "with_jvm_mappings", null, jvmMappings),
@@ -295,7 +298,7 @@ final class CreateCpu implements Figure {
      * nanoseconds of each step, summed over the measured creates, to {@code stepNs}.
      */
     private static List<double[]> peerRun(Path runner, int warmup, int runs, Map<String, Long> stepNs) throws Exception {
-        return peerRun(runner, new LikePeer("", "", null, 0), warmup, runs, stepNs);
+        return peerRun(runner, LikePeer.BARE, warmup, runs, stepNs);
     }
 
     /** As above, the runner doing what {@code like} says beside. */
